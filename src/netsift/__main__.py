@@ -1,0 +1,3 @@
+from netsift.cli import main
+
+main()

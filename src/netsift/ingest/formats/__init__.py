@@ -1,0 +1,64 @@
+"""The format table: one module per log format, each exposing ``PARSER``.
+
+To add a format: write ``formats/<name>.py`` with a ``PARSER = Parser(...)`` (see ``ingest/base.py`` for
+the contract), add the module name to ``FORMAT_MODULES`` below, and give it table-driven tests in
+``tests/formats/test_<name>.py``. Order matters only to break sniffing ties (earlier wins).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+
+from netsift.ingest.base import Parser
+
+FORMAT_MODULES: tuple[str, ...] = (
+    "pcap",
+    "pihole",
+    "pihole_json",
+    "bind",
+    "windows_dns",
+    "zeek_tsv",
+    "zeek_json",
+    "tcpdump",
+    "umbrella_csv",
+    "csv_columns",
+)
+
+
+@functools.cache
+def parsers() -> dict[str, Parser]:
+    """name -> Parser, in FORMAT_MODULES order (loaded on first use)."""
+    table: dict[str, Parser] = {}
+    for module_name in FORMAT_MODULES:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        parser: Parser = module.PARSER
+        table[parser.name] = parser
+    return table
+
+
+MIN_CONFIDENCE = 0.5
+
+
+def format_names() -> list[str]:
+    return list(parsers())
+
+
+def detect_format(head: bytes, lines: list[str]) -> tuple[Parser | None, float]:
+    """Pick the parser most confident about this input. ``head`` is the first bytes (for binary
+    formats), ``lines`` the first non-empty decoded lines. Returns (None, best) when nobody reaches
+    MIN_CONFIDENCE."""
+    best: Parser | None = None
+    best_score = 0.0
+    for parser in parsers().values():
+        if parser.sniff_bytes is not None:
+            score = parser.sniff_bytes(head)
+        elif parser.sniff is not None and lines:
+            score = parser.sniff(lines)
+        else:
+            score = 0.0
+        if score > best_score:
+            best, best_score = parser, score
+    if best_score < MIN_CONFIDENCE:
+        return None, best_score
+    return best, best_score

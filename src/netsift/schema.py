@@ -1,0 +1,192 @@
+"""The canonical tables, declared once.
+
+Every table is a list of :class:`Column` (name, logical type, one-line doc). The DuckDB DDL, the Polars
+dtypes the parsers produce, and ``docs/schema.md`` are all generated from these declarations, so the
+three can never drift apart (``tests/test_schema.py`` checks the docs).
+
+Logical types: ``timestamp`` (UTC, microseconds), ``text``, ``int``, ``float``, ``bool``, ``text[]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    doc: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+DNS_QUERIES = Table(
+    "dns_queries",
+    "One row per DNS question seen, whatever log it came from.",
+    (
+        Column("ts", "timestamp", "When the question was asked (or the response seen, if only that is logged), UTC.", False),
+        Column("client", "text", "Asking host: IP address, or a name where the log only has a name."),
+        Column("query_name", "text", "Lower-case FQDN without trailing dot; IDN kept as punycode.", False),
+        Column("query_type", "text", "A, AAAA, TXT, NULL, MX, PTR, ... (numeric types mapped to names)."),
+        Column("response_code", "text", "NOERROR, NXDOMAIN, SERVFAIL, REFUSED, ... where the log says."),
+        Column("answers", "text[]", "IPs / names returned, where the log says."),
+        Column("resolver_action", "text", "forwarded, cached, blocked:<list>, local, ... where the log says."),
+        Column("source_file_id", "int", "The ingested_files row this came from.", False),
+        Column("source_line", "int", "Line (or packet / record) number in that file, 1-based.", False),
+    ),
+)
+
+DOMAIN_NAMES = Table(
+    "domain_names",
+    "Derived once per distinct query name (not per row): its place in the public suffix list and shape.",
+    (
+        Column("query_name", "text", "The query name as stored in dns_queries.", False),
+        Column("registered_domain", "text", "Registered domain per the public suffix list (private domains included); "
+               "the name itself when it has no registrable part (e.g. .arpa, .local, single labels)."),
+        Column("tld", "text", "Public suffix of the name (e.g. com, co.uk, github.io)."),
+        Column("subdomain", "text", "Labels left of the registered domain, '' when none."),
+        Column("label_count", "int", "Number of labels in the name."),
+        Column("longest_label", "int", "Length of the longest label."),
+        Column("subdomain_entropy", "float", "Shannon entropy (bits per character) of the subdomain part."),
+        Column("is_infrastructure", "bool", "Reverse lookup (.arpa), mDNS/.local, or a single-label name."),
+    ),
+    primary_key=("query_name",),
+)
+
+INGESTED_FILES = Table(
+    "ingested_files",
+    "Every file (or stream) read, so that re-ingesting adds nothing and a grown file adds only its tail.",
+    (
+        Column("file_id", "int", "Identifier referenced by source_file_id.", False),
+        Column("path", "text", "Absolute path as given (or '-' for stdin).", False),
+        Column("size", "int", "Bytes read so far (decompressed for compressed inputs)."),
+        Column("head_hash", "text", "SHA-256 of the first 4 KiB: recognises a rotated (renamed) file."),
+        Column("content_hash", "text", "SHA-256 of all bytes ingested so far (bytes 0..last_offset)."),
+        Column("last_offset", "int", "Byte offset up to which the file has been ingested."),
+        Column("last_line", "int", "Line number up to which the file has been ingested."),
+        Column("format", "text", "Format name the parser registry chose (or --format)."),
+        Column("rows", "int", "Records stored from this file."),
+        Column("rejected", "int", "Lines kept aside in rejected_lines."),
+        Column("ingested_at", "timestamp", "When the file was last read."),
+    ),
+    primary_key=("file_id",),
+)
+
+REJECTED_LINES = Table(
+    "rejected_lines",
+    "Input lines that did not parse: kept, never silently dropped.",
+    (
+        Column("source_file_id", "int", "The ingested_files row.", False),
+        Column("source_line", "int", "Line number in that file, 1-based.", False),
+        Column("reason", "text", "Why the line was rejected.", False),
+        Column("text", "text", "The line itself (undecodable bytes replaced, cut at 4096 characters)."),
+    ),
+)
+
+VERDICTS = Table(
+    "verdicts",
+    "The analyst's judgements. A benign verdict explains the entity as normal in later analyses.",
+    (
+        Column("entity", "text", "Registered domain, FQDN, client or finding id the verdict is about.", False),
+        Column("verdict", "text", "benign, malicious or needs_review.", False),
+        Column("note", "text", "Free text."),
+        Column("who", "text", "Analyst (defaults to the OS user)."),
+        Column("ts", "timestamp", "When the verdict was given.", False),
+    ),
+)
+
+TOP_SITES = Table(
+    "top_sites",
+    "Popularity lists loaded for the baseline (Tranco, Umbrella, Majestic or the bundled fallback).",
+    (
+        Column("domain", "text", "Registered domain (FQDN lists are reduced to their registered domain).", False),
+        Column("rank", "int", "Best rank of the domain in the list.", False),
+        Column("list_name", "text", "Which list.", False),
+    ),
+)
+
+FINDINGS = Table(
+    "findings",
+    "One wide row per finding, with sub-scores and reasons; the report and dashboard only display these.",
+    (
+        Column("finding_id", "text", "Stable id: kind, client and domain hashed.", False),
+        Column("kind", "text", "Detector that raised it (unexplained_domain, dga, tunnel, beacon, ...).", False),
+        Column("client", "text", "Client the finding is about, or null."),
+        Column("domain", "text", "Registered domain the finding is about, or null."),
+        Column("score", "float", "Final score, 0..1.", False),
+        Column("severity", "text", "info, low, medium, high or critical.", False),
+        Column("reasons", "text[]", "Human-readable reasons, most important first."),
+        Column("sub_scores", "text", "JSON object of sub-score name -> value and modifiers applied."),
+        Column("first_seen", "timestamp", "First evidence."),
+        Column("last_seen", "timestamp", "Last evidence."),
+        Column("evidence_count", "int", "Rows behind the finding."),
+        Column("created_at", "timestamp", "When the analysis that produced it ran.", False),
+    ),
+    primary_key=("finding_id",),
+)
+
+TABLES: tuple[Table, ...] = (DNS_QUERIES, DOMAIN_NAMES, INGESTED_FILES, REJECTED_LINES, VERDICTS, TOP_SITES, FINDINGS)
+
+_DUCKDB_TYPES = {
+    "timestamp": "TIMESTAMP",  # stored as naive UTC microseconds
+    "text": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "text[]": "VARCHAR[]",
+}
+
+POLARS_TYPES = {
+    "timestamp": pl.Datetime("us"),
+    "text": pl.String,
+    "int": pl.Int64,
+    "float": pl.Float64,
+    "bool": pl.Boolean,
+    "text[]": pl.List(pl.String),
+}
+
+
+def duckdb_ddl(table: Table) -> str:
+    cols = ",\n  ".join(
+        f"{c.name} {_DUCKDB_TYPES[c.type]}{'' if c.nullable else ' NOT NULL'}" for c in table.columns
+    )
+    pk = f",\n  PRIMARY KEY ({', '.join(table.primary_key)})" if table.primary_key else ""
+    return f"CREATE TABLE IF NOT EXISTS {table.name} (\n  {cols}{pk}\n)"
+
+
+def polars_schema(table: Table, without: tuple[str, ...] = ()) -> dict[str, pl.DataType]:
+    return {c.name: POLARS_TYPES[c.type] for c in table.columns if c.name not in without}
+
+
+def markdown() -> str:
+    """The schema as Markdown (docs/schema.md is this text)."""
+    out = [
+        "# Schema",
+        "",
+        f"Canonical tables, version {SCHEMA_VERSION}. Generated from `src/netsift/schema.py` by "
+        "`netsift schema --markdown`; do not edit by hand. Timestamps are UTC.",
+        "",
+    ]
+    for t in TABLES:
+        out += [f"## `{t.name}`", "", t.doc, "", "| column | type | meaning |", "|---|---|---|"]
+        for c in t.columns:
+            null = "" if c.nullable else ", not null"
+            out.append(f"| {c.name} | {c.type}{null} | {c.doc} |")
+        out.append("")
+    return "\n".join(out)
