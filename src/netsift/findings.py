@@ -1,0 +1,74 @@
+"""A finding: one ranked, self-explaining row. Every detector returns these; the CLI, report and
+dashboard only display them.
+
+The machine shape (``analyze --json``) is stable and documented in docs/cli.md::
+
+    {"id": str, "kind": str, "client": str | None, "domain": str | None, "score": float 0..1,
+     "severity": "info|low|medium|high|critical", "reasons": [str, ...],
+     "sub_scores": {name: float}, "first_seen": iso8601 | None, "last_seen": iso8601 | None,
+     "evidence_count": int}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def severity_for(score: float) -> str:
+    """The severity bucket of a 0..1 score."""
+    if score >= 0.9:
+        return "critical"
+    if score >= 0.75:
+        return "high"
+    if score >= 0.5:
+        return "medium"
+    if score >= 0.25:
+        return "low"
+    return "info"
+
+
+def finding_id(kind: str, client: str | None, domain: str | None) -> str:
+    raw = f"{kind}\x1f{client or ''}\x1f{domain or ''}".encode()
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
+@dataclass
+class Finding:
+    kind: str
+    score: float
+    reasons: list[str]
+    client: str | None = None
+    domain: str | None = None
+    sub_scores: dict[str, float] = field(default_factory=dict)
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+    evidence_count: int = 0
+    severity: str = ""
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        self.score = max(0.0, min(1.0, float(self.score)))
+        if not self.severity:
+            self.severity = severity_for(self.score)
+        if not self.id:
+            self.id = finding_id(self.kind, self.client, self.domain)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "client": self.client,
+            "domain": self.domain,
+            "score": round(self.score, 4),
+            "severity": self.severity,
+            "reasons": list(self.reasons),
+            "sub_scores": {k: round(float(v), 4) for k, v in self.sub_scores.items()},
+            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "evidence_count": int(self.evidence_count),
+        }
