@@ -111,6 +111,25 @@ VERDICTS = Table(
     ),
 )
 
+DOMAIN_STATS = Table(
+    "domain_stats",
+    "The network's own history per registered domain, and why it is normal (null when it is not). "
+    "Rebuilt by the baseline step of every analysis.",
+    (
+        Column("registered_domain", "text", "Registered domain.", False),
+        Column("queries", "int", "Questions asked for names under it."),
+        Column("clients", "int", "Distinct clients that asked (prevalence)."),
+        Column("names", "int", "Distinct query names under it."),
+        Column("nxdomain", "int", "Questions answered NXDOMAIN."),
+        Column("first_seen", "timestamp", "First question."),
+        Column("last_seen", "timestamp", "Last question."),
+        Column("top_rank", "int", "Best rank in the loaded top-sites lists, null when absent."),
+        Column("normal_reason", "text", "Why it is normal: top-sites, allowlist, verdict, prevalence, "
+               "infrastructure; null when it is not explained."),
+    ),
+    primary_key=("registered_domain",),
+)
+
 TOP_SITES = Table(
     "top_sites",
     "Popularity lists loaded for the baseline (Tranco, Umbrella, Majestic or the bundled fallback).",
@@ -141,7 +160,9 @@ FINDINGS = Table(
     primary_key=("finding_id",),
 )
 
-TABLES: tuple[Table, ...] = (DNS_QUERIES, DOMAIN_NAMES, INGESTED_FILES, REJECTED_LINES, VERDICTS, TOP_SITES, FINDINGS)
+TABLES: tuple[Table, ...] = (
+    DNS_QUERIES, DOMAIN_NAMES, DOMAIN_STATS, INGESTED_FILES, REJECTED_LINES, VERDICTS, TOP_SITES, FINDINGS,
+)
 
 _DUCKDB_TYPES = {
     "timestamp": "TIMESTAMP",  # stored as naive UTC microseconds
