@@ -44,6 +44,8 @@ class ParseContext:
     tz: str = "UTC"  # --tz: zone of naive timestamps
     columns: dict[str, str] = field(default_factory=dict)  # --columns canonical=source mapping (CSV)
     state: dict[str, Any] = field(default_factory=dict)  # carried between chunks of one file
+    final: bool = True  # the driver sets False for every chunk but the file's last; a parser that holds
+    # lines back for joining (Pi-hole replies) must flush them when final is True
 
     def default_year(self) -> int:
         if self.year is not None:
