@@ -221,7 +221,7 @@ def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     later stamp whose month goes back by more than a month rolls the year over (New Year). State is kept
     in ``ctx.state`` so rollover works across chunks. Stamps that do not parse come back null.
     """
-    s = stamps.str.strip_chars().str.replace_all(r"\s+", " ")
+    s = stamps.str.strip_chars()
     month = s.str.slice(0, 3).str.to_lowercase().replace_strict(_MONTHS, default=None, return_dtype=pl.Int32)
     state = ctx.state
     if "syslog_year" not in state:
@@ -241,18 +241,16 @@ def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     # forward-fill months so unparsable lines do not break the rollover sequence
     filled = month.fill_null(strategy="forward").fill_null(prev_month)
     previous = filled.shift(1, fill_value=prev_month)
-    rolled = ((previous - filled) > 1).cast(pl.Int32).cum_sum()
-    years = rolled + state["syslog_year"]
+    years = ((previous - filled) > 1).cast(pl.Int32).cum_sum() + state["syslog_year"]
     state["syslog_year"] = int(years[-1]) if years.len() else state["syslog_year"]
     state["syslog_month"] = int(filled[-1]) if filled.len() else prev_month
-    text = (years.cast(pl.String) + " " + s).alias("t")
-    out = pl.DataFrame({"t": text}).select(
-        localize_expr(
-            pl.coalesce(
-                pl.col("t").str.strptime(pl.Datetime("us"), "%Y %b %d %H:%M:%S%.f", strict=False),
-                pl.col("t").str.strptime(pl.Datetime("us"), "%Y %b %d %H:%M:%S", strict=False),
-            ),
-            ctx.tz,
-        )
-    ).to_series()
+    # logs repeat the same stamp many times: parse each distinct (year, stamp) once
+    frame = pl.DataFrame({"y": years, "s": s})
+    distinct = frame.unique().with_columns(t=pl.col("y").cast(pl.String) + " " + pl.col("s").str.replace_all(r"\s+", " "))
+    fmt = "%Y %b %d %H:%M:%S%.f" if distinct["s"].str.contains(".", literal=True).any() else "%Y %b %d %H:%M:%S"
+    distinct = distinct.with_columns(
+        ts=localize_expr(pl.col("t").str.strptime(pl.Datetime("us"), fmt, strict=False), ctx.tz)
+    )
+    out = frame.join(distinct.select("y", "s", "ts"), on=["y", "s"], how="left", maintain_order="left",
+                     nulls_equal=True)["ts"]
     return out.alias(stamps.name)

@@ -1,0 +1,189 @@
+"""Pi-hole / dnsmasq query log (``/var/log/pihole/pihole.log``, dnsmasq ``log-queries``).
+
+    May  9 02:36:02 dnsmasq[71314]: query[A] thunder.dropbox.com from fd08:4711::5
+    May  9 02:36:02 dnsmasq[71314]: forwarded thunder.dropbox.com to 127.0.0.1#5335
+    May  9 02:36:02 dnsmasq[71314]: reply thunder.dropbox.com is <CNAME>
+    May  9 02:36:02 dnsmasq[71314]: reply bolt.v.dropbox.com is 162.125.40.1
+    May  9 02:36:02 dnsmasq[71314]: 12 10.0.0.5/51234 query[A] example.com from 10.0.0.5   (log-queries=extra)
+
+One record per ``query[TYPE]`` line. The lines that follow it for the same name — forwarded, cached,
+cached-stale, reply, gravity blocked, regex/exactly denied or blacklisted, special domain, config,
+/etc/hosts and other local sources — are joined back to it and give ``resolver_action``,
+``response_code`` and ``answers``; they are counted as *skipped* (understood, not questions). Answer lines
+for CNAME targets (``reply bolt.v.dropbox.com is 162.125.40.1`` after ``reply thunder... is <CNAME>``)
+belong to the query whose answer chain they continue.
+
+Joining: with ``log-queries=extra`` every line carries the query id, so the join is exact. Without it,
+an answer line joins the most recent query for the same name; two clients asking the same name in the
+same instant may therefore share one reply. To join across chunk boundaries the parser holds back the
+last ``HOLD_BACK`` lines of a chunk and parses them with the next one (``ctx.final`` flushes them).
+
+Other dnsmasq messages (start-up, ``validation result``, DHCP, ``dnssec-query``...) are skipped; a line
+whose syslog stamp or dnsmasq tag does not parse is rejected. Year-less stamps: see
+``base.syslog_timestamps``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from netsift.ingest.base import (
+    LINES_SCHEMA,
+    ParseContext,
+    Parser,
+    ParseResult,
+    empty_records,
+    finish_dns_records,
+    qtype_name_expr,
+    rejected_from,
+    syslog_timestamps,
+)
+
+HOLD_BACK = 2000
+
+_BLOCK_ACTIONS = {
+    "gravity blocked": "blocked:gravity",
+    "gravity blocked (CNAME)": "blocked:gravity",
+    "regex blacklisted": "blocked:regex",
+    "regex denied": "blocked:regex",
+    "exactly blacklisted": "blocked:exact",
+    "exactly denied": "blocked:exact",
+    "special domain": "blocked:special",
+    "blacklisted": "blocked:denylist",
+    "denied": "blocked:denylist",
+}
+_ANSWER_ACTIONS = ("reply", "cached", "cached-stale", "config", "/etc/hosts", "DHCP", "local")
+
+
+def sniff(lines: list[str]) -> float:
+    hits = sum(1 for ln in lines if "dnsmasq[" in ln and ("query[" in ln or " reply " in ln or "forwarded" in ln
+                                                         or " cached " in ln))
+    tagged = sum(1 for ln in lines if "dnsmasq[" in ln or "dnsmasq:" in ln)
+    if not lines or not tagged:
+        return 0.0
+    return min(1.0, 0.5 + hits / len(lines)) if hits else 0.3 * tagged / len(lines)
+
+
+def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
+    # materialise intermediate columns step by step: eager with_columns does not share subexpressions
+    line = pl.col("line").fill_null("")
+    t = lines.with_columns(
+        stamp=line.str.slice(0, 15),
+        tagged=line.str.contains(" dnsmasq[", literal=True) & line.str.contains("]: ", literal=True),
+        words=line.str.slice(line.str.find("]: ", literal=True) + 3).str.split(" "),
+    )
+    words = pl.col("words")
+    t = t.with_columns(
+        n=words.list.len(),
+        has_extra=words.list.get(0, null_on_oob=True).str.contains(r"^\d+$")
+        & words.list.get(1, null_on_oob=True).str.contains("/", literal=True),
+    )
+    skip = pl.when(pl.col("has_extra")).then(2).otherwise(0)
+    return t.with_columns(
+        qid=pl.when(pl.col("has_extra")).then(words.list.get(0, null_on_oob=True)),
+        action=words.list.slice(skip, pl.col("n") - 3 - skip).list.join(" "),
+        name=words.list.get(-3, null_on_oob=True),
+        connector=words.list.get(-2, null_on_oob=True),
+        value=words.list.get(-1, null_on_oob=True),
+    ).drop("words", "n", "has_extra")
+
+
+def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+    carry = ctx.state.pop("carry", None)
+    if carry is not None and carry.height:
+        lines = pl.concat([carry, lines.select(LINES_SCHEMA.keys())])
+    if not ctx.final and lines.height > HOLD_BACK:
+        ctx.state["carry"] = lines.tail(HOLD_BACK)
+        lines = lines.head(lines.height - HOLD_BACK)
+    elif not ctx.final:
+        ctx.state["carry"] = lines
+        return ParseResult(empty_records(), rejected_from(lines.head(0), ""), 0)
+
+    t = _tokenise(lines).with_row_index("pos")
+    is_query = t["action"].str.starts_with("query[") & (t["connector"] == "from") & t["tagged"]
+    is_answer = t["tagged"] & (t["connector"] == "is") & (
+        t["action"].is_in(_ANSWER_ACTIONS) | t["action"].is_in(list(_BLOCK_ACTIONS))
+        | t["action"].str.starts_with("/")
+    )
+    is_forward = t["tagged"] & (t["action"] == "forwarded") & (t["connector"] == "to")
+    t = t.with_columns(is_query=is_query, is_answer=is_answer, is_forward=is_forward)
+
+    # which query each follow-up line belongs to
+    if t["qid"].is_not_null().any():
+        qpos = t.filter(pl.col("is_query")).group_by("qid").agg(pl.col("pos").last().alias("gid"))
+        t = t.join(qpos, on="qid", how="left", maintain_order="left")
+    else:
+        t = t.with_columns(
+            gid=pl.when(pl.col("is_query")).then(pl.col("pos")).forward_fill().over("name")
+        )
+        # CNAME-chain answers (no query for their own name) continue the previous answer's query
+        t = t.with_columns(
+            gid=pl.when(pl.col("is_answer") | pl.col("is_forward"))
+            .then(pl.col("gid"))
+            .otherwise(pl.when(pl.col("is_query")).then(pl.col("pos")))
+        )
+        t = t.with_columns(
+            gid=pl.when(pl.col("is_answer") & pl.col("gid").is_null())
+            .then(pl.col("gid").forward_fill())
+            .otherwise(pl.col("gid"))
+        )
+
+    follow = t.filter((pl.col("is_answer") | pl.col("is_forward")) & pl.col("gid").is_not_null())
+    value = pl.col("value")
+    is_ip = value.str.contains(r"^[0-9a-fA-F:.]+$") & (value.str.contains(":", literal=True)
+                                                       | value.str.contains(r"^\d+\.\d+\.\d+\.\d+$"))
+    block_action = pl.col("action").replace_strict(_BLOCK_ACTIONS, default=None, return_dtype=pl.String)
+    per_query = follow.group_by("gid").agg(
+        answers=value.filter(pl.col("is_answer") & is_ip),
+        blocked=block_action.drop_nulls().first(),
+        cached=(pl.col("is_answer") & pl.col("action").str.starts_with("cached")).any(),
+        forwarded=pl.col("is_forward").any(),
+        local=(pl.col("is_answer") & (pl.col("action").is_in(["config", "/etc/hosts", "DHCP", "local"])
+                                       | pl.col("action").str.starts_with("/"))).any(),
+        nx=(pl.col("is_answer") & (value == "NXDOMAIN")).any(),
+        servfail=(pl.col("is_answer") & (value == "SERVFAIL")).any(),
+        refused=(pl.col("is_answer") & (value == "REFUSED")).any(),
+        answered=pl.col("is_answer").any(),
+    )
+
+    queries = t.filter(pl.col("is_query")).join(per_query, left_on="pos", right_on="gid", how="left")
+    ts = syslog_timestamps(queries["stamp"], ctx)
+    queries = queries.with_columns(ts=ts)
+    bad_ts = queries.filter(pl.col("ts").is_null())
+    queries = queries.filter(pl.col("ts").is_not_null())
+    records = queries.select(
+        "ts",
+        client=pl.col("value"),
+        query_name=pl.col("name"),
+        query_type=qtype_name_expr(pl.col("action").str.slice(6).str.strip_suffix("]")),
+        response_code=pl.when(pl.col("nx")).then(pl.lit("NXDOMAIN"))
+        .when(pl.col("servfail")).then(pl.lit("SERVFAIL"))
+        .when(pl.col("refused")).then(pl.lit("REFUSED"))
+        .when(pl.col("answered")).then(pl.lit("NOERROR")),
+        answers=pl.when(pl.col("answered")).then(pl.col("answers").list.unique(maintain_order=True)),
+        resolver_action=pl.coalesce(
+            pl.col("blocked"),
+            pl.when(pl.col("local")).then(pl.lit("local")),
+            pl.when(pl.col("cached")).then(pl.lit("cached")),
+            pl.when(pl.col("forwarded")).then(pl.lit("forwarded")),
+        ),
+        source_line=pl.col("line_no"),
+    )
+    # accounting: query lines -> records (or rejected when the stamp is bad); other tagged lines ->
+    # skipped; untagged lines -> rejected
+    untagged = t.filter(~pl.col("tagged"))
+    rejected = pl.concat([
+        rejected_from(untagged.select("line_no", "line"),
+                      "not a dnsmasq log line (expected 'Mon dd HH:MM:SS dnsmasq[pid]: ...')"),
+        rejected_from(bad_ts.select("line_no", "line"), "unparsable syslog timestamp"),
+    ])
+    skipped = lines.height - records.height - rejected.height
+    return ParseResult(finish_dns_records(records), rejected, skipped)
+
+
+PARSER = Parser(
+    name="pihole",
+    description="Pi-hole / dnsmasq query log (query[T], forwarded, reply, cached, blocked ...)",
+    sniff=sniff,
+    parse=parse,
+)
