@@ -164,6 +164,20 @@ TABLES: tuple[Table, ...] = (
     DNS_QUERIES, DOMAIN_NAMES, DOMAIN_STATS, INGESTED_FILES, REJECTED_LINES, VERDICTS, TOP_SITES, FINDINGS,
 )
 
+_EXTRA_TABLES: list[Table] = []
+
+
+def register_tables(*tables: Table) -> None:
+    """Let another package (enrichment, detectors) declare tables of its own in the same style."""
+    for t in tables:
+        if all(t.name != known.name for known in (*TABLES, *_EXTRA_TABLES)):
+            _EXTRA_TABLES.append(t)
+
+
+def all_tables() -> tuple[Table, ...]:
+    return (*TABLES, *_EXTRA_TABLES)
+
+
 _DUCKDB_TYPES = {
     "timestamp": "TIMESTAMP",  # stored as naive UTC microseconds
     "text": "VARCHAR",
@@ -204,7 +218,7 @@ def markdown() -> str:
         "`netsift schema --markdown`; do not edit by hand. Timestamps are UTC.",
         "",
     ]
-    for t in TABLES:
+    for t in all_tables():
         out += [f"## `{t.name}`", "", t.doc, "", "| column | type | meaning |", "|---|---|---|"]
         for c in t.columns:
             null = "" if c.nullable else ", not null"

@@ -1,0 +1,337 @@
+"""The ``netsift`` command: one thin function per command over the library calls in ``pipeline`` and
+friends. stdout carries data (tables, or --json/--ndjson/--csv), stderr carries progress and notes.
+Exceptions of ``netsift.errors`` become one-line CLI errors here and only here.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from netsift import __version__, pipeline
+from netsift.errors import NetsiftError
+from netsift.ingest.run import IngestOptions, IngestSummary
+from netsift.report import console as con_out
+from netsift.report import machine
+from netsift.report.progress import progress_bar
+from netsift.store import open_store
+
+# --- shared options -----------------------------------------------------------------------------------
+
+
+def db_option(f):
+    return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, envvar="NETSIFT_DB",
+                        help="DuckDB file (default ./netsift.duckdb, or $NETSIFT_DB).")(f)
+
+
+def output_options(f):
+    """--json / --ndjson / --csv on every listing command (default: a table)."""
+    f = click.option("--csv", "output", flag_value="csv", help="CSV on stdout.")(f)
+    f = click.option("--ndjson", "output", flag_value="ndjson", help="One JSON object per line on stdout.")(f)
+    f = click.option("--json", "output", flag_value="json", help="JSON on stdout.")(f)
+    return f
+
+
+def ingest_options(f):
+    f = click.option("--strict", is_flag=True, help="Stop at the first line that does not parse.")(f)
+    f = click.option("--columns", default=None, metavar="FIELD=COLUMN,...",
+                     help="Map CSV columns by name, e.g. ts=When,client=Source,query_name=Host.")(f)
+    f = click.option("--tz", default="UTC", show_default=True, help="Zone of timestamps without one.")(f)
+    f = click.option("--year", type=int, default=None, help="Year of year-less syslog stamps (default: mtime).")(f)
+    f = click.option("--format", "fmt", default=None, metavar="NAME",
+                     help="Skip detection; see `netsift formats`.")(f)
+    return f
+
+
+def handle_errors(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except NetsiftError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def _parse_columns(spec: str | None) -> dict[str, str]:
+    if not spec:
+        return {}
+    out = {}
+    for part in spec.split(","):
+        if "=" not in part:
+            raise click.BadParameter(f"{part!r} is not FIELD=COLUMN", param_hint="--columns")
+        k, v = part.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _ingest_opts(fmt, year, tz, columns, strict) -> IngestOptions:
+    return IngestOptions(format=fmt, year=year, tz=tz, columns=_parse_columns(columns), strict=strict)
+
+
+def _print_ingest(summary: IngestSummary, quiet: bool) -> None:
+    err = con_out.console(stderr=True)
+    for f in summary.files:
+        if f.status == "error":
+            err.print(f"[red]error[/] {con_out.escape(f.path)}: {con_out.escape(f.message or '')}")
+            continue
+        if quiet:
+            continue
+        detail = f"{f.rows:,} rows, {f.rejected:,} rejected" if f.status in ("ingested", "resumed") else ""
+        note = f" ({con_out.escape(f.message)})" if f.message else ""
+        err.print(f"{con_out.escape(f.path)}: [bold]{f.format or '?'}[/] {f.status} {detail}{note}")
+        for line, reason, text in f.first_rejections:
+            err.print(f"    line {line}: {con_out.escape(reason)}: {con_out.escape((text or '')[:100])!s}")
+
+
+def _emit(rows: list[dict], output: str | None, title: str, columns: list[str] | None = None) -> None:
+    if output == "json":
+        machine.write_json(rows)
+    elif output == "ndjson":
+        machine.write_ndjson(rows)
+    elif output == "csv":
+        machine.write_csv(rows)
+    else:
+        cols = columns or (list(rows[0]) if rows else [])
+        con_out.console().print(con_out.table(title, cols, [[r.get(c) for c in cols] for r in rows]))
+
+
+# --- commands -------------------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="netsift")
+def main() -> None:
+    """Sift DNS and security logs: ingest any common format, explain normal away, rank what is left."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@ingest_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, errors only.")
+@output_options
+@handle_errors
+def ingest(paths, db, fmt, year, tz, columns, strict, quiet, output):
+    """Read log files, directories, globs or - (stdin) into the store."""
+    with open_store(db) as store:
+        summary = pipeline.ingest(store, paths, _ingest_opts(fmt, year, tz, columns, strict), progress_bar(quiet))
+    _print_ingest(summary, quiet or output is not None)
+    if output:
+        _emit([f.as_dict() for f in summary.files], output, "files")
+    if summary.errors and len(summary.errors) == len(summary.files):
+        sys.exit(1)
+
+
+@main.command()
+@db_option
+@output_options
+@handle_errors
+def files(db, output):
+    """List the files ingested so far."""
+    with open_store(db) as store:
+        rows = store.frame("SELECT file_id, path, format, rows, rejected, last_line AS lines, size, ingested_at "
+                           "FROM ingested_files ORDER BY file_id").to_dicts()
+    _emit(rows, output, "Ingested files")
+
+
+@main.command()
+@db_option
+@click.option("--file-id", type=int, default=None, help="Only this file (see `netsift files`).")
+@click.option("--limit", type=int, default=50, show_default=True)
+@output_options
+@handle_errors
+def rejected(db, file_id, limit, output):
+    """Show lines that did not parse, with file and line number."""
+    with open_store(db) as store:
+        where, params = ("WHERE r.source_file_id = ?", [file_id]) if file_id is not None else ("", [])
+        rows = store.frame(
+            f"SELECT f.path, r.source_line AS line, r.reason, r.text FROM rejected_lines r JOIN ingested_files f "
+            f"ON f.file_id = r.source_file_id {where} ORDER BY f.path, r.source_line LIMIT ?", [*params, limit],
+        ).to_dicts()
+    _emit(rows, output, "Rejected lines")
+
+
+@main.command()
+def formats():
+    """List the log formats netsift reads."""
+    from netsift.ingest.formats import parsers
+
+    rows = [{"name": p.name, "description": p.description} for p in parsers().values()]
+    _emit(rows, None, "Formats")
+
+
+def analysis_options(f):
+    f = click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
+                     envvar="NETSIFT_CONFIG", help="Settings file (TOML); see `netsift config`.")(f)
+    f = click.option("--allowlist", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="Allowlist file: one domain or *.domain per line.")(f)
+    f = click.option("--top-list", "top_lists", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                     help="Top-sites CSV (Tranco/Umbrella/Majestic); repeatable.")(f)
+    return f
+
+
+def _analysis_opts(top_lists, allowlist, config_file) -> pipeline.AnalysisOptions:
+    from netsift import baseline
+    from netsift.config import load_file, validate
+
+    user = load_file(config_file)
+    problems = validate(pipeline.settings_sections(), user)
+    if problems:
+        raise click.ClickException(f"{config_file}: " + "; ".join(problems))
+    return pipeline.AnalysisOptions(
+        baseline=baseline.BaselineOptions(top_lists=list(top_lists), installed_lists=pipeline.installed_top_lists(),
+                                          allowlist=allowlist),
+        settings=user,
+    )
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@db_option
+@ingest_options
+@analysis_options
+@click.option("--limit", type=int, default=25, show_default=True, help="Findings to show (0: all).")
+@click.option("--kind", "kinds", multiple=True, help="Only findings of this kind; repeatable.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@output_options
+@handle_errors
+def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, config_file, limit, kinds, quiet,
+            output):
+    """Ingest PATHS (if any), explain normal away, and rank what is left, with reasons."""
+    opts = _analysis_opts(top_lists, allowlist, config_file)
+    with open_store(db) as store:
+        if paths:
+            summary = pipeline.ingest(store, paths, _ingest_opts(fmt, year, tz, columns, strict), progress_bar(quiet))
+            _print_ingest(summary, quiet or output is not None)
+        result = pipeline.analyze(store, opts)
+        overview = pipeline.overview(store)
+    findings = [f for f in result.findings if not kinds or f.kind in kinds]
+    shown = findings if not limit else findings[:limit]
+    if output == "json":
+        machine.write_json({"summary": overview, "findings": [f.to_dict() for f in findings]})
+    elif output == "ndjson":
+        machine.write_ndjson(f.to_dict() for f in findings)
+    elif output == "csv":
+        machine.write_csv([f.to_dict() for f in findings])
+    else:
+        out = con_out.console()
+        out.print(f"{overview['rows']:,} queries from {overview['clients']:,} clients in {len(overview['files'])} "
+                  f"files ({overview['rejected']:,} rejected lines); {result.baseline.normal:,} of "
+                  f"{result.baseline.domains:,} registered domains explained as normal "
+                  f"(lists: {', '.join(result.baseline.lists)}).")
+        out.print(con_out.findings_table(shown, title=f"Top {len(shown)} of {len(findings)} findings"))
+
+
+@main.command()
+@db_option
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows to show (0: all).")
+@output_options
+@handle_errors
+def normal(db, limit, output):
+    """Show the registered domains explained as normal, and why."""
+    with open_store(db) as store:
+        if not store.scalar("SELECT count(*) FROM domain_stats"):
+            raise click.ClickException("no baseline yet: run `netsift analyze` first")
+        sql = ("SELECT registered_domain AS domain, queries, clients, top_rank, normal_reason AS why FROM "
+               "domain_stats WHERE normal_reason IS NOT NULL ORDER BY queries DESC")
+        rows = store.frame(sql + (" LIMIT ?" if limit else ""), [limit] if limit else []).to_dicts()
+    _emit(rows, output, "Explained as normal")
+
+
+@main.command()
+@click.argument("entity")
+@click.argument("verdict", type=click.Choice(["benign", "malicious", "needs_review"]))
+@click.option("--note", default=None, help="Why.")
+@db_option
+@handle_errors
+def verdict(entity, verdict, note, db):
+    """Record a verdict on a domain, client or finding id. Benign domains count as normal afterwards."""
+    from netsift.baseline.verdicts import add_verdict
+
+    with open_store(db) as store:
+        add_verdict(store, entity, verdict, note)
+    click.echo(f"{entity}: {verdict}", err=True)
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default="netsift-demo", show_default=True,
+              help="Where the generated logs are written.")
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="DuckDB file (default: DIR/netsift.duckdb).")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("-q", "--quiet", is_flag=True)
+@output_options
+@handle_errors
+def demo(directory, db, seed, limit, quiet, output):
+    """Generate a realistic multi-day network with planted threats in several log formats, ingest it
+    and print the ranked findings. No network, no server."""
+    from netsift.synth.scenario import write_demo
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    err = con_out.console(stderr=True)
+    paths = write_demo(directory, seed=seed)
+    if not quiet:
+        err.print(f"wrote {len(paths)} log files to {con_out.escape(str(directory))}/")
+    ctx = click.get_current_context()
+    ctx.invoke(analyze, paths=tuple(str(p) for p in paths), db=db or str(directory / "netsift.duckdb"), fmt=None,
+               year=None, tz="UTC", columns=None, strict=False, top_lists=(), allowlist=None, config_file=None,
+               limit=limit, kinds=(), quiet=quiet, output=output)
+
+
+@main.command()
+@click.option("--markdown", "as_markdown", is_flag=True, help="As Markdown (docs/schema.md).")
+def schema(as_markdown):
+    """Print the canonical tables (DDL, or Markdown)."""
+    from netsift import schema as s
+
+    pipeline.register_all_tables()
+    if as_markdown:
+        click.echo(s.markdown())
+    else:
+        click.echo(";\n\n".join(s.duckdb_ddl(t) for t in s.all_tables()) + ";")
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def config(ctx):
+    """Show every setting with its default, range and help."""
+    if ctx.invoked_subcommand is None:
+        rows = []
+        for section_name, settings in pipeline.settings_sections().items():
+            for s in settings:
+                rng = f"{s.min}..{s.max}" if s.min is not None or s.max is not None else (
+                    ", ".join(map(str, s.choices)) if s.choices else "")
+                rows.append({"section": section_name, "name": s.name, "default": s.default, "range": rng,
+                             "help": s.help})
+        _emit(rows, None, "Settings ([section] name = value in a TOML file given with --config)")
+
+
+@config.command("validate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@handle_errors
+def config_validate(path):
+    """Check a settings file: every unknown name and out-of-range value is reported."""
+    from netsift.config import load_file, validate
+
+    try:
+        user = load_file(path)
+    except Exception as exc:  # tomllib.TOMLDecodeError and OSError
+        raise click.ClickException(f"{path}: {exc}") from exc
+    problems = validate(pipeline.settings_sections(), user)
+    for p in problems:
+        click.echo(f"{path}: {p}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{path}: ok", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+

@@ -1,0 +1,104 @@
+"""Which bytes of which file are already in the store (``ingested_files``), so that ingest is idempotent
+and incremental.
+
+- The same content twice adds nothing (content hash of everything ingested so far).
+- A file that has grown adds only its new tail: its first ``last_offset`` bytes still hash to the stored
+  ``content_hash``, so reading resumes at ``last_offset`` (a line boundary) with line numbers continuing.
+- A rotated (renamed) file is recognised by the hash of its first 4 KiB, then checked like a grown file;
+  the record follows the new name.
+- Compressed files cannot be resumed cheaply: they are recognised by the hash of their whole
+  decompressed content and otherwise ingested as new files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import IO
+
+from netsift.store import DuckDBStore
+
+HEAD_HASH_BYTES = 4096
+_BLOCK = 4 * 1024 * 1024
+
+
+@dataclass
+class PriorFile:
+    file_id: int
+    path: str
+    last_offset: int
+    last_line: int
+    content_hash: str
+    format: str | None
+
+
+@dataclass
+class ResumePoint:
+    prior: PriorFile | None  # the record this read continues (None: a new file)
+    offset: int  # where to start reading
+    line: int  # line number of the last line already ingested
+    hasher: "hashlib._Hash"  # sha256 already fed with bytes [0, offset)
+    already_complete: bool  # nothing new to read
+
+
+def head_hash(data: bytes) -> str:
+    return hashlib.sha256(data[:HEAD_HASH_BYTES]).hexdigest()
+
+
+def _hash_prefix(fh: IO[bytes], length: int) -> "hashlib._Hash":
+    fh.seek(0)
+    h = hashlib.sha256()
+    remaining = length
+    while remaining > 0:
+        block = fh.read(min(_BLOCK, remaining))
+        if not block:
+            break
+        h.update(block)
+        remaining -= len(block)
+    return h
+
+
+def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int, head: bytes) -> ResumePoint:
+    """Decide where reading ``fh`` (seekable, raw bytes) should start."""
+    rows = store.rows(
+        "SELECT file_id, path, last_offset, last_line, content_hash, format FROM ingested_files "
+        "WHERE (path = ? OR head_hash = ?) AND last_offset <= ? ORDER BY last_offset DESC, file_id DESC",
+        [path, head_hash(head), size],
+    )
+    for row in rows:
+        prior = PriorFile(*row)
+        if prior.last_offset == 0:
+            continue
+        hasher = _hash_prefix(fh, prior.last_offset)
+        if hasher.hexdigest() == prior.content_hash:
+            fh.seek(prior.last_offset)
+            return ResumePoint(prior, prior.last_offset, prior.last_line, hasher, prior.last_offset >= size)
+    fh.seek(0)
+    return ResumePoint(None, 0, 0, hashlib.sha256(), False)
+
+
+def same_content(store: DuckDBStore, content_hash: str) -> str | None:
+    """Path of a file already ingested with exactly this content, if any."""
+    return store.scalar("SELECT path FROM ingested_files WHERE content_hash = ? LIMIT 1", [content_hash])
+
+
+def new_file_id(store: DuckDBStore) -> int:
+    return int(store.scalar("SELECT nextval('file_ids')"))
+
+
+def record(store: DuckDBStore, *, file_id: int, is_new: bool, path: str, size: int, head: str,
+           content_hash: str, last_offset: int, last_line: int, fmt: str, rows: int, rejected: int) -> None:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if is_new:
+        store.con.execute(
+            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_id, path, size, head, content_hash, last_offset, last_line, fmt, rows, rejected, now],
+        )
+    else:
+        store.con.execute(
+            "UPDATE ingested_files SET path = ?, size = ?, head_hash = ?, content_hash = ?, last_offset = ?, "
+            "last_line = ?, format = ?, rows = rows + ?, rejected = rejected + ?, ingested_at = ? "
+            "WHERE file_id = ?",
+            [path, size, head, content_hash, last_offset, last_line, fmt, rows, rejected, now, file_id],
+        )

@@ -1,0 +1,170 @@
+"""Opening inputs: decompression, encoding, binary detection, and cutting a byte stream into chunks of
+whole lines as Polars frames.
+
+Decompression is chosen by magic bytes, not by file name (.gz, .bz2, .xz, .zst). Text is decoded as
+UTF-8 (a UTF-8 BOM is dropped); UTF-16 with a BOM is recognised; a file that is not valid UTF-8 is read
+as Windows-1252/Latin-1 and the caller is told so. Undecodable bytes never raise: they become U+FFFD.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import gzip
+import io
+import lzma
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import polars as pl
+
+from netsift.errors import InputError
+from netsift.ingest.base import LINES_SCHEMA
+
+CHUNK_BYTES = 16 * 1024 * 1024
+HEAD_BYTES = 64 * 1024
+
+_MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+
+
+def compression_of(head: bytes) -> str | None:
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def decompressed(raw: IO[bytes], compression: str | None) -> IO[bytes]:
+    if compression is None:
+        return raw
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    if compression == "bzip2":
+        return bz2.BZ2File(raw)  # type: ignore[return-value]
+    if compression == "xz":
+        return lzma.LZMAFile(raw)  # type: ignore[return-value]
+    import zstandard
+
+    return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[return-value]
+
+
+@dataclass
+class TextShape:
+    encoding: str  # utf-8, utf-16-le, utf-16-be, cp1252
+    bom: int  # bytes of BOM to skip
+    note: str | None = None  # what the user should be told (e.g. "read as Windows-1252")
+
+
+def text_shape(head: bytes) -> TextShape:
+    """Guess how the text is encoded from its first bytes. Raises InputError for binary data."""
+    if head.startswith(codecs.BOM_UTF8):
+        return TextShape("utf-8", 3)
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return TextShape("utf-16-le", 2, "UTF-16 (little endian) text")
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return TextShape("utf-16-be", 2, "UTF-16 (big endian) text")
+    sample = head[:8192]
+    if sample and sample.count(0) > len(sample) // 4:
+        # UTF-16 without a BOM has a NUL in every other byte of ASCII text
+        odd_nuls = sample[1::2].count(0)
+        even_nuls = sample[0::2].count(0)
+        if odd_nuls > len(sample) // 2 * 0.9 and even_nuls < len(sample) // 20:
+            return TextShape("utf-16-le", 0, "UTF-16 (little endian) text without BOM")
+        if even_nuls > len(sample) // 2 * 0.9 and odd_nuls < len(sample) // 20:
+            return TextShape("utf-16-be", 0, "UTF-16 (big endian) text without BOM")
+        raise InputError("binary data (many NUL bytes), not a text log; if it is a capture, "
+                         "only pcap and pcapng are supported")
+    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if sample and control > len(sample) // 10:
+        raise InputError("binary data (control bytes), not a text log")
+    try:
+        # a multi-byte sequence may be cut at the end of the sample
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 4:
+            return TextShape("cp1252", 0, "not valid UTF-8; read as Windows-1252/Latin-1")
+    return TextShape("utf-8", 0)
+
+
+def _decode_legacy(data: bytes, encoding: str) -> bytes:
+    return data.decode(encoding, errors="replace").encode("utf-8")
+
+
+def lines_from_bytes(data: bytes, first_line_no: int) -> pl.DataFrame:
+    """A chunk of UTF-8 bytes (whole lines) -> frame (line_no, line). Empty lines are kept as ''."""
+    if not data:
+        return pl.DataFrame(schema=LINES_SCHEMA)
+    expected = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    frame = None
+    if b"\x00" not in data:
+        try:
+            frame = pl.read_csv(
+                io.BytesIO(data), separator="\x00", has_header=False, quote_char=None,
+                new_columns=["line"], schema={"line": pl.String}, encoding="utf8-lossy",
+                eol_char="\n", comment_prefix=None, raise_if_empty=False,
+            )
+        except pl.exceptions.PolarsError:
+            frame = None
+        if frame is not None and frame.height != expected:
+            frame = None
+    if frame is None:  # exact but slower path (NUL bytes inside lines, odd cases)
+        text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        parts = text.split("\n")
+        if text.endswith("\n"):
+            parts.pop()
+        frame = pl.DataFrame({"line": parts}, schema={"line": pl.String})
+    return frame.select(
+        pl.int_range(first_line_no, first_line_no + frame.height, dtype=pl.Int64).alias("line_no"),
+        pl.col("line").fill_null("").str.strip_suffix("\r").alias("line"),
+    )
+
+
+def iter_line_chunks(
+    stream: IO[bytes], shape: TextShape, *, first_line_no: int = 1, chunk_bytes: int = CHUNK_BYTES,
+    on_bytes=None,
+) -> Iterator[tuple[pl.DataFrame, bool]]:
+    """Yield (lines frame, is_last) for whole lines of the stream. ``on_bytes(n)`` is called with the
+    raw byte count of every block read (for progress and hashing)."""
+    if shape.bom:
+        bom = stream.read(shape.bom)
+        if on_bytes:
+            on_bytes(bom)
+    decoder = None
+    if shape.encoding.startswith("utf-16"):
+        decoder = codecs.getincrementaldecoder(shape.encoding)(errors="replace")
+    carry = b""
+    line_no = first_line_no
+    pending: pl.DataFrame | None = None
+    while True:
+        block = stream.read(chunk_bytes)
+        if on_bytes and block:
+            on_bytes(block)
+        eof = not block
+        if decoder is not None:
+            block = decoder.decode(block, final=eof).encode("utf-8")
+        elif shape.encoding != "utf-8" and block:
+            block = _decode_legacy(block, shape.encoding)
+        data = carry + block
+        if eof:
+            cut = len(data)
+        else:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+        carry = data[cut:]
+        frame = lines_from_bytes(data[:cut], line_no)
+        line_no += frame.height
+        if pending is not None:
+            yield pending, eof and frame.height == 0
+        pending = frame if frame.height else None
+        if eof:
+            break
+    if pending is not None:
+        yield pending, True

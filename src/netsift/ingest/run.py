@@ -1,0 +1,349 @@
+"""The ingest driver: paths in, canonical rows in the store, one report per file.
+
+For each file: skip what is already in the store (``bookkeeping``), pick the format (``--format``, the
+format a resumed file had, or sniffing), stream whole-line chunks through the parser, append records and
+rejected lines, and record the file — all in one transaction, so a failure never leaves half a file.
+Errors about one file (empty, binary, unknown format, truncated) are reported for that file and the
+batch goes on; ``strict`` turns the first rejected line into an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import io
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+
+from netsift.errors import BadLineError, InputError
+from netsift.ingest import bookkeeping
+from netsift.ingest.base import ParseContext, Parser, ParseResult
+from netsift.ingest.formats import detect_format, format_names, parsers
+from netsift.ingest.reader import (
+    HEAD_BYTES,
+    compression_of,
+    decompressed,
+    iter_line_chunks,
+    text_shape,
+)
+from netsift.store import DuckDBStore
+
+SNIFF_LINES = 50
+REPORT_REJECTIONS = 5
+
+
+@dataclass
+class IngestOptions:
+    format: str | None = None
+    year: int | None = None
+    tz: str = "UTC"
+    columns: dict[str, str] = field(default_factory=dict)
+    strict: bool = False
+
+
+@dataclass
+class FileReport:
+    path: str
+    status: str  # ingested, resumed, unchanged, duplicate, error
+    format: str | None = None
+    rows: int = 0
+    rejected: int = 0
+    lines: int = 0
+    message: str | None = None
+    first_rejections: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "status": self.status, "format": self.format, "rows": self.rows,
+                "rejected": self.rejected, "lines": self.lines, "message": self.message}
+
+
+@dataclass
+class IngestSummary:
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def errors(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "error"]
+
+
+class _CountingReader(io.RawIOBase):
+    """Feeds every byte read to a hash and a progress callback."""
+
+    def __init__(self, raw: IO[bytes], hasher, on_bytes: Callable[[int], None] | None):
+        self._raw, self._hasher, self._on_bytes, self.count = raw, hasher, on_bytes, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self._hasher.update(data)
+        self.count += n
+        if self._on_bytes:
+            self._on_bytes(n)
+        return n
+
+
+class _Prefixed(io.RawIOBase):
+    """A head already read from a non-seekable stream, followed by the rest of it."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self._head, self._rest = memoryview(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """Files, directories (recursively, sorted), globs, and '-' for stdin."""
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.append(p)
+        elif any(ch in p for ch in "*?["):
+            matches = sorted(glob.glob(p, recursive=True))
+            out.extend(m for m in matches if os.path.isfile(m))
+            if not matches:
+                out.append(p)  # reported as missing
+        elif os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                out.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith("."))
+        else:
+            out.append(p)
+    return out
+
+
+def _decompressed_head(path: str, compression: str | None) -> bytes:
+    with open(path, "rb") as fh:
+        stream = decompressed(fh, compression)
+        try:
+            return stream.read(HEAD_BYTES)
+        except (EOFError, OSError, ValueError):
+            return b""
+
+
+def _sniff_lines(head: bytes) -> list[str]:
+    try:
+        shape = text_shape(head)
+    except InputError:
+        return []
+    text = head[shape.bom:].decode(shape.encoding, errors="replace")
+    lines = text.splitlines()
+    if len(head) >= HEAD_BYTES and lines:
+        lines.pop()  # probably cut
+    return [ln for ln in lines if ln.strip()][:SNIFF_LINES]
+
+
+def choose_parser(head: bytes, forced: str | None) -> Parser:
+    if forced:
+        try:
+            return parsers()[forced]
+        except KeyError:
+            raise InputError(f"unknown format {forced!r}; formats: {', '.join(format_names())}") from None
+    parser, _ = detect_format(head, _sniff_lines(head))
+    if parser is None:
+        text_shape(head)  # raises a clearer error for binary data
+        lines = _sniff_lines(head)
+        seen = repr(lines[0][:80]) if lines else "no text lines"
+        raise InputError(f"format not recognised (first line: {seen}); use --format with one of: "
+                         f"{', '.join(format_names())}")
+    return parser
+
+
+def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, first_line: int,
+             notes: list[str]) -> Iterator[tuple[ParseResult, int]]:
+    """(result, lines consumed) for each chunk."""
+    if parser.kind == "binary":
+        for result in parser.parse_stream(stream, ctx):
+            yield result, result.lines_accounted
+        return
+    shape = text_shape(head)
+    if shape.note:
+        notes.append(shape.note)
+    if parser.kind == "document":
+        data = stream.read()
+        text = data[shape.bom:].decode(shape.encoding, errors="replace")
+        result = parser.parse_document(text, ctx)
+        yield result, result.lines_accounted
+        return
+    for lines, is_last in iter_line_chunks(stream, shape, first_line_no=first_line):
+        ctx.final = is_last
+        result = parser.parse(lines, ctx)
+        yield result, lines.height
+
+
+def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
+                on_bytes: Callable[[int], None] | None = None) -> FileReport:
+    report = FileReport(path=path, status="error")
+    is_stdin = path == "-"
+    if is_stdin:
+        raw: IO[bytes] = sys.stdin.buffer
+        head = raw.read(HEAD_BYTES)
+        raw = _Prefixed(head, raw)  # type: ignore[assignment]
+        size = None
+        mtime = dt.datetime.now(dt.UTC)
+        resume = bookkeeping.ResumePoint(None, 0, 0, __import__("hashlib").sha256(), False)
+        if not head:
+            raise InputError("empty input", path)
+    else:
+        if not os.path.exists(path):
+            raise InputError("no such file", path)
+        st = os.stat(path)
+        size = st.st_size
+        mtime = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
+        if size == 0:
+            raise InputError("empty file (0 bytes)", path)
+        raw = open(path, "rb")  # noqa: SIM115 - closed in finally
+        head = raw.read(HEAD_BYTES)
+        raw.seek(0)
+        resume = bookkeeping.find_resume_point(store, os.path.abspath(path), raw, size, head)
+        if resume.already_complete:
+            raw.close()
+            prior = resume.prior
+            report.status, report.format = "unchanged", prior.format if prior else None
+            same = "" if prior is None or prior.path == path else f" (as {prior.path})"
+            report.message = f"already ingested{same}; nothing new"
+            if on_bytes:
+                on_bytes(size)
+            return report
+        if on_bytes and resume.offset:
+            on_bytes(resume.offset)
+    try:
+        compression = compression_of(head)
+        if compression and not is_stdin:
+            text_head = _decompressed_head(path, compression)
+        elif compression:
+            text_head = b""  # sniffing compressed stdin needs --format
+        else:
+            text_head = head
+        forced = opts.format or (resume.prior.format if resume.prior else None)
+        if compression and is_stdin and not forced:
+            raise InputError("compressed data on stdin: give --format", path)
+        parser = choose_parser(text_head, forced)
+        report.format = parser.name
+        ctx = ParseContext(path=path, year=opts.year, mtime=mtime, tz=opts.tz, columns=dict(opts.columns))
+        counting = _CountingReader(raw, resume.hasher, on_bytes)
+        stream = decompressed(io.BufferedReader(counting, 1024 * 1024), compression)
+        # a grown file, or a rotated one (its old name is gone), continues its record; a copy that grew
+        # gets a record of its own that starts where the shared prefix ends
+        continues = resume.prior is not None and (
+            resume.prior.path == os.path.abspath(path) or not os.path.exists(resume.prior.path))
+        file_id = resume.prior.file_id if continues else bookkeeping.new_file_id(store)
+        notes: list[str] = []
+        store.con.execute("BEGIN TRANSACTION")
+        try:
+            lines = rows = rejected = 0
+            try:
+                for result, consumed in _results(parser, stream, text_head, ctx, resume.line + 1, notes):
+                    lines += consumed
+                    rows += result.records.height
+                    rejected += result.rejected.height
+                    _store_result(store, parser, result, file_id)
+                    if result.rejected.height:
+                        if opts.strict:
+                            first = result.rejected.row(0)
+                            raise BadLineError(path, first[0], first[1], first[2] or "")
+                        room = REPORT_REJECTIONS - len(report.first_rejections)
+                        if room > 0:
+                            report.first_rejections += [tuple(r) for r in result.rejected.head(room).rows()]
+            except (EOFError, OSError, ValueError) as exc:
+                if isinstance(exc, BadLineError):
+                    raise
+                if lines == 0 and rows == 0:
+                    raise InputError(f"cannot read as {parser.name}: {exc}", path) from exc
+                # truncated compressed stream / capture: keep what was read, say where it stopped
+                reason = f"input truncated or corrupt after line {resume.line + lines}: {exc}"
+                notes.append(reason)
+                _store_rejections(store, file_id, pl.DataFrame(
+                    {"source_line": [resume.line + lines + 1], "reason": [reason], "text": [""]}))
+                rejected += 1
+            consumed_bytes = resume.offset + counting.count
+            content_hash = resume.hasher.hexdigest()
+            if is_stdin:
+                dup = bookkeeping.same_content(store, content_hash)
+                if dup:
+                    store.con.execute("ROLLBACK")
+                    report.status, report.message = "duplicate", f"same content as {dup} already ingested"
+                    return report
+            bookkeeping.record(
+                store, file_id=file_id, is_new=not continues, path=os.path.abspath(path) if not is_stdin
+                else "-", size=consumed_bytes, head=bookkeeping.head_hash(head), content_hash=content_hash,
+                last_offset=consumed_bytes, last_line=resume.line + lines, fmt=parser.name, rows=rows,
+                rejected=rejected,
+            )
+            store.con.execute("COMMIT")
+        except BaseException:
+            store.con.execute("ROLLBACK")
+            raise
+        report.status = "resumed" if resume.offset else "ingested"
+        report.rows, report.rejected, report.lines = rows, rejected, lines
+        if notes:
+            report.message = "; ".join(notes)
+        return report
+    finally:
+        if not is_stdin:
+            raw.close()
+
+
+def _store_result(store: DuckDBStore, parser: Parser, result: ParseResult, file_id: int) -> None:
+    if result.records.height:
+        store.append(parser.table, result.records.with_columns(source_file_id=pl.lit(file_id, pl.Int64)))
+    if result.rejected.height:
+        _store_rejections(store, file_id, result.rejected)
+
+
+def _store_rejections(store: DuckDBStore, file_id: int, rejected: pl.DataFrame) -> None:
+    store.append("rejected_lines", rejected.with_columns(source_file_id=pl.lit(file_id, pl.Int64)))
+
+
+def ingest_paths(store: DuckDBStore, paths: Iterable[str], opts: IngestOptions | None = None,
+                 progress=None) -> IngestSummary:
+    """Ingest every path; a problem with one file is reported in its FileReport and the batch goes on
+    (except ``strict``, where the first bad line raises BadLineError)."""
+    opts = opts or IngestOptions()
+    summary = IngestSummary()
+    files = expand_paths(paths)
+    if progress is not None:
+        progress.start(sum(os.path.getsize(p) for p in files if p != "-" and os.path.isfile(p)))
+    for path in files:
+        try:
+            report = ingest_file(store, path, opts, progress.advance if progress is not None else None)
+        except BadLineError:
+            raise
+        except InputError as exc:
+            report = FileReport(path=path, status="error", message=str(exc).removeprefix(f"{path}: "))
+        summary.files.append(report)
+    if progress is not None:
+        progress.stop()
+    return summary
+
+
+def file_label(path: str) -> str:
+    return path if path == "-" else str(Path(path))

@@ -1,0 +1,168 @@
+"""The analyst's loop as named steps: ingest -> names -> baseline -> detect -> enrich -> findings.
+
+Each step is a library call on a store; the CLI, the report, the dashboard and the watcher call these
+and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from netsift import baseline
+from netsift.baseline.leftovers import unexplained_findings
+from netsift.config import Settings
+from netsift.enrich.psl import derive_names
+from netsift.findings import Finding
+from netsift.ingest.run import IngestOptions, IngestSummary, ingest_paths
+from netsift.store import DuckDBStore
+
+NAMES_BATCH = 200_000
+
+
+def ingest(store: DuckDBStore, paths: Iterable[str], opts: IngestOptions | None = None, progress=None) -> IngestSummary:
+    summary = ingest_paths(store, paths, opts, progress)
+    refresh_domain_names(store)
+    return summary
+
+
+def refresh_domain_names(store: DuckDBStore) -> int:
+    """Derive ``domain_names`` rows for query names that do not have one yet (once per distinct name)."""
+    added = 0
+    while True:
+        names = [r[0] for r in store.rows(
+            "SELECT DISTINCT q.query_name FROM dns_queries q ANTI JOIN domain_names d USING (query_name) "
+            f"LIMIT {NAMES_BATCH}")]
+        if not names:
+            return added
+        store.append("domain_names", derive_names(names))
+        added += len(names)
+
+
+@dataclass
+class AnalysisOptions:
+    baseline: baseline.BaselineOptions = field(default_factory=baseline.BaselineOptions)
+    settings: dict[str, dict] = field(default_factory=dict)  # section -> overrides (config file)
+    detectors: list[str] | None = None  # None: all
+
+
+@dataclass
+class Analysis:
+    baseline: baseline.BaselineSummary
+    findings: list[Finding]
+
+
+def section(settings: dict[str, dict], name: str, declared) -> Settings:
+    return Settings(declared, settings.get(name, {}))
+
+
+def _detector_findings(store: DuckDBStore, opts: AnalysisOptions) -> list[Finding]:
+    try:
+        from netsift.detect import run_detectors
+    except ImportError:  # detectors not installed in this build
+        return []
+    return run_detectors(store.con, opts.settings, only=opts.detectors)
+
+
+def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis:
+    """Baseline, then every detector, then store and return the ranked findings."""
+    opts = opts or AnalysisOptions()
+    refresh_domain_names(store)
+    base_settings = section(opts.settings, "baseline", baseline.SETTINGS)
+    summary = baseline.build_baseline(store, opts.baseline, base_settings)
+    findings = unexplained_findings(store, base_settings) if opts.detectors is None or \
+        "unexplained_domain" in opts.detectors else []
+    findings += _detector_findings(store, opts)
+    findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
+    save_findings(store, findings)
+    return Analysis(summary, findings)
+
+
+def save_findings(store: DuckDBStore, findings: list[Finding]) -> None:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    store.con.execute("DELETE FROM findings")
+    if not findings:
+        return
+    frame = pl.DataFrame(
+        {
+            "finding_id": [f.id for f in findings],
+            "kind": [f.kind for f in findings],
+            "client": [f.client for f in findings],
+            "domain": [f.domain for f in findings],
+            "score": [f.score for f in findings],
+            "severity": [f.severity for f in findings],
+            "reasons": [list(f.reasons) for f in findings],
+            "sub_scores": [json.dumps(f.sub_scores, sort_keys=True) for f in findings],
+            "first_seen": [f.first_seen for f in findings],
+            "last_seen": [f.last_seen for f in findings],
+            "evidence_count": [int(f.evidence_count) for f in findings],
+            "created_at": [now] * len(findings),
+        },
+        schema_overrides={"first_seen": pl.Datetime("us"), "last_seen": pl.Datetime("us"),
+                          "reasons": pl.List(pl.String), "client": pl.String, "domain": pl.String},
+    ).unique("finding_id", keep="first", maintain_order=True)
+    store.append("findings", frame)
+
+
+def load_findings(store: DuckDBStore, limit: int | None = None) -> list[Finding]:
+    sql = ("SELECT finding_id, kind, client, domain, score, severity, reasons, sub_scores, first_seen, "
+           "last_seen, evidence_count FROM findings ORDER BY score DESC, kind, domain, client")
+    params: list = []
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    out = []
+    for fid, kind, client, domain, score, sev, reasons, sub, first, last, n in store.rows(sql, params):
+        out.append(Finding(kind=kind, score=score, reasons=list(reasons or []), client=client, domain=domain,
+                           sub_scores=json.loads(sub or "{}"), first_seen=first, last_seen=last,
+                           evidence_count=n, severity=sev, id=fid))
+    return out
+
+
+def settings_sections() -> dict[str, tuple]:
+    """Every settings section: the baseline's and each detector's (``netsift config`` shows them)."""
+    sections: dict[str, tuple] = {"baseline": baseline.SETTINGS}
+    try:
+        from netsift.detect import DETECTORS
+    except ImportError:
+        DETECTORS = {}
+    for name, det in DETECTORS.items():
+        if det.settings:
+            sections[name] = det.settings
+    return sections
+
+
+def installed_top_lists() -> list[tuple[str, object]]:
+    """Top-sites lists installed by ``netsift lists update`` (empty when none, or offline-only build)."""
+    try:
+        from netsift.lists import installed
+    except ImportError:
+        return []
+    return [(item.name, item.path) for item in installed() if getattr(item, "kind", "toplist") == "toplist"]
+
+
+def register_all_tables() -> None:
+    """Import the packages that declare tables of their own, so schema.all_tables() lists them."""
+    try:
+        import netsift.enrich.tables  # noqa: F401
+    except ImportError:
+        pass
+
+
+def overview(store: DuckDBStore) -> dict:
+    """The ``summary`` object of ``analyze --json``: rows, rejected, clients, time span and files."""
+    rows, clients, start, end = store.rows(
+        "SELECT count(*), count(DISTINCT client), min(ts), max(ts) FROM dns_queries")[0]
+    files = store.frame("SELECT path, format, rows, rejected FROM ingested_files ORDER BY file_id").to_dicts()
+    return {
+        "rows": int(rows),
+        "rejected": int(sum(f["rejected"] or 0 for f in files)),
+        "clients": int(clients),
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "files": files,
+    }

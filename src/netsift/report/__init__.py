@@ -1,0 +1,2 @@
+"""Outputs: terminal tables (console), machine formats (machine), progress bars (progress), and the
+single-file HTML report (html)."""

@@ -1,0 +1,86 @@
+"""DuckDB store: one file (``./netsift.duckdb`` by default), or ``:memory:`` for tests.
+
+DuckDB allows one read-write process per file. The dashboard and the watcher therefore share one
+process; a second writer gets a StoreError that says so, instead of DuckDB's lock message.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from netsift import schema
+from netsift.errors import StoreError
+
+DEFAULT_DB = "netsift.duckdb"
+
+
+def default_db_path() -> str:
+    return os.environ.get("NETSIFT_DB", DEFAULT_DB)
+
+
+class DuckDBStore:
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False):
+        self.path = str(path)
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"{self.path} is open in another process (DuckDB allows one writer per file): stop the "
+                    "other netsift command (serve/watch), or use --db to choose another file"
+                ) from exc
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+        if not read_only:
+            self.ensure_schema()
+
+    def ensure_schema(self) -> None:
+        for table in schema.all_tables():
+            self.con.execute(schema.duckdb_ddl(table))
+        self.con.execute("CREATE SEQUENCE IF NOT EXISTS file_ids START 1")
+
+    # --- small conveniences; everything else uses self.con directly --------------------------------
+    def frame(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run a query and return a Polars frame."""
+        # DuckDB 2.x: .pl() is gone; a relation's Arrow table avoids the DB-API copy
+        out = pl.from_arrow(self.con.sql(sql, params=params or None).to_arrow_table())
+        assert isinstance(out, pl.DataFrame)
+        return out
+
+    def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or []).fetchall()
+
+    def scalar(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
+        row = self.con.execute(sql, params or []).fetchone()
+        return row[0] if row else None
+
+    def append(self, table: str, df: pl.DataFrame) -> None:
+        """Append a frame whose columns are a subset of the table's (by name)."""
+        if df.height == 0:
+            return
+        view = f"_append_{table}"
+        self.con.register(view, df.to_arrow())
+        try:
+            cols = ", ".join(df.columns)
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}")
+        finally:
+            self.con.unregister(view)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_store(path: str | Path | None = None, *, read_only: bool = False) -> DuckDBStore:
+    return DuckDBStore(path or default_db_path(), read_only=read_only)
