@@ -1,0 +1,281 @@
+"""IP address -> country, autonomous system and (optionally) city, offline.
+
+Default source: the GeoLite2 country + ASN data bundled inside the ``geoip2fast`` package
+(``geoip2fast-asn-ipv6.dat.gz``, IPv4 and IPv6). It is loaded lazily, once per process (about 0.4 s and
+~150 MB), the first time an address is looked up; importing this module loads nothing and nothing here
+ever touches the network (geoip2fast's own updater is never called). geoip2fast keeps AS *names* only,
+so ``asn`` (the number) stays null unless a MaxMind ASN database is given.
+
+Lookups are vectorised: geoip2fast's sorted range tables are copied once into numpy arrays and a whole
+column of IPv4 addresses is placed with one ``searchsorted``; IPv6 addresses (rarer in answers) use
+``bisect`` on the same tables. A test checks the result against ``GeoIP2Fast.lookup`` address by address.
+
+Optional: one or more user MaxMind databases (``--geoip-db``: GeoLite2/GeoIP2 City, Country or ASN
+``.mmdb``) override and extend the offline answer with city, coordinates and AS numbers. Reading them
+needs the ``maxminddb`` package; without it :class:`MissingDependency` says ``pip install maxminddb``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from netsift.enrich.tables import IP_INFO
+from netsift.schema import polars_schema
+
+GEOIP2FAST_DATA = "geoip2fast-asn-ipv6.dat.gz"
+IP_INFO_SCHEMA = polars_schema(IP_INFO)
+_PRIVATE_IDS = 16  # geoip2fast: country ids below 16 are reserved / private ranges
+_NOT_FOUND_ID = 15  # "99:<not found in database>"
+_MAX_V4 = 2**32 - 1
+_V4_PATTERN = r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"
+
+
+class MissingDependency(ImportError):
+    """An optional package is needed; the message carries the exact install command."""
+
+
+class GeoIPDatabaseError(RuntimeError):
+    """A user-supplied GeoIP database cannot be read."""
+
+
+class _Ranges:
+    """One geoip2fast range table (country or ASN) as flat arrays: first address, last address, value id."""
+
+    def __init__(self, firsts: list[list[int]], netlens: list[list[int]], ids: list[list[int]]):
+        first = [f for chunk in firsts for f in chunk]
+        netlen = [n for chunk in netlens for n in chunk]
+        value = [v for chunk in ids for v in chunk]
+        split = bisect.bisect_right(first, _MAX_V4)
+        self.v4_first = np.array(first[:split], dtype=np.uint64)
+        self.v4_netlen = np.array(netlen[:split], dtype=np.uint8)
+        self.v4_last = self.v4_first + (np.uint64(1) << (np.uint64(32) - self.v4_netlen.astype(np.uint64))) - 1
+        self.v4_id = np.array(value[:split], dtype=np.int64)
+        self.v6_first = first[split:]
+        self.v6_netlen = netlen[split:]
+        self.v6_id = value[split:]
+
+    def find_v4(self, ips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row index, found mask) for an array of IPv4 integers."""
+        idx = np.searchsorted(self.v4_first, ips, side="right").astype(np.int64) - 1
+        safe = np.clip(idx, 0, None)
+        found = (idx >= 0) & (ips <= self.v4_last[safe])
+        return safe, found
+
+    def find_v6(self, ip: int) -> int | None:
+        i = bisect.bisect_right(self.v6_first, ip) - 1
+        if i < 0 or ip > self.v6_first[i] + (1 << (128 - self.v6_netlen[i])) - 1:
+            return None
+        return i
+
+
+class OfflineGeoIP:
+    """geoip2fast's bundled country + ASN tables, ready for column lookups. Use :func:`offline` to get the
+    process-wide instance."""
+
+    def __init__(self) -> None:
+        from geoip2fast import GeoIP2Fast
+        from geoip2fast import geoip2fast as g
+
+        self.reference = GeoIP2Fast(geoip2fast_data_file=GEOIP2FAST_DATA)
+        self.source = str(getattr(g, "source_info", "") or "geoip2fast")
+        codes, names = zip(*(item.split(":", 1) for item in g.mainListNamesCountry), strict=True)
+        self.country_codes = pl.Series([c if i >= _PRIVATE_IDS else None for i, c in enumerate(codes)],
+                                       dtype=pl.String)
+        self.country_names = pl.Series([None if i == _NOT_FOUND_ID else n for i, n in enumerate(names)],
+                                       dtype=pl.String)
+        self.as_names = pl.Series([None if n == "<unknown>" else n for n in g.mainListNamesASN], dtype=pl.String)
+        self.country = _Ranges(g.mainListFirstIP, g.mainListNetlength, g.mainListIDCountryCodes)
+        self.asn = _Ranges(g.mainListFirstIPASN, g.mainListNetlengthASN, g.mainListIDASN)
+        self._as_prefixes: dict[str, int] | None = None
+
+    def lookup_v4(self, ips: np.ndarray) -> dict[str, object]:
+        """Columns for an array of IPv4 integers (uint64)."""
+        c_idx, c_found = self.country.find_v4(ips)
+        country_id = np.where(c_found, self.country.v4_id[c_idx], _NOT_FOUND_ID)
+        a_idx, a_found = self.asn.find_v4(ips)
+        as_id = np.where(a_found, self.asn.v4_id[a_idx], 0)
+        parts = pl.DataFrame({"first": self.asn.v4_first[a_idx], "len": self.asn.v4_netlen[a_idx],
+                              "found": a_found})
+        octets = [(pl.col("first") // (1 << shift) % 256).cast(pl.String) for shift in (24, 16, 8, 0)]
+        nets = parts.select(pl.when("found").then(
+            pl.concat_str(octets, separator=".") + "/" + pl.col("len").cast(pl.String))).to_series()
+        return {"country_id": country_id, "as_id": as_id, "as_network": nets}
+
+    def lookup_v6(self, ip: int) -> tuple[int, int, str | None]:
+        """(country id, AS name id, network) for one IPv6 integer."""
+        ci = self.country.find_v6(ip)
+        country_id = self.country.v6_id[ci] if ci is not None else _NOT_FOUND_ID
+        ai = self.asn.find_v6(ip)
+        if ai is None:
+            return country_id, 0, None
+        net = f"{ipaddress.IPv6Address(self.asn.v6_first[ai])}/{self.asn.v6_netlen[ai]}"
+        return country_id, self.asn.v6_id[ai], net
+
+    def as_prefix_counts(self) -> dict[str, int]:
+        """Number of announced prefixes per AS organisation in the bundled data: how big an AS is."""
+        if self._as_prefixes is None:
+            ids = np.concatenate([self.asn.v4_id, np.array(self.asn.v6_id, dtype=np.int64)])
+            counts = np.bincount(ids, minlength=len(self.as_names))
+            out: dict[str, int] = {}
+            for name, n in zip(self.as_names.to_list(), counts.tolist(), strict=True):
+                if name:
+                    out[name] = out.get(name, 0) + n
+            self._as_prefixes = out
+        return self._as_prefixes
+
+
+_lock = threading.Lock()
+_instance: OfflineGeoIP | None = None
+
+
+def offline() -> OfflineGeoIP:
+    """The process-wide offline tables, loaded on first use."""
+    global _instance
+    with _lock:
+        if _instance is None:
+            _instance = OfflineGeoIP()
+        return _instance
+
+
+def lookup_ips(ips: Iterable[str] | pl.Series, *, geoip_db: str | Path | Sequence[str | Path] | None = None,
+               use_offline: bool = True) -> pl.DataFrame:
+    """One ``ip_info`` row per distinct valid address in ``ips`` (names and junk are dropped)."""
+    series = ips if isinstance(ips, pl.Series) else pl.Series("ip", list(ips), dtype=pl.String)
+    series = series.rename("ip").drop_nulls().str.strip_chars().unique(maintain_order=True)
+    v4 = series.filter(series.str.contains(_V4_PATTERN))
+    v4_parts = v4.str.split(".").list.to_struct(fields=["a", "b", "c", "d"]).struct.unnest()
+    v4_parts = v4_parts.select(pl.all().cast(pl.UInt64, strict=False))
+    ok = v4_parts.select(pl.all_horizontal(pl.all().le(255).fill_null(False))).to_series()
+    v4 = v4.filter(ok)
+    v4_int = v4_parts.filter(ok).select(
+        pl.col("a") * 16777216 + pl.col("b") * 65536 + pl.col("c") * 256 + pl.col("d")).to_series()
+    v6_text, v6_int = _parse_v6(series.filter(series.str.contains(":")).to_list())
+
+    if use_offline:
+        frame = _offline_frame(v4, v4_int, v6_text, v6_int)
+    else:
+        frame = pl.DataFrame({"ip": v4.to_list() + v6_text}, schema={"ip": pl.String}).with_columns(
+            [pl.lit(None, dtype=t).alias(c) for c, t in IP_INFO_SCHEMA.items() if c != "ip"])
+        frame = frame.with_columns(is_private=pl.Series(
+            [ipaddress.ip_address(a).is_private for a in frame["ip"].to_list()], dtype=pl.Boolean))
+    if geoip_db:
+        paths = [geoip_db] if isinstance(geoip_db, (str, Path)) else list(geoip_db)
+        frame = _overlay_mmdb(frame, paths)
+    return frame.select(list(IP_INFO_SCHEMA)).cast(IP_INFO_SCHEMA)
+
+
+def _parse_v6(texts: list[str]) -> tuple[list[str], list[int]]:
+    kept, ints = [], []
+    for text in texts:
+        try:
+            addr = ipaddress.IPv6Address(text.split("%", 1)[0])
+        except ValueError:
+            continue
+        kept.append(text)
+        mapped = addr.ipv4_mapped
+        ints.append(int(mapped) if mapped is not None else int(addr))
+    return kept, ints
+
+
+def _special_v6(ip: int) -> bool:
+    """Link-local, unique-local, loopback, multicast...: geoip2fast's tables do not cover all of them."""
+    if ip <= _MAX_V4:
+        return False
+    addr = ipaddress.IPv6Address(ip)
+    return addr.is_private or addr.is_link_local or addr.is_multicast or addr.is_loopback
+
+
+def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int: list[int]) -> pl.DataFrame:
+    db = offline()
+    cols = db.lookup_v4(v4_int.to_numpy().astype(np.uint64))
+    country_id = list(cols["country_id"])
+    as_id = list(cols["as_id"])
+    networks = cols["as_network"].to_list()
+    for ip in v6_int:
+        if ip <= _MAX_V4:  # IPv4-mapped IPv6
+            one = db.lookup_v4(np.array([ip], dtype=np.uint64))
+            c, a, n = int(one["country_id"][0]), int(one["as_id"][0]), one["as_network"][0]
+        else:
+            c, a, n = db.lookup_v6(ip)
+        country_id.append(c)
+        as_id.append(a)
+        networks.append(n)
+    cid = pl.Series(country_id, dtype=pl.Int64)
+    aid = pl.Series(as_id, dtype=pl.Int64)
+    n = len(cid)
+    frame = pl.DataFrame({
+        "ip": pl.Series(v4.to_list() + v6_text, dtype=pl.String),
+        "country": db.country_codes.gather(cid),
+        "country_name": db.country_names.gather(cid),
+        "asn": pl.Series([None] * n, dtype=pl.Int64),
+        "as_org": db.as_names.gather(aid),
+        "as_network": pl.Series(networks, dtype=pl.String),
+        "city": pl.Series([None] * n, dtype=pl.String),
+        "lat": pl.Series([None] * n, dtype=pl.Float64),
+        "lon": pl.Series([None] * n, dtype=pl.Float64),
+        "is_private": ((cid < _PRIVATE_IDS) & (cid != _NOT_FOUND_ID))
+        | pl.Series([False] * len(v4) + [_special_v6(ip) for ip in v6_int], dtype=pl.Boolean),
+    })
+    # reserved ranges carry the pseudo-AS "IANA.ORG": not an organisation anyone hosts on
+    return frame.with_columns(
+        as_org=pl.when(~pl.col("is_private")).then("as_org"),
+        as_network=pl.when(~pl.col("is_private")).then("as_network"),
+    )
+
+
+def open_mmdb(path: str | Path):
+    """A ``maxminddb`` reader for a user database, with the install command when the package is absent."""
+    try:
+        import maxminddb
+    except ImportError:
+        raise MissingDependency(
+            "reading a MaxMind database (--geoip-db) needs the maxminddb package: pip install maxminddb"
+        ) from None
+    try:
+        return maxminddb.open_database(str(path))
+    except FileNotFoundError:
+        raise GeoIPDatabaseError(f"{path}: no such GeoIP database file") from None
+    except (maxminddb.InvalidDatabaseError, OSError, ValueError) as exc:
+        raise GeoIPDatabaseError(f"{path}: not a readable MaxMind .mmdb database ({exc})") from None
+
+
+def _overlay_mmdb(frame: pl.DataFrame, paths: list[str | Path]) -> pl.DataFrame:
+    """Fill/override columns from user MaxMind databases (City, Country and/or ASN)."""
+    rows = {c: frame[c].to_list() for c in frame.columns}
+    for path in paths:
+        reader = open_mmdb(path)
+        try:
+            for i, ip in enumerate(rows["ip"]):
+                try:
+                    rec = reader.get(ip)
+                except ValueError:
+                    continue
+                if isinstance(rec, dict):
+                    _apply_record(rows, i, rec)
+        finally:
+            reader.close()
+    return pl.DataFrame(rows, schema=frame.schema)
+
+
+def _apply_record(rows: dict[str, list], i: int, rec: dict) -> None:
+    country = rec.get("country") or rec.get("registered_country") or {}
+    if country.get("iso_code"):
+        rows["country"][i] = country["iso_code"]
+        rows["country_name"][i] = (country.get("names") or {}).get("en", rows["country_name"][i])
+    city = (rec.get("city") or {}).get("names", {}).get("en")
+    if city:
+        rows["city"][i] = city
+    loc = rec.get("location") or {}
+    if loc.get("latitude") is not None and loc.get("longitude") is not None:
+        rows["lat"][i], rows["lon"][i] = float(loc["latitude"]), float(loc["longitude"])
+    if rec.get("autonomous_system_number") is not None:
+        rows["asn"][i] = int(rec["autonomous_system_number"])
+    if rec.get("autonomous_system_organization"):
+        rows["as_org"][i] = rec["autonomous_system_organization"]
