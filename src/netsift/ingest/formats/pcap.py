@@ -1,0 +1,591 @@
+"""Packet captures (pcap, nanosecond pcap, pcapng; either byte order): DNS questions and their answers.
+
+Reading: ``dpkt.pcap.Reader`` / ``dpkt.pcapng.Reader`` over a guarded stream that refuses absurd record
+lengths and notices a file cut inside a record. Link types: Ethernet (802.1Q / QinQ tags), raw IP
+(12, 14, 101), IPv4 (228), IPv6 (229), Linux cooked SLL (113) and SLL2 (276), BSD null (0) and loop
+(108). Any other link type raises ``ValueError`` naming it, once for the file. pcapng: every packet is
+decoded with the first interface's link type (a dpkt.pcapng.Reader limitation).
+
+What is DNS: UDP with port 53, 5353 (mDNS) or 5355 (LLMNR) on either side, and TCP port 53, where
+each direction of a connection is reassembled by sequence number and cut into its 2-byte
+length-prefixed messages (a segment may carry part of a message or several). A TCP message belongs to
+the packet that completes it (its ``source_line`` and ``ts``). A lost segment makes the flow
+resynchronise on the next one; retransmitted bytes are dropped. Flow buffers never hold more than one
+unfinished message (< 64 KiB); flows idle for ``FLOW_IDLE_SECONDS`` of capture time, closed by FIN/RST,
+or beyond ``MAX_FLOWS`` are forgotten.
+
+Records: one row per question of a standard query (QR=0, opcode QUERY): ``ts`` = packet time (naive
+UTC), ``client`` = source address (for mDNS/LLMNR too), names lower-cased without the trailing dot,
+bytes outside printable ASCII and the characters ``. \\ " ( ) ; @ $`` inside a label escaped as dig does
+(``\\DDD`` / ``\\.``). The response is matched on (client ip, client port, server ip, transaction id,
+questions); a query sent to a multicast address (mDNS, LLMNR) matches a response from any server. It
+gives ``response_code`` and ``answers`` (answer section only: A/AAAA addresses, CNAME/PTR/NS/DNAME/
+MX/SRV targets, TXT strings joined per record and cut to 255 characters; other types are left out).
+A response must come within ``QUERY_TIMEOUT_SECONDS`` of its query. Queries wait for their response
+across yielded results; those still unanswered after the timeout (checked every ``CHUNK_PACKETS``
+packets, and at the end of the file) are emitted with null ``response_code``/``answers``.
+
+A response whose query was not captured becomes a record itself (``ts`` = response time, ``client`` =
+its destination), one per question it repeats; a response that repeats no question (mDNS
+announcements) or that duplicates one already matched is skipped. Messages with another opcode
+(NOTIFY, UPDATE...) are skipped.
+
+Accounting (the unit is the packet; ``source_line`` is its 1-based number in the file): a packet is
+skipped (not DNS, a matched or question-less response, a TCP segment that finishes no message), or
+rejected (a DNS payload that does not decode: dpkt's message as reason, the first 64 bytes in hex as
+text; an IP fragment on a DNS port), or the source of records. A query packet is counted in the result
+that emits its rows. A packet that yields several rows (several questions, several TCP messages) is
+offset against ``skipped``, in the same or a later result, so that over a file
+``sum(records.height + skipped + rejected.height) == packets``; only a capture with more such extra
+rows than skippable packets exceeds it, by ``ctx.state["pcap_unbalanced_rows"]``. ``ctx.state`` also
+keeps ``pcap_packets`` (packets read). A file cut inside a record gives one rejection ``file truncated
+at packet N`` (N = the cut record's number) after the packets before it; an empty file or a header
+without packets gives no records.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import socket
+import struct
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import dpkt
+import polars as pl
+
+from netsift.ingest.base import (
+    QTYPE_NAMES,
+    RCODE_NAMES,
+    REJECTED_SCHEMA,
+    ParseContext,
+    Parser,
+    ParseResult,
+    empty_records,
+    finish_dns_records,
+)
+
+CHUNK_PACKETS = 50_000  # packets per yielded ParseResult
+QUERY_TIMEOUT_SECONDS = 30  # a response later than this does not answer the query
+FLOW_IDLE_SECONDS = 120  # a TCP flow silent this long (capture time) is forgotten
+MAX_PENDING = 200_000  # unanswered queries kept at most (oldest emitted first beyond this)
+MAX_FLOWS = 10_000  # TCP flows tracked at most (least recently used dropped beyond this)
+MAX_RECORD_BYTES = 16 * 1024 * 1024  # a pcap record / pcapng block claiming more is corrupt
+UDP_PORTS = frozenset((53, 5353, 5355))
+TCP_PORT = 53
+
+_PCAP_MAGICS = {bytes.fromhex(m) for m in (
+    "a1b2c3d4", "d4c3b2a1", "a1b23c4d", "4d3cb2a1", "a1b2cd34", "34cdb2a1")}
+_PCAPNG_MAGIC = bytes.fromhex("0a0d0d0a")
+_PCAPNG_BYTE_ORDERS = (bytes.fromhex("1a2b3c4d"), bytes.fromhex("4d3c2b1a"))
+_MAX_TS_US = 253_402_300_800 * 1_000_000  # year 10000
+
+
+def sniff_bytes(head: bytes) -> float:
+    """1.0 for a pcap or pcapng header, 0.9 for the bare pcapng magic, 0 otherwise."""
+    if head[:4] in _PCAP_MAGICS:
+        return 1.0
+    if head[:4] == _PCAPNG_MAGIC:
+        return 1.0 if head[8:12] in _PCAPNG_BYTE_ORDERS else 0.9
+    return 0.0
+
+
+# --- reading records --------------------------------------------------------------------------------
+
+class _CorruptRecord(Exception):
+    pass
+
+
+class _GuardedStream:
+    """What the dpkt readers read from. Serves the sniffed head first, refuses absurd lengths, and
+    flags a file that ends inside a record: after the file header both dpkt readers alternate a
+    fixed-size header read and a body read, so a short body read, or any short read that got some
+    bytes, means the file was cut."""
+
+    def __init__(self, head: bytes, raw: IO[bytes]):
+        self._head, self._raw = head, raw
+        self.name = getattr(raw, "name", "<stream>")
+        self._reads: int | None = None  # counted once the file header has been read
+        self.truncated = False
+        self.record = b""  # first bytes of the record being read (rejection text)
+
+    def start_records(self) -> None:
+        self._reads = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0 or n > MAX_RECORD_BYTES:
+            raise _CorruptRecord(f"record length {n} out of range")
+        out = self._head[:n]
+        self._head = self._head[len(out):]
+        while len(out) < n:
+            more = self._raw.read(n - len(out))
+            if not more:
+                break
+            out += more
+        if self._reads is not None:
+            body = self._reads % 2 == 1
+            self._reads += 1
+            self.record = (self.record + out)[:64] if body else out[:64]
+            if len(out) < n and (out or body):
+                self.truncated = True
+        return out
+
+
+def _linktype_names() -> dict[int, str]:
+    names = {v: k for k, v in vars(dpkt.pcap).items() if k.startswith("DLT_") and isinstance(v, int)}
+    names.update({12: "DLT_RAW", 14: "DLT_RAW", 101: "LINKTYPE_RAW", 228: "LINKTYPE_IPV4",
+                  229: "LINKTYPE_IPV6"})
+    return names
+
+
+def _raw_ip(buf: bytes) -> Any:
+    version = buf[0] >> 4 if buf else 0
+    return dpkt.ip.IP(buf) if version == 4 else dpkt.ip6.IP6(buf) if version == 6 else None
+
+
+_LINK_DECODERS: dict[int, Callable[[bytes], Any]] = {
+    0: lambda b: dpkt.loopback.Loopback(b).data,
+    1: lambda b: dpkt.ethernet.Ethernet(b).data,
+    12: _raw_ip, 14: _raw_ip, 101: _raw_ip,
+    108: lambda b: dpkt.loopback.Loopback(b).data,
+    113: lambda b: dpkt.sll.SLL(b).data,
+    228: dpkt.ip.IP,
+    229: dpkt.ip6.IP6,
+    276: lambda b: dpkt.sll2.SLL2(b).data,
+}
+
+
+def _open(fileobj: IO[bytes]) -> tuple[Any, Callable[[bytes], Any], _GuardedStream] | None:
+    """(dpkt reader, link decoder, stream), or None for an empty file / a capture without packets."""
+    head = b""
+    while len(head) < 24:
+        more = fileobj.read(24 - len(head))
+        if not more:
+            break
+        head += more
+    if not head:
+        return None
+    stream = _GuardedStream(head, fileobj)
+    if head[:4] in _PCAP_MAGICS:
+        if len(head) < 24:
+            raise ValueError(f"pcap file header truncated ({len(head)} of 24 bytes)")
+        reader = dpkt.pcap.Reader(stream)
+    elif head[:4] == _PCAPNG_MAGIC:
+        try:
+            reader = dpkt.pcapng.Reader(stream)
+        except ValueError as exc:
+            if "IDB not found" in str(exc):
+                return None  # section header only: no interface, no packets
+            raise ValueError(f"invalid pcapng header: {exc}") from None
+        except (dpkt.UnpackError, struct.error, _CorruptRecord) as exc:
+            raise ValueError(f"pcapng header truncated or corrupt: {exc or type(exc).__name__}") from None
+    else:
+        raise ValueError(f"not a pcap or pcapng file (starts with {head[:8].hex()}); "
+                         "use --format to choose another parser")
+    linktype = reader.datalink() & 0xFFFF  # upper bits of a pcap link type carry FCS information
+    decoder = _LINK_DECODERS.get(linktype)
+    if decoder is None:
+        name = _linktype_names().get(linktype, "unknown")
+        raise ValueError(f"unsupported pcap link type {linktype} ({name}); supported: "
+                         f"{', '.join(str(t) for t in sorted(_LINK_DECODERS))}")
+    stream.start_records()
+    return reader, decoder, stream
+
+
+# --- DNS messages -----------------------------------------------------------------------------------
+
+_LABEL_NEEDS_ESCAPE = re.compile(rb'[^\x21-\x7e]|[.\\"();@$]')
+_TEXT_NEEDS_ESCAPE = re.compile(rb"[^\x20-\x7e]|\\")
+
+
+def _escape_label(label: bytes) -> str:
+    if not _LABEL_NEEDS_ESCAPE.search(label):
+        return label.decode("ascii")
+    return "".join(chr(b) if 0x21 <= b <= 0x7E and b not in b'.\\"();@$' else
+                   "\\" + chr(b) if 0x21 <= b <= 0x7E else f"\\{b:03d}" for b in label)
+
+
+def _escape_text(data: bytes) -> str:
+    if not _TEXT_NEEDS_ESCAPE.search(data):
+        return data.decode("ascii")
+    return "".join("\\\\" if b == 0x5C else chr(b) if 0x20 <= b <= 0x7E else f"\\{b:03d}" for b in data)
+
+
+def read_name(buf: bytes, off: int) -> tuple[str, int]:
+    """A (possibly compressed) domain name at ``off``: (dig-style text without trailing dot, "." for
+    the root; offset after the name). Compression pointers must point backwards, so loops end."""
+    labels: list[str] = []
+    after = -1
+    limit = off
+    length = 0
+    while True:
+        if off >= len(buf):
+            raise dpkt.NeedData("name runs past the end of the message")
+        n = buf[off]
+        if n == 0:
+            off += 1
+            break
+        if n & 0xC0 == 0xC0:
+            if off + 1 >= len(buf):
+                raise dpkt.NeedData("name runs past the end of the message")
+            ptr = ((n & 0x3F) << 8) | buf[off + 1]
+            if ptr >= limit:
+                raise dpkt.UnpackError("Invalid label compression pointer")
+            if after < 0:
+                after = off + 2
+            limit = off = ptr
+            continue
+        if n & 0xC0:
+            raise dpkt.UnpackError(f"Invalid label length {n:02x}")
+        label = buf[off + 1:off + 1 + n]
+        if len(label) < n:
+            raise dpkt.NeedData("label runs past the end of the message")
+        length += n + 1
+        if length > 255:
+            raise dpkt.UnpackError("name longer than 255 bytes")
+        labels.append(_escape_label(label))
+        off += 1 + n
+    return (".".join(labels) or "."), (after if after >= 0 else off)
+
+
+def _answer_text(rtype: int, buf: bytes, off: int, rdlen: int) -> str | None:
+    if rtype == 1 and rdlen == 4:
+        return socket.inet_ntop(socket.AF_INET, buf[off:off + 4])
+    if rtype == 28 and rdlen == 16:
+        return socket.inet_ntop(socket.AF_INET6, buf[off:off + 16])
+    if rtype in (2, 5, 12, 39):  # NS, CNAME, PTR, DNAME
+        return read_name(buf, off)[0].lower()
+    if rtype == 15 and rdlen > 2:  # MX: preference, exchange
+        return read_name(buf, off + 2)[0].lower()
+    if rtype == 33 and rdlen > 6:  # SRV: priority, weight, port, target
+        return read_name(buf, off + 6)[0].lower()
+    if rtype == 16:  # TXT: character-strings, joined
+        rdata, parts, i = buf[off:off + rdlen], [], 0
+        while i < len(rdata):
+            parts.append(rdata[i + 1:i + 1 + rdata[i]])
+            i += 1 + rdata[i]
+        return _escape_text(b"".join(parts))[:255]
+    return None
+
+
+class DnsMessage(dpkt.dns.DNS):
+    """dpkt's DNS header and flags; the question and answer sections are read here so that names keep
+    every byte (dig-style escapes) and record types dpkt does not know do not fail the message. The
+    authority and additional sections are not read. ``questions``: ((name, qtype), ...);
+    ``answers``: list of answer texts."""
+
+    def unpack(self, buf: bytes) -> None:
+        dpkt.Packet.unpack(self, buf)
+        off = self.__hdr_len__
+        questions = []
+        for _ in range(self.qd):
+            name, off = read_name(buf, off)
+            if off + 4 > len(buf):
+                raise dpkt.NeedData("question runs past the end of the message")
+            questions.append((name.lower(), (buf[off] << 8) | buf[off + 1]))
+            off += 4
+        answers = []
+        for _ in range(self.an):
+            off = read_name(buf, off)[1]
+            if off + 10 > len(buf):
+                raise dpkt.NeedData("answer record runs past the end of the message")
+            rtype, _cls, _ttl, rdlen = struct.unpack_from(">HHIH", buf, off)
+            off += 10
+            if off + rdlen > len(buf):
+                raise dpkt.NeedData("answer data runs past the end of the message")
+            text = _answer_text(rtype, buf, off, rdlen)
+            if text is not None:
+                answers.append(text)
+            off += rdlen
+        self.questions: tuple[tuple[str, int], ...] = tuple(questions)
+        self.answers: list[str] = answers
+        self.data = b""
+
+
+# --- TCP reassembly ---------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Flow:
+    next_seq: int
+    last_ts: int
+    buf: bytearray = field(default_factory=bytearray)
+
+
+class _TcpStreams:
+    """Per-direction byte streams of TCP port-53 connections, cut into length-prefixed messages."""
+
+    def __init__(self) -> None:
+        self.flows: dict[tuple, _Flow] = {}
+
+    def feed(self, key: tuple, ts: int, tcp: Any) -> list[bytes]:
+        flow = self.flows.pop(key, None)  # re-inserted at the end: dict order = least recently used
+        seq, payload = tcp.seq, bytes(tcp.data)
+        if tcp.flags & dpkt.tcp.TH_SYN:
+            seq = (seq + 1) & 0xFFFFFFFF
+            flow = _Flow(seq, ts)
+        messages: list[bytes] = []
+        if payload:
+            if flow is None:
+                flow = _Flow(seq, ts)  # capture started mid-connection: assume a message starts here
+            gap = ((seq - flow.next_seq + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+            end = (seq + len(payload)) & 0xFFFFFFFF
+            if gap < 0:  # retransmitted bytes: keep only what is new
+                payload = payload[-gap:] if -gap < len(payload) else b""
+            elif gap > 0:  # bytes lost: resynchronise on this segment
+                flow.buf.clear()
+            if payload:
+                flow.buf += payload
+                flow.next_seq = end
+            buf, pos = flow.buf, 0
+            while len(buf) - pos >= 2:
+                size = (buf[pos] << 8) | buf[pos + 1]
+                if len(buf) - pos - 2 < size:
+                    break
+                messages.append(bytes(buf[pos + 2:pos + 2 + size]))
+                pos += 2 + size
+            del buf[:pos]
+        if tcp.flags & dpkt.tcp.TH_RST:
+            self.flows.pop((key[2], key[3], key[0], key[1]), None)
+        if flow is not None and not tcp.flags & (dpkt.tcp.TH_FIN | dpkt.tcp.TH_RST):
+            flow.last_ts = ts
+            self.flows[key] = flow
+            if len(self.flows) > MAX_FLOWS:
+                del self.flows[next(iter(self.flows))]
+        return messages
+
+    def forget_idle(self, now: int) -> None:
+        limit = now - FLOW_IDLE_SECONDS * 1_000_000
+        for key in [k for k, f in self.flows.items() if f.last_ts < limit]:
+            del self.flows[key]
+
+
+# --- matching and accounting ------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Query:
+    packet: int
+    ts: int
+    client: bytes
+    bucket: tuple
+    questions: tuple[tuple[str, int], ...]
+    done: bool = False
+
+
+@functools.lru_cache(maxsize=65536)
+def _ip_text(raw: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
+
+
+def _is_multicast(raw: bytes) -> bool:
+    return (raw[0] & 0xF0 == 0xE0 or raw == b"\xff\xff\xff\xff") if len(raw) == 4 else raw[0] == 0xFF
+
+
+class _Session:
+    """One capture being parsed: pending queries, TCP streams, the rows of the current result."""
+
+    def __init__(self, ctx: ParseContext):
+        self.ctx = ctx
+        self.pending: dict[tuple, list[_Query]] = {}
+        self.order: deque[_Query] = deque()
+        self.answered: dict[tuple, int] = {}  # (bucket, questions) -> response time, for duplicates
+        self.tcp = _TcpStreams()
+        self.packets = 0
+        self.debt = 0  # rows beyond a packet's first, not yet offset against skipped
+        self.now = 0
+        self._new_result()
+
+    def _new_result(self) -> None:
+        self.rows: dict[str, list] = {k: [] for k in (
+            "ts", "client", "query_name", "query_type", "response_code", "answers", "source_line")}
+        self.rejects: dict[str, list] = {"source_line": [], "reason": [], "text": []}
+        self.skipped = 0
+        self.packet_rows = 0
+
+    # rows
+    def _emit(self, packet: int, ts: int, client: bytes, questions: tuple, rcode: int | None,
+              answers: list[str] | None) -> None:
+        rows = self.rows
+        rcode_name = None if rcode is None else RCODE_NAMES.get(rcode, f"RCODE{rcode}")
+        for name, qtype in questions:
+            rows["ts"].append(ts)
+            rows["client"].append(_ip_text(client))
+            rows["query_name"].append(name)
+            rows["query_type"].append(QTYPE_NAMES.get(qtype, f"TYPE{qtype}"))
+            rows["response_code"].append(rcode_name)
+            rows["answers"].append(answers)
+            rows["source_line"].append(packet)
+
+    def reject(self, packet: int, reason: str, data: bytes) -> None:
+        self.rejects["source_line"].append(packet)
+        self.rejects["reason"].append(reason)
+        self.rejects["text"].append(data[:64].hex())
+        self.packet_rows += 1
+
+    # packets
+    def packet(self, number: int, ts: int, buf: bytes, decode_link: Callable[[bytes], Any]) -> None:
+        self.packets = number
+        self.now = ts
+        self.packet_rows = 0
+        self._packet(number, ts, buf, decode_link)
+        if self.packet_rows:
+            self.debt += self.packet_rows - 1
+        else:
+            self.skipped += 1
+
+    def _packet(self, number: int, ts: int, buf: bytes, decode_link: Callable[[bytes], Any]) -> None:
+        try:
+            ip = decode_link(buf)
+        except Exception:  # dpkt raises assorted errors on headers it cannot read: not recognisably DNS
+            return
+        if not isinstance(ip, (dpkt.ip.IP, dpkt.ip6.IP6)):
+            return
+        l4 = ip.data
+        if isinstance(l4, dpkt.udp.UDP):
+            if l4.sport not in UDP_PORTS and l4.dport not in UDP_PORTS:
+                return
+            fragment = ip.mf if isinstance(ip, dpkt.ip.IP) else getattr(ip.extension_hdrs.get(44), "m_flag", 0)
+            payload = bytes(l4.data)
+            if fragment:
+                self.reject(number, "IP fragment of a DNS message (reassembly not supported)", payload)
+                return
+            if 8 <= l4.ulen < 8 + len(payload):
+                payload = payload[:l4.ulen - 8]
+            self._message(number, ts, ip.src, l4.sport, ip.dst, l4.dport, payload)
+        elif isinstance(l4, dpkt.tcp.TCP) and TCP_PORT in (l4.sport, l4.dport):
+            for message in self.tcp.feed((ip.src, l4.sport, ip.dst, l4.dport), ts, l4):
+                self._message(number, ts, ip.src, l4.sport, ip.dst, l4.dport, message)
+
+    def _message(self, number: int, ts: int, src: bytes, sport: int, dst: bytes, dport: int,
+                 payload: bytes) -> None:
+        if not 0 <= ts < _MAX_TS_US:
+            self.reject(number, f"packet timestamp out of range ({ts} µs)", payload)
+            return
+        try:
+            msg = DnsMessage(payload)
+        except (dpkt.UnpackError, struct.error, ValueError) as exc:
+            self.reject(number, f"DNS decode failed: {str(exc) or type(exc).__name__}", payload)
+            return
+        if msg.opcode != dpkt.dns.DNS_QUERY:
+            return  # NOTIFY, UPDATE, ...: not questions
+        if msg.qr == dpkt.dns.DNS_Q:
+            if not msg.questions:
+                return
+            server = b"*" if _is_multicast(dst) else dst
+            query = _Query(number, ts, src, (src, sport, server, msg.id), msg.questions)
+            self.pending.setdefault(query.bucket, []).append(query)
+            self.order.append(query)
+            self.packet_rows += len(msg.questions)
+            return
+        self._response(number, ts, dst, dport, src, msg)
+
+    def _response(self, number: int, ts: int, client: bytes, port: int, server: bytes, msg: DnsMessage) -> None:
+        limit = ts - QUERY_TIMEOUT_SECONDS * 1_000_000
+        for bucket in ((client, port, server, msg.id), (client, port, b"*", msg.id)):
+            waiting = self.pending.get(bucket)
+            if not waiting:
+                continue
+            matched = [q for q in waiting if q.ts >= limit and (not msg.questions or q.questions == msg.questions)]
+            if not matched:
+                continue
+            for query in matched:
+                query.done = True
+                waiting.remove(query)
+                self._emit(query.packet, query.ts, query.client, query.questions, msg.rcode, msg.answers)
+            if not waiting:
+                del self.pending[bucket]
+            self.answered[(bucket, matched[0].questions)] = ts
+            return
+        if not msg.questions:
+            return  # nothing asked (mDNS announcement): nothing to record
+        for bucket in ((client, port, server, msg.id), (client, port, b"*", msg.id)):
+            if self.answered.get((bucket, msg.questions), limit - 1) >= limit:
+                return  # duplicate of a response already matched
+        self._emit(number, ts, client, msg.questions, msg.rcode, msg.answers)
+        self.packet_rows += len(msg.questions)
+
+    # results
+    def expire(self, everything: bool = False) -> None:
+        """Emit queries unanswered past the timeout (all of them at the end of the file)."""
+        limit = self.now - QUERY_TIMEOUT_SECONDS * 1_000_000
+        while self.order:
+            query = self.order[0]
+            if not query.done and not everything and query.ts >= limit and len(self.order) <= MAX_PENDING:
+                break
+            self.order.popleft()
+            if query.done:
+                continue
+            waiting = self.pending[query.bucket]
+            waiting.remove(query)
+            if not waiting:
+                del self.pending[query.bucket]
+            self._emit(query.packet, query.ts, query.client, query.questions, None, None)
+        for key in [k for k, t in self.answered.items() if t < limit or everything]:
+            del self.answered[key]
+        self.tcp.forget_idle(self.now)
+
+    def result(self) -> ParseResult:
+        offset = min(self.debt, self.skipped)
+        self.debt -= offset
+        state = self.ctx.state
+        state["pcap_packets"] = self.packets
+        state["pcap_unbalanced_rows"] = self.debt
+        rows = self.rows
+        if rows["ts"]:
+            records = pl.DataFrame(rows).with_columns(
+                pl.col("ts").cast(pl.Datetime("us")),
+                pl.col("answers").cast(pl.List(pl.String)),
+            ).sort("source_line", maintain_order=True)
+            records = finish_dns_records(records)
+        else:
+            records = empty_records()
+        result = ParseResult(records, pl.DataFrame(self.rejects, schema=REJECTED_SCHEMA), self.skipped - offset)
+        self._new_result()
+        return result
+
+
+def parse_stream(fileobj: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]:
+    """Yield a ParseResult every ``CHUNK_PACKETS`` packets and one at the end (see the module doc).
+    Raises ValueError for input that is not a capture, or whose link type is not supported."""
+    opened = _open(fileobj)
+    session = _Session(ctx)
+    if opened is None:
+        yield session.result()
+        return
+    reader, decode_link, stream = opened
+    packets = iter(reader)
+    number = 0
+    while True:
+        error: Exception | None = None
+        try:
+            ts, buf = next(packets)
+        except StopIteration:
+            ts = None
+        except (dpkt.UnpackError, struct.error, ValueError, _CorruptRecord) as exc:
+            ts, error = None, exc
+        if stream.truncated or error is not None:
+            number += 1
+            reason = (f"file truncated at packet {number}" if stream.truncated else
+                      f"file corrupt at packet {number}: {str(error) or type(error).__name__}")
+            session.reject(number, reason, stream.record)
+            session.packets = number
+            break
+        if ts is None:
+            break
+        number += 1
+        session.packet(number, round(ts * 1_000_000), bytes(buf), decode_link)
+        if number % CHUNK_PACKETS == 0:
+            session.expire()
+            yield session.result()
+    session.expire(everything=True)
+    yield session.result()
+
+
+PARSER = Parser(
+    name="pcap",
+    description="Packet capture (pcap / pcapng): DNS over UDP 53/5353/5355 and TCP 53, answers joined",
+    sniff_bytes=sniff_bytes,
+    parse_stream=parse_stream,
+)
