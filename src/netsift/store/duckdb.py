@@ -48,7 +48,9 @@ class DuckDBStore:
     # --- small conveniences; everything else uses self.con directly --------------------------------
     def frame(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a query and return a Polars frame."""
-        # DuckDB 2.x: .pl() is gone; a relation's Arrow table avoids the DB-API copy
+        # DuckDB 2.x: .pl() is gone; a relation's Arrow table avoids the DB-API copy. con.sql refuses to
+        # run while an execute() result is unfinished, so finish it first.
+        self.con.complete()
         out = pl.from_arrow(self.con.sql(sql, params=params or None).to_arrow_table())
         assert isinstance(out, pl.DataFrame)
         return out

@@ -80,6 +80,7 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     )
     skip = pl.when(pl.col("has_extra")).then(2).otherwise(0)
     return t.with_columns(
+        query_word=words.list.get(skip, null_on_oob=True).str.starts_with("query["),
         qid=pl.when(pl.col("has_extra")).then(words.list.get(0, null_on_oob=True)),
         action=words.list.slice(skip, pl.col("n") - 3 - skip).list.join(" "),
         name=words.list.get(-3, null_on_oob=True),
@@ -172,9 +173,12 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     # accounting: query lines -> records (or rejected when the stamp is bad); other tagged lines ->
     # skipped; untagged lines -> rejected
     untagged = t.filter(~pl.col("tagged"))
+    malformed = t.filter(pl.col("tagged") & pl.col("query_word").fill_null(False) & ~pl.col("is_query"))
     rejected = pl.concat([
         rejected_from(untagged.select("line_no", "line"),
                       "not a dnsmasq log line (expected 'Mon dd HH:MM:SS dnsmasq[pid]: ...')"),
+        rejected_from(malformed.select("line_no", "line"),
+                      "malformed query line (expected 'query[TYPE] NAME from CLIENT'; truncated?)"),
         rejected_from(bad_ts.select("line_no", "line"), "unparsable syslog timestamp"),
     ])
     skipped = lines.height - records.height - rejected.height

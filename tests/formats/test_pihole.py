@@ -1,0 +1,128 @@
+"""Pi-hole / dnsmasq parser: table-driven fixtures, chunk boundaries, property test, real sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netsift.ingest.base import ParseContext, lines_frame
+from netsift.ingest.formats import pihole
+
+DATA = Path(__file__).parent.parent / "data" / "pihole"
+
+
+def parse_file(name: str, year: int = 2025, chunk: int | None = None):
+    lines = (DATA / name).read_text(encoding="utf-8", errors="replace").splitlines()
+    ctx = ParseContext(year=year)
+    if chunk is None:
+        return pihole.parse(lines_frame(lines), ctx)
+    results = []
+    for start in range(0, len(lines), chunk):
+        ctx.final = start + chunk >= len(lines)
+        results.append(pihole.parse(lines_frame(lines[start:start + chunk], start + 1), ctx))
+    return results
+
+
+@pytest.mark.parametrize(
+    "line_no, client, name, qtype, rcode, answers, action, ts",
+    [
+        (1, "10.0.0.5", "www.example.com", "A", "NOERROR", ["93.184.216.34"], "forwarded", dt.datetime(2025, 12, 31, 23, 59, 58)),
+        (5, "10.0.0.6", "ads.tracker.test", "AAAA", "NOERROR", ["::"], "blocked:gravity", dt.datetime(2025, 12, 31, 23, 59, 59)),
+        (7, "10.0.0.5", "nosuch.example.org", "A", "NXDOMAIN", [], "forwarded", dt.datetime(2026, 1, 1, 0, 0, 1)),
+        (10, "10.0.0.7", "cached.example.com", "TXT", "NOERROR", [], "cached", dt.datetime(2026, 1, 1, 0, 0, 2)),
+        (13, "127.0.0.1", "5.0.0.10.in-addr.arpa", "PTR", "NXDOMAIN", [], "local", dt.datetime(2026, 1, 1, 0, 0, 3)),
+        (15, "10.0.0.8", "bad.regex.test", "A", "NOERROR", ["0.0.0.0"], "blocked:regex", dt.datetime(2026, 1, 1, 0, 0, 4)),
+    ],
+)
+def test_valid_lines(line_no, client, name, qtype, rcode, answers, action, ts):
+    result = parse_file("valid.log")
+    row = result.records.filter(result.records["source_line"] == line_no).to_dicts()[0]
+    assert (row["client"], row["query_name"], row["query_type"], row["response_code"]) == (client, name, qtype, rcode)
+    assert row["answers"] == answers and row["resolver_action"] == action and row["ts"] == ts
+
+
+def test_valid_accounting_and_new_year_rollover():
+    result = parse_file("valid.log")
+    assert (result.records.height, result.skipped, result.rejected.height) == (6, 10, 0)
+    assert result.records["ts"].dt.year().to_list() == [2025, 2025, 2026, 2026, 2026, 2026]
+
+
+def test_extra_ids_join_exactly():
+    result = parse_file("extra.log")
+    rows = {r["client"]: r for r in result.records.to_dicts()}
+    assert rows["10.0.0.5"]["resolver_action"] == "forwarded"
+    assert rows["10.0.0.6"]["resolver_action"] == "cached"
+    assert rows["10.0.0.5"]["answers"] == ["192.0.2.7"]
+
+
+def test_truncated_and_foreign_lines_are_rejected_with_reasons():
+    result = parse_file("truncated.log")
+    assert result.records["query_name"].to_list() == ["ok.example.com", "withhost.example.com"]
+    reasons = dict(zip(result.rejected["source_line"], result.rejected["reason"]))
+    assert set(reasons) == {2, 3, 4}
+    assert "truncated" in reasons[2] and "not a dnsmasq" in reasons[3] and "timestamp" in reasons[4]
+
+
+def test_wrong_encoding_never_raises_and_idn_becomes_punycode():
+    result = parse_file("wrong_encoding.log")
+    names = result.records["query_name"].to_list()
+    assert "xn--bcher-kva.de" in names
+    assert result.records.height == 2
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7])
+def test_chunk_boundaries_give_the_same_records(chunk):
+    whole = parse_file("valid.log")
+    parts = parse_file("valid.log", chunk=chunk)
+    records = [r for p in parts for r in p.records.to_dicts()]
+    assert sorted(records, key=lambda r: r["source_line"]) == whole.records.to_dicts()
+    assert sum(p.lines_accounted for p in parts) == 16
+
+
+def test_very_long_name_kept():
+    name = ".".join(["a" * 63] * 4)
+    lines = [f"May  9 02:36:02 dnsmasq[1]: query[A] {name} from 10.0.0.1"]
+    assert pihole.parse(lines_frame(lines), ParseContext(year=2024)).records["query_name"][0] == name
+
+
+@given(st.lists(st.text(max_size=120), max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_never_raises_and_accounts_for_every_line(lines):
+    lines = [ln.replace("\n", " ").replace("\r", " ") for ln in lines]
+    result = pihole.parse(lines_frame(lines), ParseContext(year=2024))
+    assert result.lines_accounted == len(lines)
+
+
+@given(st.lists(st.sampled_from([
+    "May  9 02:36:02 dnsmasq[1]: query[A] a.example.com from 10.0.0.1",
+    "May  9 02:36:02 dnsmasq[1]: reply a.example.com is 1.2.3.4",
+    "May  9 02:36:02 dnsmasq[1]: query[A] b.example.com",
+    "May  9 02:36:02 dnsmasq[1]: cached b.example.com is NXDOMAIN",
+    "garbage", "",
+]), max_size=60))
+@settings(max_examples=100, deadline=None)
+def test_accounting_on_realistic_mixtures(lines):
+    result = pihole.parse(lines_frame(lines), ParseContext(year=2024))
+    assert result.lines_accounted == len(lines)
+
+
+def test_sniff():
+    assert pihole.sniff((DATA / "valid.log").read_text().splitlines()) >= 0.5
+    assert pihole.sniff(["10-Nov-2015 15:20:34.006 client 127.0.0.1#37490 (a.com): query: a.com IN A +"]) < 0.5
+
+
+@pytest.mark.shared_data
+def test_real_sample(shared_data):
+    path = shared_data / "dns_logs/pihole_dnsmasq/bazmonk_pihole.0236.log"
+    lines = path.read_text().splitlines()
+    result = pihole.parse(lines_frame(lines), ParseContext(year=2024))
+    # 404 lines contain "query[", 2 of them are dnssec-query[DS/DNSKEY] (server's own); 1763 lines in all
+    assert (result.records.height, result.rejected.height, result.skipped) == (402, 0, 1361)
+    first = result.records.row(0, named=True)
+    assert first["query_name"] == "thunder.dropbox.com" and first["client"] == "fd08:4711::5"
+    assert first["ts"] == dt.datetime(2024, 5, 9, 2, 36, 2)
+    assert result.records.filter(result.records["resolver_action"] == "blocked:gravity").height == 227

@@ -1,0 +1,163 @@
+"""The ingest driver against a real DuckDB: idempotency, growth, rotation, copies, stdin, bad files,
+--strict, truncated compressed input."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from netsift.errors import BadLineError
+from netsift.ingest.run import IngestOptions, expand_paths, ingest_paths
+from netsift.store import open_store
+
+DATA = Path(__file__).parent.parent / "data" / "pihole"
+LINE = "May  9 02:36:{s:02d} dnsmasq[1]: query[A] host{i}.example.com from 10.0.0.{c}\n"
+
+
+def pihole_lines(n: int, start: int = 0) -> str:
+    return "".join(LINE.format(s=i % 60, i=i, c=i % 7) for i in range(start, start + n))
+
+
+@pytest.fixture
+def store():
+    with open_store(":memory:") as s:
+        yield s
+
+
+def count(store) -> int:
+    return store.scalar("SELECT count(*) FROM dns_queries")
+
+
+def test_same_file_twice_adds_nothing(store, tmp_path):
+    f = tmp_path / "a.log"
+    f.write_text(pihole_lines(50))
+    first = ingest_paths(store, [str(f)], IngestOptions(year=2024))
+    second = ingest_paths(store, [str(f)], IngestOptions(year=2024))
+    assert first.files[0].status == "ingested" and first.files[0].format == "pihole"
+    assert second.files[0].status == "unchanged" and count(store) == 50
+
+
+def test_grown_file_adds_only_its_tail_with_continued_line_numbers(store, tmp_path):
+    f = tmp_path / "a.log"
+    f.write_text(pihole_lines(30))
+    ingest_paths(store, [str(f)], IngestOptions(year=2024))
+    with f.open("a") as fh:
+        fh.write(pihole_lines(20, start=30))
+    report = ingest_paths(store, [str(f)], IngestOptions(year=2024)).files[0]
+    assert report.status == "resumed" and report.rows == 20
+    assert count(store) == 50
+    assert store.scalar("SELECT max(source_line) FROM dns_queries") == 50
+    assert store.scalar("SELECT count(*) FROM ingested_files") == 1
+
+
+def test_rotated_file_is_recognised(store, tmp_path):
+    f = tmp_path / "pihole.log"
+    f.write_text(pihole_lines(200))
+    ingest_paths(store, [str(f)], IngestOptions(year=2024))
+    rotated = tmp_path / "pihole.log.1"
+    os.rename(f, rotated)
+    with rotated.open("a") as fh:  # the last lines written before rotation
+        fh.write(pihole_lines(5, start=200))
+    f.write_text(pihole_lines(10, start=1000))  # the new file
+    summary = ingest_paths(store, [str(tmp_path)], IngestOptions(year=2024))
+    by_name = {Path(r.path).name: r for r in summary.files}
+    assert by_name["pihole.log.1"].status == "resumed" and by_name["pihole.log.1"].rows == 5
+    assert by_name["pihole.log"].status == "ingested" and by_name["pihole.log"].rows == 10
+    assert count(store) == 215
+    paths = {r[0] for r in store.rows("SELECT path FROM ingested_files")}
+    assert paths == {str(rotated), str(f)}
+
+
+def test_a_copy_is_recognised_and_a_grown_copy_adds_only_its_tail(store, tmp_path):
+    a = tmp_path / "a.log"
+    a.write_text(pihole_lines(40))
+    ingest_paths(store, [str(a)], IngestOptions(year=2024))
+    b = tmp_path / "b.log"
+    shutil.copy(a, b)
+    assert ingest_paths(store, [str(b)], IngestOptions(year=2024)).files[0].status == "unchanged"
+    with b.open("a") as fh:
+        fh.write(pihole_lines(3, start=40))
+    assert ingest_paths(store, [str(b)], IngestOptions(year=2024)).files[0].rows == 3
+    assert ingest_paths(store, [str(a)], IngestOptions(year=2024)).files[0].status == "unchanged"
+    assert count(store) == 43
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (bytes(range(256)) * 64, "binary"),
+    (b"just some words\nthat are no log at all\n", "format not recognised"),
+])
+def test_bad_files_get_one_line_and_the_batch_goes_on(store, tmp_path, content, message):
+    bad = tmp_path / "bad.log"
+    bad.write_bytes(content)
+    good = tmp_path / "good.log"
+    good.write_text(pihole_lines(5))
+    summary = ingest_paths(store, [str(bad), str(good)], IngestOptions(year=2024))
+    assert summary.files[0].status == "error" and message in summary.files[0].message
+    assert "\n" not in summary.files[0].message
+    if message == "format not recognised":
+        assert "--format" in summary.files[0].message and "pihole" in summary.files[0].message
+    assert summary.files[1].rows == 5
+
+
+def test_missing_file(store, tmp_path):
+    summary = ingest_paths(store, [str(tmp_path / "nope.log")])
+    assert summary.files[0].status == "error" and "no such file" in summary.files[0].message
+
+
+def test_rejected_lines_are_kept_with_file_and_line(store):
+    ingest_paths(store, [str(DATA / "truncated.log")], IngestOptions(year=2024))
+    rows = store.rows("SELECT source_line, reason, text FROM rejected_lines ORDER BY source_line")
+    assert [r[0] for r in rows] == [2, 3, 4]
+    assert rows[1][2] == "this is not a dnsmasq line at all"
+    assert store.scalar("SELECT rejected FROM ingested_files") == 3
+
+
+def test_strict_stops_at_the_first_bad_line_and_keeps_nothing_of_that_file(store):
+    with pytest.raises(BadLineError, match="line 2"):
+        ingest_paths(store, [str(DATA / "truncated.log")], IngestOptions(year=2024, strict=True))
+    assert count(store) == 0 and store.scalar("SELECT count(*) FROM ingested_files") == 0
+
+
+def test_compressed_and_truncated_compressed(store, tmp_path):
+    data = pihole_lines(3000).encode()
+    good = tmp_path / "good.log.gz"
+    good.write_bytes(gzip.compress(data))
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(gzip.compress(data.replace(b"host", b"cuth"))[:-4000])
+    summary = ingest_paths(store, [str(good), str(cut)], IngestOptions(year=2024))
+    assert summary.files[0].rows == 3000
+    assert summary.files[1].status == "ingested" and 0 < summary.files[1].rows < 3000
+    assert "truncated" in summary.files[1].message
+    assert store.scalar("SELECT count(*) FROM rejected_lines WHERE reason LIKE '%truncated%'") == 1
+
+
+def test_stdin_and_duplicate_stdin(store, monkeypatch):
+    payload = pihole_lines(12).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload)))
+    assert ingest_paths(store, ["-"], IngestOptions(year=2024)).files[0].rows == 12
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload)))
+    assert ingest_paths(store, ["-"], IngestOptions(year=2024)).files[0].status == "duplicate"
+    assert count(store) == 12
+
+
+def test_expand_paths_dirs_and_globs(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("b.log", "a.log", "sub/c.log", ".hidden"):
+        (tmp_path / name).write_text("x")
+    assert [Path(p).name for p in expand_paths([str(tmp_path)])] == ["a.log", "b.log", "c.log"]
+    assert [Path(p).name for p in expand_paths([str(tmp_path / "*.log")])] == ["a.log", "b.log"]
+
+
+def test_file_mtime_gives_the_year(store, tmp_path):
+    f = tmp_path / "old.log"
+    f.write_text("Dec 30 10:00:00 dnsmasq[1]: query[A] a.example.com from 10.0.0.1\n")
+    os.utime(f, (1420070400, 1420070400))  # 2015-01-01: a December line is from 2014
+    ingest_paths(store, [str(f)])
+    assert store.scalar("SELECT year(ts) FROM dns_queries") == 2014
