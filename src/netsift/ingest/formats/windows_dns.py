@@ -1,0 +1,244 @@
+"""Windows DNS Server debug log (``dns.log`` written by "Log packets for debugging").
+
+A PACKET line::
+
+    6/20/2017 5:36:59 AM 0E24 PACKET  0000009AC98841A0 UDP Rcv ::1   2de6   Q [0001   D   NOERROR] SOA    (4)file(5)local(0)
+
+is date, time (12 h with AM/PM or 24 h), thread id, context, internal packet id (absent in Windows 2003
+logs), UDP/TCP, Snd/Rcv, remote IP, xid (hex), ``R`` for a response, opcode (Q query, N notify, U update),
+``[flags-hex flag-chars RCODE]``, question type (absent in Windows 2003 logs) and the name in wire form.
+Fields are separated by one or more spaces depending on the Windows version.
+
+Records are the questions the server received from clients: ``Rcv``, not ``R``, opcode ``Q``. The response
+the server sent back (``Snd ... R Q``, same remote IP, xid, name and type, the next one after the question
+in the same chunk) fills response_code, and resolver_action ``local`` when it carries the authoritative
+flag (``A``). Skipped, as understood but not questions: the responses themselves, the server's own
+recursive queries (``Snd`` without ``R``) and the responses it receives (``Rcv R``), dynamic updates and
+notifies (opcodes U and N), EVENT and other non-PACKET lines, the header block, the indented "details"
+lines and blank lines. A response logged in the next chunk cannot update a record already returned, so
+such a question keeps a null response_code.
+
+Dates come in the server's locale. The rule: ``YYYY-MM-DD``/``YYYY/MM/DD`` and ``YYYYMMDD`` are year first;
+dotted dates (``DD.MM.YYYY``) are day first; for ``/`` and ``-`` dates the order is decided per file from the
+first chunk holding a first field above 12 (day first, ``D/M/YYYY``) or a second field above 12 (month
+first, ``M/D/YYYY``), and remembered in ``ctx.state``; until such a date is seen, month first (en-US, the
+Windows default) is assumed. The time is read as 24 h unless followed by AM/PM. Stamps are naive local
+times, read in ``ctx.tz``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from netsift.ingest.base import (
+    ParseContext,
+    ParseResult,
+    Parser,
+    finish_dns_records,
+    localize_expr,
+    qtype_name_expr,
+    rcode_name_expr,
+    rejected_from,
+)
+
+_STATE_KEY = "windows_dns_day_first"
+_HEADER_PREFIXES = ("DNS Server log", "Log file wrap", "Message logging key", "UDP question info",
+                    "UDP response info", "TCP question info", "TCP response info")
+_RCODE_ALIASES = {"NOTIMPL": "NOTIMP"}
+_KEY = ["ip", "xid", "k_name", "k_type"]
+
+
+def _cut(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
+    parts = expr.str.splitn(sep, 2)
+    return parts.struct.field("field_0"), parts.struct.field("field_1")
+
+
+def _tokens(expr: pl.Expr) -> pl.Expr:
+    """Space-separated tokens, runs of spaces counting as one separator."""
+    return expr.str.split(" ").list.filter(pl.element() != "")
+
+
+def _date_parts(token: pl.Expr) -> dict[str, pl.Expr]:
+    """Three integer fields of a date token and its kind: ymd, dmy (dotted) or ambiguous (/ or -)."""
+    compact = (token.str.len_chars() == 8) & token.cast(pl.Int64, strict=False).is_not_null()
+    parts = token.str.replace_all(".", "/", literal=True).str.replace_all("-", "/", literal=True).str.split_exact("/", 2)
+    p0, p1, p2 = (parts.struct.field(f) for f in ("field_0", "field_1", "field_2"))
+    return {
+        "a": pl.when(compact).then(token.str.slice(0, 4)).otherwise(p0).cast(pl.Int32, strict=False),
+        "b": pl.when(compact).then(token.str.slice(4, 2)).otherwise(p1).cast(pl.Int32, strict=False),
+        "c": pl.when(compact).then(token.str.slice(6, 2)).otherwise(p2).cast(pl.Int32, strict=False),
+        "kind": pl.when(compact | (p0.str.len_chars() == 4)).then(pl.lit("ymd"))
+        .when(token.str.contains(".", literal=True)).then(pl.lit("dmy"))
+        .otherwise(pl.lit("ambiguous")),
+    }
+
+
+def _day_first(df: pl.DataFrame, ctx: ParseContext) -> bool:
+    """Day/month order of ``/`` and ``-`` dates for this file (see the module docstring)."""
+    if _STATE_KEY in ctx.state:
+        return bool(ctx.state[_STATE_KEY])
+    # the header line "DNS Server log file creation at 6/20/2017 5:36:58 AM" is evidence too
+    token = pl.when(pl.col("raw").str.starts_with("DNS Server log file creation at ")).then(
+        pl.col("raw").str.strip_prefix("DNS Server log file creation at ").str.splitn(" ", 2).struct.field("field_0")
+    ).otherwise(pl.col("d0"))
+    p = _date_parts(token)
+    amb = (p["kind"] == "ambiguous") & p["c"].is_not_null()
+    ev = df.select(
+        day=(amb & (p["a"] > 12) & p["b"].is_between(1, 12)).any(),
+        month=(amb & (p["b"] > 12) & p["a"].is_between(1, 12)).any(),
+    ).row(0)
+    if ev[0] != ev[1]:
+        ctx.state[_STATE_KEY] = bool(ev[0])
+        return bool(ev[0])
+    return False
+
+
+def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    raw = pl.col("line").fill_null("").str.strip_chars_end("\r\n")
+    df = lines.with_columns(raw=raw)
+    d0, r1 = _cut(pl.col("raw"), " ")
+    t0, r2 = _cut(r1.str.strip_chars_start(" "), " ")
+    r2 = r2.str.strip_chars_start(" ")
+    ampm, r3 = _cut(r2, " ")
+    ampm = ampm.str.to_uppercase()
+    is_ampm = ampm.is_in(["AM", "PM"])
+    df = df.with_columns(d0=d0, t0=t0, ampm=pl.when(is_ampm).then(ampm), rest=pl.when(is_ampm).then(r3).otherwise(r2))
+
+    p = _date_parts(pl.col("d0"))
+    day_first = _day_first(df, ctx)
+    first_is_day = (p["kind"] == "dmy") | ((p["kind"] == "ambiguous") & pl.lit(day_first))
+    year = pl.when(p["kind"] == "ymd").then(p["a"]).otherwise(p["c"])
+    month = pl.when(p["kind"] == "ymd").then(p["b"]).when(first_is_day).then(p["b"]).otherwise(p["a"])
+    day = pl.when(p["kind"] == "ymd").then(p["c"]).when(first_is_day).then(p["a"]).otherwise(p["b"])
+    hms = pl.col("t0").str.split_exact(":", 2)
+    hour, minute, second = (hms.struct.field(f).cast(pl.Int32, strict=False) for f in ("field_0", "field_1", "field_2"))
+    hour = (
+        pl.when(pl.col("ampm").is_null()).then(hour)
+        .when((pl.col("ampm") == "PM") & (hour < 12)).then(hour + 12)
+        .when((pl.col("ampm") == "AM") & (hour == 12)).then(pl.lit(0))
+        .when(hour <= 12).then(hour)
+    )
+    parts = [year, month, day, hour, minute, second]
+    text = pl.concat_str(
+        [year.cast(pl.String).str.zfill(4), pl.lit("-"), month.cast(pl.String).str.zfill(2), pl.lit("-"),
+         day.cast(pl.String).str.zfill(2), pl.lit(" "), hour.cast(pl.String).str.zfill(2), pl.lit(":"),
+         minute.cast(pl.String).str.zfill(2), pl.lit(":"), second.cast(pl.String).str.zfill(2)]
+    )
+    ts = pl.when(pl.all_horizontal(*(x.is_not_null() for x in parts)) & (year > 1900)).then(
+        text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+    )
+    df = df.with_columns(ts=localize_expr(ts, ctx.tz))
+
+    thread, r4 = _cut(pl.col("rest"), " ")
+    context, r5 = _cut(r4.str.strip_chars_start(" "), " ")
+    left, right = _cut(r5, "[")
+    inside, after = _cut(right, "]")
+    df = df.with_columns(thread=thread, context=context, ltok=_tokens(left), itok=_tokens(inside),
+                         after=after.str.strip_chars())
+    ltok, itok = pl.col("ltok"), pl.col("itok")
+    off = (ltok.list.get(-2, null_on_oob=True) == "R").fill_null(False).cast(pl.Int64)
+    f0, f1 = _cut(pl.col("after"), " ")
+    has_type = ~f0.str.starts_with("(")
+    df = df.with_columns(
+        is_r=off == 1,
+        opcode=ltok.list.last(),
+        xid=ltok.list.get(-2 - off, null_on_oob=True).str.to_lowercase(),
+        ip=ltok.list.get(-3 - off, null_on_oob=True),
+        direction=ltok.list.get(-4 - off, null_on_oob=True),
+        proto=ltok.list.get(-5 - off, null_on_oob=True),
+        rcode=itok.list.last(),
+        authoritative=itok.list.slice(1, itok.list.len() - 2).list.join("").str.contains("A", literal=True),
+        qtype=pl.when(has_type).then(f0),
+        wire_name=pl.when(has_type).then(f1.str.strip_chars_start(" ")).otherwise(pl.col("after")),
+    )
+    label = pl.element().str.splitn(")", 2)
+    decoded = (
+        pl.when(label.struct.field("field_0").cast(pl.Int32, strict=False).is_not_null() & label.struct.field("field_1").is_not_null())
+        .then(pl.lit(".") + label.struct.field("field_1"))
+        .otherwise(pl.lit("(") + pl.element())
+    )
+    name = pl.col("wire_name").str.split("(").list.slice(1).list.eval(decoded).list.join("")
+    return df.with_columns(name=pl.when(name == ".").then(name).otherwise(name.str.strip_prefix(".")))
+
+
+def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+    df = _frame(lines, ctx)
+    packet_ok = (
+        (pl.col("ltok").list.len() >= 5)
+        & pl.col("proto").is_in(["UDP", "TCP"])
+        & pl.col("direction").is_in(["Snd", "Rcv"])
+        & (pl.col("ip").str.len_chars() > 0)
+        & pl.col("xid").str.contains(r"^[0-9a-f]{1,4}$")
+        & (pl.col("opcode").str.len_chars() == 1)
+        & pl.col("rcode").str.contains(r"^[A-Z_]+$")
+        & pl.col("wire_name").str.starts_with("(")
+        & pl.col("wire_name").str.ends_with("(0)")
+    ).fill_null(False)
+    raw = pl.col("raw")
+    header = raw.str.starts_with(" ") | raw.str.starts_with("\t") | pl.any_horizontal(
+        *(raw.str.starts_with(p) for p in _HEADER_PREFIXES)
+    )
+    dated = pl.col("ts").is_not_null() & pl.col("thread").str.contains(r"^[0-9A-Fa-f]+$").fill_null(False)
+    is_packet = dated & (pl.col("context") == "PACKET")
+    kind = (
+        pl.when(raw.str.strip_chars() == "").then(pl.lit("skip"))
+        .when(is_packet & ~packet_ok).then(pl.lit("bad"))
+        .when(is_packet & (pl.col("direction") == "Rcv") & ~pl.col("is_r") & (pl.col("opcode") == "Q")).then(pl.lit("question"))
+        .when(is_packet & (pl.col("direction") == "Snd") & pl.col("is_r")).then(pl.lit("response"))
+        .when(dated | header).then(pl.lit("skip"))
+        .otherwise(pl.lit("alien"))
+    )
+    df = df.with_columns(
+        kind=kind,
+        k_name=pl.col("name").str.to_lowercase().str.strip_suffix("."),
+        k_type=pl.col("qtype").fill_null(""),
+    )
+    rejected = rejected_from(
+        df.filter(pl.col("kind").is_in(["bad", "alien"])),
+        pl.when(pl.col("kind") == "bad").then(pl.lit("malformed or truncated PACKET line"))
+        .otherwise(pl.lit("not a Windows DNS debug log line")),
+    )
+    questions = df.filter(pl.col("kind") == "question").select("line_no", "ts", *_KEY, "name", "qtype")
+    responses = df.filter(pl.col("kind") == "response").select(
+        r_line="line_no", *_KEY, rcode=pl.col("rcode"), authoritative=pl.col("authoritative")
+    )
+    joined = questions.join_asof(responses, left_on="line_no", right_on="r_line", by=_KEY,
+                                 strategy="forward", check_sortedness=False)
+    rcode = pl.col("rcode").replace(_RCODE_ALIASES)
+    out = finish_dns_records(joined.select(
+        "ts",
+        client=pl.col("ip"),
+        query_name=pl.col("name"),
+        query_type=qtype_name_expr(pl.col("qtype")),
+        response_code=rcode_name_expr(rcode),
+        resolver_action=pl.when(pl.col("authoritative")).then(pl.lit("local")),
+        source_line=pl.col("line_no"),
+    ))
+    return ParseResult(out, rejected, lines.height - out.height - rejected.height)
+
+
+_DATE = r"(\d{8}|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
+_PACKET_LINE = re.compile(rf"^{_DATE} \d{{1,2}}:\d{{2}}:\d{{2}}( [AaPp][Mm])? +[0-9A-Fa-f]+ +(PACKET|EVENT|Note)\b")
+_HEADER_LINE = re.compile(r"^(DNS Server log|Log file wrap|Message logging key|\t)")
+
+
+def sniff(lines: list[str]) -> float:
+    """Share of PACKET/EVENT lines and header-block lines; zero without one PACKET line or the
+    "DNS Server log" header."""
+    if not lines:
+        return 0.0
+    packets = sum(1 for line in lines if _PACKET_LINE.match(line))
+    header = sum(1 for line in lines if _HEADER_LINE.match(line))
+    if not packets and not any(line.startswith("DNS Server log") for line in lines):
+        return 0.0
+    return min(1.0, (packets + header) / len(lines))
+
+
+PARSER = Parser(
+    name="windows_dns",
+    description="Windows DNS Server debug log (any date locale); questions joined to the server's responses",
+    sniff=sniff,
+    parse=parse,
+)
