@@ -14,6 +14,7 @@ import glob
 import io
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from netsift.errors import BadLineError, InputError
 from netsift.ingest import bookkeeping
 from netsift.ingest.base import ParseContext, Parser, ParseResult
 from netsift.ingest.formats import detect_format, format_names, parsers
+from netsift.ingest.prefetch import prefetch
 from netsift.ingest.reader import (
     HEAD_BYTES,
     compression_of,
@@ -193,7 +195,7 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
         result = parser.parse_document(text, ctx)
         yield result, result.lines_accounted
         return
-    for lines, is_last in iter_line_chunks(stream, shape, first_line_no=first_line):
+    for lines, is_last in prefetch(iter_line_chunks(stream, shape, first_line_no=first_line)):
         ctx.final = is_last
         result = parser.parse(lines, ctx)
         yield result, lines.height
@@ -257,6 +259,8 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
             resume.prior.path == os.path.abspath(path) or not os.path.exists(resume.prior.path))
         file_id = resume.prior.file_id if continues else bookkeeping.new_file_id(store)
         notes: list[str] = []
+        pending = None
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netsift-store")
         store.con.execute("BEGIN TRANSACTION")
         try:
             lines = rows = rejected = 0
@@ -265,7 +269,9 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
                     lines += consumed
                     rows += result.records.height
                     rejected += result.rejected.height
-                    _store_result(store, parser, result, file_id)
+                    if pending is not None:
+                        pending.result()  # one write in flight at a time, in order
+                    pending = writer.submit(_store_result, store, parser, result, file_id)
                     if result.rejected.height:
                         if opts.strict:
                             first = result.rejected.row(0)
@@ -273,9 +279,11 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
                         room = REPORT_REJECTIONS - len(report.first_rejections)
                         if room > 0:
                             report.first_rejections += [tuple(r) for r in result.rejected.head(room).rows()]
+                if pending is not None:
+                    pending.result()
             except (EOFError, OSError, ValueError) as exc:
-                if isinstance(exc, BadLineError):
-                    raise
+                if pending is not None:
+                    pending.result()
                 if lines == 0 and rows == 0:
                     raise InputError(f"cannot read as {parser.name}: {exc}", path) from exc
                 # truncated compressed stream / capture: keep what was read, say where it stopped
@@ -300,8 +308,12 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
             )
             store.con.execute("COMMIT")
         except BaseException:
+            if pending is not None:
+                pending.exception()  # let the in-flight write finish before rolling back
             store.con.execute("ROLLBACK")
             raise
+        finally:
+            writer.shutdown(wait=True)
         report.status = "resumed" if resume.offset else "ingested"
         report.rows, report.rejected, report.lines = rows, rejected, lines
         if notes:

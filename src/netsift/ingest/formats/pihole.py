@@ -64,29 +64,40 @@ def sniff(lines: list[str]) -> float:
     return min(1.0, 0.5 + hits / len(lines)) if hits else 0.3 * tagged / len(lines)
 
 
+_TWO_WORD_FIRST = ["gravity", "regex", "exactly", "special"]
+_TWO_WORD_SECOND = ["blocked", "denied", "blacklisted", "domain"]
+
+
 def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
-    # materialise intermediate columns step by step: eager with_columns does not share subexpressions
+    """Split each line into stamp, optional query id, action, name, connector and value with splitn
+    (fixed-position tokens are ~10x cheaper than a regex or a full split here). Intermediate columns
+    are materialised step by step: eager with_columns does not share subexpressions."""
     line = pl.col("line").fill_null("")
     t = lines.with_columns(
         stamp=line.str.slice(0, 15),
         tagged=line.str.contains(" dnsmasq[", literal=True) & line.str.contains("]: ", literal=True),
-        words=line.str.slice(line.str.find("]: ", literal=True) + 3).str.split(" "),
+        body=line.str.slice(line.str.find("]: ", literal=True) + 3),
     )
-    words = pl.col("words")
+    t = t.with_columns(head=pl.col("body").str.splitn(" ", 3)).unnest("head", separator="_")
     t = t.with_columns(
-        n=words.list.len(),
-        has_extra=words.list.get(0, null_on_oob=True).str.contains(r"^\d+$")
-        & words.list.get(1, null_on_oob=True).str.contains("/", literal=True),
+        extra=pl.col("head_field_0").str.contains(r"^\d+$") & pl.col("head_field_1").str.contains("/", literal=True)
     )
-    skip = pl.when(pl.col("has_extra")).then(2).otherwise(0)
+    t = t.with_columns(
+        qid=pl.when(pl.col("extra")).then(pl.col("head_field_0")),
+        eff=pl.when(pl.col("extra")).then(pl.col("head_field_2")).otherwise(pl.col("body")),
+    ).drop("head_field_0", "head_field_1", "head_field_2", "body")
+    t = t.with_columns(w=pl.col("eff").str.splitn(" ", 5)).unnest("w", separator="_")
+    w0, w1, w2, w3, w4 = (pl.col(f"w_field_{i}") for i in range(5))
+    t = t.with_columns(two=w0.is_in(_TWO_WORD_FIRST) & w1.is_in(_TWO_WORD_SECOND))
+    two = pl.col("two")
+    rest = pl.when(w4.is_null()).then(w3).otherwise(w3 + " " + w4)
     return t.with_columns(
-        query_word=words.list.get(skip, null_on_oob=True).str.starts_with("query["),
-        qid=pl.when(pl.col("has_extra")).then(words.list.get(0, null_on_oob=True)),
-        action=words.list.slice(skip, pl.col("n") - 3 - skip).list.join(" "),
-        name=words.list.get(-3, null_on_oob=True),
-        connector=words.list.get(-2, null_on_oob=True),
-        value=words.list.get(-1, null_on_oob=True),
-    ).drop("words", "n", "has_extra")
+        query_word=w0.str.starts_with("query["),
+        action=pl.when(two).then(w0 + " " + w1).otherwise(w0),
+        name=pl.when(two).then(w2).otherwise(w1),
+        connector=pl.when(two).then(w3).otherwise(w2),
+        value=pl.when(two).then(w4).otherwise(rest),
+    ).drop("eff", "two", "extra", *[f"w_field_{i}" for i in range(5)])
 
 
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
@@ -107,7 +118,8 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         | t["action"].str.starts_with("/")
     )
     is_forward = t["tagged"] & (t["action"] == "forwarded") & (t["connector"] == "to")
-    t = t.with_columns(is_query=is_query, is_answer=is_answer, is_forward=is_forward)
+    t = t.with_columns(is_query=is_query.fill_null(False), is_answer=is_answer.fill_null(False),
+                       is_forward=is_forward.fill_null(False))
 
     # which query each follow-up line belongs to
     if t["qid"].is_not_null().any():
