@@ -36,6 +36,7 @@ from netsift.ingest.base import (
     rcode_name_expr,
     rejected_from,
 )
+from netsift.ingest.formats.zeek_tsv import epoch_seconds_expr
 
 STATE_KEY = "csv_columns"
 DELIMITERS = (",", "\t", ";", "|")
@@ -157,12 +158,12 @@ def timestamp_expr(expr: pl.Expr, tz: str = "UTC") -> pl.Expr:
     size = number.abs()
     micros = (
         pl.when(size < 1e8).then(None)
-        .when(size < 1e11).then(number * 1e6)
-        .when(size < 1e14).then(number * 1e3)
-        .when(size < 1e17).then(number)
-        .otherwise(number / 1e3)
+        .when(size < 1e11).then(epoch_seconds_expr(number).cast(pl.Int64))
+        .when(size < 1e14).then((number * 1e3).round(0).cast(pl.Int64, strict=False))
+        .when(size < 1e17).then(number.round(0).cast(pl.Int64, strict=False))
+        .otherwise((number / 1e3).round(0).cast(pl.Int64, strict=False))
     )
-    epoch = micros.round(0).cast(pl.Int64, strict=False).cast(pl.Datetime("us"))
+    epoch = micros.cast(pl.Datetime("us"))
     iso = s.str.replace("T", " ", literal=True)
     utc = iso.str.ends_with("Z") | iso.str.ends_with("z")
     zoned = (

@@ -86,12 +86,17 @@ def _reply_rcode(reply: Any) -> str | None:
     return REPLY_RCODES.get(text)
 
 
-def _epoch(value: Any) -> float | None:
+def _epoch_micros(value: Any) -> int | None:
+    """Epoch seconds (number or text) -> integer microseconds; whole seconds and fraction apart, so
+    ``1715133479.0320954`` gives ...032095 and not a float-rounding neighbour."""
     try:
         seconds = float(value)
     except (TypeError, ValueError):
         return None
-    return seconds if seconds > 0 else None
+    if not 0 < seconds < 1e11:
+        return None
+    whole = int(seconds)
+    return whole * 1_000_000 + round((seconds - whole) * 1_000_000)
 
 
 def _row_v6(item: Any) -> dict[str, Any] | str:
@@ -103,7 +108,7 @@ def _row_v6(item: Any) -> dict[str, Any] | str:
     reply = item.get("reply")
     reply_type = reply.get("type") if isinstance(reply, dict) else item.get("reply_type")
     return {
-        "ts": _epoch(item.get("time", item.get("timestamp"))),
+        "ts": _epoch_micros(item.get("time", item.get("timestamp"))),
         "client": client if isinstance(client, str) else None,
         "query_name": item.get("domain"),
         "query_type": item.get("type"),
@@ -117,7 +122,7 @@ def _row_v5(item: Any) -> dict[str, Any] | str:
         return "element is not a [time, type, domain, client, status, ...] array"
     query_type = str(item[1])
     return {
-        "ts": _epoch(item[0]),
+        "ts": _epoch_micros(item[0]),
         "client": str(item[3]) if item[3] not in (None, "") else None,
         "query_name": item[2],
         "query_type": OLD_TYPES.get(query_type.upper(), query_type),
@@ -182,11 +187,11 @@ def parse_document(text: str, ctx: ParseContext) -> ParseResult:
 
     frame = pl.DataFrame(
         {c: [r[c] for r in rows] for c in _COLUMNS},
-        schema={"ts": pl.Float64, **{c: pl.String for c in _COLUMNS[1:-1]}, "source_line": pl.Int64},
+        schema={"ts": pl.Int64, **{c: pl.String for c in _COLUMNS[1:-1]}, "source_line": pl.Int64},
     )
     records = finish_dns_records(
         frame.with_columns(
-            (pl.col("ts") * 1_000_000).round(0).cast(pl.Int64).cast(pl.Datetime("us")).alias("ts"),
+            pl.col("ts").cast(pl.Datetime("us")),
             qtype_name_expr(pl.col("query_type")).alias("query_type"),
         )
     )

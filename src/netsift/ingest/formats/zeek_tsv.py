@@ -86,11 +86,13 @@ def apply_header_line(header: ZeekHeader, line: str) -> ZeekHeader:
 
 
 def epoch_seconds_expr(expr: pl.Expr) -> pl.Expr:
-    """Epoch seconds as text (``1610645203.325590``) -> naive UTC datetime, µs; null when unreadable.
-    A Float64 holds such a stamp to within 0.25 µs until 2038 (within 0.5 µs until 2106), so rounding
-    to whole microseconds gives Zeek's printed value back; no string splitting needed."""
+    """Epoch seconds as text or number (``1610645203.325590``) -> naive UTC datetime, µs; null when
+    unreadable. Whole seconds and the fraction are converted apart (``t - floor(t)`` is exact), so the
+    printed microseconds come back exactly and longer fractions round to the nearest microsecond."""
     seconds = expr.cast(pl.Float64, strict=False)
-    return (seconds * 1_000_000).round(0).cast(pl.Int64, strict=False).cast(pl.Datetime("us"))
+    whole = seconds.floor()
+    micros = whole.cast(pl.Int64, strict=False) * 1_000_000 + ((seconds - whole) * 1_000_000).round(0).cast(pl.Int64)
+    return micros.cast(pl.Datetime("us"))
 
 
 def _value(tokens: pl.Expr, index: int | None, header: ZeekHeader) -> pl.Expr:
