@@ -66,6 +66,17 @@ def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int, h
         "WHERE (path = ? OR head_hash = ?) AND last_offset <= ? ORDER BY last_offset DESC, file_id DESC",
         [path, head_hash(head), size],
     )
+    # files smaller than the head-hash window: compare their whole content with our prefix of that length
+    small = [r[0] for r in store.rows(
+        "SELECT DISTINCT last_offset FROM ingested_files WHERE last_offset < ? AND last_offset <= ? "
+        "AND last_offset > 0", [HEAD_HASH_BYTES, size])]
+    if small:
+        prefix_hashes = [hashlib.sha256(head[:n]).hexdigest() for n in small if n <= len(head)]
+        rows += store.rows(
+            "SELECT file_id, path, last_offset, last_line, content_hash, format FROM ingested_files "
+            "WHERE last_offset < ? AND list_contains(?, content_hash) ORDER BY last_offset DESC, file_id DESC",
+            [HEAD_HASH_BYTES, prefix_hashes],
+        )
     for row in rows:
         prior = PriorFile(*row)
         if prior.last_offset == 0:

@@ -24,6 +24,7 @@ from netsift.ingest.base import LINES_SCHEMA
 
 CHUNK_BYTES = 16 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
+READ_BYTES = 64 * 1024
 
 _MAGIC = (
     (b"\x1f\x8b", "gzip"),
@@ -127,25 +128,22 @@ def lines_from_bytes(data: bytes, first_line_no: int) -> pl.DataFrame:
 
 def iter_line_chunks(
     stream: IO[bytes], shape: TextShape, *, first_line_no: int = 1, chunk_bytes: int = CHUNK_BYTES,
-    on_bytes=None,
 ) -> Iterator[tuple[pl.DataFrame, bool]]:
-    """Yield (lines frame, is_last) for whole lines of the stream. ``on_bytes(n)`` is called with the
-    raw byte count of every block read (for progress and hashing)."""
+    """Yield (lines frame, is_last) for whole lines of the stream. A read error (a truncated compressed
+    stream) ends the iteration: the lines before it are yielded (the last one flagged is_last), then the
+    error is raised."""
     if shape.bom:
-        bom = stream.read(shape.bom)
-        if on_bytes:
-            on_bytes(bom)
+        stream.read(shape.bom)
     decoder = None
     if shape.encoding.startswith("utf-16"):
         decoder = codecs.getincrementaldecoder(shape.encoding)(errors="replace")
     carry = b""
     line_no = first_line_no
     pending: pl.DataFrame | None = None
+    failure: BaseException | None = None
     while True:
-        block = stream.read(chunk_bytes)
-        if on_bytes and block:
-            on_bytes(block)
-        eof = not block
+        block, failure = _read_block(stream, chunk_bytes)
+        eof = not block or failure is not None
         if decoder is not None:
             block = decoder.decode(block, final=eof).encode("utf-8")
         elif shape.encoding != "utf-8" and block:
@@ -168,3 +166,22 @@ def iter_line_chunks(
             break
     if pending is not None:
         yield pending, True
+    if failure is not None:
+        raise failure
+
+
+def _read_block(stream: IO[bytes], size: int) -> tuple[bytes, BaseException | None]:
+    """Read about ``size`` bytes in pieces, so that a truncated compressed stream still gives back what
+    was decompressed before the cut (the error is returned, not raised)."""
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        try:
+            piece = stream.read(min(READ_BYTES, size - got))
+        except (EOFError, OSError, ValueError) as exc:
+            return b"".join(parts), exc
+        if not piece:
+            break
+        parts.append(piece)
+        got += len(piece)
+    return b"".join(parts), None

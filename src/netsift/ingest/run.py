@@ -274,7 +274,7 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
                     pending = writer.submit(_store_result, store, parser, result, file_id)
                     if result.rejected.height:
                         if opts.strict:
-                            first = result.rejected.row(0)
+                            first = result.rejected.sort("source_line").row(0)
                             raise BadLineError(path, first[0], first[1], first[2] or "")
                         room = REPORT_REJECTIONS - len(report.first_rejections)
                         if room > 0:

@@ -31,8 +31,9 @@ Decisions:
   lines that are truncated or malformed, question lines without any timestamp, and lines that are neither
   BIND nor named-syslog.
 
-Joins happen within a chunk: a response or rewrite logged in the next chunk does not update a record
-already returned (it becomes its own record, or is skipped for ``query failed``).
+Across chunks: the last ``HOLD_BACK`` tokenised lines of a chunk are kept in ``ctx.state`` and joined again
+with the next chunk (``ctx.final`` flushes them), so an answer logged just after a chunk boundary still
+joins (``query failed`` lines already returned stay available for joining for as long).
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ _ANSWER_TYPES = ["A", "AAAA", "CNAME", "PTR", "NS", "MX", "DNAME"]
 _RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
            "NXRRSET", "NOTAUTH", "NOTZONE", "BADVERS", "BADCOOKIE"]
 _KEY = ["k_ip", "k_port", "k_name", "k_type"]
+_CARRY = "bind_carry"
+_FAILED = "bind_failed_context"
+HOLD_BACK = 5000  # rows re-examined with the next chunk, so that answers logged there still join
 
 
 def _cut(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
@@ -236,7 +240,9 @@ def _answers(resp: pl.DataFrame) -> pl.DataFrame:
     return rr.group_by("line_no", maintain_order=True).agg(answers=pl.col("value").drop_nulls())
 
 
-def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """One row per line: kind (query, response, failed, rpz; null = skipped), reject reason, join keys
+    and fields. Timestamps are computed here, once per line (syslog year state advances)."""
     df = _cef_rpz(_questions(_frame(lines, ctx)))
     df = df.with_columns(syslog_ts=syslog_timestamps(df["syslog_stamp"], ctx))
     df = df.with_columns(
@@ -257,42 +263,68 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         .then(pl.lit(None, dtype=pl.String))  # a named message that is not a question
         .otherwise(pl.lit("not a BIND query log line"))
     )
-    df = df.with_columns(reason=reason)
-    rejected = rejected_from(df.filter(pl.col("reason").is_not_null()), pl.col("reason"))
-    ok = df.filter(pl.col("reason").is_null())
+    df = df.with_columns(reason=reason).with_columns(
+        kind=pl.when(pl.col("reason").is_null() & pl.col("kind").is_in(["query", "response", "failed", "rpz"])).then("kind")
+    )
+    answers = _answers(df.filter(pl.col("kind") == "response"))
+    df = df.join(answers, on="line_no", how="left", maintain_order="left")
+    return df.select("line_no", "line", "kind", "reason", "ts", "ip", *_KEY, "q_name", "q_type", "rcode", "policy",
+                     "answers", consumed=pl.lit(False))
 
-    cols = ["line_no", "ts", "ip", *_KEY, "q_name", "q_type", "rcode", "policy"]
-    queries = ok.filter(pl.col("kind") == "query").select(cols)
-    responses = ok.filter(pl.col("kind") == "response")
-    responses = responses.select(cols).join(_answers(responses), on="line_no", how="left")
-    matched = queries.join_asof(
+
+def _records(rows: pl.DataFrame, failed_context: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.Series]:
+    """Records with responses, failures and rewrites joined in; and the line numbers of response and
+    rpz rows that were consumed by another record. ``failed_context``: ``query failed`` rows already
+    returned (as skipped) with an earlier chunk, still useful to join."""
+    cols = ["line_no", "ts", "ip", *_KEY, "q_name", "q_type", "rcode", "policy", "answers"]
+    queries = rows.filter(pl.col("kind") == "query").select(cols).with_columns(answers=pl.lit(None, dtype=pl.List(pl.String)))
+    responses = rows.filter(pl.col("kind") == "response")
+    matched = queries.drop("answers").join_asof(
         responses.select(r_line="line_no", *_KEY, r_rcode="rcode", answers="answers"),
         left_on="line_no", right_on="r_line", by=_KEY, strategy="forward", check_sortedness=False,
     )
-    used = matched["r_line"].drop_nulls().unique()
+    used_responses = matched["r_line"].drop_nulls().unique()
+    own = responses.filter(~pl.col("consumed") & ~pl.col("line_no").is_in(used_responses.implode()))
     records = pl.concat(
-        [
-            matched.with_columns(rcode=pl.col("r_rcode")).drop("r_line", "r_rcode"),
-            responses.filter(~pl.col("line_no").is_in(used.implode())),
-        ],
+        [matched.with_columns(rcode=pl.col("r_rcode")).drop("r_line", "r_rcode"), own.select(cols)],
         how="diagonal_relaxed",
     ).sort("line_no")
-    failed = ok.filter(pl.col("kind") == "failed").select(f_line="line_no", *_KEY, f_rcode="rcode")
+    failed = rows.filter(pl.col("kind") == "failed")
+    if failed_context is not None:
+        failed = pl.concat([failed_context, failed], how="vertical_relaxed")
+    failed = failed.select(f_line="line_no", *_KEY, f_rcode="rcode")
     records = records.join_asof(failed, left_on="line_no", right_on="f_line", by=_KEY,
                                 strategy="nearest", check_sortedness=False)
     records = records.with_columns(rcode=pl.coalesce("rcode", "f_rcode")).drop("f_line", "f_rcode")
-    rpz = ok.filter(pl.col("kind") == "rpz").select(cols)
+    rpz = rows.filter(pl.col("kind") == "rpz")
     records = records.join_asof(
         rpz.select(z_line="line_no", *_KEY, z_policy="policy"),
         left_on="line_no", right_on="z_line", by=_KEY, strategy="nearest", check_sortedness=False,
     )
-    used = records["z_line"].drop_nulls().unique()
+    used_rpz = records["z_line"].drop_nulls().unique()
     records = pl.concat(
-        [records.with_columns(policy=pl.col("z_policy")).drop("z_line", "z_policy"),
-         rpz.filter(~pl.col("line_no").is_in(used.implode()))],
+        [records.with_columns(policy=pl.coalesce("z_policy", "policy")).drop("z_line", "z_policy"),
+         rpz.filter(~pl.col("consumed") & ~pl.col("line_no").is_in(used_rpz.implode())).select(cols)],
         how="diagonal_relaxed",
     ).sort("line_no")
+    return records, pl.concat([used_responses, used_rpz])
 
+
+def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+    rows = _rows(lines, ctx)
+    carried = ctx.state.pop(_CARRY, None)
+    if carried is not None:
+        rows = pl.concat([carried, rows], how="vertical_relaxed")
+    records, used = _records(rows, ctx.state.pop(_FAILED, None))
+    if not ctx.final:
+        # hold the tail back: its questions may be answered by lines of the next chunk
+        cut = rows["line_no"][max(0, rows.height - HOLD_BACK)] if rows.height else 0
+        held = rows.filter(pl.col("line_no") >= cut)
+        ctx.state[_CARRY] = held.with_columns(consumed=pl.col("consumed") | pl.col("line_no").is_in(used.implode()))
+        rows = rows.filter(pl.col("line_no") < cut)
+        records = records.filter(pl.col("line_no") < cut)
+        ctx.state[_FAILED] = rows.filter(pl.col("kind") == "failed").tail(HOLD_BACK)
+    rejected = rejected_from(rows.filter(pl.col("reason").is_not_null()), pl.col("reason"))
     policy = pl.col("policy").str.to_uppercase()
     out = finish_dns_records(records.select(
         "ts",
@@ -305,12 +337,12 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
                 pl.when(policy == "NXDOMAIN").then(pl.lit("NXDOMAIN")).when(policy == "NODATA").then(pl.lit("NOERROR")),
             )
         ),
-        answers=pl.col("answers") if "answers" in records.columns else pl.lit(None, dtype=pl.List(pl.String)),
+        answers=pl.col("answers"),
         resolver_action=pl.when(policy == "PASSTHRU").then(pl.lit("allowed:rpz"))
         .when(policy.is_not_null()).then(pl.lit("blocked:rpz")),
         source_line=pl.col("line_no"),
     ))
-    return ParseResult(out, rejected, lines.height - out.height - rejected.height)
+    return ParseResult(out, rejected, rows.height - out.height - rejected.height)
 
 
 _STAMP = r"(\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}(\.\d+)?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?) "

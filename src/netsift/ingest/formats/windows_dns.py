@@ -15,8 +15,9 @@ in the same chunk) fills response_code, and resolver_action ``local`` when it ca
 flag (``A``). Skipped, as understood but not questions: the responses themselves, the server's own
 recursive queries (``Snd`` without ``R``) and the responses it receives (``Rcv R``), dynamic updates and
 notifies (opcodes U and N), EVENT and other non-PACKET lines, the header block, the indented "details"
-lines and blank lines. A response logged in the next chunk cannot update a record already returned, so
-such a question keeps a null response_code.
+lines and blank lines. A client's retransmissions are separate records (each was received); they share
+the one response. The last ``HOLD_BACK`` tokenised lines of a chunk are kept in ``ctx.state`` and joined
+again with the next chunk (``ctx.final`` flushes them), so a response just past a chunk boundary joins.
 
 Dates come in the server's locale. The rule: ``YYYY-MM-DD``/``YYYY/MM/DD`` and ``YYYYMMDD`` are year first;
 dotted dates (``DD.MM.YYYY``) are day first; for ``/`` and ``-`` dates the order is decided per file from the
@@ -48,6 +49,8 @@ _HEADER_PREFIXES = ("DNS Server log", "Log file wrap", "Message logging key", "U
                     "UDP response info", "TCP question info", "TCP response info")
 _RCODE_ALIASES = {"NOTIMPL": "NOTIMP"}
 _KEY = ["ip", "xid", "k_name", "k_type"]
+_CARRY = "windows_dns_carry"
+HOLD_BACK = 5000  # rows re-examined with the next chunk, so that responses logged there still join
 
 
 def _cut(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
@@ -163,7 +166,8 @@ def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     return df.with_columns(name=pl.when(name == ".").then(name).otherwise(name.str.strip_prefix(".")))
 
 
-def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """One row per line: kind (question, response, skip, bad, alien), join keys and fields."""
     df = _frame(lines, ctx)
     packet_ok = (
         (pl.col("ltok").list.len() >= 5)
@@ -190,24 +194,42 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         .when(dated | header).then(pl.lit("skip"))
         .otherwise(pl.lit("alien"))
     )
-    df = df.with_columns(
+    return df.select(
+        "line_no", "line", "ts", "ip", "xid", "name", "qtype", "rcode", "authoritative",
         kind=kind,
         k_name=pl.col("name").str.to_lowercase().str.strip_suffix("."),
         k_type=pl.col("qtype").fill_null(""),
     )
+
+
+def _records(rows: pl.DataFrame) -> pl.DataFrame:
+    questions = rows.filter(pl.col("kind") == "question").select("line_no", "ts", *_KEY, "name", "qtype")
+    responses = rows.filter(pl.col("kind") == "response").select(
+        r_line="line_no", *_KEY, rcode=pl.col("rcode"), authoritative=pl.col("authoritative")
+    )
+    return questions.join_asof(responses, left_on="line_no", right_on="r_line", by=_KEY,
+                               strategy="forward", check_sortedness=False)
+
+
+def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+    rows = _rows(lines, ctx)
+    carried = ctx.state.pop(_CARRY, None)
+    if carried is not None:
+        rows = pl.concat([carried, rows], how="vertical_relaxed")
+    records = _records(rows)
+    if not ctx.final:
+        # hold the tail back: its questions may be answered by lines of the next chunk
+        cut = rows["line_no"][max(0, rows.height - HOLD_BACK)] if rows.height else 0
+        ctx.state[_CARRY] = rows.filter(pl.col("line_no") >= cut)
+        rows = rows.filter(pl.col("line_no") < cut)
+        records = records.filter(pl.col("line_no") < cut)
     rejected = rejected_from(
-        df.filter(pl.col("kind").is_in(["bad", "alien"])),
+        rows.filter(pl.col("kind").is_in(["bad", "alien"])),
         pl.when(pl.col("kind") == "bad").then(pl.lit("malformed or truncated PACKET line"))
         .otherwise(pl.lit("not a Windows DNS debug log line")),
     )
-    questions = df.filter(pl.col("kind") == "question").select("line_no", "ts", *_KEY, "name", "qtype")
-    responses = df.filter(pl.col("kind") == "response").select(
-        r_line="line_no", *_KEY, rcode=pl.col("rcode"), authoritative=pl.col("authoritative")
-    )
-    joined = questions.join_asof(responses, left_on="line_no", right_on="r_line", by=_KEY,
-                                 strategy="forward", check_sortedness=False)
     rcode = pl.col("rcode").replace(_RCODE_ALIASES)
-    out = finish_dns_records(joined.select(
+    out = finish_dns_records(records.select(
         "ts",
         client=pl.col("ip"),
         query_name=pl.col("name"),
@@ -216,7 +238,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         resolver_action=pl.when(pl.col("authoritative")).then(pl.lit("local")),
         source_line=pl.col("line_no"),
     ))
-    return ParseResult(out, rejected, lines.height - out.height - rejected.height)
+    return ParseResult(out, rejected, rows.height - out.height - rejected.height)
 
 
 _DATE = r"(\d{8}|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
