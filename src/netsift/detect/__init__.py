@@ -1,0 +1,113 @@
+"""Detectors: score what the baseline left unexplained, with reasons.
+
+Each detector is a module with a thin gathering query (parameterised, aggregated in DuckDB) and a pure
+scoring function (plain values in, scores and sub-scores out), registered in :data:`DETECTORS`::
+
+    dga              clients asking for machine-generated names; per-client NXDOMAIN bursts
+    tunnel           data carried in DNS names: many subdomains, encoded labels, TXT/NULL, bytes/hour
+    beacon           (client, domain) on a clock, robust to jitter, missed beats and sleep gaps
+    nxdomain_storm   a client's hour of NXDOMAIN answers against its own and the network's usual
+    new_domain       first seen in the window, few clients, suspicious name
+    rare_domain      asked by one or two clients over days, suspicious name
+    behaviour_change activity at hours a client is normally silent, surges of unexplained questions
+
+:func:`run_detectors` runs them, applies the shared modifiers of :mod:`netsift.detect.scoring`
+(prevalence, first seen; the feed-hit hook is :func:`netsift.detect.scoring.apply_feed_hit`), and returns
+the findings best first. Thresholds live in each module's ``SETTINGS``; :func:`settings_sections` gives
+the whole tree (one config section per detector, plus ``modifiers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+
+from netsift.config import Setting, Settings
+from netsift.detect import (
+    beacon, behaviour_change, dga, new_domain, nxdomain_storm, rare_domain, tunnel,
+)
+from netsift.detect.context import data_span
+from netsift.detect.scoring import MODIFIER_SETTINGS, apply_change, first_seen_change, prevalence_change
+from netsift.findings import Finding
+
+MODIFIERS = ("prevalence", "first_seen")
+
+
+@dataclass(frozen=True)
+class Detector:
+    name: str  # "dga", "tunnel", ...
+    description: str  # one line
+    settings: tuple[Setting, ...]  # every threshold, with help and range (config section = name)
+    run: Callable[[duckdb.DuckDBPyConnection, Settings], list[Finding]]
+    modifiers: tuple[str, ...] = MODIFIERS  # shared modifiers applied to its findings afterwards
+
+
+DETECTORS: tuple[Detector, ...] = (
+    Detector("dga", "Clients asking for machine-generated domain names, with NXDOMAIN bursts.",
+             dga.SETTINGS, dga.run),
+    Detector("tunnel", "Data carried in DNS names: many subdomains, encoded labels, TXT/NULL, bytes per hour.",
+             tunnel.SETTINGS, tunnel.run),
+    Detector("beacon", "A client asking for one service on a clock, despite jitter, missed beats and sleep.",
+             beacon.SETTINGS, beacon.run),
+    Detector("nxdomain_storm", "A client's hour of NXDOMAIN answers far above its own and the network's usual.",
+             nxdomain_storm.SETTINGS, nxdomain_storm.run),
+    Detector("new_domain", "A domain new to the network, asked by few clients, with a suspicious name.",
+             new_domain.SETTINGS, new_domain.run, modifiers=()),
+    Detector("rare_domain", "A domain only one or two clients ask for, over days, with a suspicious name.",
+             rare_domain.SETTINGS, rare_domain.run, modifiers=()),
+    Detector("behaviour_change", "A client active at hours it is normally silent, or surging in unexplained "
+             "questions.", behaviour_change.SETTINGS, behaviour_change.run),
+)
+
+BY_NAME = {d.name: d for d in DETECTORS}
+
+
+def settings_sections() -> dict[str, tuple[Setting, ...]]:
+    """Config sections owned by detection: one per detector, plus ``modifiers``."""
+    return {**{d.name: d.settings for d in DETECTORS}, "modifiers": MODIFIER_SETTINGS}
+
+
+def apply_modifiers(con: duckdb.DuckDBPyConnection, findings: list[Finding], settings: Settings,
+                    applies: dict[str, tuple[str, ...]] | None = None) -> list[Finding]:
+    """Apply the prevalence and first-seen modifiers to findings that name a domain (in place)."""
+    applies = applies if applies is not None else {d.name: d.modifiers for d in DETECTORS}
+    targets = [f for f in findings if f.domain and applies.get(f.kind, MODIFIERS)]
+    if not targets:
+        return findings
+    span = data_span(con)
+    stats = {
+        dom: (clients, first)
+        for dom, clients, first in con.sql(
+            "SELECT registered_domain, clients, first_seen FROM domain_stats "
+            "WHERE registered_domain IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+            params=[sorted({f.domain for f in targets})],
+        ).fetchall()
+    }
+    for f in targets:
+        clients, first = stats.get(f.domain, (None, None))
+        kinds = applies.get(f.kind, MODIFIERS)
+        if "prevalence" in kinds:
+            apply_change(f, "prevalence", *prevalence_change(clients, span.clients, settings))
+        if "first_seen" in kinds and span.start is not None:
+            apply_change(f, "first_seen", *first_seen_change(first, span.start, span.end, settings))
+    return findings
+
+
+def run_detectors(con: duckdb.DuckDBPyConnection, settings_by_section: dict[str, dict] | None = None,
+                  only: list[str] | None = None) -> list[Finding]:
+    """Run the detectors (all, or those named in ``only``) and return their findings, best first."""
+    sections = settings_by_section or {}
+    if only is not None:
+        unknown = sorted(set(only) - set(BY_NAME))
+        if unknown:
+            raise ValueError(f"unknown detector(s) {', '.join(unknown)} (known: {', '.join(BY_NAME)})")
+    chosen = [d for d in DETECTORS if only is None or d.name in only]
+    findings: list[Finding] = []
+    for d in chosen:
+        findings.extend(d.run(con, Settings(d.settings, sections.get(d.name))))
+    apply_modifiers(con, findings, Settings(MODIFIER_SETTINGS, sections.get("modifiers")),
+                    {d.name: d.modifiers for d in chosen})
+    findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
+    return findings

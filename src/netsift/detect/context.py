@@ -1,0 +1,61 @@
+"""What every detector starts from: the span of the data, how many clients the network has, and the SQL
+that selects the questions the baseline left unexplained.
+
+"Unexplained" means: the name is not infrastructure (reverse lookups, mDNS/.local, private TLDs and
+search-suffix junk such as ``www.google.com.corp.lan``, single labels — ``domain_names.is_infrastructure``)
+and its registered domain has no normal reason in ``domain_stats`` (not a top site, not allow-listed, no
+benign verdict, not explained by prevalence). Detectors only ever look at these rows, so the noise that
+the baseline explains can never raise a finding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+# Rows of dns_queries joined to their name's shape, restricted to what the baseline did not explain.
+# Columns: every dns_queries column as q.*, plus dn.registered_domain, dn.tld, dn.subdomain, ...
+UNEXPLAINED_QUERIES = """
+    SELECT q.ts, q.client, q.query_name, q.query_type, q.response_code,
+           dn.registered_domain, dn.tld, dn.subdomain, dn.label_count, dn.longest_label, dn.subdomain_entropy
+    FROM dns_queries q
+    JOIN domain_names dn ON dn.query_name = q.query_name
+    LEFT JOIN domain_stats ds ON ds.registered_domain = dn.registered_domain
+    WHERE NOT coalesce(dn.is_infrastructure, false) AND ds.normal_reason IS NULL
+"""
+
+# The same, also leaving out names that sit under a popular hosting platform's public suffix
+# (``d1x2y3.cloudfront.net``, ``abc.azurewebsites.net``: the suffix itself is a top site). Machine-made
+# labels are normal there, so the lexical detectors (dga, new_domain, rare_domain) use this one.
+UNEXPLAINED_OFF_PLATFORM = UNEXPLAINED_QUERIES + """
+      AND NOT EXISTS (SELECT 1 FROM top_sites t WHERE t.domain = dn.tld)
+"""
+
+
+@dataclass(frozen=True)
+class DataSpan:
+    start: dt.datetime | None
+    end: dt.datetime | None
+    clients: int
+    rows: int
+
+    @property
+    def hours(self) -> float:
+        if self.start is None or self.end is None:
+            return 0.0
+        return (self.end - self.start).total_seconds() / 3600
+
+
+def data_span(con: duckdb.DuckDBPyConnection) -> DataSpan:
+    start, end, clients, rows = con.execute(
+        "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries"
+    ).fetchone()
+    return DataSpan(start, end, int(clients or 0), int(rows or 0))
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    """Run a parameterised query and return its rows as a Polars frame."""
+    return con.sql(sql, params=params or None).pl()

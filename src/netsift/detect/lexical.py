@@ -1,0 +1,115 @@
+"""How suspicious a registered domain's *name* is, for the new_domain and rare_domain detectors: a
+look-alike of a popular brand (``micros0ft-login.com``, ``paypa1.com``), phishing words, many hyphens, a
+top-level domain favoured by abusers, or a machine-made label (the DGA model).
+
+Brand look-alikes are found without comparing against every brand: a brand is *contained* in the label,
+or the label is within one edit of a brand (symmetric-delete index: both sides' one-character deletions
+meet), so thousands of candidates cost no more than a set lookup each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+PHISHING_WORDS = (
+    "login", "logon", "signin", "sign-in", "secure", "account", "verify", "verification", "update", "support",
+    "wallet", "banking", "password", "auth", "confirm", "billing", "recovery", "unlock", "invoice", "helpdesk",
+    "webmail", "office365", "o365",
+)
+# Generic TLDs that reports on domain abuse (Spamhaus, Interisle) name as the most abused in proportion to
+# their size. Context, not proof: a weak sub-score.
+ABUSED_TLDS = frozenset({
+    "xyz", "top", "icu", "online", "site", "shop", "live", "buzz", "club", "tk", "ml", "ga", "cf", "gq",
+    "cyou", "sbs", "click", "rest", "monster", "bond", "cfd", "support", "zip", "mov",
+})
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@dataclass
+class BrandIndex:
+    """Popular registrable labels (``microsoft`` -> ``microsoft.com``, rank) for look-alike checks."""
+
+    brands: dict[str, tuple[str, int]] = field(default_factory=dict)
+    min_length: int = 5
+
+    def __post_init__(self) -> None:
+        self._by_deletion: dict[str, str] = {}
+        for brand in sorted(self.brands, key=lambda b: self.brands[b][1]):
+            for d in _deletions(brand):
+                self._by_deletion.setdefault(d, brand)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, int]], min_length: int = 5) -> BrandIndex:
+        """From (registered domain, rank) rows such as the ``top_sites`` table."""
+        brands: dict[str, tuple[str, int]] = {}
+        for domain, rank in rows:
+            label = domain.split(".")[0]
+            if len(label) >= min_length and label.isalpha() and (label not in brands or rank < brands[label][1]):
+                brands[label] = (domain, rank)
+        return cls(brands, min_length)
+
+    def lookalike(self, label: str) -> tuple[str, str] | None:
+        """(brand, how) when ``label`` imitates a brand: 'one edit from' or 'contains'."""
+        if label in self.brands:
+            return None  # the brand's own label under another TLD is not a look-alike by itself
+        if len(label) >= self.min_length:
+            deletions = _deletions(label)
+            brand = self._by_deletion.get(label)  # label = brand minus one character
+            for d in sorted(deletions):
+                brand = brand or (d if d in self.brands else None) or self._by_deletion.get(d)
+            if brand:
+                return brand, "one edit from"
+        n = len(label)
+        for size in range(n - 1, self.min_length - 1, -1):  # longest brand first
+            for i in range(n - size + 1):
+                if label[i : i + size] in self.brands:
+                    return label[i : i + size], "contains"
+        return None
+
+
+def name_suspicion(registered_domain: str, label: str, tld: str, dga_score: float,
+                   brands: BrandIndex) -> tuple[float, list[str]]:
+    """(0..1, reasons) for one registered domain's name."""
+    parts: list[tuple[float, str]] = []
+    hit = brands.lookalike(label)
+    if hit:
+        brand, how = hit
+        domain, rank = brands.brands[brand]
+        weight = 0.8 if how == "one edit from" else 0.45
+        verb = "is one edit from" if how == "one edit from" else "contains"
+        parts.append((weight, f"Its name {verb} the popular brand '{brand}' ({domain}, rank {rank})."))
+    words = [w for w in PHISHING_WORDS if w in label]
+    if words:
+        parts.append((min(0.5, 0.25 * len(words)), f"Phishing vocabulary in the name: {', '.join(words)}."))
+    hyphens = label.count("-")
+    if hyphens >= 2:
+        parts.append((0.15, f"{hyphens} hyphens in one label."))
+    if tld in ABUSED_TLDS:
+        parts.append((0.15, f"Top-level domain .{tld} is among the most abused in proportion to its size."))
+    if dga_score >= 0.5:
+        parts.append((dga_score, f"The label looks machine-generated (DGA name score {dga_score:.2f})."))
+    if not parts:
+        return 0.0, []
+    strongest = max(w for w, _ in parts)
+    lexical = min(1.0, strongest + 0.5 * (sum(w for w, _ in parts) - strongest))
+    parts.sort(key=lambda p: -p[0])
+    return lexical, [r for _, r in parts]
+
+
+def load_brands(con, max_rank: int) -> BrandIndex:
+    """Brand index from the ``top_sites`` table (best rank per domain, ranks up to ``max_rank``)."""
+    rows = con.sql(
+        "SELECT domain, min(rank) FROM top_sites WHERE rank <= ? GROUP BY domain", params=[int(max_rank)]
+    ).fetchall()
+    return BrandIndex.from_rows(rows)
+
+
+def split_label(registered_domain: str, tld: str) -> str:
+    """``paypal-login`` from (``paypal-login.co.uk``, ``co.uk``); the first label when they are equal."""
+    if registered_domain.endswith("." + tld):
+        return registered_domain[: -len(tld) - 1]
+    return registered_domain.split(".")[0]

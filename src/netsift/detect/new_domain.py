@@ -1,0 +1,100 @@
+"""new_domain — a registered domain first seen inside the analysis window, asked for by few clients.
+
+"New" means new *to this network*: first seen (``domain_stats.first_seen``) within the last
+``window_hours`` of the data, after at least ``min_history_hours`` of traffic in which nobody asked for it
+(so the first day of a capture does not make everything new). Domains that never resolved (only NXDOMAIN)
+are left to the dga and nxdomain_storm detectors: a phishing or C2 domain that is in use resolves.
+
+Newness and few clients alone give a low score (every new website a user visits is new); the name carries
+the rest (:mod:`netsift.detect.lexical`): a brand look-alike, phishing words, hyphens, an abused TLD, a
+machine-made label. The prevalence and first-seen modifiers are built in, so they are not applied again.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from netsift.config import Setting, Settings
+from netsift.detect.context import UNEXPLAINED_OFF_PLATFORM, frame
+from netsift.detect.dga import score_name
+from netsift.detect.dga_model import load_model
+from netsift.detect.lexical import load_brands, name_suspicion, split_label
+from netsift.detect.scoring import plural, ramp, sample
+from netsift.findings import Finding
+
+SETTINGS = (
+    Setting("window_hours", 24, "A domain first seen within this many hours of the end of the data is new.",
+            1, 8760),
+    Setting("min_history_hours", 24, "Hours of traffic needed before a domain's first appearance.", 0, 8760),
+    Setting("max_clients", 3, "Most clients a new domain may have been asked by.", 1, 1e6),
+    Setting("brand_max_rank", 1000, "Top-sites ranks whose names are brands for look-alike checks.", 10, 1e6),
+    Setting("min_score", 0.4, "Findings scoring below this are not reported (a new name alone scores ~0.35).",
+            0, 1),
+)
+
+
+def score_new(history_hours: float, clients: int, suspicion: float, s: Settings) -> tuple[float, dict[str, float]]:
+    """(score, sub_scores): ``history_hours`` of traffic before it appeared, asked by ``clients``,
+    name suspicion 0..1."""
+    subs = {
+        "new": 1.0,
+        "history": ramp(history_hours, s.min_history_hours, 7 * 24),
+        "few_clients": ramp(s.max_clients + 1 - clients, 1, s.max_clients) if s.max_clients > 1 else 1.0,
+        "name": suspicion,
+    }
+    return 0.2 + 0.1 * subs["few_clients"] + 0.05 * subs["history"] + 0.6 * subs["name"], subs
+
+
+def gather(con: duckdb.DuckDBPyConnection, s: Settings):
+    return frame(
+        con,
+        f"""
+        WITH bounds AS (SELECT min(ts) AS data_start, max(ts) AS data_end FROM dns_queries),
+        u AS ({UNEXPLAINED_OFF_PLATFORM}),
+        cand AS (
+            SELECT ds.registered_domain, ds.first_seen, ds.clients, ds.queries, ds.nxdomain
+            FROM domain_stats ds, bounds b
+            WHERE ds.normal_reason IS NULL AND ds.nxdomain < ds.queries AND ds.clients <= ?
+              AND ds.first_seen >= b.data_end - to_seconds(CAST(? AS DOUBLE) * 3600)
+              AND ds.first_seen >= b.data_start + to_seconds(CAST(? AS DOUBLE) * 3600)
+        )
+        SELECT c.registered_domain, c.first_seen, c.clients, c.queries, c.nxdomain, any_value(u.tld) AS tld,
+               list(DISTINCT u.client ORDER BY u.client) AS client_list,
+               list(DISTINCT u.query_name ORDER BY u.query_name)[1:4] AS names,
+               max(u.ts) AS last_seen, any_value(b.data_start) AS data_start
+        FROM cand c JOIN u USING (registered_domain), bounds b
+        GROUP BY c.registered_domain, c.first_seen, c.clients, c.queries, c.nxdomain
+        ORDER BY c.registered_domain
+        """,
+        [s.max_clients, s.window_hours, s.min_history_hours],
+    )
+
+
+def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
+    rows = gather(con, s)
+    if rows.height == 0:
+        return []
+    brands = load_brands(con, s.brand_max_rank)
+    model = load_model()
+    findings = []
+    for r in rows.iter_rows(named=True):
+        dom, tld = r["registered_domain"], r["tld"] or ""
+        dga_score = score_name(dom, model)["score"]
+        suspicion, name_reasons = name_suspicion(dom, split_label(dom, tld), tld, dga_score, brands)
+        history = (r["first_seen"] - r["data_start"]).total_seconds() / 3600
+        score, subs = score_new(history, r["clients"], suspicion, s)
+        if score < s.min_score:
+            continue
+        clients = r["client_list"]
+        reasons = name_reasons + [
+            f"First seen on this network at {r['first_seen']:%Y-%m-%d %H:%M} UTC, after {history:.0f} h of traffic "
+            f"without it (new = within the last {s.window_hours:g} h).",
+            f"Asked for by {plural(len(clients), 'client')} ({sample(clients)}), {plural(r['queries'], 'question')}"
+            f"; names: {sample(r['names'], 3)}.",
+        ]
+        findings.append(Finding(
+            kind="new_domain", domain=dom, client=clients[0] if len(clients) == 1 else None, score=score,
+            reasons=reasons, sub_scores=subs, first_seen=r["first_seen"], last_seen=r["last_seen"],
+            evidence_count=int(r["queries"]),
+        ))
+    return findings

@@ -1,0 +1,96 @@
+"""rare_domain — an unexplained registered domain that only one or two clients ever ask for, over days.
+
+The long tail of any network is rare, so rarity alone scores low. What raises a rare domain: being asked
+by a single client, persistence (asked on several days: a quiet channel rather than a one-off visit), and
+its name (:mod:`netsift.detect.lexical`: brand look-alike, phishing words, abused TLD, machine-made label).
+Domains first seen inside the last ``window_hours`` are left to new_domain; domains that never resolved
+are left to dga and nxdomain_storm. Prevalence is built into the score, so that modifier is not applied
+again.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from netsift.config import Setting, Settings
+from netsift.detect.context import UNEXPLAINED_OFF_PLATFORM, frame
+from netsift.detect.dga import score_name
+from netsift.detect.dga_model import load_model
+from netsift.detect.lexical import load_brands, name_suspicion, split_label
+from netsift.detect.scoring import plural, ramp, sample
+from netsift.findings import Finding
+
+SETTINGS = (
+    Setting("max_clients", 2, "Most clients a rare domain may have been asked by.", 1, 1e6),
+    Setting("max_share", 0.02, "...or the most share of the network's clients (whichever is larger).", 0, 1),
+    Setting("window_hours", 24, "Domains first seen this close to the end of the data are new_domain's.",
+            0, 8760),
+    Setting("persistent_days", 5, "Days with questions for a full persistence sub-score.", 1, 365),
+    Setting("brand_max_rank", 1000, "Top-sites ranks whose names are brands for look-alike checks.", 10, 1e6),
+    Setting("min_score", 0.4, "Findings scoring below this are not reported (rarity alone scores ~0.3).", 0, 1),
+)
+
+
+def score_rare(clients: int, active_days: int, suspicion: float, s: Settings) -> tuple[float, dict[str, float]]:
+    """(score, sub_scores) of a rare domain asked by ``clients`` on ``active_days`` distinct days."""
+    subs = {
+        "single_client": 1.0 if clients == 1 else 0.0,
+        "persistence": ramp(active_days, 1, s.persistent_days),
+        "name": suspicion,
+    }
+    score = 0.15 + 0.1 * subs["single_client"] + 0.15 * subs["persistence"] + 0.55 * subs["name"]
+    return score, subs
+
+
+def gather(con: duckdb.DuckDBPyConnection, s: Settings):
+    return frame(
+        con,
+        f"""
+        WITH bounds AS (SELECT max(ts) AS data_end, count(DISTINCT client) AS total_clients FROM dns_queries),
+        u AS ({UNEXPLAINED_OFF_PLATFORM}),
+        cand AS (
+            SELECT ds.registered_domain, ds.first_seen, ds.last_seen, ds.clients, ds.queries
+            FROM domain_stats ds, bounds b
+            WHERE ds.normal_reason IS NULL AND ds.nxdomain < ds.queries
+              AND ds.clients <= greatest(?, floor(? * b.total_clients))
+              AND ds.first_seen < b.data_end - to_seconds(CAST(? AS DOUBLE) * 3600)
+        )
+        SELECT c.registered_domain, c.first_seen, c.last_seen, c.clients, c.queries, any_value(u.tld) AS tld,
+               count(DISTINCT date_trunc('day', u.ts)) AS active_days,
+               list(DISTINCT u.client ORDER BY u.client) AS client_list,
+               list(DISTINCT u.query_name ORDER BY u.query_name)[1:4] AS names,
+               any_value(b.total_clients) AS total_clients
+        FROM cand c JOIN u USING (registered_domain), bounds b
+        GROUP BY c.registered_domain, c.first_seen, c.last_seen, c.clients, c.queries
+        ORDER BY c.registered_domain
+        """,
+        [s.max_clients, s.max_share, s.window_hours],
+    )
+
+
+def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
+    rows = gather(con, s)
+    if rows.height == 0:
+        return []
+    brands = load_brands(con, s.brand_max_rank)
+    model = load_model()
+    findings = []
+    for r in rows.iter_rows(named=True):
+        dom, tld = r["registered_domain"], r["tld"] or ""
+        dga_score = score_name(dom, model)["score"]
+        suspicion, name_reasons = name_suspicion(dom, split_label(dom, tld), tld, dga_score, brands)
+        score, subs = score_rare(r["clients"], r["active_days"], suspicion, s)
+        if score < s.min_score:
+            continue
+        clients = r["client_list"]
+        reasons = name_reasons + [
+            f"Rare: asked for by {plural(len(clients), 'client')} of {r['total_clients']} "
+            f"({sample(clients)}), {plural(r['queries'], 'question')} on {plural(r['active_days'], 'day')} "
+            f"between {r['first_seen']:%Y-%m-%d} and {r['last_seen']:%Y-%m-%d}; names: {sample(r['names'], 3)}.",
+        ]
+        findings.append(Finding(
+            kind="rare_domain", domain=dom, client=clients[0] if len(clients) == 1 else None, score=score,
+            reasons=reasons, sub_scores=subs, first_seen=r["first_seen"], last_seen=r["last_seen"],
+            evidence_count=int(r["queries"]),
+        ))
+    return findings
