@@ -11,7 +11,8 @@ A question (``22836+ [1au] A? www.tcpdump.org. (56)``, standard opcode) is a rec
 address without the port, ts the packet time. Only the first question of a multi-question packet
 (``[2q]``) is kept (one record per line). Its response (``22836*- 2/2/5 A 192.139.46.66, ...``,
 ``22836 NXDomain*- 0/1/0 ...``) is joined back on (client ip, client port, server ip, id), the next one
-after the question in the same chunk, and gives response_code and answers (A/AAAA/CNAME/PTR/NS/MX/DNAME
+after the question (the last ``HOLD_BACK`` lines of a chunk are kept in ``ctx.state`` and joined again
+with the next chunk; ``ctx.final`` flushes them), and gives response_code and answers (A/AAAA/CNAME/PTR/NS/MX/DNAME
 data); the response line itself is skipped, as are notify/update messages, TCP segments without a DNS
 payload, the ``-v`` IP header lines, indented detail and hex lines, tcpdump's own banner lines, blank lines
 and every non-DNS packet. Rejected: a packet to or from port 53/5353/5355 whose DNS part does not parse
@@ -53,6 +54,8 @@ _ANSWER_TYPES = ["A", "AAAA", "CNAME", "PTR", "NS", "MX", "DNAME"]
 _BANNERS = ("tcpdump: ", "listening on ", "reading from ", "dropped privs")
 _DAY_NS = 86_400_000_000_000
 _KEY = ["k_client", "k_port", "k_server", "k_id"]
+_CARRY = "tcpdump_carry"
+HOLD_BACK = 5000  # rows re-examined with the next chunk, so that responses captured there still join
 
 
 def _cut(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
@@ -227,7 +230,8 @@ def _answers(resp: pl.DataFrame) -> pl.DataFrame:
     return rr.group_by("line_no", maintain_order=True).agg(answers=pl.col("value").drop_nulls())
 
 
-def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """One row per line: kind (question, response, skip, bad, alien), join keys and fields."""
     df = _dns(_frame(lines, ctx))
     packet = pl.col("is_head") & pl.col("has_pair") | pl.col("is_cont")
     dns_port = pl.col("sport").is_in(_DNS_PORTS) | pl.col("dport").is_in(_DNS_PORTS)
@@ -249,24 +253,43 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         .otherwise(pl.lit("alien"))
     )
     df = df.with_columns(kind=kind)
+    df = df.join(_answers(df.filter(pl.col("kind") == "response")), on="line_no", how="left", maintain_order="left")
+    # a question's key is (client, client port, server, id); a response's is the same seen from the other side
+    resp = pl.col("kind") == "response"
+    return df.select(
+        "line_no", "line", "kind", "ts", "src", "qname", "qtype", "rcode", "answers",
+        k_client=pl.when(resp).then("dst").otherwise("src").fill_null(""),
+        k_port=pl.when(resp).then("dport").otherwise("sport").fill_null(""),
+        k_server=pl.when(resp).then("src").otherwise("dst").fill_null(""),
+        k_id="qid",
+    )
+
+
+def _records(rows: pl.DataFrame) -> pl.DataFrame:
+    questions = rows.filter(pl.col("kind") == "question").select("line_no", "ts", "src", "qname", "qtype", *_KEY)
+    responses = rows.filter(pl.col("kind") == "response").select(r_line="line_no", *_KEY, rcode="rcode", answers="answers")
+    return questions.join_asof(responses, left_on="line_no", right_on="r_line", by=_KEY,
+                               strategy="forward", check_sortedness=False)
+
+
+def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+    rows = _rows(lines, ctx)
+    carried = ctx.state.pop(_CARRY, None)
+    if carried is not None:
+        rows = pl.concat([carried, rows], how="vertical_relaxed")
+    records = _records(rows)
+    if not ctx.final:
+        # hold the tail back: its questions may be answered by lines of the next chunk
+        cut = rows["line_no"][max(0, rows.height - HOLD_BACK)] if rows.height else 0
+        ctx.state[_CARRY] = rows.filter(pl.col("line_no") >= cut)
+        rows = rows.filter(pl.col("line_no") < cut)
+        records = records.filter(pl.col("line_no") < cut)
     rejected = rejected_from(
-        df.filter(pl.col("kind").is_in(["bad", "alien"])),
+        rows.filter(pl.col("kind").is_in(["bad", "alien"])),
         pl.when(pl.col("kind") == "bad").then(pl.lit("DNS packet whose DNS part does not parse"))
         .otherwise(pl.lit("not tcpdump output")),
     )
-    questions = df.filter(pl.col("kind") == "question").select(
-        "line_no", "ts", "src", "qname", "qtype",
-        k_client="src", k_port="sport", k_server="dst", k_id="qid",
-    )
-    resp = df.filter(pl.col("kind") == "response")
-    responses = resp.select(
-        r_line="line_no", k_client="dst", k_port="dport", k_server="src", k_id="qid", rcode="rcode"
-    ).join(_answers(resp).rename({"line_no": "r_line"}), on="r_line", how="left")
-    questions = questions.with_columns(pl.col(k).fill_null("") for k in _KEY[:3])
-    responses = responses.with_columns(pl.col(k).fill_null("") for k in _KEY[:3])
-    joined = questions.join_asof(responses, left_on="line_no", right_on="r_line", by=_KEY,
-                                 strategy="forward", check_sortedness=False)
-    out = finish_dns_records(joined.select(
+    out = finish_dns_records(records.select(
         "ts",
         client=pl.col("src"),
         query_name=pl.col("qname"),
@@ -275,7 +298,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         answers=pl.col("answers"),
         source_line=pl.col("line_no"),
     ))
-    return ParseResult(out, rejected, lines.height - out.height - rejected.height)
+    return ParseResult(out, rejected, rows.height - out.height - rejected.height)
 
 
 _STAMP = r"^\s*(\d+\s+)?((\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}:\d{2}\.\d{6,9}|\d{9,10}\.\d{6,9}) "
