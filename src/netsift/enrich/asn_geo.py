@@ -184,12 +184,13 @@ def _parse_v6(texts: list[str]) -> tuple[list[str], list[int]]:
     return kept, ints
 
 
-def _special_v6(ip: int) -> bool:
-    """Link-local, unique-local, loopback, multicast...: geoip2fast's tables do not cover all of them."""
-    if ip <= _MAX_V4:
+def _special(text: str) -> bool:
+    """Private, documentation, link-local, loopback, multicast or reserved, per the ipaddress module."""
+    try:
+        addr = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
         return False
-    addr = ipaddress.IPv6Address(ip)
-    return addr.is_private or addr.is_link_local or addr.is_multicast or addr.is_loopback
+    return addr.is_private or addr.is_link_local or addr.is_multicast or addr.is_loopback or addr.is_reserved
 
 
 def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int: list[int]) -> pl.DataFrame:
@@ -220,9 +221,13 @@ def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int:
         "city": pl.Series([None] * n, dtype=pl.String),
         "lat": pl.Series([None] * n, dtype=pl.Float64),
         "lon": pl.Series([None] * n, dtype=pl.Float64),
-        "is_private": ((cid < _PRIVATE_IDS) & (cid != _NOT_FOUND_ID))
-        | pl.Series([False] * len(v4) + [_special_v6(ip) for ip in v6_int], dtype=pl.Boolean),
+        "is_private": (cid < _PRIVATE_IDS) & (cid != _NOT_FOUND_ID),
     })
+    # ranges the bundled data does not cover (documentation nets, IPv6 link-local...): ask ipaddress
+    unknown = frame["is_private"].not_() & (cid == _NOT_FOUND_ID)
+    if unknown.any():
+        special = [_special(ip) if u else False for ip, u in zip(frame["ip"].to_list(), unknown.to_list(), strict=True)]
+        frame = frame.with_columns(is_private=pl.col("is_private") | pl.Series(special, dtype=pl.Boolean))
     # reserved ranges carry the pseudo-AS "IANA.ORG": not an organisation anyone hosts on
     return frame.with_columns(
         as_org=pl.when(~pl.col("is_private")).then("as_org"),

@@ -30,9 +30,10 @@ class EnrichmentCache:
 
     def get(self, service: str, key: str, max_age: dt.timedelta) -> dict[str, Any] | None:
         """The cached answer, or None when absent or older than ``max_age``."""
-        row = self.con.execute(
+        rows = self.con.execute(
             "SELECT value_json, fetched_at FROM enrichment_cache WHERE service = ? AND key = ?", [service, key]
-        ).fetchone()
+        ).fetchall()
+        row = rows[0] if rows else None
         if row is None or self.clock() - row[1] > max_age:
             return None
         try:
@@ -65,6 +66,6 @@ class EnrichmentCache:
             clauses.append("fetched_at < ?")
             params.append(self.clock() - older_than)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        before = self.con.execute(f"SELECT count(*) FROM enrichment_cache{where}", params).fetchone()[0]
+        before = self.con.execute(f"SELECT count(*) FROM enrichment_cache{where}", params).fetchall()[0][0]
         self.con.execute(f"DELETE FROM enrichment_cache{where}", params)
         return int(before)

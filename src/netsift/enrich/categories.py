@@ -70,6 +70,7 @@ def load_categories(path: str | Path, *, source: str | None = None) -> CategoryL
     elif path.suffix == ".domains" or path.name == "domains":
         category = path.parent.name if path.name == "domains" else path.stem
         raw = _domains_file(path, category)
+        source = source or category
     else:
         raw = _csv(path)
     entries, ips, rejected = clean_entries(raw)

@@ -7,7 +7,7 @@ distinct answers and names in ``dns_queries``; ``enrichment_cache`` keeps online
 
 from __future__ import annotations
 
-from netsift.schema import Column, Table
+from netsift.schema import Column, Table, register_tables
 
 IP_INFO = Table(
     "ip_info",
@@ -69,3 +69,5 @@ ENRICHMENT_CACHE = Table(
 )
 
 TABLES: tuple[Table, ...] = (IP_INFO, DOMAIN_CATEGORIES, FEED_HITS, ENRICHMENT_CACHE)
+
+register_tables(*TABLES)
