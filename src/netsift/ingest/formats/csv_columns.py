@@ -43,10 +43,28 @@ DELIMITERS = (",", "\t", ";", "|")
 
 # canonical column -> header synonyms, most specific first (compared after _plain())
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "ts": ("timestamp", "@timestamp", "datetime", "date_time", "event_time", "time_generated", "ts", "time",
-           "date"),
-    "client": ("client", "client_ip", "src_ip", "source.ip", "id.orig_h", "client_address", "source_address",
-               "src", "source"),
+    "ts": (
+        "timestamp",
+        "@timestamp",
+        "datetime",
+        "date_time",
+        "event_time",
+        "time_generated",
+        "ts",
+        "time",
+        "date",
+    ),
+    "client": (
+        "client",
+        "client_ip",
+        "src_ip",
+        "source.ip",
+        "id.orig_h",
+        "client_address",
+        "source_address",
+        "src",
+        "source",
+    ),
     "query_name": ("query_name", "dns.question.name", "qname", "query", "domain", "fqdn", "name"),
     "query_type": ("query_type", "qtype", "dns.question.type", "record_type", "type"),
     "response_code": ("response_code", "rcode", "dns.response_code", "status"),
@@ -55,10 +73,21 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 # what --columns may name on its left-hand side
 COLUMN_ALIASES = {
-    "ts": "ts", "timestamp": "ts", "time": "ts", "client": "client", "query_name": "query_name",
-    "query": "query_name", "name": "query_name", "domain": "query_name", "query_type": "query_type",
-    "qtype": "query_type", "response_code": "response_code", "rcode": "response_code", "answers": "answers",
-    "resolver_action": "resolver_action", "action": "resolver_action",
+    "ts": "ts",
+    "timestamp": "ts",
+    "time": "ts",
+    "client": "client",
+    "query_name": "query_name",
+    "query": "query_name",
+    "name": "query_name",
+    "domain": "query_name",
+    "query_type": "query_type",
+    "qtype": "query_type",
+    "response_code": "response_code",
+    "rcode": "response_code",
+    "answers": "answers",
+    "resolver_action": "resolver_action",
+    "action": "resolver_action",
 }
 _QUOTED = r'"(?:[^"]|"")*"'
 
@@ -132,19 +161,28 @@ def read_fields(rows: pl.DataFrame, delimiter: str, width: int) -> pl.DataFrame:
     try:
         text = rows["line"].str.join("\n").item() + "\n" if rows.height else ""
         fields = pl.read_csv(
-            io.StringIO(text), has_header=False, separator=delimiter, quote_char='"',
-            schema={n: pl.String for n in names}, missing_columns="insert", truncate_ragged_lines=True,
-            empty_string_is_null=False, raise_if_empty=False,
+            io.StringIO(text),
+            has_header=False,
+            separator=delimiter,
+            quote_char='"',
+            schema={n: pl.String for n in names},
+            missing_columns="insert",
+            truncate_ragged_lines=True,
+            empty_string_is_null=False,
+            raise_if_empty=False,
         )
         if fields.height != rows.height:
             raise ValueError("row count mismatch")
     except (pl.exceptions.PolarsError, ValueError):
         split = split_lines_python(rows["line"].to_list(), delimiter)
         fields = pl.DataFrame(
-            [(row or [])[:width] + [""] * (width - len(row or [])) for row in split], schema=names, orient="row"
+            [(row or [])[:width] + [""] * (width - len(row or [])) for row in split],
+            schema=names,
+            orient="row",
         ).select(pl.all().fill_null(""))
-        counted = pl.DataFrame({"n_fields": [None if row is None else len(row) for row in split]},
-                               schema={"n_fields": pl.Int64})
+        counted = pl.DataFrame(
+            {"n_fields": [None if row is None else len(row) for row in split]}, schema={"n_fields": pl.Int64}
+        )
     return pl.concat([fields.select(names), counted.cast(pl.Int64)], how="horizontal")
 
 
@@ -157,10 +195,14 @@ def timestamp_expr(expr: pl.Expr, tz: str = "UTC") -> pl.Expr:
     number = s.cast(pl.Float64, strict=False)
     size = number.abs()
     micros = (
-        pl.when(size < 1e8).then(None)
-        .when(size < 1e11).then(epoch_seconds_expr(number).cast(pl.Int64))
-        .when(size < 1e14).then((number * 1e3).round(0).cast(pl.Int64, strict=False))
-        .when(size < 1e17).then(number.round(0).cast(pl.Int64, strict=False))
+        pl.when(size < 1e8)
+        .then(None)
+        .when(size < 1e11)
+        .then(epoch_seconds_expr(number).cast(pl.Int64))
+        .when(size < 1e14)
+        .then((number * 1e3).round(0).cast(pl.Int64, strict=False))
+        .when(size < 1e17)
+        .then(number.round(0).cast(pl.Int64, strict=False))
         .otherwise((number / 1e3).round(0).cast(pl.Int64, strict=False))
     )
     epoch = micros.cast(pl.Datetime("us"))
@@ -171,8 +213,10 @@ def timestamp_expr(expr: pl.Expr, tz: str = "UTC") -> pl.Expr:
         .dt.convert_time_zone("UTC")
         .dt.replace_time_zone(None)
     )
-    naive = iso.str.strip_suffix("Z").str.strip_suffix("z").str.strptime(
-        pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False
+    naive = (
+        iso.str.strip_suffix("Z")
+        .str.strip_suffix("z")
+        .str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
     )
     return pl.coalesce(epoch, zoned, pl.when(utc).then(naive).otherwise(localize_expr(naive, tz)))
 
@@ -209,11 +253,15 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     if state is None:
         return ParseResult(empty_records(), empty_rejected(), skipped)
     if state["error"]:
-        return ParseResult(empty_records(), rejected_from(pl.concat([header_rows, rows]), state["error"]), skipped)
+        return ParseResult(
+            empty_records(), rejected_from(pl.concat([header_rows, rows]), state["error"]), skipped
+        )
     skipped += header_rows.height
 
     width, mapping = len(state["header"]), state["mapping"]
-    fields = pl.concat([rows.select("line_no"), read_fields(rows, state["delimiter"], width)], how="horizontal")
+    fields = pl.concat(
+        [rows.select("line_no"), read_fields(rows, state["delimiter"], width)], how="horizontal"
+    )
 
     def column(name: str) -> pl.Expr:
         return pl.col(f"c{mapping[name]}").str.strip_chars() if name in mapping else pl.lit(None, pl.String)
@@ -227,21 +275,28 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         pl.when(column("client") != "").then(column("client")).alias("client"),
         column("query_name").alias("query_name"),
         pl.when(column("query_type") != "").then(qtype_name_expr(column("query_type"))).alias("query_type"),
-        pl.when(column("response_code") != "").then(rcode_name_expr(column("response_code")))
+        pl.when(column("response_code") != "")
+        .then(rcode_name_expr(column("response_code")))
         .alias("response_code"),
         pl.when(answers.is_not_null()).then(answers.str.extract_all(r"[^\s,;|]+")).alias("answers"),
-        pl.when(column("resolver_action") != "").then(column("resolver_action").str.to_lowercase())
+        pl.when(column("resolver_action") != "")
+        .then(column("resolver_action").str.to_lowercase())
         .alias("resolver_action"),
     )
     reason = (
-        pl.when(pl.col("n_fields").is_null()).then(pl.lit("broken quoting"))
+        pl.when(pl.col("n_fields").is_null())
+        .then(pl.lit("broken quoting"))
         .when(pl.col("n_fields") != width)
         .then(pl.format(f"expected {width} fields (from the header), found {{}}", pl.col("n_fields")))
-        .when(pl.col("query_name").is_null() | (pl.col("query_name") == "")).then(pl.lit("empty query name"))
-        .when(pl.col("ts").is_null()).then(pl.format("unreadable timestamp '{}'", pl.col("ts_text")))
+        .when(pl.col("query_name").is_null() | (pl.col("query_name") == ""))
+        .then(pl.lit("empty query name"))
+        .when(pl.col("ts").is_null())
+        .then(pl.format("unreadable timestamp '{}'", pl.col("ts_text")))
     )
     parsed = parsed.with_columns(reason.alias("reason"))
-    bad = parsed.filter(pl.col("reason").is_not_null()).select(pl.col("source_line").alias("line_no"), "reason")
+    bad = parsed.filter(pl.col("reason").is_not_null()).select(
+        pl.col("source_line").alias("line_no"), "reason"
+    )
     records = finish_dns_records(parsed.filter(pl.col("reason").is_null()))
     rejected = rejected_from(bad.join(rows, on="line_no", how="left"), pl.col("reason"))
     return ParseResult(records, rejected, skipped)
@@ -253,7 +308,7 @@ def sniff(lines: list[str]) -> float:
     JSON first lines are not CSV headers."""
     if not lines or lines[0].lstrip("\ufeff").startswith(("#", "{", "[")):
         return 0.0
-    delimiter, header = sniff_delimiter([lines[0].lstrip("\ufeff"), *lines[1:20]])
+    _, header = sniff_delimiter([lines[0].lstrip("\ufeff"), *lines[1:20]])
     if len(header) < 2:
         return 0.0
     mapping = map_columns([h.strip() for h in header])
@@ -266,7 +321,7 @@ def sniff(lines: list[str]) -> float:
 
 PARSER = Parser(
     name="csv_columns",
-    description="CSV/TSV with a header row; columns mapped by name (synonyms, or --columns canonical=column).",
+    description="CSV/TSV with a header row; columns mapped by name (synonyms or --columns).",
     sniff=sniff,
     parse=parse,
 )

@@ -60,11 +60,32 @@ STATUS_ACTIONS: dict[str, str | None] = {
 }
 V5_STATUS = list(STATUS_ACTIONS)  # FTL's enum order: index = v5 status number
 # FTL reply types (v6 strings; v5 index) -> response code, where the reply implies one
-REPLY_TYPES = ["UNKNOWN", "NODATA", "NXDOMAIN", "CNAME", "IP", "DOMAIN", "RRNAME", "SERVFAIL", "REFUSED",
-               "NOTIMP", "OTHER", "DNSSEC", "NONE", "BLOB"]
+REPLY_TYPES = [
+    "UNKNOWN",
+    "NODATA",
+    "NXDOMAIN",
+    "CNAME",
+    "IP",
+    "DOMAIN",
+    "RRNAME",
+    "SERVFAIL",
+    "REFUSED",
+    "NOTIMP",
+    "OTHER",
+    "DNSSEC",
+    "NONE",
+    "BLOB",
+]
 REPLY_RCODES = {
-    "NODATA": "NOERROR", "CNAME": "NOERROR", "IP": "NOERROR", "DOMAIN": "NOERROR", "RRNAME": "NOERROR",
-    "BLOB": "NOERROR", "NXDOMAIN": "NXDOMAIN", "SERVFAIL": "SERVFAIL", "REFUSED": "REFUSED",
+    "NODATA": "NOERROR",
+    "CNAME": "NOERROR",
+    "IP": "NOERROR",
+    "DOMAIN": "NOERROR",
+    "RRNAME": "NOERROR",
+    "BLOB": "NOERROR",
+    "NXDOMAIN": "NXDOMAIN",
+    "SERVFAIL": "SERVFAIL",
+    "REFUSED": "REFUSED",
     "NOTIMP": "NOTIMP",
 }
 OLD_TYPES = {"IPV4": "A", "IPV6": "AAAA"}
@@ -196,9 +217,11 @@ def parse_document(text: str, ctx: ParseContext) -> ParseResult:
         )
     )
     rejected_frame = (
-        pl.DataFrame(rejected, schema={"source_line": pl.Int64, "reason": pl.String, "text": pl.String},
-                     orient="row")
-        if rejected else empty_rejected()
+        pl.DataFrame(
+            rejected, schema={"source_line": pl.Int64, "reason": pl.String, "text": pl.String}, orient="row"
+        )
+        if rejected
+        else empty_rejected()
     )
     return ParseResult(records, rejected_frame, 0)
 
@@ -211,7 +234,7 @@ def sniff(lines: list[str]) -> float:
         return 0.95
     if re.search(r'"data"\s*:\s*\[\s*\[\s*"?\d{9,10}', head):
         return 0.9
-    if re.match(r'\s*\[\s*\{', head) and all(f'"{k}"' in head for k in ("domain", "status", "client")):
+    if re.match(r"\s*\[\s*\{", head) and all(f'"{k}"' in head for k in ("domain", "status", "client")):
         return 0.8
     return 0.0
 

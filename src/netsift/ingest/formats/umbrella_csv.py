@@ -46,8 +46,9 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     text = pl.col("line").fill_null("").str.strip_chars()
     rows = lines.select("line_no", text.str.replace_all(_SPACED_COMMA, '","').alias("line"))
     blank = rows["line"] == ""
-    is_header = rows["line"].str.to_lowercase().str.starts_with('"timestamp"') | rows["line"].str.to_lowercase(
-    ).str.starts_with("timestamp,")
+    is_header = rows["line"].str.to_lowercase().str.starts_with('"timestamp"') | rows[
+        "line"
+    ].str.to_lowercase().str.starts_with("timestamp,")
     skipped = int((blank | is_header).sum())
     rows = rows.filter(~blank & ~is_header)
 
@@ -64,19 +65,26 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         # "1 (A)" -> the number's mnemonic; a bare mnemonic passes through
         pl.when(c[6] != "").then(qtype_name_expr(c[6].str.split(" ").list.first())).alias("query_type"),
         pl.when(c[7] != "").then(rcode_name_expr(c[7])).alias("response_code"),
-        pl.when(action == "blocked").then(pl.lit("blocked:umbrella"))
-        .when(action != "").then(action)
+        pl.when(action == "blocked")
+        .then(pl.lit("blocked:umbrella"))
+        .when(action != "")
+        .then(action)
         .alias("resolver_action"),
     )
     reason = (
-        pl.when(pl.col("n_fields").is_null()).then(pl.lit("broken quoting"))
+        pl.when(pl.col("n_fields").is_null())
+        .then(pl.lit("broken quoting"))
         .when(pl.col("n_fields") < MIN_FIELDS)
         .then(pl.format(f"expected at least {MIN_FIELDS} fields, found {{}}", pl.col("n_fields")))
-        .when(pl.col("ts").is_null()).then(pl.format("unreadable timestamp '{}'", pl.col("ts_text")))
-        .when(pl.col("query_name").str.strip_chars(".") == "").then(pl.lit("empty domain"))
+        .when(pl.col("ts").is_null())
+        .then(pl.format("unreadable timestamp '{}'", pl.col("ts_text")))
+        .when(pl.col("query_name").str.strip_chars(".") == "")
+        .then(pl.lit("empty domain"))
     )
     parsed = parsed.with_columns(reason.alias("reason"))
-    bad = parsed.filter(pl.col("reason").is_not_null()).select(pl.col("source_line").alias("line_no"), "reason")
+    bad = parsed.filter(pl.col("reason").is_not_null()).select(
+        pl.col("source_line").alias("line_no"), "reason"
+    )
     records = finish_dns_records(parsed.filter(pl.col("reason").is_null()))
     rejected = rejected_from(bad.join(lines, on="line_no", how="left"), pl.col("reason"))
     return ParseResult(records, rejected, skipped)

@@ -48,7 +48,9 @@ def _decode(rows: pl.DataFrame) -> tuple[list[pl.DataFrame], list[tuple[int, str
     """Decode ``rows`` (line_no, line); on failure bisect so that only the failing lines are rejected.
     Returns decoded frames (line_no + the struct fields) and (line_no, reason) pairs."""
     try:
-        decoded = rows.select("line_no", pl.col("line").str.json_decode(ZEEK_DNS_DTYPE).alias("j")).unnest("j")
+        decoded = rows.select("line_no", pl.col("line").str.json_decode(ZEEK_DNS_DTYPE).alias("j")).unnest(
+            "j"
+        )
         return [decoded], []
     except pl.exceptions.PolarsError as exc:
         if rows.height == 1:
@@ -68,8 +70,10 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     is_object = rows["line"].str.starts_with("{") & rows["line"].str.ends_with("}")
     not_objects = lines.join(rows.filter(~is_object).select("line_no"), on="line_no", how="semi")
     frames, failures = _decode(rows.filter(is_object))
-    decoded = pl.concat(frames) if frames else pl.DataFrame(
-        schema={"line_no": pl.Int64, **dict(ZEEK_DNS_DTYPE.to_schema())}
+    decoded = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema={"line_no": pl.Int64, **dict(ZEEK_DNS_DTYPE.to_schema())})
     )
 
     name, number = pl.col("qtype_name"), pl.col("qtype")
@@ -115,7 +119,8 @@ def sniff(lines: list[str]) -> float:
     if not objects:
         return 0.0
     hits = sum(
-        1 for ln in objects
+        1
+        for ln in objects
         if ('"id.orig_h"' in ln or '"uid"' in ln or '"id":' in ln) and ('"query"' in ln or '"qtype' in ln)
     )
     share = hits / len(lines)

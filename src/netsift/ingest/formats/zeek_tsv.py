@@ -69,7 +69,7 @@ def _unescape(value: str) -> str:
 def apply_header_line(header: ZeekHeader, line: str) -> ZeekHeader:
     """The header in force after one ``#`` line (unknown directives and comments change nothing)."""
     if line.startswith("#separator"):
-        return replace(header, separator=_unescape(line[len("#separator"):].strip(" ")) or "\t")
+        return replace(header, separator=_unescape(line[len("#separator") :].strip(" \r")) or "\t")
     key, _, rest = line.partition(header.separator)
     value = rest.rstrip("\r")
     if key == "#set_separator":
@@ -89,9 +89,11 @@ def epoch_seconds_expr(expr: pl.Expr) -> pl.Expr:
     """Epoch seconds as text or number (``1610645203.325590``) -> naive UTC datetime, µs; null when
     unreadable. Whole seconds and the fraction are converted apart (``t - floor(t)`` is exact), so the
     printed microseconds come back exactly and longer fractions round to the nearest microsecond."""
-    seconds = expr.cast(pl.Float64, strict=False)
+    number = expr.cast(pl.Float64, strict=False)
+    seconds = pl.when(number.abs() < 1e11).then(number)  # also drops inf / NaN
     whole = seconds.floor()
-    micros = whole.cast(pl.Int64, strict=False) * 1_000_000 + ((seconds - whole) * 1_000_000).round(0).cast(pl.Int64)
+    fraction = ((seconds - whole) * 1_000_000).round(0)
+    micros = whole.cast(pl.Int64, strict=False) * 1_000_000 + fraction.cast(pl.Int64, strict=False)
     return micros.cast(pl.Datetime("us"))
 
 
@@ -159,7 +161,9 @@ def _parse_rows(rows: pl.DataFrame, header: ZeekHeader) -> ParseResult:
         bad = parsed.filter(~ok).select(pl.col("source_line").alias("line_no"), reason.alias("reason"))
         rejected = rejected_from(bad.join(rows, on="line_no", how="left"), pl.col("reason"))
         parsed = parsed.filter(ok)
-    questions = parsed.filter(pl.col("query_name").is_not_null()) if parsed["query_name"].has_nulls() else parsed
+    questions = (
+        parsed.filter(pl.col("query_name").is_not_null()) if parsed["query_name"].has_nulls() else parsed
+    )
     questions = _fill_codes(questions, "query_type", "qtype", "QUERY-", qtype_name_expr)
     questions = _fill_codes(questions, "response_code", "rcode", "RCODE-", rcode_name_expr)
     records = finish_dns_records(questions)
