@@ -118,7 +118,9 @@ def analyse(times: list[float], data_span_seconds: float, s: Settings) -> tuple[
         "beats": log_ramp(r.on_beat, max(s.min_events - 1, 2), s.beats_high),
         "duration": ramp(span / data_span_seconds, 0.05, 0.5) if data_span_seconds > 0 else 0.0,
     }
-    score = subs["regularity"] * (0.45 + 0.2 * subs["beats"] + 0.2 * subs["duration"] + 0.15 * subs["jitter"])
+    # a handful of intervals can line up by chance: the number of on-beat intervals is a confidence factor
+    score = (subs["regularity"] * (0.25 + 0.75 * subs["beats"])
+             * (0.7 + 0.15 * subs["duration"] + 0.15 * subs["jitter"]))
     return score, subs, r
 
 

@@ -121,7 +121,7 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
     rows = gather(con, s)
     if rows.height == 0:
         return []
-    start = con.sql("SELECT min(ts) FROM dns_queries").fetchone()[0]
+    start = con.sql("SELECT min(ts) FROM dns_queries").fetchall()[0][0]
     window_start = rows["window_start"][0]
     window_hour = window_start.replace(minute=0, second=0, microsecond=0)
     by_client: dict[str, tuple[list, list, dict]] = {}

@@ -50,9 +50,9 @@ class DataSpan:
 
 
 def data_span(con: duckdb.DuckDBPyConnection) -> DataSpan:
-    start, end, clients, rows = con.execute(
+    start, end, clients, rows = con.sql(
         "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries"
-    ).fetchone()
+    ).fetchall()[0]
     return DataSpan(start, end, int(clients or 0), int(rows or 0))
 
 

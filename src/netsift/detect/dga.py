@@ -158,9 +158,11 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, p
                 GROUP BY u.client, u.registered_domain
             )
             SELECT client, count(*) AS generated, avg(name_score) AS mean_name_score,
-                   avg(CASE WHEN only_nx THEN 1.0 ELSE 0.0 END) AS nxdomain_share, sum(queries) AS queries,
+                   avg(CASE WHEN only_nx THEN 1.0 ELSE 0.0 END) AS nxdomain_share, sum(queries)::BIGINT AS queries,
                    min(first_seen) AS first_seen, max(last_seen) AS last_seen,
-                   list(registered_domain ORDER BY name_score DESC, registered_domain)[1:8] AS samples
+                   list(registered_domain ORDER BY name_score DESC, registered_domain)[1:8] AS samples,
+                   list(registered_domain ORDER BY queries DESC, registered_domain) FILTER (WHERE NOT only_nx)
+                       AS resolved
             FROM per_domain GROUP BY client
             """,
         )
@@ -176,7 +178,7 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, p
             GROUP BY client, hour
         )
         SELECT client, arg_max(hour, nx_names) AS peak_hour, max(nx_names) AS peak_nx_names,
-               sum(nx_queries) AS nx_queries, min(first_seen) AS nx_first, max(last_seen) AS nx_last
+               sum(nx_queries)::BIGINT AS nx_queries, min(first_seen) AS nx_first, max(last_seen) AS nx_last
         FROM hourly GROUP BY client HAVING max(nx_names) >= ?
         """,
         [s.nxdomain_burst],
@@ -191,7 +193,7 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
     findings = []
     for client in sorted(set(rows) | set(peak_rows), key=str):
         r = rows.get(client) or {"generated": 0, "mean_name_score": 0.0, "nxdomain_share": 0.0, "queries": 0,
-                                 "samples": [], "first_seen": None, "last_seen": None}
+                                 "samples": [], "resolved": [], "first_seen": None, "last_seen": None}
         p = peak_rows.get(client) or {"peak_nx_names": 0}
         score, subs = score_client(r["generated"], r["mean_name_score"] or 0.0, r["nxdomain_share"] or 0.0,
                                    p["peak_nx_names"], s)
@@ -203,8 +205,11 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
             reasons.append(
                 f"Asked for {plural(r['generated'], 'registered domain')} whose names look machine-generated "
                 f"(mean name score {r['mean_name_score']:.2f}, threshold {s.threshold:g}), "
-                f"e.g. {sample(r['samples'])}; {nx} of them never resolved (NXDOMAIN)."
+                f"e.g. {sample(r['samples'], total=r['generated'])}; {nx} of them never resolved (NXDOMAIN)."
             )
+            if r["resolved"] and nx:
+                reasons.append(f"Of those names, these resolved — the likely command-and-control: "
+                               f"{sample(r['resolved'], 3)}.")
         if p["peak_nx_names"] >= s.nxdomain_burst:
             reasons.append(
                 f"{p['peak_nx_names']} distinct names answered NXDOMAIN in one hour "

@@ -52,15 +52,24 @@ class BrandIndex:
                 brands[label] = (domain, rank)
         return cls(brands, min_length)
 
+    def _one_edit_brand(self, token: str) -> str | None:
+        if len(token) < self.min_length or token in self.brands:
+            return None
+        candidates = [self._by_deletion.get(token)]  # token = brand minus one character
+        for d in sorted(_deletions(token)):
+            candidates += [d if d in self.brands else None, self._by_deletion.get(d)]
+        for brand in candidates:
+            if brand and one_edit(token, brand):
+                return brand
+        return None
+
     def lookalike(self, label: str) -> tuple[str, str] | None:
-        """(brand, how) when ``label`` imitates a brand: 'one edit from' or 'contains'."""
+        """(brand, how) when ``label`` imitates a brand: 'one edit from' (the label or one of its
+        hyphen-separated words, e.g. ``micros0ft`` in ``micros0ft-secure-login``) or 'contains'."""
         if label in self.brands:
             return None  # the brand's own label under another TLD is not a look-alike by itself
-        if len(label) >= self.min_length:
-            deletions = _deletions(label)
-            brand = self._by_deletion.get(label)  # label = brand minus one character
-            for d in sorted(deletions):
-                brand = brand or (d if d in self.brands else None) or self._by_deletion.get(d)
+        for token in dict.fromkeys([label, *label.split("-")]):
+            brand = self._one_edit_brand(token)
             if brand:
                 return brand, "one edit from"
         n = len(label)
@@ -69,6 +78,18 @@ class BrandIndex:
                 if label[i : i + size] in self.brands:
                     return label[i : i + size], "contains"
         return None
+
+
+def one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by exactly one substitution, insertion or deletion."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + 1 :] == b[i + 1 :] if len(a) == len(b) else a[i:] == b[i + 1 :]
 
 
 def name_suspicion(registered_domain: str, label: str, tld: str, dga_score: float,

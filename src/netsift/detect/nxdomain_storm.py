@@ -19,7 +19,7 @@ from netsift.findings import Finding
 
 SETTINGS = (
     Setting("min_nxdomain", 30, "NXDOMAIN answers in one hour where a storm starts.", 1, 1e7),
-    Setting("high_nxdomain", 1000, "NXDOMAIN answers in one hour for a full volume sub-score.", 2, 1e8),
+    Setting("high_nxdomain", 500, "NXDOMAIN answers in one hour for a full volume sub-score.", 2, 1e8),
     Setting("surge_factor", 3, "Peak hour over the client's typical hour where the surge sub-score starts.",
             1, 1000),
     Setting("domain_share", 0.8, "Share of the peak hour one registered domain needs to be named.", 0.5, 1),
@@ -40,7 +40,8 @@ def score_storm(peak_nx: int, peak_names: int, typical_nx: float, network_typica
         "outlier": log_ramp(peak_nx / (network_typical + 1), s.surge_factor, 10 * s.surge_factor),
         "distinct_names": peak_names / peak_nx if peak_nx else 0.0,
     }
-    score = subs["volume"] * (0.5 + 0.2 * subs["surge"] + 0.2 * subs["outlier"] + 0.1 * subs["distinct_names"])
+    score = 0.2 + 0.8 * subs["volume"] * (0.5 + 0.2 * subs["surge"] + 0.2 * subs["outlier"]
+                                          + 0.1 * subs["distinct_names"])
     return score, subs
 
 
@@ -57,7 +58,7 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
             GROUP BY ALL
         ),
         hourly AS (
-            SELECT client, hour, sum(n) AS nx, sum(names) AS names, count(*) AS domains,
+            SELECT client, hour, sum(n)::BIGINT AS nx, sum(names)::BIGINT AS names, count(*) AS domains,
                    arg_max(registered_domain, n) AS top_domain, max(n) AS top_n,
                    flatten(list(samples ORDER BY n DESC))[1:5] AS samples,
                    min(first_seen) AS first_seen, max(last_seen) AS last_seen
@@ -70,7 +71,7 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
         per_client AS (
             SELECT client, arg_max(hour, nx) AS peak_hour, max(nx) AS peak_nx, arg_max(names, nx) AS peak_names,
                    arg_max(domains, nx) AS peak_domains, arg_max(top_domain, nx) AS top_domain,
-                   arg_max(top_n, nx) AS top_n, arg_max(samples, nx) AS samples, sum(nx) AS total_nx,
+                   arg_max(top_n, nx) AS top_n, arg_max(samples, nx) AS samples, sum(nx)::BIGINT AS total_nx,
                    arg_max(first_seen, nx) AS first_seen, arg_max(last_seen, nx) AS last_seen
             FROM hourly GROUP BY client
         )

@@ -27,7 +27,8 @@ SETTINGS = (
             0, 8760),
     Setting("persistent_days", 5, "Days with questions for a full persistence sub-score.", 1, 365),
     Setting("brand_max_rank", 1000, "Top-sites ranks whose names are brands for look-alike checks.", 10, 1e6),
-    Setting("min_score", 0.4, "Findings scoring below this are not reported (rarity alone scores ~0.3).", 0, 1),
+    Setting("min_score", 0.45, "Findings scoring below this are not reported (rarity and persistence alone "
+            "score 0.4).", 0, 1),
 )
 
 

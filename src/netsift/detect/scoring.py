@@ -77,10 +77,13 @@ def plural(n: int | float, word: str, many: str | None = None) -> str:
     return f"{n:g} {word if n == 1 else (many or word + 's')}"
 
 
-def sample(items: Iterable[str], limit: int = 5) -> str:
-    items = list(items)
+def sample(items: Iterable[str], limit: int = 5, total: int | None = None, width: int = 80) -> str:
+    """``a, b, c (+12 more)``: the first ``limit`` items, each cut to ``width`` characters; ``total`` is
+    the full count when ``items`` is already a sample of a longer list."""
+    items = [i if len(i) <= width else i[: width - 1] + "…" for i in (str(x) for x in items)]
+    total = len(items) if total is None else total
     shown = ", ".join(items[:limit])
-    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+    return shown + (f" (+{total - min(limit, len(items))} more)" if total > min(limit, len(items)) else "")
 
 
 # --- modifiers --------------------------------------------------------------------------------------

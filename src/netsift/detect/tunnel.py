@@ -75,23 +75,23 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
         names AS (
             SELECT registered_domain,
                    avg(CASE WHEN longest_label >= ? AND subdomain_entropy >= ? THEN 1.0 ELSE 0.0 END) AS encoded_share,
-                   avg(longest_label) AS avg_longest, avg(subdomain_entropy) AS avg_entropy,
+                   avg(longest_label) AS avg_longest, avg(subdomain_entropy) AS avg_entropy, count(*) AS names,
                    list(query_name ORDER BY longest_label DESC, query_name)[1:3] AS samples
             FROM (SELECT DISTINCT registered_domain, query_name, longest_label, subdomain_entropy FROM q)
             GROUP BY registered_domain
         ),
         hourly AS (
-            SELECT registered_domain, client, date_trunc('hour', ts) AS hour, sum(length(query_name)) AS bytes
+            SELECT registered_domain, client, date_trunc('hour', ts) AS hour, sum(length(query_name))::BIGINT AS bytes
             FROM q GROUP BY ALL
         ),
         per_client AS (
             SELECT registered_domain, client, max(bytes) AS peak_bytes, arg_max(hour, bytes) AS peak_hour,
-                   sum(bytes) AS total_bytes
+                   sum(bytes)::BIGINT AS total_bytes
             FROM hourly GROUP BY ALL
         ),
         clients AS (
             SELECT registered_domain, max(peak_bytes) AS peak_bytes, arg_max(client, peak_bytes) AS peak_client,
-                   arg_max(peak_hour, peak_bytes) AS peak_hour, sum(total_bytes) AS total_bytes,
+                   arg_max(peak_hour, peak_bytes) AS peak_hour, sum(total_bytes)::BIGINT AS total_bytes,
                    max(total_bytes) AS top_client_bytes, arg_max(client, total_bytes) AS top_client,
                    list(client ORDER BY total_bytes DESC, client) AS clients
             FROM per_client GROUP BY registered_domain
@@ -130,7 +130,7 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
                 f"{r['encoded_share']:.0%} of its names carry a label of {s.encoded_label_length:g}+ characters "
                 f"with entropy >= {s.encoded_entropy:g} bits/char (longest label {r['avg_longest']:.0f} characters "
                 f"and {r['avg_entropy']:.2f} bits/char on average), the shape of encoded data, "
-                f"e.g. {sample(r['samples'], 2)}."
+                f"e.g. {sample(r['samples'], 2, total=r['names'])}."
             )
         if r["data_type_share"] > 0:
             counts = r["type_counts"] or {}
