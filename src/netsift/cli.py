@@ -157,12 +157,17 @@ def rejected(db, file_id, limit, output):
 
 
 @main.command()
-def formats():
+@click.option("--markdown", "as_markdown", is_flag=True, help="Full documentation as Markdown (docs/formats.md).")
+@output_options
+def formats(as_markdown, output):
     """List the log formats netsift reads."""
-    from netsift.ingest.formats import parsers
+    from netsift.ingest.formats import formats_markdown, parsers
 
+    if as_markdown:
+        click.echo(formats_markdown())
+        return
     rows = [{"name": p.name, "description": p.description} for p in parsers().values()]
-    _emit(rows, None, "Formats")
+    _emit(rows, output, "Formats")
 
 
 def analysis_options(f):

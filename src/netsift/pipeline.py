@@ -129,10 +129,10 @@ def settings_sections() -> dict[str, tuple]:
     try:
         from netsift.detect import DETECTORS
     except ImportError:
-        DETECTORS = {}
-    for name, det in DETECTORS.items():
+        DETECTORS = ()
+    for det in DETECTORS.values() if isinstance(DETECTORS, dict) else DETECTORS:
         if det.settings:
-            sections[name] = det.settings
+            sections[det.name] = det.settings
     return sections
 
 

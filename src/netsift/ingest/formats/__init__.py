@@ -62,3 +62,16 @@ def detect_format(head: bytes, lines: list[str]) -> tuple[Parser | None, float]:
     if best_score < MIN_CONFIDENCE:
         return None, best_score
     return best, best_score
+
+
+def formats_markdown() -> str:
+    """docs/formats.md: each format's module docstring (generated; `netsift formats --markdown`)."""
+    out = ["# Formats", "",
+           "Generated from the parser modules' docstrings by `netsift formats --markdown`; do not edit by hand.",
+           "Detection sniffs the first 50 non-empty lines (pcap: the magic bytes); `--format NAME` overrides.", ""]
+    for module_name in FORMAT_MODULES:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        parser: Parser = module.PARSER
+        out += [f"## `{parser.name}`", "", f"*{parser.description}* — `src/netsift/ingest/formats/{module_name}.py`",
+                "", (module.__doc__ or "").strip(), ""]
+    return "\n".join(out)

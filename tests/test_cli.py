@@ -1,0 +1,141 @@
+"""The real `netsift` command, as a user runs it (subprocess), on small fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+def netsift(*args: str, cwd: Path, stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NETSIFT_DATA_DIR": str(cwd / "data-dir")}
+    env.pop("NETSIFT_DB", None)
+    proc = subprocess.run([sys.executable, "-m", "netsift", *args], cwd=cwd, input=stdin, capture_output=True,
+                          env=env, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"netsift {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
+    return proc
+
+
+def test_ingest_files_rejected_and_reingest(tmp_path):
+    proc = netsift("ingest", str(DATA / "pihole" / "valid.log"), str(DATA / "pihole" / "truncated.log"),
+                   "--year", "2025", cwd=tmp_path)
+    err = proc.stderr.decode()
+    assert "valid.log: pihole ingested 6 rows, 0 rejected" in err
+    assert "truncated.log: pihole ingested 2 rows, 3 rejected" in err and "line 3:" in err
+    assert (tmp_path / "netsift.duckdb").exists()
+    files = json.loads(netsift("files", "--json", cwd=tmp_path).stdout)
+    assert [(f["format"], f["rows"], f["rejected"]) for f in files] == [("pihole", 6, 0), ("pihole", 2, 3)]
+    rejected = json.loads(netsift("rejected", "--json", cwd=tmp_path).stdout)
+    assert [r["line"] for r in rejected] == [2, 3, 4]
+    again = netsift("ingest", str(DATA / "pihole"), "--year", "2025", cwd=tmp_path).stderr.decode()
+    assert again.count("unchanged") == 2
+    assert json.loads(netsift("files", "--json", cwd=tmp_path).stdout)[0]["rows"] == 6
+
+
+def test_ingest_stdin_with_explicit_db(tmp_path):
+    data = (DATA / "pihole" / "valid.log").read_bytes()
+    netsift("ingest", "-", "--db", "x.duckdb", "--year", "2025", cwd=tmp_path, stdin=data)
+    files = json.loads(netsift("files", "--db", "x.duckdb", "--json", cwd=tmp_path).stdout)
+    assert files[0]["path"] == "-" and files[0]["rows"] == 6
+
+
+def test_unknown_and_binary_files_are_one_line_errors(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello\nworld\n")
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 20)
+    proc = netsift("ingest", "notes.txt", "blob.bin", cwd=tmp_path, check=False)
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 1
+    assert any("notes.txt: format not recognised" in ln and "--format" in ln for ln in err)
+    assert any("blob.bin: binary data" in ln for ln in err)
+    assert "Traceback" not in proc.stderr.decode()
+
+
+def test_strict_fails_with_file_and_line(tmp_path):
+    proc = netsift("ingest", "--strict", "--year", "2025", str(DATA / "pihole" / "truncated.log"), cwd=tmp_path,
+                   check=False)
+    assert proc.returncode != 0
+    assert "truncated.log: line 2:" in proc.stderr.decode()
+
+
+def test_analyze_json_shape(tmp_path):
+    proc = netsift("analyze", "--json", "--year", "2025", str(DATA / "pihole" / "valid.log"), cwd=tmp_path)
+    doc = json.loads(proc.stdout)
+    assert set(doc) == {"summary", "findings"}
+    assert doc["summary"]["rows"] == 6 and doc["summary"]["rejected"] == 0
+    assert doc["summary"]["files"][0]["format"] == "pihole"
+    assert {"path", "format", "rows", "rejected"} <= set(doc["summary"]["files"][0])
+    scores = [f["score"] for f in doc["findings"]]
+    assert scores == sorted(scores, reverse=True) and doc["findings"]
+    for f in doc["findings"]:
+        assert {"kind", "client", "domain", "score", "severity", "reasons"} <= set(f)
+        assert 0 <= f["score"] <= 1 and isinstance(f["reasons"], list) and f["reasons"]
+    domains = {f["domain"] for f in doc["findings"] if f["kind"] == "unexplained_domain"}
+    assert "example.org" in domains and "in-addr.arpa" not in domains
+
+
+def test_analyze_ndjson_and_csv(tmp_path):
+    log = str(DATA / "pihole" / "valid.log")
+    nd = netsift("analyze", "--ndjson", "--year", "2025", log, cwd=tmp_path).stdout.decode().splitlines()
+    assert all(json.loads(line)["kind"] for line in nd)
+    csv_out = netsift("analyze", "--csv", cwd=tmp_path).stdout.decode().splitlines()
+    assert csv_out[0].startswith("id,kind,client,domain,score,severity,reasons")
+    assert len(csv_out) == len(nd) + 1
+
+
+def test_verdict_explains_a_domain_as_normal(tmp_path):
+    log = str(DATA / "pihole" / "valid.log")
+    before = json.loads(netsift("analyze", "--json", "--year", "2025", log, cwd=tmp_path).stdout)
+    assert "example.org" in {f["domain"] for f in before["findings"]}
+    netsift("verdict", "example.org", "benign", "--note", "test domain", cwd=tmp_path)
+    after = json.loads(netsift("analyze", "--json", cwd=tmp_path).stdout)
+    assert "example.org" not in {f["domain"] for f in after["findings"]}
+    normal = json.loads(netsift("normal", "--json", cwd=tmp_path).stdout)
+    assert any(r["domain"] == "example.org" and r["why"].startswith("verdict: benign") for r in normal)
+
+
+def test_allowlist_and_top_list_options(tmp_path):
+    (tmp_path / "allow.txt").write_text("*.example.org\n")
+    (tmp_path / "top.csv").write_text("1,tracker.test\n")
+    doc = json.loads(netsift("analyze", "--json", "--year", "2025", "--allowlist", "allow.txt", "--top-list",
+                             "top.csv", str(DATA / "pihole" / "valid.log"), cwd=tmp_path).stdout)
+    domains = {f["domain"] for f in doc["findings"]}
+    assert "example.org" not in domains and "tracker.test" not in domains
+
+
+def test_config_show_and_validate(tmp_path):
+    shown = netsift("config", cwd=tmp_path).stdout.decode()
+    assert "top_rank_max" in shown
+    (tmp_path / "ok.toml").write_text("[baseline]\ntop_rank_max = 5000\n")
+    netsift("config", "validate", "ok.toml", cwd=tmp_path)
+    (tmp_path / "bad.toml").write_text("[baseline]\ntop_rank_max = -1\nnope = 1\n[nosuch]\n")
+    proc = netsift("config", "validate", "bad.toml", cwd=tmp_path, check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and "below the minimum" in err and "unknown setting" in err and "unknown section" in err
+
+
+def test_formats_and_schema(tmp_path):
+    names = [r["name"] for r in json.loads(netsift("formats", "--json", cwd=tmp_path).stdout)]
+    assert {"pihole", "bind", "windows_dns", "zeek_tsv", "zeek_json", "tcpdump", "pcap", "umbrella_csv",
+            "csv_columns", "pihole_json"} <= set(names)
+    ddl = netsift("schema", cwd=tmp_path).stdout.decode()
+    assert "CREATE TABLE IF NOT EXISTS dns_queries" in ddl
+
+
+@pytest.mark.shared_data
+def test_every_real_dns_sample_ingests_without_unexplained_rejections(tmp_path, shared_data):
+    proc = netsift("ingest", "--json", str(shared_data / "dns_logs"), str(shared_data / "pcaps"), cwd=tmp_path)
+    files = json.loads(proc.stdout)
+    assert all(f["status"] == "ingested" for f in files), files
+    assert sum(f["rejected"] for f in files) == 0
+    formats = {f["format"] for f in files}
+    assert formats == {"bind", "pihole", "pihole_json", "tcpdump", "pcap", "umbrella_csv", "windows_dns",
+                       "zeek_json", "zeek_tsv"}
+    again = json.loads(netsift("ingest", "--json", str(shared_data / "dns_logs"), cwd=tmp_path).stdout)
+    assert {f["status"] for f in again} == {"unchanged"}
