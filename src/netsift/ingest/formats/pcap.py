@@ -71,7 +71,7 @@ from netsift.ingest.base import (
 CHUNK_PACKETS = 50_000  # packets per yielded ParseResult
 QUERY_TIMEOUT_SECONDS = 30  # a response later than this does not answer the query
 FLOW_IDLE_SECONDS = 120  # a TCP flow silent this long (capture time) is forgotten
-MAX_PENDING = 200_000  # unanswered queries kept at most (oldest emitted first beyond this)
+MAX_PENDING = 200_000  # unanswered queries (and answered keys kept for duplicates) at most
 MAX_FLOWS = 10_000  # TCP flows tracked at most (least recently used dropped beyond this)
 MAX_RECORD_BYTES = 16 * 1024 * 1024  # a pcap record / pcapng block claiming more is corrupt
 UDP_PORTS = frozenset((53, 5353, 5355))
@@ -438,7 +438,7 @@ class _Session:
     def _packet(self, number: int, ts: int, buf: bytes, decode_link: Callable[[bytes], Any]) -> None:
         try:
             ip = decode_link(buf)
-        except Exception:  # dpkt raises assorted errors on headers it cannot read: not recognisably DNS
+        except Exception:  # noqa: BLE001 - dpkt raises assorted errors on headers it cannot read
             return
         if not isinstance(ip, (dpkt.ip.IP, dpkt.ip6.IP6)):
             return
@@ -446,7 +446,10 @@ class _Session:
         if isinstance(l4, dpkt.udp.UDP):
             if l4.sport not in UDP_PORTS and l4.dport not in UDP_PORTS:
                 return
-            fragment = ip.mf if isinstance(ip, dpkt.ip.IP) else getattr(ip.extension_hdrs.get(44), "m_flag", 0)
+            if isinstance(ip, dpkt.ip.IP):
+                fragment = ip.mf
+            else:
+                fragment = getattr(ip.extension_hdrs.get(44), "m_flag", 0)
             payload = bytes(l4.data)
             if fragment:
                 self.reject(number, "IP fragment of a DNS message (reassembly not supported)", payload)
@@ -481,13 +484,15 @@ class _Session:
             return
         self._response(number, ts, dst, dport, src, msg)
 
-    def _response(self, number: int, ts: int, client: bytes, port: int, server: bytes, msg: DnsMessage) -> None:
+    def _response(self, number: int, ts: int, client: bytes, port: int, server: bytes,
+                  msg: DnsMessage) -> None:
         limit = ts - QUERY_TIMEOUT_SECONDS * 1_000_000
         for bucket in ((client, port, server, msg.id), (client, port, b"*", msg.id)):
             waiting = self.pending.get(bucket)
             if not waiting:
                 continue
-            matched = [q for q in waiting if q.ts >= limit and (not msg.questions or q.questions == msg.questions)]
+            matched = [q for q in waiting
+                       if q.ts >= limit and (not msg.questions or q.questions == msg.questions)]
             if not matched:
                 continue
             for query in matched:
@@ -522,7 +527,9 @@ class _Session:
             if not waiting:
                 del self.pending[query.bucket]
             self._emit(query.packet, query.ts, query.client, query.questions, None, None)
-        for key in [k for k, t in self.answered.items() if t < limit or everything]:
+        excess = len(self.answered) - MAX_PENDING
+        stale = [k for i, (k, t) in enumerate(self.answered.items()) if everything or t < limit or i < excess]
+        for key in stale:
             del self.answered[key]
         self.tcp.forget_idle(self.now)
 
@@ -541,7 +548,8 @@ class _Session:
             records = finish_dns_records(records)
         else:
             records = empty_records()
-        result = ParseResult(records, pl.DataFrame(self.rejects, schema=REJECTED_SCHEMA), self.skipped - offset)
+        rejected = pl.DataFrame(self.rejects, schema=REJECTED_SCHEMA)
+        result = ParseResult(records, rejected, self.skipped - offset)
         self._new_result()
         return result
 
