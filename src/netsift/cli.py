@@ -290,6 +290,64 @@ def demo(directory, db, seed, limit, quiet, output):
                limit=limit, kinds=(), quiet=quiet, output=output)
 
 
+@main.group("lists", invoke_without_command=True)
+@output_options
+@click.pass_context
+def lists_group(ctx, output):
+    """Show the installed public lists (age, entries, stale flag); `lists update` downloads them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from netsift.lists import CATALOG, data_dir, installed
+
+    have = {item.name: item for item in installed()}
+    rows = []
+    for name, spec in CATALOG.items():
+        item = have.get(name)
+        rows.append({
+            "name": name, "kind": spec.kind, "installed": item.date.strftime("%Y-%m-%d") if item else None,
+            "age_days": round(item.age_days, 1) if item else None, "entries": item.entries if item else None,
+            "stale": item.stale if item else None, "description": spec.description,
+        })
+    _emit(rows, output, f"Lists in {data_dir()} (`netsift lists update` downloads them)")
+
+
+@lists_group.command("update")
+@click.argument("names", nargs=-1)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@handle_errors
+def lists_update(names, quiet):
+    """Download public lists (all, or the NAMES given) into the data directory. This is the only command
+    that uses the network by default."""
+    from netsift.lists import CATALOG, update
+
+    unknown = [n for n in names if n not in CATALOG]
+    if unknown:
+        raise click.ClickException(f"unknown list {', '.join(unknown)}; lists: {', '.join(CATALOG)}")
+    bar = progress_bar(quiet, "download")
+    seen = {"name": None, "done": 0}
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        if name != seen["name"]:
+            bar.stop()
+            bar.start(total or 0)
+            seen["name"], seen["done"] = name, 0
+        bar.advance(done - seen["done"])
+        seen["done"] = done
+
+    try:
+        results = update(list(names) or None, progress=progress)
+    finally:
+        bar.stop()
+    err = con_out.console(stderr=True)
+    for r in results:
+        if r.ok:
+            err.print(f"{r.name}: {r.entries:,} entries, {r.bytes:,} bytes, sha256 {r.sha256[:12]}…")
+        else:
+            err.print(f"[red]{r.name}: failed[/]: {con_out.escape(r.error or '')}")
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--markdown", "as_markdown", is_flag=True, help="As Markdown (docs/schema.md).")
 def schema(as_markdown):

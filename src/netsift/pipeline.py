@@ -142,7 +142,7 @@ def installed_top_lists() -> list[tuple[str, object]]:
         from netsift.lists import installed
     except ImportError:
         return []
-    return [(item.name, item.path) for item in installed() if getattr(item, "kind", "toplist") == "toplist"]
+    return [(f"{item.name}@{item.date:%Y-%m-%d}", item.path) for item in installed() if item.kind == "toplist"]
 
 
 def register_all_tables() -> None:

@@ -103,8 +103,13 @@ def ensure_top_lists(store: DuckDBStore, files: list[str | Path] | None = None,
     sources: list[tuple[str, Path]] = [(Path(f).stem, Path(f)) for f in files or []]
     if not sources and installed:
         sources = list(installed)
+    loaded = {r[0] for r in store.rows("SELECT DISTINCT list_name FROM top_sites")}
     for name, path in sources:
-        load_top_list(store, read_top_list(path), name)
+        if files or name not in loaded:  # an installed list is loaded once per version (name@date)
+            base = name.split("@", 1)[0]
+            for old in [n for n in loaded if n.split("@", 1)[0] == base and n != name]:
+                store.con.execute("DELETE FROM top_sites WHERE list_name = ?", [old])
+            load_top_list(store, read_top_list(path), name)
     present = [r[0] for r in store.rows("SELECT DISTINCT list_name FROM top_sites ORDER BY 1")]
     if not present:
         load_top_list(store, fallback_list(), FALLBACK_NAME)
