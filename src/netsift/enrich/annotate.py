@@ -148,8 +148,8 @@ def feed_hit_findings(con, *, now: dt.datetime | None = None) -> list[Finding]:
             reasons.append(text)
         clients = sorted(c for c in (clients or []) if c is not None)
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        reasons.append(f"{queries or 0} queries for {shown} from {len(clients)} client(s)"
-                       + (f": {', '.join(clients[:5])}" if clients else ""))
+        reasons.append(f"{_count(queries or 0, 'query', 'queries')} for {shown} from "
+                       f"{_count(len(clients), 'client', 'clients')}" + (f": {', '.join(clients[:5])}" if clients else ""))
         findings.append(Finding(
             kind="feed_hit", score=score, reasons=reasons, domain=domain,
             sub_scores={"feeds": len(feeds), "names": len(names), "clients": len(clients)},
@@ -222,6 +222,10 @@ def shared_infrastructure(con, *, min_domains: int = 3, small_as_max_prefixes: i
             id=finding_id("shared_infrastructure", None, f"as:{row['as_org']}"),
         ))
     return findings
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _shown(domains: list[str], limit: int = 6) -> str:
