@@ -234,6 +234,8 @@ def sniff(lines: list[str]) -> float:
         return 0.95
     if re.search(r'"data"\s*:\s*\[\s*\[\s*"?\d{9,10}', head):
         return 0.9
+    if re.search(r'"queries"\s*:\s*\[', head) and re.search(r'"(?:cursor|recordsTotal)"\s*:', head):
+        return 0.6  # an export with no queries in it
     if re.match(r"\s*\[\s*\{", head) and all(f'"{k}"' in head for k in ("domain", "status", "client")):
         return 0.8
     return 0.0
