@@ -46,9 +46,10 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     text = pl.col("line").fill_null("").str.strip_chars()
     rows = lines.select("line_no", text.str.replace_all(_SPACED_COMMA, '","').alias("line"))
     blank = rows["line"] == ""
-    is_header = rows["line"].str.to_lowercase().str.starts_with('"timestamp"') | rows[
-        "line"
-    ].str.to_lowercase().str.starts_with("timestamp,")
+    lower = rows["line"].str.to_lowercase()
+    is_header = lower.str.strip_chars_start('"').str.starts_with("timestamp") & lower.str.contains(
+        "granular identity", literal=True
+    )
     skipped = int((blank | is_header).sum())
     rows = rows.filter(~blank & ~is_header)
 
