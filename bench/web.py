@@ -1,0 +1,148 @@
+"""Time every dashboard page's JSON twin on a large store (not a test).
+
+    python bench/web.py                      # 10 M rows in ./bench-web.duckdb (built once, then reused)
+    python bench/web.py --rows 1000000 --db /tmp/b.duckdb --requests 20
+
+The store is built with one DuckDB statement (plausible rows: 14 days, diurnal clients, a Zipf mix of
+popular, rare and random-looking domains, answers from per-domain address pools), then analysed with
+``pipeline.analyze`` and enriched when the enrichment package is there (otherwise ``ip_info`` gets
+synthetic countries and networks). Each page's JSON is requested in-process (httpx over ASGI) and the
+p50/p95 of ``--requests`` requests printed. The issue's bar: p95 under 300 ms at 10 M rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import statistics
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import httpx
+
+from netsift import pipeline
+from netsift.store import open_store
+
+PAGES = ["/overview.json", "/findings.json", "/findings.json?sort=domain&order=asc&page=2",
+         "/domain.json?name={domain}", "/client.json?name={client}", "/categories.json", "/map.json",
+         "/graph.json", "/search.json?q={search}"]
+
+GENERATE_SQL = """
+INSERT INTO dns_queries
+WITH r AS (
+  SELECT i, hash(i) AS h1, hash(i * 7919 + 13) AS h2, hash(i * 104729 + 7) AS h3 FROM range(?) t(i)
+), p AS (
+  SELECT i, h1, h2, h3,
+         CAST(floor(? * pow((h2 % 1000003) / 1000003.0, 2.2)) AS INTEGER) AS client_no,
+         CAST(floor(? * pow((h3 % 1000003) / 1000003.0, 3.0)) AS INTEGER) AS domain_no,
+         h1 % 14 AS day,
+         CASE WHEN (h2 >> 20) % 10 < 7 THEN 7 + (h1 >> 12) % 12 ELSE (h1 >> 12) % 24 END AS hour_of_day
+  FROM r
+)
+SELECT TIMESTAMP '2024-05-01' + to_days(CAST(day AS INTEGER)) + to_hours(CAST(hour_of_day AS INTEGER))
+         + to_seconds(CAST((h3 >> 30) % 3600 AS INTEGER)) AS ts,
+       '10.0.' || (client_no // 250) || '.' || (client_no % 250 + 1) AS client,
+       CASE WHEN (h1 >> 40) % 4 = 0 THEN d.name ELSE ['www.', 'api.', 'cdn.'][CAST(1 + (h1 >> 42) % 3 AS BIGINT)] || d.name END
+         AS query_name,
+       CASE WHEN (h2 >> 40) % 100 < 75 THEN 'A' WHEN (h2 >> 40) % 100 < 97 THEN 'AAAA' ELSE 'TXT' END AS query_type,
+       CASE WHEN d.random_looking AND (h2 >> 44) % 3 = 0 THEN 'NXDOMAIN' ELSE 'NOERROR' END AS response_code,
+       CASE WHEN d.random_looking AND (h2 >> 44) % 3 = 0 THEN NULL
+            ELSE [d.ip_base || ((h3 >> 8) % 4 + 1)] END AS answers,
+       CASE WHEN (h1 >> 50) % 2 = 0 THEN 'forwarded' ELSE 'cached' END AS resolver_action,
+       1 AS source_file_id, i + 1 AS source_line
+FROM p JOIN bench_domains d ON d.domain_no = p.domain_no
+"""
+
+
+def build_store(path: str, rows: int, clients: int = 400, domains: int = 5000) -> None:
+    store = open_store(path)
+    con = store.con
+    known = [line.strip() for line in resources.files("netsift").joinpath("data", "well_known_domains.txt")
+             .read_text().splitlines() if line.strip() and not line.startswith("#")]
+    names = []
+    for n in range(domains):
+        if n < len(known):
+            names.append((n, known[n], False))
+        elif n % 7 == 0:
+            names.append((n, f"x{hashlib.md5(f'dga{n}'.encode()).hexdigest()[:12]}q.info", True))
+        else:
+            names.append((n, f"shop-{n}.example-{n % 50}.net", False))
+    con.execute("CREATE TEMP TABLE bench_domains (domain_no INTEGER, name VARCHAR, random_looking BOOLEAN, "
+                "ip_base VARCHAR)")
+    con.executemany("INSERT INTO bench_domains VALUES (?, ?, ?, ?)",
+                    [(n, name, rnd, f"{23 + n % 170}.{(n * 37) % 250}.{(n * 11) % 250}.") for n, name, rnd in names])
+    con.execute("INSERT INTO ingested_files (file_id, path, format, rows, rejected) VALUES (1, 'bench', 'bench', ?, 0)",
+                [rows])
+    t0 = time.perf_counter()
+    con.execute(GENERATE_SQL, [rows, clients, domains])
+    print(f"generated {rows:,} rows in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    t0 = time.perf_counter()
+    pipeline.analyze(store)
+    print(f"analysed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    enrich(con)
+    store.close()
+
+
+def enrich(con) -> None:
+    try:
+        from netsift.enrich.annotate import enrich_store
+    except ImportError:
+        enrich_store = None
+    if enrich_store is not None:
+        enrich_store(con)
+        return
+    from netsift.enrich.tables import IP_INFO  # declared by the enrichment package
+    from netsift.schema import duckdb_ddl
+
+    con.execute(duckdb_ddl(IP_INFO))
+    con.execute("""INSERT INTO ip_info (ip, country, country_name, asn, as_org, is_private)
+        SELECT DISTINCT answer, ['US', 'DE', 'FR', 'NL', 'GB', 'CN', 'RU', 'BR', 'JP', 'SG'][CAST(1 + hash(answer) % 10 AS BIGINT)],
+               NULL, CAST(64500 + hash(answer) % 60 AS BIGINT), 'NET-' || (hash(answer) % 60), false
+        FROM (SELECT unnest(answers) AS answer FROM dns_queries) ON CONFLICT DO NOTHING""")
+
+
+async def time_pages(db: str, requests: int) -> list[tuple[str, float, float]]:
+    from netsift.web.app import create_app
+
+    app = create_app(db)
+    store = app.state.netsift.store
+    client = store.rows("SELECT client FROM rollup_client_hour GROUP BY client ORDER BY sum(queries) DESC LIMIT 1")[0][0]
+    domain = store.rows("SELECT domain FROM findings WHERE domain IS NOT NULL ORDER BY score DESC LIMIT 1")
+    values = {"client": client, "domain": domain[0][0] if domain else "example.com", "search": "shop-12"}
+    out = []
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        for page in PAGES:
+            url = page.format(**values)
+            times = []
+            for _ in range(requests):
+                t0 = time.perf_counter()
+                resp = await http.get(url)
+                times.append((time.perf_counter() - t0) * 1000)
+                resp.raise_for_status()
+            times.sort()
+            out.append((url, statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]))
+    app.state.netsift.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", default="bench-web.duckdb")
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--requests", type=int, default=20)
+    args = ap.parse_args()
+    if not Path(args.db).exists():
+        build_store(args.db, args.rows)
+    results = asyncio.run(time_pages(args.db, args.requests))
+    print(f"{'page':<58} {'p50 ms':>8} {'p95 ms':>8}")
+    for url, p50, p95 in results:
+        flag = "" if p95 < 300 else "  (over 300 ms)"
+        print(f"{url:<58} {p50:8.1f} {p95:8.1f}{flag}")
+
+
+if __name__ == "__main__":
+    main()

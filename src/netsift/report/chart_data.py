@@ -1,0 +1,213 @@
+"""The data behind every chart of the HTML report and the dashboard: small aggregate queries over the
+rollups (:mod:`netsift.report.rollups`), ``domain_stats``, ``findings`` and the enrichment tables.
+
+Each function returns plain JSON-able values (lists of dicts, numbers, ISO strings); the dashboard's JSON
+twins return exactly these, and :mod:`netsift.report.charts` turns them into figures. Nothing here
+recomputes a baseline or a score. Enrichment tables may be absent or empty: functions then return empty
+lists, and the views show an explicit empty state. All SQL is parameterised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from netsift.report.rollups import table_exists
+
+# First reason's label: "top sites: rank 7 in tranco; prevalent: ..." -> "top sites"
+EXPLANATION_SQL = "coalesce(split_part(split_part(normal_reason, '; ', 1), ':', 1), 'not normal')"
+ANSWER_IS_IP = r"regexp_matches(answer, '^[0-9.]+$|^[0-9a-fA-F:]+:[0-9a-fA-F:.]*$')"
+
+
+def dicts(store, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+    cur = store.con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [{k: _plain(v) for k, v in zip(names, row)} for row in cur.fetchall()]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+def has_rows(store, table: str) -> bool:
+    return table_exists(store.con, table) and bool(store.rows(f"SELECT EXISTS (SELECT 1 FROM {table})")[0][0])
+
+
+# --- totals --------------------------------------------------------------------------------------------
+
+
+def summary(store) -> dict[str, Any]:
+    """Rows, clients, time span, formats, rejected lines, domains explained and findings."""
+    rows, clients, start, end = store.rows(
+        "SELECT coalesce(sum(queries), 0), count(DISTINCT client), min(hour), max(hour) FROM rollup_client_hour")[0]
+    formats = dicts(store, "SELECT coalesce(format, '?') AS format, count(*) AS files, coalesce(sum(rows), 0) AS rows, "
+                           "coalesce(sum(rejected), 0) AS rejected FROM ingested_files GROUP BY ALL ORDER BY rows DESC")
+    domains, normal = store.rows(
+        "SELECT count(*), count(normal_reason) FROM domain_stats")[0]
+    findings = store.rows("SELECT count(*) FROM findings")[0][0]
+    return {
+        "rows": int(rows), "clients": int(clients),
+        "start": _plain(start), "end": _plain(end + dt.timedelta(hours=1)) if end else None,
+        "files": sum(f["files"] for f in formats), "formats": formats,
+        "rejected": int(sum(f["rejected"] for f in formats)),
+        "domains": int(domains), "normal_domains": int(normal), "findings": int(findings),
+    }
+
+
+def bucket_for(store) -> str:
+    """'hour' for spans up to 60 days, else 'day' (keeps timelines at a few thousand points)."""
+    start, end = store.rows("SELECT min(hour), max(hour) FROM rollup_client_hour")[0]
+    return "day" if start and (end - start).days > 60 else "hour"
+
+
+def timeline(store, client: str | None = None, bucket: str = "hour") -> list[dict]:
+    """Questions (and NXDOMAIN answers) per time bucket, overall or for one client."""
+    where, params = ("WHERE client = ?", [client]) if client is not None else ("", [])
+    return dicts(store, f"SELECT date_trunc('{_bucket(bucket)}', hour) AS t, sum(queries) AS queries, "
+                        f"sum(nxdomain) AS nxdomain FROM rollup_client_hour {where} GROUP BY ALL ORDER BY t", params)
+
+
+def _bucket(bucket: str) -> str:
+    if bucket not in ("hour", "day"):
+        raise ValueError(f"bucket must be hour or day, not {bucket!r}")
+    return bucket
+
+
+def busiest_clients(store, limit: int = 6) -> list[dict]:
+    return dicts(store, "SELECT client, sum(queries) AS queries FROM rollup_client_hour GROUP BY client "
+                        "ORDER BY queries DESC, client LIMIT ?", [limit])
+
+
+def client_timelines(store, limit: int = 6, bucket: str = "hour") -> list[dict]:
+    """Small multiples: one timeline per busiest client."""
+    return [{"client": c["client"], "queries": c["queries"], "series": timeline(store, c["client"], bucket)}
+            for c in busiest_clients(store, limit)]
+
+
+def heatmap(store, client: str, by: str = "day") -> dict[str, Any]:
+    """Questions by hour of day (columns 0..23) and day (``by='day'``: each date) or weekday (0=Monday)."""
+    row_expr = "CAST(hour AS DATE)" if by == "day" else "isodow(hour) - 1"
+    cells = store.rows(f"SELECT {row_expr} AS r, hour(hour) AS h, sum(queries) FROM rollup_client_hour "
+                       "WHERE client = ? GROUP BY ALL ORDER BY r, h", [client])
+    rows = sorted({r for r, _, _ in cells})
+    index = {r: i for i, r in enumerate(rows)}
+    z = [[0] * 24 for _ in rows]
+    for r, h, n in cells:
+        z[index[r]][h] = int(n)
+    labels = [_plain(r) for r in rows] if by == "day" else [
+        ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[r] for r in rows]
+    return {"client": client, "by": by, "rows": labels, "z": z}
+
+
+# --- baseline ------------------------------------------------------------------------------------------
+
+
+def normal_breakdown(store) -> list[dict]:
+    """Registered domains and questions per explanation (top sites, prevalent, verdict, ...) and not normal."""
+    return dicts(store, f"SELECT {EXPLANATION_SQL} AS explanation, normal_reason IS NOT NULL AS normal, "
+                        "count(*) AS domains, coalesce(sum(queries), 0) AS queries FROM domain_stats "
+                        "GROUP BY ALL ORDER BY normal DESC, queries DESC")
+
+
+def top_domains(store, in_top_list: bool, limit: int = 15) -> list[dict]:
+    """Busiest registered domains that are in (or not in) the loaded top-sites lists."""
+    cond = "top_rank IS NOT NULL" if in_top_list else "top_rank IS NULL"
+    return dicts(store, f"SELECT registered_domain AS domain, queries, clients, top_rank, normal_reason "
+                        f"FROM domain_stats WHERE {cond} ORDER BY queries DESC, domain LIMIT ?", [limit])
+
+
+# --- findings ------------------------------------------------------------------------------------------
+
+
+def findings_by_kind(store) -> list[dict]:
+    return dicts(store, "SELECT kind, severity, count(*) AS findings FROM findings GROUP BY ALL ORDER BY kind")
+
+
+def top_findings(store, limit: int = 25) -> list[dict]:
+    return [finding_row(r) for r in dicts(
+        store, "SELECT * FROM findings ORDER BY score DESC, kind, domain, client LIMIT ?", [limit])]
+
+
+def finding_row(row: dict) -> dict:
+    """A findings row with its sub-scores decoded (the JSON shape of ``analyze --json``)."""
+    row = dict(row)
+    row["id"] = row.pop("finding_id")
+    row["sub_scores"] = json.loads(row.get("sub_scores") or "{}")
+    row["reasons"] = list(row.get("reasons") or [])
+    row.pop("created_at", None)
+    return row
+
+
+# --- enrichment: map and infrastructure graph ---------------------------------------------------------
+
+FLAGGED_DOMAINS_SQL = """
+    SELECT domain AS registered_domain FROM findings WHERE domain IS NOT NULL AND score >= 0.5
+    {feeds}
+"""
+
+
+def _flagged_sql(store) -> str:
+    feeds = ("UNION SELECT registered_domain FROM feed_hits WHERE registered_domain IS NOT NULL"
+             if table_exists(store.con, "feed_hits") else "")
+    return FLAGGED_DOMAINS_SQL.format(feeds=feeds)
+
+
+def countries(store) -> list[dict]:
+    """Per country where answers point: addresses, questions, and flagged questions (answers for a
+    domain with a medium-or-worse finding or a threat-feed hit). Empty before enrichment."""
+    if not has_rows(store, "ip_info"):
+        return []
+    return dicts(store, f"""
+        WITH flagged AS ({_flagged_sql(store)})
+        SELECT i.country, any_value(i.country_name) AS country_name, count(DISTINCT a.answer) AS ips,
+               sum(a.queries) AS queries,
+               coalesce(sum(a.queries) FILTER (WHERE f.registered_domain IS NOT NULL), 0) AS flagged_queries,
+               count(DISTINCT a.registered_domain) FILTER (WHERE f.registered_domain IS NOT NULL) AS flagged_domains
+        FROM rollup_domain_answer a JOIN ip_info i ON i.ip = a.answer
+        LEFT JOIN flagged f ON f.registered_domain = a.registered_domain
+        WHERE i.country IS NOT NULL AND NOT coalesce(i.is_private, false)
+        GROUP BY i.country ORDER BY queries DESC""")
+
+
+def infrastructure(store, limit: int = 40, per_domain: int = 8) -> dict[str, list]:
+    """Edges domain -> IP -> AS for the top findings' domains (with the AS from ip_info when known)."""
+    domains = [r[0] for r in store.rows(
+        "SELECT domain FROM findings WHERE domain IS NOT NULL GROUP BY domain ORDER BY max(score) DESC, domain "
+        "LIMIT ?", [limit])]
+    if not domains:
+        return {"domains": [], "edges": []}
+    has_ip_info = table_exists(store.con, "ip_info")
+    asn_cols = ("i.as_org, i.asn, i.country" if has_ip_info else "NULL AS as_org, NULL AS asn, NULL AS country")
+    asn_join = "LEFT JOIN ip_info i ON i.ip = a.answer" if has_ip_info else ""
+    edges = dicts(store, f"""
+        SELECT a.registered_domain AS domain, a.answer AS ip, a.queries, {asn_cols}
+        FROM (SELECT *, row_number() OVER (PARTITION BY registered_domain ORDER BY queries DESC, answer) AS n
+              FROM rollup_domain_answer WHERE registered_domain IN (SELECT unnest(?)) AND {ANSWER_IS_IP}) a
+        {asn_join} WHERE a.n <= ? ORDER BY a.registered_domain, a.queries DESC""", [domains, per_domain])
+    scores = dict(store.rows("SELECT domain, max(score) FROM findings WHERE domain IN (SELECT unnest(?)) "
+                             "GROUP BY domain", [domains]))
+    return {"domains": [{"domain": d, "score": round(float(scores.get(d, 0)), 4)} for d in domains],
+            "edges": edges}
+
+
+def categories(store) -> list[dict]:
+    """Category kind -> category -> registered domain, with questions. Empty before enrichment."""
+    if not has_rows(store, "domain_categories"):
+        return []
+    return dicts(store, """
+        SELECT c.kind, c.category, c.registered_domain AS domain, coalesce(max(s.queries), 0) AS queries
+        FROM domain_categories c LEFT JOIN domain_stats s ON s.registered_domain = c.registered_domain
+        WHERE c.registered_domain IS NOT NULL GROUP BY ALL ORDER BY queries DESC LIMIT 2000""")
+
+
+def category_timeline(store, client: str, bucket: str = "hour") -> list[dict]:
+    """Questions per category per time bucket for one client (empty before enrichment)."""
+    if not has_rows(store, "domain_categories"):
+        return []
+    return dicts(store, f"""
+        SELECT date_trunc('{_bucket(bucket)}', q.ts) AS t, c.category, count(*) AS queries
+        FROM dns_queries q JOIN (SELECT DISTINCT name, category FROM domain_categories) c ON c.name = q.query_name
+        WHERE q.client = ? GROUP BY ALL ORDER BY t, c.category""", [client])

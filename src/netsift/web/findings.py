@@ -1,0 +1,165 @@
+"""Findings page, the triage queue: sortable, filterable, paginated; each row expands to its reasons,
+sub-scores and evidence (top clients of a domain, top domains of a client); verdict buttons POST to
+``/verdict``.
+
+A verdict is recorded on the finding's registered domain (or its client when it has no domain), so a
+benign verdict explains the domain as normal at the next analysis, which the dashboard starts at once in
+the background. The queue's default view, ``status=open``, leaves out findings whose entity (or id) has a
+verdict, so a finding disappears from it as soon as it is judged.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from netsift.baseline.verdicts import LATEST_VERDICTS_SQL, VERDICTS, add_verdict
+from netsift.errors import NetsiftError
+from netsift.findings import SEVERITIES
+from netsift.report import chart_data as data
+from netsift.web import security
+from netsift.web.pages import Page, choice_param, int_param, json_response, render
+
+SORTS = {  # parameter -> column
+    "score": "score", "severity": "severity_rank", "kind": "kind", "client": "client", "domain": "domain",
+    "first_seen": "first_seen", "last_seen": "last_seen", "evidence_count": "evidence_count",
+}
+STATUSES = ("open", "triaged", "all")
+PER_PAGE = 50
+
+QUEUE_SQL = f"""
+WITH v AS ({LATEST_VERDICTS_SQL}),
+f AS (
+  SELECT f.*, coalesce(f.domain, f.client, f.finding_id) AS entity,
+         list_position(?, f.severity) AS severity_rank
+  FROM findings f
+)
+SELECT f.finding_id, f.kind, f.client, f.domain, f.score, f.severity, f.reasons, f.sub_scores, f.first_seen,
+       f.last_seen, f.evidence_count, f.entity,
+       coalesce(vf.verdict, ve.verdict) AS verdict, coalesce(vf.note, ve.note) AS verdict_note,
+       coalesce(vf.who, ve.who) AS verdict_who, coalesce(vf.ts, ve.ts) AS verdict_ts
+FROM f LEFT JOIN v vf ON vf.entity = f.finding_id LEFT JOIN v ve ON ve.entity = lower(f.entity)
+"""
+
+
+def entity_of(finding: dict) -> str:
+    """What a verdict on this finding is recorded against."""
+    return finding.get("domain") or finding.get("client") or finding["id"]
+
+
+def _filters(params) -> tuple[str, list, dict]:
+    status = choice_param(params, "status", STATUSES, "open")
+    kind = params.get("kind") or ""
+    severity = params.get("severity") or ""
+    text = (params.get("q") or "").strip()
+    where, args = [], []
+    if status == "open":
+        where.append("verdict IS NULL")
+    elif status == "triaged":
+        where.append("verdict IS NOT NULL")
+    if kind:
+        where.append("kind = ?")
+        args.append(kind)
+    if severity:
+        if severity not in SEVERITIES:
+            choice_param(params, "severity", SEVERITIES, "info")  # raises BadRequest
+        where.append("severity = ?")
+        args.append(severity)
+    if text:
+        where.append("(contains(lower(coalesce(domain, '')), lower(?)) OR contains(lower(coalesce(client, '')), "
+                     "lower(?)) OR contains(lower(array_to_string(reasons, ' ')), lower(?)))")
+        args += [text, text, text]
+    sql = ("WHERE " + " AND ".join(where)) if where else ""
+    return sql, args, {"status": status, "kind": kind, "severity": severity, "q": text}
+
+
+def findings_data(store, params) -> dict:
+    where, args, applied = _filters(params)
+    sort = choice_param(params, "sort", tuple(SORTS), "score")
+    order = choice_param(params, "order", ("asc", "desc"), "asc" if sort in ("client", "domain", "kind") else "desc")
+    per_page = int_param(params, "per_page", PER_PAGE, 1, 500)
+    base = f"SELECT * FROM ({QUEUE_SQL}) {where}"
+    sev = list(SEVERITIES)
+    total = store.rows(f"SELECT count(*) FROM ({base})", [sev, *args])[0][0]
+    pages = max(1, -(-total // per_page))
+    page = int_param(params, "page", 1, 1, pages)
+    rows = data.dicts(store, f"{base} ORDER BY {SORTS[sort]} {order} NULLS LAST, finding_id "
+                             "LIMIT ? OFFSET ?", [sev, *args, per_page, (page - 1) * per_page])
+    findings = [data.finding_row(r) for r in rows]
+    _attach_evidence(store, findings)
+    facets = data.dicts(store, f"SELECT kind, severity, count(*) AS findings FROM ({QUEUE_SQL}) "
+                               "WHERE verdict IS NULL GROUP BY ALL ORDER BY kind", [sev])
+    return {
+        "filters": {**applied, "sort": sort, "order": order},
+        "page": page, "pages": pages, "per_page": per_page, "total": int(total),
+        "open_by_kind": facets, "kinds": sorted({f["kind"] for f in facets} | ({applied["kind"]} - {""})),
+        "severities": sev, "verdicts": list(VERDICTS), "findings": findings,
+    }
+
+
+def _attach_evidence(store, findings: list[dict]) -> None:
+    """Top clients of each domain and top domains of each client-only finding (from the rollups)."""
+    domains = sorted({f["domain"] for f in findings if f["domain"]})
+    clients = sorted({f["client"] for f in findings if f["client"] and not f["domain"]})
+    by_domain: dict[str, list] = {}
+    by_client: dict[str, list] = {}
+    if domains:
+        for r in data.dicts(store, "SELECT registered_domain AS domain, client, queries FROM rollup_domain_client "
+                                   "WHERE registered_domain IN (SELECT unnest(?)) QUALIFY row_number() OVER "
+                                   "(PARTITION BY registered_domain ORDER BY queries DESC, client) <= 5", [domains]):
+            by_domain.setdefault(r["domain"], []).append({"client": r["client"], "queries": r["queries"]})
+    if clients:
+        for r in data.dicts(store, "SELECT client, registered_domain AS domain, queries FROM rollup_domain_client "
+                                   "WHERE client IN (SELECT unnest(?)) QUALIFY row_number() OVER "
+                                   "(PARTITION BY client ORDER BY queries DESC, registered_domain) <= 5", [clients]):
+            by_client.setdefault(r["client"], []).append({"domain": r["domain"], "queries": r["queries"]})
+    for f in findings:
+        f["top_clients"] = by_domain.get(f["domain"], []) if f["domain"] else []
+        f["top_domains"] = by_client.get(f["client"], []) if f["client"] and not f["domain"] else []
+
+
+PAGE = Page("/findings", "findings.html.j2", "Findings", findings_data, nav="Findings")
+
+
+async def post_verdict(request: Request) -> Response:
+    """Record a verdict (form fields: finding_id or entity, verdict, note, next, csrf_token)."""
+    dash = request.app.state.netsift
+    form = await request.form()
+    wants_json = request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", "")
+    problem = security.cross_site_problem(request, form.get(security.CSRF_FIELD), dash.csrf_token)
+    if problem:
+        return _refuse(request, wants_json, 403, problem)
+    finding_id = str(form.get("finding_id") or "").strip()
+    entity = str(form.get("entity") or "").strip()
+    verdict = str(form.get("verdict") or "").strip()
+    note = str(form.get("note") or "").strip() or None
+    store = dash.request_store()
+    try:
+        if finding_id:
+            rows = data.dicts(store, "SELECT finding_id AS id, domain, client FROM findings WHERE finding_id = ?",
+                              [finding_id])
+            if not rows:
+                return _refuse(request, wants_json, 404,
+                               f"no finding {finding_id!r} (it may have been re-analysed away)")
+            entity = entity_of(rows[0])
+        try:
+            add_verdict(store, entity, verdict, note)
+        except NetsiftError as exc:
+            return _refuse(request, wants_json, 400, str(exc))
+    finally:
+        store.close()
+    dash.reanalyzer.request()
+    if wants_json:
+        return json_response({"ok": True, "finding_id": finding_id, "entity": entity, "verdict": verdict})
+    return RedirectResponse(security.safe_next(str(form.get("next") or "")), status_code=303)
+
+
+def _refuse(request: Request, wants_json: bool, status: int, message: str) -> Response:
+    if wants_json:
+        return json_response({"error": message}, status)
+    return render(request, "error.html.j2", status, title="Verdict not recorded", message=message)
+
+
+def register_routes(app) -> None:
+    app.add_api_route("/verdict", post_verdict, methods=["POST"], include_in_schema=False)
+    app.add_api_route("/verdict.json", post_verdict, methods=["POST"], include_in_schema=False)
