@@ -4,7 +4,8 @@ that selects the questions the baseline left unexplained.
 "Unexplained" means: the name is not infrastructure (reverse lookups, mDNS/.local, private TLDs and
 search-suffix junk such as ``www.google.com.corp.lan``, single labels — ``domain_names.is_infrastructure``)
 and its registered domain has no normal reason in ``domain_stats`` (not a top site, not allow-listed, no
-benign verdict, not explained by prevalence). Detectors only ever look at these rows, so the noise that
+benign verdict, not explained by prevalence), and it is not a customer name under a popular hosting
+platform's suffix (see PLATFORM_MAX_RANK). Detectors only ever look at these rows, so the noise that
 the baseline explains can never raise a finding.
 """
 
@@ -16,22 +17,23 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+# A name under a public suffix that is itself a popular site (``d1x2y3.cloudfront.net``,
+# ``abc.azurewebsites.net``, ``x.elb.amazonaws.com``: private PSL suffixes of hosting platforms) is the
+# platform's customer, not a domain of its own; machine-made labels and clockwork polling are normal there.
+# Such names count as explained when the suffix ranks within PLATFORM_MAX_RANK (a constant rather than a
+# setting: it decides what the detectors may see at all). Less popular platforms (dynamic-DNS zones rank
+# lower) stay visible.
+PLATFORM_MAX_RANK = 2000
+
 # Rows of dns_queries joined to their name's shape, restricted to what the baseline did not explain.
-# Columns: every dns_queries column as q.*, plus dn.registered_domain, dn.tld, dn.subdomain, ...
-UNEXPLAINED_QUERIES = """
+UNEXPLAINED_QUERIES = f"""
     SELECT q.ts, q.client, q.query_name, q.query_type, q.response_code,
            dn.registered_domain, dn.tld, dn.subdomain, dn.label_count, dn.longest_label, dn.subdomain_entropy
     FROM dns_queries q
     JOIN domain_names dn ON dn.query_name = q.query_name
     LEFT JOIN domain_stats ds ON ds.registered_domain = dn.registered_domain
     WHERE NOT coalesce(dn.is_infrastructure, false) AND ds.normal_reason IS NULL
-"""
-
-# The same, also leaving out names that sit under a popular hosting platform's public suffix
-# (``d1x2y3.cloudfront.net``, ``abc.azurewebsites.net``: the suffix itself is a top site). Machine-made
-# labels are normal there, so the lexical detectors (dga, new_domain, rare_domain) use this one.
-UNEXPLAINED_OFF_PLATFORM = UNEXPLAINED_QUERIES + """
-      AND NOT EXISTS (SELECT 1 FROM top_sites t WHERE t.domain = dn.tld)
+      AND NOT EXISTS (SELECT 1 FROM top_sites t WHERE t.domain = dn.tld AND t.rank <= {PLATFORM_MAX_RANK})
 """
 
 

@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_OFF_PLATFORM, UNEXPLAINED_QUERIES, frame
+from netsift.detect.context import UNEXPLAINED_QUERIES, frame
 from netsift.detect.dga_model import DgaModel, load_model
 from netsift.detect.scoring import MIN_SCORE, log_ramp, noisy_or, plural, ramp, sample
 from netsift.enrich import psl
@@ -97,10 +97,11 @@ def score_name(name: str, model: DgaModel | None = None, settings: Settings | No
         score *= s.platform_factor
         reasons.append(f"Under the hosting platform suffix {suffix}, where machine-made names are common "
                        f"(score x{s.platform_factor:g}).")
+    score = round(score, 4)  # the verdict follows the score as printed
     verdict = "dga" if score >= s.threshold else "benign"
     if not reasons:
         reasons = [f"Scored {score:.2f} on the character model of popular names (threshold {s.threshold:g})."]
-    return {"name": name, "score": round(score, 4), "verdict": verdict, "reasons": reasons}
+    return {"name": name, "score": score, "verdict": verdict, "reasons": reasons}
 
 
 def score_names(names: Iterable[str]) -> Iterator[dict]:
@@ -137,7 +138,7 @@ def score_client(generated: int, mean_name_score: float, nxdomain_share: float, 
 
 def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(per-client aggregates over generated-looking domains, per-client NXDOMAIN peak hour)."""
-    domains = frame(con, f"SELECT DISTINCT registered_domain FROM ({UNEXPLAINED_OFF_PLATFORM}) u")
+    domains = frame(con, f"SELECT DISTINCT registered_domain FROM ({UNEXPLAINED_QUERIES}) u")
     model = load_model()
     scored = [(d, score_name(d, model, s)["score"]) for d in domains["registered_domain"].to_list() if d]
     scores = pl.DataFrame(
@@ -149,7 +150,7 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, p
         per_client = frame(
             con,
             f"""
-            WITH u AS ({UNEXPLAINED_OFF_PLATFORM}),
+            WITH u AS ({UNEXPLAINED_QUERIES}),
             per_domain AS (
                 SELECT u.client, u.registered_domain, any_value(g.name_score) AS name_score, count(*) AS queries,
                        bool_and(u.response_code = 'NXDOMAIN') AS only_nx, min(u.ts) AS first_seen,

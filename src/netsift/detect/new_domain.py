@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_OFF_PLATFORM, frame
+from netsift.detect.context import UNEXPLAINED_QUERIES, frame
 from netsift.detect.dga import score_name
 from netsift.detect.dga_model import load_model
 from netsift.detect.lexical import load_brands, name_suspicion, split_label
@@ -50,7 +50,7 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
         con,
         f"""
         WITH bounds AS (SELECT min(ts) AS data_start, max(ts) AS data_end FROM dns_queries),
-        u AS ({UNEXPLAINED_OFF_PLATFORM}),
+        u AS ({UNEXPLAINED_QUERIES}),
         cand AS (
             SELECT ds.registered_domain, ds.first_seen, ds.clients, ds.queries, ds.nxdomain
             FROM domain_stats ds, bounds b

@@ -13,7 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_OFF_PLATFORM, frame
+from netsift.detect.context import UNEXPLAINED_QUERIES, frame
 from netsift.detect.dga import score_name
 from netsift.detect.dga_model import load_model
 from netsift.detect.lexical import load_brands, name_suspicion, split_label
@@ -48,7 +48,7 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
         con,
         f"""
         WITH bounds AS (SELECT max(ts) AS data_end, count(DISTINCT client) AS total_clients FROM dns_queries),
-        u AS ({UNEXPLAINED_OFF_PLATFORM}),
+        u AS ({UNEXPLAINED_QUERIES}),
         cand AS (
             SELECT ds.registered_domain, ds.first_seen, ds.last_seen, ds.clients, ds.queries
             FROM domain_stats ds, bounds b
