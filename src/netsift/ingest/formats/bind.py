@@ -180,7 +180,7 @@ def _questions(df: pl.DataFrame) -> pl.DataFrame:
     kind = (
         pl.when(pl.col("is_query") & query_ok).then(pl.lit("query"))
         .when(pl.col("is_query") & resp_ok).then(pl.lit("response"))
-        .when(pl.col("is_query")).then(pl.lit("bad"))
+        .when(pl.col("is_query") | (pl.col("is_client") & act.is_null())).then(pl.lit("bad"))
         .when(pl.col("is_failed") & failed_ok).then(pl.lit("failed"))
         .when(pl.col("is_rpz") & rpz_ok).then(pl.lit("rpz"))
         .otherwise(pl.lit(None, dtype=pl.String))
@@ -256,7 +256,7 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     reason = (
         pl.when(blank).then(pl.lit(None, dtype=pl.String))
         .when(pl.col("is_syslog") & ~pl.col("is_named")).then(pl.lit("syslog line from ") + pl.col("program") + ", not named")
-        .when(pl.col("kind") == "bad").then(pl.lit("malformed or truncated BIND query line"))
+        .when(pl.col("kind") == "bad").then(pl.lit("malformed or truncated BIND client/query line"))
         .when(wanted & pl.col("ts").is_null()).then(pl.lit("BIND query line without a timestamp"))
         .when(wanted | pl.col("kind").is_not_null()).then(pl.lit(None, dtype=pl.String))
         .when(pl.col("is_named") | pl.col("inner_ts").is_not_null() | pl.col("peeled") | pl.col("is_client"))

@@ -69,13 +69,14 @@ def _first_index(tokens: pl.Expr, predicate: pl.Expr) -> tuple[pl.Expr, pl.Expr]
 
 
 def _host_port(addr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """``192.168.1.11.43966`` / ``2001:db8::1.53`` / ``host.domain`` -> (host, port or null)."""
+    """``192.168.1.11.43966`` / ``2001:db8::1.53`` / ``host.example.com.domain`` -> (host, port or null);
+    a bare IPv4 address (ICMP) has no port."""
     parts = addr.str.split(".")
     last = parts.list.last()
     dots = addr.str.count_matches(".", literal=True)
-    colon = addr.str.contains(":", literal=True)
-    numeric = last.cast(pl.Int32, strict=False).is_not_null()
-    has_port = (numeric & ((~colon & (dots == 4)) | (colon & (dots >= 1)))) | last.is_in(_SERVICE_NAMES)
+    numeric = last.cast(pl.Int32, strict=False).is_not_null() & (dots >= 1)
+    bare_ipv4 = (dots == 3) & addr.str.replace_all(".", "", literal=True).cast(pl.Int64, strict=False).is_not_null()
+    has_port = (numeric & ~bare_ipv4) | last.is_in(_SERVICE_NAMES)
     host = parts.list.slice(0, parts.list.len() - 1).list.join(".")
     return pl.when(has_port).then(host).otherwise(addr), pl.when(has_port).then(last)
 

@@ -156,6 +156,9 @@ def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
         qtype=pl.when(has_type).then(f0),
         wire_name=pl.when(has_type).then(f1.str.strip_chars_start(" ")).otherwise(pl.col("after")),
     )
+    # fields a later Windows version might append after the name are ignored
+    wire, extra = _cut(pl.col("wire_name"), "(0) ")
+    df = df.with_columns(wire_name=pl.when(extra.is_not_null()).then(wire + "(0)").otherwise(pl.col("wire_name")))
     label = pl.element().str.splitn(")", 2)
     decoded = (
         pl.when(label.struct.field("field_0").cast(pl.Int32, strict=False).is_not_null() & label.struct.field("field_1").is_not_null())
