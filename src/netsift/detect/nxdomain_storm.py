@@ -75,7 +75,9 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
                    arg_max(first_seen, nx) AS first_seen, arg_max(last_seen, nx) AS last_seen
             FROM hourly GROUP BY client
         )
-        SELECT p.*, a.active_hours, (SELECT median(peak_nx) FROM per_client) AS network_typical
+        SELECT p.*, a.active_hours,
+               (SELECT median(coalesce(pc.peak_nx, 0)) FROM (SELECT DISTINCT client FROM dns_queries) c
+                LEFT JOIN per_client pc USING (client)) AS network_typical
         FROM per_client p JOIN active a USING (client)
         WHERE p.peak_nx >= ?
         ORDER BY client
