@@ -1,50 +1,43 @@
 """Packet captures (pcap, nanosecond pcap, pcapng; either byte order): DNS questions and their answers.
 
 Reading: ``dpkt.pcap.Reader`` / ``dpkt.pcapng.Reader`` over a guarded stream that refuses absurd record
-lengths and notices a file cut inside a record. Link types: Ethernet (802.1Q / QinQ tags), raw IP
-(12, 14, 101), IPv4 (228), IPv6 (229), Linux cooked SLL (113) and SLL2 (276), BSD null (0) and loop
-(108). Any other link type raises ``ValueError`` naming it, once for the file. pcapng: every packet is
-decoded with the first interface's link type (a dpkt.pcapng.Reader limitation). Plain Ethernet / raw IP
-frames whose protocol and ports are plainly not DNS are skipped before dpkt builds objects for them
-(about ten times cheaper; the bulk of a general capture).
+lengths and notices a file cut inside a record. Link types: Ethernet (802.1Q / QinQ), raw IP (12, 14,
+101), IPv4 (228), IPv6 (229), Linux SLL (113) and SLL2 (276), BSD null (0) and loop (108); any other
+raises ``ValueError`` naming it, once for the file. pcapng packets all take the first interface's link
+type (a dpkt.pcapng.Reader limitation). Ethernet / raw IP frames whose protocol and ports are plainly not
+DNS are skipped before dpkt builds objects for them (ten times cheaper: the bulk of a general capture).
 
-What is DNS: UDP with port 53, 5353 (mDNS) or 5355 (LLMNR) on either side, and TCP port 53, where
-each direction of a connection is reassembled by sequence number and cut into its 2-byte
-length-prefixed messages (a segment may carry part of a message or several). A TCP message belongs to
-the packet that completes it (its ``source_line`` and ``ts``). A lost segment makes the flow
-resynchronise on the next one; retransmitted bytes are dropped. Flow buffers never hold more than one
-unfinished message (< 64 KiB); flows idle for ``FLOW_IDLE_SECONDS`` of capture time, closed by FIN/RST,
-or beyond ``MAX_FLOWS`` are forgotten.
+DNS is UDP port 53, 5353 (mDNS) or 5355 (LLMNR) on either side, and TCP port 53: each direction is
+reassembled by sequence number and cut into its 2-byte length-prefixed messages (a segment may carry
+part of one or several); a message belongs to the packet that completes it (``source_line``, ``ts``).
+Retransmitted bytes are dropped; after lost bytes the flow resynchronises on the next segment. A flow
+buffer holds at most one unfinished message (< 64 KiB); flows closed (FIN/RST), idle for
+``FLOW_IDLE_SECONDS`` of capture time, or beyond ``MAX_FLOWS`` are forgotten.
 
-Records: one row per question of a standard query (QR=0, opcode QUERY): ``ts`` = packet time (naive
-UTC), ``client`` = source address (for mDNS/LLMNR too), names lower-cased without the trailing dot,
-bytes outside printable ASCII and the characters ``. \\ " ( ) ; @ $`` inside a label escaped as dig does
-(``\\DDD`` / ``\\.``). The response is matched on (client ip, client port, server ip, transaction id,
-questions); a query sent to a multicast address (mDNS, LLMNR) matches a response from any server. It
-gives ``response_code`` and ``answers`` (answer section only: A/AAAA addresses, CNAME/PTR/NS/DNAME/
-MX/SRV targets, TXT strings joined per record and cut to 255 characters; other types are left out).
-A response must come within ``QUERY_TIMEOUT_SECONDS`` of its query. Queries wait for their response
-across yielded results; those still unanswered after the timeout (checked every ``CHUNK_PACKETS``
-packets, and at the end of the file) are emitted with null ``response_code``/``answers``.
+Records: one row per question of a standard query (QR=0, opcode QUERY; other opcodes are skipped):
+``ts`` = packet time (naive UTC), ``client`` = source address (mDNS/LLMNR too), names lower-cased
+without the trailing dot, label bytes outside printable ASCII as ``\\DDD`` and ``. \\ " ( ) ; @ $``
+backslash-escaped, as dig prints them. The response matched on (client ip, client port, server ip,
+transaction id, questions) within ``QUERY_TIMEOUT_SECONDS`` gives ``response_code`` and ``answers``
+(answer section: A/AAAA addresses, CNAME/PTR/NS/DNAME/MX/SRV targets, TXT strings joined per record
+and cut to 255 characters; other types left out). A query to a multicast address (mDNS, LLMNR) takes a
+response from any server. Queries wait for their response across yielded results; those unanswered
+after the timeout (checked every ``CHUNK_PACKETS`` packets) or at the end of the file are emitted with
+null ``response_code`` / ``answers``. A response whose query was not captured is a record itself
+(``ts`` = response time, ``client`` = its destination, one row per question it repeats); a response
+repeating no question (mDNS announcements) or duplicating one already matched is skipped.
 
-A response whose query was not captured becomes a record itself (``ts`` = response time, ``client`` =
-its destination), one per question it repeats; a response that repeats no question (mDNS
-announcements) or that duplicates one already matched is skipped. Messages with another opcode
-(NOTIFY, UPDATE...) are skipped.
-
-Accounting (the unit is the packet; ``source_line`` is its 1-based number in the file): a packet is
-skipped (not DNS, a matched or question-less response, a TCP segment that finishes no message), or
-rejected (a DNS payload that does not decode: dpkt's message as reason, the first 64 bytes in hex as
-text; an IP fragment on a DNS port), or the source of records. A query packet is counted in the result
-that emits its rows. A packet that yields several rows (several questions, several TCP messages) is
-offset against ``skipped``, in the same or a later result, so that over a file
-``sum(records.height + skipped + rejected.height) == packets``; only a capture with more such extra
-rows than skippable packets exceeds it, by ``ctx.state["pcap_unbalanced_rows"]``. ``ctx.state`` also
-keeps ``pcap_packets`` (packets read). A file cut inside a record gives one rejection ``file truncated
-at packet N`` (N = the cut record's number) after the packets before it; an empty file or a header
-without packets gives no records.
+Accounting: the unit is the packet (``source_line`` = its 1-based number). A packet is skipped (not
+DNS; a matched or question-less response; a TCP segment finishing no message), rejected (a DNS payload
+that does not decode: dpkt's message as reason, its first 64 bytes in hex as text; an IP fragment on a
+DNS port), or the source of records, counted in the result that emits them (a query: when answered or
+timed out). Rows beyond a packet's first (several questions or TCP messages) are offset against
+``skipped`` of the same or a later result, so over a file ``sum(records.height + skipped +
+rejected.height) == packets``, exceeded only where extra rows outnumber skippable packets, by
+``ctx.state["pcap_unbalanced_rows"]``; ``ctx.state["pcap_packets"]`` is the packets read. A file cut
+inside a record ends with one rejection ``file truncated at packet N`` (N = the cut record's number);
+an empty file or a header without packets gives no records.
 """
-
 from __future__ import annotations
 
 import functools
@@ -101,6 +94,13 @@ class _CorruptRecord(Exception):
     pass
 
 
+def _read_full(raw: IO[bytes], n: int, out: bytes = b"") -> bytes:
+    """Up to n bytes, fewer only at the end of the stream (decompressors may return short reads)."""
+    while len(out) < n and (more := raw.read(n - len(out))):
+        out += more
+    return out
+
+
 class _GuardedStream:
     """What the dpkt readers read from. Serves the sniffed head first, refuses absurd lengths, and
     flags a file that ends inside a record: after the file header both dpkt readers alternate a
@@ -120,13 +120,8 @@ class _GuardedStream:
     def read(self, n: int = -1) -> bytes:
         if n < 0 or n > MAX_RECORD_BYTES:
             raise _CorruptRecord(f"record length {n} out of range")
-        out = self._head[:n]
-        self._head = self._head[len(out):]
-        while len(out) < n:
-            more = self._raw.read(n - len(out))
-            if not more:
-                break
-            out += more
+        out = _read_full(self._raw, n, self._head[:n])
+        self._head = self._head[n:]
         if self._reads is not None:
             body = self._reads % 2 == 1
             self._reads += 1
@@ -134,13 +129,6 @@ class _GuardedStream:
             if len(out) < n and (out or body):
                 self.truncated = True
         return out
-
-
-def _linktype_names() -> dict[int, str]:
-    names = {v: k for k, v in vars(dpkt.pcap).items() if k.startswith("DLT_") and isinstance(v, int)}
-    names.update({12: "DLT_RAW", 14: "DLT_RAW", 101: "LINKTYPE_RAW", 228: "LINKTYPE_IPV4",
-                  229: "LINKTYPE_IPV6"})
-    return names
 
 
 def _raw_ip(buf: bytes) -> Any:
@@ -196,12 +184,7 @@ def _surely_not_dns(buf: bytes, linktype: int) -> bool:
 
 def _open(fileobj: IO[bytes]) -> tuple[Any, int, _GuardedStream] | None:
     """(dpkt reader, link type, stream), or None for an empty file / a capture without packets."""
-    head = b""
-    while len(head) < 24:
-        more = fileobj.read(24 - len(head))
-        if not more:
-            break
-        head += more
+    head = _read_full(fileobj, 24)
     if not head:
         return None
     stream = _GuardedStream(head, fileobj)
@@ -223,7 +206,8 @@ def _open(fileobj: IO[bytes]) -> tuple[Any, int, _GuardedStream] | None:
                          "use --format to choose another parser")
     linktype = reader.datalink() & 0xFFFF  # upper bits of a pcap link type carry FCS information
     if linktype not in _LINK_DECODERS:
-        name = _linktype_names().get(linktype, "unknown")
+        names = {v: k for k, v in vars(dpkt.pcap).items() if k.startswith("DLT_") and isinstance(v, int)}
+        name = names.get(linktype, "unknown")
         raise ValueError(f"unsupported pcap link type {linktype} ({name}); supported: "
                          f"{', '.join(str(t) for t in sorted(_LINK_DECODERS))}")
     stream.start_records()
@@ -232,21 +216,17 @@ def _open(fileobj: IO[bytes]) -> tuple[Any, int, _GuardedStream] | None:
 
 # --- DNS messages -----------------------------------------------------------------------------------
 
-_LABEL_NEEDS_ESCAPE = re.compile(rb'[^\x21-\x7e]|[.\\"();@$]')
-_TEXT_NEEDS_ESCAPE = re.compile(rb"[^\x20-\x7e]|\\")
+# dig's presentation format: \DDD outside printable ASCII, a backslash before special characters
+_LABEL_CHARS = tuple("\\" + chr(b) if chr(b) in '.\\"();@$' else chr(b) if 0x21 <= b <= 0x7E else f"\\{b:03d}"
+                     for b in range(256))
+_TEXT_CHARS = tuple("\\\\" if b == 0x5C else chr(b) if 0x20 <= b <= 0x7E else f"\\{b:03d}"
+                    for b in range(256))
+_LABEL_SPECIAL = re.compile(rb'[^\x21-\x7e]|[.\\"();@$]')
+_TEXT_SPECIAL = re.compile(rb"[^\x20-\x7e]|\\")
 
 
-def _escape_label(label: bytes) -> str:
-    if not _LABEL_NEEDS_ESCAPE.search(label):
-        return label.decode("ascii")
-    return "".join(chr(b) if 0x21 <= b <= 0x7E and b not in b'.\\"();@$' else
-                   "\\" + chr(b) if 0x21 <= b <= 0x7E else f"\\{b:03d}" for b in label)
-
-
-def _escape_text(data: bytes) -> str:
-    if not _TEXT_NEEDS_ESCAPE.search(data):
-        return data.decode("ascii")
-    return "".join("\\\\" if b == 0x5C else chr(b) if 0x20 <= b <= 0x7E else f"\\{b:03d}" for b in data)
+def _escape(data: bytes, chars: tuple[str, ...], special: re.Pattern) -> str:
+    return "".join(chars[b] for b in data) if special.search(data) else data.decode("ascii")
 
 
 def read_name(buf: bytes, off: int) -> tuple[str, int]:
@@ -281,7 +261,7 @@ def read_name(buf: bytes, off: int) -> tuple[str, int]:
         length += n + 1
         if length > 255:
             raise dpkt.UnpackError("name longer than 255 bytes")
-        labels.append(_escape_label(label))
+        labels.append(_escape(label, _LABEL_CHARS, _LABEL_SPECIAL))
         off += 1 + n
     return (".".join(labels) or "."), (after if after >= 0 else off)
 
@@ -302,7 +282,7 @@ def _answer_text(rtype: int, buf: bytes, off: int, rdlen: int) -> str | None:
         while i < len(rdata):
             parts.append(rdata[i + 1:i + 1 + rdata[i]])
             i += 1 + rdata[i]
-        return _escape_text(b"".join(parts))[:255]
+        return _escape(b"".join(parts), _TEXT_CHARS, _TEXT_SPECIAL)[:255]
     return None
 
 
