@@ -7,6 +7,7 @@ import gzip
 import io
 import os
 import shutil
+import struct
 import sys
 from pathlib import Path
 
@@ -161,3 +162,33 @@ def test_file_mtime_gives_the_year(store, tmp_path):
     os.utime(f, (1420070400, 1420070400))  # 2015-01-01: a December line is from 2014
     ingest_paths(store, [str(f)])
     assert store.scalar("SELECT year(ts) FROM dns_queries") == 2014
+
+
+def _dns_query_packet(i: int) -> bytes:
+    import dpkt
+
+    q = dpkt.dns.DNS(id=i, qd=[dpkt.dns.DNS.Q(name=f"host{i}.example.com", type=1, cls=1)])
+    udp = dpkt.udp.UDP(sport=40000 + i, dport=53, data=bytes(q))
+    udp.ulen = len(udp)
+    ip = dpkt.ip.IP(src=bytes([10, 0, 0, 5]), dst=bytes([10, 0, 0, 1]), p=17, data=udp)
+    ip.len = len(ip)
+    return bytes(dpkt.ethernet.Ethernet(src=b"\x00" * 6, dst=b"\x01" * 6, type=0x0800, data=ip))
+
+
+def test_grown_capture_adds_only_new_packets(store, tmp_path):
+    import dpkt
+
+    f = tmp_path / "cap.pcap"
+    with f.open("wb") as fh:
+        writer = dpkt.pcap.Writer(fh)
+        for i in range(5):
+            writer.writepkt(_dns_query_packet(i), ts=1700000000 + i)
+    assert ingest_paths(store, [str(f)]).files[0].rows == 5
+    with f.open("ab") as fh:  # pcap records appended after the existing ones
+        for i in range(5, 8):
+            pkt = _dns_query_packet(i)
+            fh.write(struct.pack("<IIII", 1700000000 + i, 0, len(pkt), len(pkt)) + pkt)
+    report = ingest_paths(store, [str(f)]).files[0]
+    assert report.status == "resumed" and report.rows == 3
+    assert count(store) == 8
+    assert sorted(r[0] for r in store.rows("SELECT query_name FROM dns_queries"))[-1] == "host7.example.com"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import hashlib
 import io
 import os
 import sys
@@ -211,7 +212,7 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
         raw = _Prefixed(head, raw)  # type: ignore[assignment]
         size = None
         mtime = dt.datetime.now(dt.UTC)
-        resume = bookkeeping.ResumePoint(None, 0, 0, __import__("hashlib").sha256(), False)
+        resume = bookkeeping.ResumePoint(None, 0, 0, hashlib.sha256(), False)
         if not head:
             raise InputError("empty input", path)
     else:
@@ -251,6 +252,14 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
         parser = choose_parser(text_head, forced)
         report.format = parser.name
         ctx = ParseContext(path=path, year=opts.year, mtime=mtime, tz=opts.tz, columns=dict(opts.columns))
+        resumed = resume.offset > 0
+        skip_units = 0
+        if resumed and parser.kind != "lines" and not is_stdin:
+            # captures and JSON documents cannot start mid-file: read them again from the start and keep
+            # only the units (packets, elements) after the ones already stored
+            skip_units = resume.line
+            raw.seek(0)
+            resume = bookkeeping.ResumePoint(resume.prior, 0, 0, hashlib.sha256(), False)
         counting = _CountingReader(raw, resume.hasher, on_bytes)
         stream = decompressed(io.BufferedReader(counting, 1024 * 1024), compression)
         # a grown file, or a rotated one (its old name is gone), continues its record; a copy that grew
@@ -266,6 +275,8 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
             lines = rows = rejected = 0
             try:
                 for result, consumed in _results(parser, stream, text_head, ctx, resume.line + 1, notes):
+                    if skip_units:
+                        result = _after(result, skip_units)
                     lines += consumed
                     rows += result.records.height
                     rejected += result.rejected.height
@@ -314,7 +325,9 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
             raise
         finally:
             writer.shutdown(wait=True)
-        report.status = "resumed" if resume.offset else "ingested"
+        report.status = "resumed" if resumed else "ingested"
+        if skip_units:
+            lines -= skip_units
         report.rows, report.rejected, report.lines = rows, rejected, lines
         if notes:
             report.message = "; ".join(notes)
@@ -322,6 +335,12 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
     finally:
         if not is_stdin:
             raw.close()
+
+
+def _after(result: ParseResult, units: int) -> ParseResult:
+    """The part of a result beyond the first ``units`` lines/packets (already stored)."""
+    return ParseResult(result.records.filter(pl.col("source_line") > units),
+                       result.rejected.filter(pl.col("source_line") > units), result.skipped)
 
 
 def _store_result(store: DuckDBStore, parser: Parser, result: ParseResult, file_id: int) -> None:
