@@ -13,6 +13,7 @@ import functools
 import json
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -207,11 +208,14 @@ def graph_figure(infra: dict, title: str = "Findings' infrastructure: domain →
         if kind == "domain":
             marker.update(color=[n.get("score", 0) for n in group], colorscale="YlOrRd", cmin=0, cmax=1,
                           line=dict(color="#343a40", width=1))
+        # label domains, and only the autonomous systems that several domains share
+        labels = [n["label"] if kind == "domain" or n.get("shared") else "" for n in group]
         traces.append(go.Scatter(
             x=[n["x"] for n in group], y=[n["y"] for n in group], mode="markers+text" if kind != "ip" else "markers",
-            text=[n["label"] for n in group], textposition="top center", textfont=dict(size=10),
+            text=labels, textposition="top center", textfont=dict(size=9),
             hovertext=[n["hover"] for n in group], hoverinfo="text", marker=marker, name=kind,
-            customdata=[f"{link_prefix}{n['label']}" if link_prefix and kind == "domain" else "" for n in group]))
+            customdata=[f"{link_prefix}{quote(n['label'], safe='')}" if link_prefix and kind == "domain" else ""
+                        for n in group]))
     fig = go.Figure(traces)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")

@@ -1,6 +1,6 @@
 """A deterministic layout for the domain -> IP -> AS graph that clusters shared infrastructure.
 
-Autonomous systems are hubs on a large circle (busiest first); each hub's IP addresses sit on a small
+Autonomous systems are hubs on a sunflower spiral (the most shared in the middle); each hub's IP addresses sit on a small
 ring around it; each domain sits at the centre of its addresses, nudged by a stable per-name angle so that
 domains sharing the same addresses form a visible cluster instead of one dot. Addresses whose AS is
 unknown are grouped by network prefix (/24 for IPv4, /48 for IPv6). O(nodes + edges), no randomness, no
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+
+GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
 
 
 def as_key(edge: dict) -> tuple[str, str]:
@@ -57,21 +59,22 @@ def layout_infrastructure(domains: list[dict], edges: list[dict]) -> tuple[dict[
         nodes[dom_id] = {"kind": "domain", "label": name, "score": scores.get(dom_id, 0.0),
                          "hover": f"{name} (score {scores.get(dom_id, 0.0):.2f}, {len(ips_of_domain[dom_id])} addresses)"}
 
+    # hubs on a sunflower spiral: the most shared infrastructure in the middle, singletons outside
     hubs = sorted(ips_of_as, key=lambda a: (-len(domains_of_as[a]), -len(ips_of_as[a]), a))
-    big = max(4.0, 1.6 * len(hubs))
+    rings = {a: 1.0 + 0.08 * len(ips_of_as[a]) for a in hubs}
+    spacing = 2.2 * (max(rings.values()) + 2.3) / 2
     for i, as_id in enumerate(hubs):
-        theta = 2 * math.pi * i / max(1, len(hubs))
-        hx, hy = (0.0, 0.0) if len(hubs) == 1 else (big * math.cos(theta), big * math.sin(theta))
+        theta = i * GOLDEN_ANGLE
+        hx, hy = spacing * math.sqrt(i) * math.cos(theta), spacing * math.sqrt(i) * math.sin(theta)
         nodes[as_id].update(x=hx, y=hy)
-        ring = 1.0 + 0.08 * len(ips_of_as[as_id])
         for j, ip_id in enumerate(ips_of_as[as_id]):
             phi = 2 * math.pi * j / len(ips_of_as[as_id]) + theta
-            nodes[ip_id].update(x=hx + ring * math.cos(phi), y=hy + ring * math.sin(phi))
+            nodes[ip_id].update(x=hx + rings[as_id] * math.cos(phi), y=hy + rings[as_id] * math.sin(phi))
+        nodes[as_id]["shared"] = len(domains_of_as[as_id]) > 1
     for dom_id, ip_ids in ips_of_domain.items():
         cx = sum(nodes[i]["x"] for i in ip_ids) / len(ip_ids)
         cy = sum(nodes[i]["y"] for i in ip_ids) / len(ip_ids)
-        # pushed outwards from the centre of the picture, then spread by a stable angle
-        norm = math.hypot(cx, cy) or 1.0
+        # spread around the centre of its addresses by a stable angle, so domains sharing them cluster
         phi = _angle(dom_id)
-        nodes[dom_id].update(x=cx + 1.4 * cx / norm + 0.9 * math.cos(phi), y=cy + 1.4 * cy / norm + 0.9 * math.sin(phi))
+        nodes[dom_id].update(x=cx + 0.9 * math.cos(phi), y=cy + 0.9 * math.sin(phi))
     return nodes, out_edges

@@ -1,0 +1,103 @@
+"""``netsift report`` and ``netsift serve``: thin commands over :func:`netsift.report.html.write_report` and
+:func:`netsift.web.app.create_app`. Registered on the main group with ``main.add_command(report)`` and
+``main.add_command(serve)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import click
+
+from netsift.cli import analysis_options, db_option, handle_errors
+
+
+@click.command()
+@db_option
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default="report.html", show_default=True,
+              help="HTML file to write.")
+@handle_errors
+def report(db, output):
+    """Write a single self-contained HTML report (opens offline, can be e-mailed)."""
+    from netsift import pipeline
+    from netsift.report.html import write_report
+    from netsift.store import open_store
+
+    pipeline.register_all_tables()
+    with open_store(db) as store:
+        path = write_report(store, output)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", err=True)
+
+
+def json_path(path: str) -> str:
+    """The JSON twin of a page path: ``/findings?x=1`` -> ``/findings.json?x=1``, ``/`` -> ``/.json``."""
+    base, sep, query = path.partition("?")
+    if not base.startswith("/"):
+        base = "/" + base
+    if not base.endswith(".json"):
+        base = base + ".json" if base != "/" else "/.json"
+    return base + sep + query
+
+
+async def get_json(app, path: str) -> tuple[int, str]:
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        resp = await client.get(json_path(path))
+    return resp.status_code, resp.text
+
+
+@click.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback prints a warning and requires an access token.")
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--get", "get_path", default=None, metavar="/PATH",
+              help="Print the JSON of one page (e.g. /findings?severity=high) and exit, without opening a port.")
+@analysis_options
+@handle_errors
+def serve(db, host, port, get_path, top_lists, allowlist, config_file):
+    """Serve the dashboard: overview, triage queue, domain and client pages, categories, map, graph.
+
+    The server holds the store's one read-write connection while it runs (DuckDB allows one writer
+    process per file): stop it before running another netsift command on the same file."""
+    try:
+        from netsift.web.app import create_app
+        from netsift.web.security import is_loopback, new_token
+    except ImportError as exc:
+        raise click.ClickException(f"the dashboard needs its extra: pip install 'netsift[web]' ({exc})") from exc
+    from netsift.cli import _analysis_opts
+
+    options = _analysis_opts(top_lists, allowlist, config_file)
+    if get_path is not None:
+        app = create_app(db, options=options)
+        try:
+            status, text = asyncio.run(get_json(app, get_path))
+        finally:
+            app.state.netsift.close()
+        try:
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError:
+            pass
+        click.echo(text)
+        if status >= 400:
+            sys.exit(1)
+        return
+
+    import uvicorn
+
+    token = None
+    if not is_loopback(host):
+        token = new_token()
+        click.echo(f"WARNING: listening on {host}, reachable from other machines. Every request needs the access "
+                   "token below; anyone who has it can read the logs and record verdicts.", err=True)
+    app = create_app(db, token=token, bound_host=host, options=options)
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{port}/" + (f"?token={token}" if token else "")
+    click.echo(f"netsift dashboard on {url}  (Ctrl-C to stop)", err=True)
+    if token:
+        click.echo(f"access token (shown once): {token}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
