@@ -36,8 +36,6 @@ from netsift.ingest.base import (
     rcode_name_expr,
     rejected_from,
 )
-from netsift.ingest.formats.zeek_tsv import epoch_seconds_expr
-
 STATE_KEY = "csv_columns"
 DELIMITERS = (",", "\t", ";", "|")
 
@@ -186,6 +184,14 @@ def read_fields(rows: pl.DataFrame, delimiter: str, width: int) -> pl.DataFrame:
     return pl.concat([fields.select(names), counted.cast(pl.Int64)], how="horizontal")
 
 
+def _exact_epoch_micros(seconds: pl.Expr) -> pl.Expr:
+    """Epoch seconds -> integer µs, whole seconds and fraction converted apart (``t - floor(t)`` is exact),
+    so ``1715133479.0320954`` gives ...032095 and not a float-rounding neighbour."""
+    whole = seconds.floor()
+    fraction = ((seconds - whole) * 1_000_000).round(0)
+    return whole.cast(pl.Int64, strict=False) * 1_000_000 + fraction.cast(pl.Int64, strict=False)
+
+
 def timestamp_expr(expr: pl.Expr, tz: str = "UTC") -> pl.Expr:
     """Text timestamps -> naive UTC datetimes (µs); null when unreadable. Accepts epoch seconds,
     milliseconds, microseconds or nanoseconds (values from 1e8, i.e. 1973, upwards; the unit is read from
@@ -198,7 +204,7 @@ def timestamp_expr(expr: pl.Expr, tz: str = "UTC") -> pl.Expr:
         pl.when(size < 1e8)
         .then(None)
         .when(size < 1e11)
-        .then(epoch_seconds_expr(number).cast(pl.Int64))
+        .then(_exact_epoch_micros(number))
         .when(size < 1e14)
         .then((number * 1e3).round(0).cast(pl.Int64, strict=False))
         .when(size < 1e17)

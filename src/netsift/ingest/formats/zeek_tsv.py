@@ -86,15 +86,11 @@ def apply_header_line(header: ZeekHeader, line: str) -> ZeekHeader:
 
 
 def epoch_seconds_expr(expr: pl.Expr) -> pl.Expr:
-    """Epoch seconds as text or number (``1610645203.325590``) -> naive UTC datetime, µs; null when
-    unreadable. Whole seconds and the fraction are converted apart (``t - floor(t)`` is exact), so the
-    printed microseconds come back exactly and longer fractions round to the nearest microsecond."""
-    number = expr.cast(pl.Float64, strict=False)
-    seconds = pl.when(number.abs() < 1e11).then(number)  # also drops inf / NaN
-    whole = seconds.floor()
-    fraction = ((seconds - whole) * 1_000_000).round(0)
-    micros = whole.cast(pl.Int64, strict=False) * 1_000_000 + fraction.cast(pl.Int64, strict=False)
-    return micros.cast(pl.Datetime("us"))
+    """Epoch seconds as text (``1610645203.325590``) -> naive UTC datetime, µs; null when unreadable.
+    Exact for the six decimals Zeek prints: the Float64 error (< 0.25 µs until 2106) is far below the
+    rounding step. Longer fractions may land 1 µs off; ``csv_columns.timestamp_expr`` is exact for those."""
+    micros = (expr.cast(pl.Float64, strict=False) * 1_000_000).round(0)
+    return micros.cast(pl.Int64, strict=False).cast(pl.Datetime("us"))  # inf / NaN / overflow -> null
 
 
 def _value(tokens: pl.Expr, index: int | None, header: ZeekHeader) -> pl.Expr:
@@ -139,8 +135,8 @@ def _parse_rows(rows: pl.DataFrame, header: ZeekHeader) -> ParseResult:
             epoch_seconds_expr(pl.col("ts")).alias("ts"),
             pl.col("id.orig_h").alias("client"),
             pl.when(query == header.empty_field).then(pl.lit("")).otherwise(query).alias("query_name"),
-            pl.col("qtype_name").str.to_uppercase().alias("query_type"),
-            pl.col("rcode_name").str.to_uppercase().alias("response_code"),
+            pl.col("qtype_name").alias("query_type"),  # Zeek writes the mnemonics upper-case
+            pl.col("rcode_name").alias("response_code"),
             "qtype",
             "rcode",
             pl.when(answers == header.empty_field)
@@ -164,8 +160,8 @@ def _parse_rows(rows: pl.DataFrame, header: ZeekHeader) -> ParseResult:
     questions = (
         parsed.filter(pl.col("query_name").is_not_null()) if parsed["query_name"].has_nulls() else parsed
     )
-    questions = _fill_codes(questions, "query_type", "qtype", "QUERY-", qtype_name_expr)
-    questions = _fill_codes(questions, "response_code", "rcode", "RCODE-", rcode_name_expr)
+    questions = _fill_codes(questions, "query_type", "qtype", "query-", qtype_name_expr)
+    questions = _fill_codes(questions, "response_code", "rcode", "rcode-", rcode_name_expr)
     records = finish_dns_records(questions)
     return ParseResult(records, rejected, parsed.height - questions.height)
 
