@@ -28,7 +28,7 @@ from netsift.config import Setting, Settings
 from netsift.detect import (
     beacon, behaviour_change, dga, new_domain, nxdomain_storm, rare_domain, tunnel,
 )
-from netsift.detect.context import data_span
+from netsift.detect.context import data_span, rows
 from netsift.detect.scoring import MODIFIER_SETTINGS, apply_change, first_seen_change, prevalence_change
 from netsift.findings import Finding
 
@@ -79,11 +79,12 @@ def apply_modifiers(con: duckdb.DuckDBPyConnection, findings: list[Finding], set
     span = data_span(con)
     stats = {
         dom: (clients, first)
-        for dom, clients, first in con.sql(
+        for dom, clients, first in rows(
+            con,
             "SELECT registered_domain, clients, first_seen FROM domain_stats "
             "WHERE registered_domain IN (SELECT unnest(CAST(? AS VARCHAR[])))",
-            params=[sorted({f.domain for f in targets})],
-        ).fetchall()
+            [sorted({f.domain for f in targets})],
+        )
     }
     for f in targets:
         clients, first = stats.get(f.domain, (None, None))

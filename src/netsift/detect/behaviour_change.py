@@ -23,7 +23,7 @@ from collections import defaultdict
 import duckdb
 
 from netsift.config import Setting, Settings
-from netsift.detect.context import frame
+from netsift.detect.context import frame, rows
 from netsift.detect.scoring import log_ramp, noisy_or, plural, ramp, sample
 from netsift.findings import Finding
 
@@ -118,14 +118,14 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
 
 
 def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
-    rows = gather(con, s)
-    if rows.height == 0:
+    hourly = gather(con, s)
+    if hourly.height == 0:
         return []
-    start = con.sql("SELECT min(ts) FROM dns_queries").fetchall()[0][0]
-    window_start = rows["window_start"][0]
+    start = rows(con, "SELECT min(ts) FROM dns_queries")[0][0]
+    window_start = hourly["window_start"][0]
     window_hour = window_start.replace(minute=0, second=0, microsecond=0)
     by_client: dict[str, tuple[list, list, dict]] = {}
-    for r in rows.iter_rows(named=True):
+    for r in hourly.iter_rows(named=True):
         hist, win, doms = by_client.setdefault(r["client"], ([], [], {}))
         if r["hour"] >= window_hour:
             win.append((r["hour"], r["queries"], r["unexplained"]))

@@ -52,12 +52,18 @@ class DataSpan:
 
 
 def data_span(con: duckdb.DuckDBPyConnection) -> DataSpan:
-    start, end, clients, rows = con.sql(
-        "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries"
-    ).fetchall()[0]
-    return DataSpan(start, end, int(clients or 0), int(rows or 0))
+    start, end, clients, count = rows(con, "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries")[0]
+    return DataSpan(start, end, int(clients or 0), int(count or 0))
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
-    """Run a parameterised query and return its rows as a Polars frame."""
+    """Run a parameterised query and return its rows as a Polars frame. (DuckDB 2 refuses a new query
+    while an earlier ``execute()`` result on the connection is unfinished: finish it first.)"""
+    con.complete()
     return con.sql(sql, params=params or None).pl()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    """Run a parameterised query and return all its rows."""
+    con.complete()
+    return con.sql(sql, params=params or None).fetchall()

@@ -123,10 +123,11 @@ def name_suspicion(registered_domain: str, label: str, tld: str, dga_score: floa
 
 def load_brands(con, max_rank: int) -> BrandIndex:
     """Brand index from the ``top_sites`` table (best rank per domain, ranks up to ``max_rank``)."""
-    rows = con.sql(
-        "SELECT domain, min(rank) FROM top_sites WHERE rank <= ? GROUP BY domain", params=[int(max_rank)]
-    ).fetchall()
-    return BrandIndex.from_rows(rows)
+    from netsift.detect.context import rows
+
+    return BrandIndex.from_rows(
+        rows(con, "SELECT domain, min(rank) FROM top_sites WHERE rank <= ? GROUP BY domain", [int(max_rank)])
+    )
 
 
 def split_label(registered_domain: str, tld: str) -> str:
