@@ -1,0 +1,72 @@
+"""The single-file HTML report: one file, plotly.js embedded once, no reference to any host, log values
+escaped, and - in headless Chromium with every non-file request aborted - all charts drawn."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from netsift.report.charts import html_safe_json
+from netsift.report.html import plotly_js, write_report
+from netsift.store import open_store
+from tests.web.browser import browser_page
+from tests.web.store_builder import XSS, build
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    with open_store(build(tmp / "netsift.duckdb")) as store:
+        path = write_report(store, tmp / "report.html")
+    return path
+
+
+def test_one_self_contained_file(report):
+    html = report.read_text()
+    assert html.count("* plotly.js v") == 1  # the bundle's banner: embedded once
+    assert html.count("window.PlotlyGeoAssets = {topojson:") == 1
+    ours = html.replace(plotly_js(), "")  # the page without the bundle itself
+    assert len(ours) < len(html) - 4_000_000
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", ours)
+    assert "<link" not in ours and "src=" not in ours
+
+
+def test_log_values_are_escaped(report):
+    html = report.read_text()
+    assert XSS not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;.com" in html  # the findings table shows it as text
+
+
+def test_sections(report):
+    html = report.read_text()
+    for title in ("Summary", "Normal vs not normal", "Top findings", "Queries over time", "Hour of day × day, busiest clients",
+                  "Top registered domains in and out of the top-sites lists", "Where answers point",
+                  "Findings' infrastructure: domain → IP → AS"):
+        assert f"<h2>{title}</h2>" in html, title
+    assert "396</b>queries" in html
+
+
+@pytest.mark.parametrize(("text", "escaped"), [
+    ('{"a": "</script><script>alert(1)</script>"}', '{"a": "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"}'),
+    ('{"a": "<!--"}', '{"a": "\\u003c!--"}'),
+    ('{"a": "x & y\u2028"}', '{"a": "x \\u0026 y\\u2028"}'),
+])
+def test_html_safe_json(text, escaped):
+    import json
+
+    assert html_safe_json(text) == escaped
+    assert json.loads(html_safe_json(text)) == json.loads(text)
+
+
+@pytest.mark.browser
+def test_report_draws_offline_in_chromium(report):
+    with browser_page() as (page, watch):
+        page.goto(report.as_uri())
+        drawn = page.locator("[data-figure]").count()
+        page.wait_for_function("() => [...document.querySelectorAll('[data-figure]')]"
+                               ".every(d => d.querySelector('.main-svg'))", timeout=30_000)
+        assert drawn >= 8  # normal, findings, timeline, clients, 4 heatmaps, domains, map, graph
+        assert page.locator(".choroplethlocation").count() >= 3
+        assert watch.blocked == [] and watch.errors == [] and watch.dialogs == []
+        assert XSS in page.locator("#findings table").inner_text()
