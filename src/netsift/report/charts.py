@@ -24,6 +24,7 @@ from netsift.report.graph_layout import layout_infrastructure
 SEVERITY_COLOURS = {"info": "#9aa5b1", "low": "#5b8def", "medium": "#f0b429", "high": "#e8590c",
                     "critical": "#c92a2a"}
 NORMAL_COLOUR, NOT_NORMAL_COLOUR = "#74b816", "#e8590c"
+NORMAL_SHADES = ("#2b8a3e", "#74b816", "#a9e34b", "#40c057", "#c0eb75", "#087f5b")
 BASE_LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=40, b=40), height=320,
                    font=dict(family="system-ui, sans-serif", size=12))
 WORLD_TOPOJSON = "world_110m.json"
@@ -107,7 +108,8 @@ def category_timeline_figure(rows: list[dict], title: str = "Categories over tim
 def normal_figure(breakdown: list[dict], title: str = "Normal vs not normal (queries)") -> go.Figure | None:
     if not breakdown:
         return None
-    colours = [NORMAL_COLOUR if b["normal"] else NOT_NORMAL_COLOUR for b in breakdown]
+    greens = iter(NORMAL_SHADES * len(breakdown))
+    colours = [next(greens) if b["normal"] else NOT_NORMAL_COLOUR for b in breakdown]
     fig = go.Figure(go.Pie(
         labels=[b["explanation"] for b in breakdown], values=[b["queries"] for b in breakdown], hole=0.45,
         customdata=[b["domains"] for b in breakdown], sort=False, marker=dict(colors=colours, line=dict(
