@@ -1,8 +1,8 @@
 """IP address -> country, autonomous system and (optionally) city, offline.
 
 Default source: the GeoLite2 country + ASN data bundled inside the ``geoip2fast`` package
-(``geoip2fast-asn-ipv6.dat.gz``, IPv4 and IPv6). It is loaded lazily, once per process (about 0.4 s and
-~150 MB), the first time an address is looked up; importing this module loads nothing and nothing here
+(``geoip2fast-asn-ipv6.dat.gz``, IPv4 and IPv6). It is loaded lazily, once per process (0.5-1 s and
+~160 MB), the first time an address is looked up; importing this module loads nothing and nothing here
 ever touches the network (geoip2fast's own updater is never called). geoip2fast keeps AS *names* only,
 so ``asn`` (the number) stays null unless a MaxMind ASN database is given.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import socket
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -34,7 +35,7 @@ IP_INFO_SCHEMA = polars_schema(IP_INFO)
 _PRIVATE_IDS = 16  # geoip2fast: country ids below 16 are reserved / private ranges
 _NOT_FOUND_ID = 15  # "99:<not found in database>"
 _MAX_V4 = 2**32 - 1
-_V4_PATTERN = r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"
+_V4_MAPPED = 0xFFFF << 32  # ::ffff:0:0/96
 
 
 class MissingDependency(ImportError):
@@ -63,7 +64,10 @@ class _Ranges:
 
     def find_v4(self, ips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row index, found mask) for an array of IPv4 integers."""
-        idx = np.searchsorted(self.v4_first, ips, side="right").astype(np.int64) - 1
+        order = np.argsort(ips, kind="stable")  # sorted keys make searchsorted cache-friendly
+        idx = np.empty(len(ips), dtype=np.int64)
+        idx[order] = np.searchsorted(self.v4_first, ips[order], side="right")
+        idx -= 1
         safe = np.clip(idx, 0, None)
         found = (idx >= 0) & (ips <= self.v4_last[safe])
         return safe, found
@@ -149,13 +153,17 @@ def lookup_ips(ips: Iterable[str] | pl.Series, *, geoip_db: str | Path | Sequenc
     """One ``ip_info`` row per distinct valid address in ``ips`` (names and junk are dropped)."""
     series = ips if isinstance(ips, pl.Series) else pl.Series("ip", list(ips), dtype=pl.String)
     series = series.rename("ip").drop_nulls().str.strip_chars().unique(maintain_order=True)
-    v4 = series.filter(series.str.contains(_V4_PATTERN))
-    v4_parts = v4.str.split(".").list.to_struct(fields=["a", "b", "c", "d"]).struct.unnest()
-    v4_parts = v4_parts.select(pl.all().cast(pl.UInt64, strict=False))
-    ok = v4_parts.select(pl.all_horizontal(pl.all().le(255).fill_null(False))).to_series()
-    v4 = v4.filter(ok)
-    v4_int = v4_parts.filter(ok).select(
-        pl.col("a") * 16777216 + pl.col("b") * 65536 + pl.col("c") * 256 + pl.col("d")).to_series()
+    # IPv4 without regexes: exactly three dots, four parts that cast to integers of at most 255
+    parts = pl.DataFrame({"ip": series}).lazy().filter(
+        pl.col("ip").str.count_matches(".", literal=True) == 3
+    ).with_columns(
+        pl.col("ip").str.split_exact(".", 3).struct.rename_fields(["a", "b", "c", "d"]).alias("p")
+    ).unnest("p").with_columns(
+        [pl.col(c).str.to_integer(strict=False).cast(pl.UInt64) for c in "abcd"]
+    ).filter(
+        pl.all_horizontal([pl.col(c).le(255) & pl.col(c).is_not_null() for c in "abcd"])
+    ).select("ip", v=pl.col("a") * 16777216 + pl.col("b") * 65536 + pl.col("c") * 256 + pl.col("d")).collect()
+    v4, v4_int = parts["ip"], parts["v"]
     v6_text, v6_int = _parse_v6(series.filter(series.str.contains(":")).to_list())
 
     if use_offline:
@@ -164,7 +172,7 @@ def lookup_ips(ips: Iterable[str] | pl.Series, *, geoip_db: str | Path | Sequenc
         frame = pl.DataFrame({"ip": v4.to_list() + v6_text}, schema={"ip": pl.String}).with_columns(
             [pl.lit(None, dtype=t).alias(c) for c, t in IP_INFO_SCHEMA.items() if c != "ip"])
         frame = frame.with_columns(is_private=pl.Series(
-            [ipaddress.ip_address(a).is_private for a in frame["ip"].to_list()], dtype=pl.Boolean))
+            [_special(v) for v in v4_int.to_list() + v6_int], dtype=pl.Boolean))
     if geoip_db:
         paths = [geoip_db] if isinstance(geoip_db, (str, Path)) else list(geoip_db)
         frame = _overlay_mmdb(frame, paths)
@@ -172,25 +180,35 @@ def lookup_ips(ips: Iterable[str] | pl.Series, *, geoip_db: str | Path | Sequenc
 
 
 def _parse_v6(texts: list[str]) -> tuple[list[str], list[int]]:
+    """Valid IPv6 texts and their integers (IPv4-mapped addresses as their IPv4 integer)."""
     kept, ints = [], []
     for text in texts:
         try:
-            addr = ipaddress.IPv6Address(text.split("%", 1)[0])
-        except ValueError:
+            value = int.from_bytes(socket.inet_pton(socket.AF_INET6, text.split("%", 1)[0]), "big")
+        except (OSError, ValueError):
             continue
         kept.append(text)
-        mapped = addr.ipv4_mapped
-        ints.append(int(mapped) if mapped is not None else int(addr))
+        ints.append(value - _V4_MAPPED if _V4_MAPPED <= value <= _V4_MAPPED + _MAX_V4 else value)
     return kept, ints
 
 
-def _special(text: str) -> bool:
-    """Private, documentation, link-local, loopback, multicast or reserved, per the ipaddress module."""
-    try:
-        addr = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return False
-    return addr.is_private or addr.is_link_local or addr.is_multicast or addr.is_loopback or addr.is_reserved
+def _ranges(cidrs: tuple[str, ...]) -> list[tuple[int, int]]:
+    nets = [ipaddress.ip_network(c) for c in cidrs]
+    return [(int(n.network_address), int(n.broadcast_address)) for n in nets]
+
+
+# special-use ranges (RFC 6890 and friends) the bundled data may not cover: private, documentation,
+# link-local, loopback, multicast, reserved
+_SPECIAL_V4 = _ranges(("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                       "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
+                       "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4"))
+_SPECIAL_V6 = _ranges(("::/127", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16",
+                       "3fff::/20", "fc00::/7", "fe80::/10", "ff00::/8"))
+
+
+def _special(value: int) -> bool:
+    table = _SPECIAL_V4 if value <= _MAX_V4 else _SPECIAL_V6
+    return any(lo <= value <= hi for lo, hi in table)
 
 
 def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int: list[int]) -> pl.DataFrame:
@@ -224,9 +242,10 @@ def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int:
         "is_private": (cid < _PRIVATE_IDS) & (cid != _NOT_FOUND_ID),
     })
     # ranges the bundled data does not cover (documentation nets, IPv6 link-local...): ask ipaddress
-    unknown = frame["is_private"].not_() & (cid == _NOT_FOUND_ID)
+    unknown = (cid == _NOT_FOUND_ID).to_numpy()
     if unknown.any():
-        special = [_special(ip) if u else False for ip, u in zip(frame["ip"].to_list(), unknown.to_list(), strict=True)]
+        values = v4_int.to_list() + v6_int
+        special = [bool(u) and _special(v) for v, u in zip(values, unknown.tolist(), strict=True)]
         frame = frame.with_columns(is_private=pl.col("is_private") | pl.Series(special, dtype=pl.Boolean))
     # reserved ranges carry the pseudo-AS "IANA.ORG": not an organisation anyone hosts on
     return frame.with_columns(

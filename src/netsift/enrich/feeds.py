@@ -14,7 +14,8 @@ punycode); IP addresses, CIDR blocks and junk are counted and left out, since fe
 
 Matching covers a name *and its parents*: an entry ``duckdns.org`` covers ``x.duckdns.org``. It is
 vectorised: every distinct name is expanded into its suffixes (``a.b.c.d`` -> ``a.b.c.d``, ``b.c.d``,
-``c.d``) and joined once against all feed entries; per (name, feed) the most specific entry wins.
+``c.d``, one Polars step per label level) and joined once against all feed entries; per (name, feed)
+the most specific entry wins.
 """
 
 from __future__ import annotations
@@ -157,13 +158,21 @@ def _pick(lower: dict[str, str], wanted: str | None, candidates: Sequence[str]) 
 
 def suffixes(names: Iterable[str] | pl.Series) -> pl.DataFrame:
     """Every distinct name with each of its suffixes of two labels or more:
-    (name, suffix, depth) where depth 0 is the name itself, 1 its parent, ..."""
+    (name, suffix, depth) where depth 0 is the name itself, 1 its parent, ... One vectorised step per
+    label level (a handful), each on the names that still have a parent."""
     series = names if isinstance(names, pl.Series) else pl.Series(list(names), dtype=pl.String)
-    frame = pl.DataFrame({"name": series.drop_nulls().unique()})
-    labels = pl.col("name").str.split(".")
-    frame = frame.with_columns(depth=pl.int_ranges(0, pl.max_horizontal(labels.list.len() - 1, 1)))
-    frame = frame.explode("depth").with_columns(suffix=labels.list.slice(pl.col("depth")).list.join("."))
-    return frame.select("name", "suffix", pl.col("depth").cast(pl.Int32))
+    level = pl.DataFrame({"name": series.drop_nulls().unique()}, schema={"name": pl.String}).with_columns(
+        suffix=pl.col("name"), depth=pl.lit(0, pl.Int32))
+    out = [level]
+    depth = 0
+    while True:
+        depth += 1
+        level = level.filter(pl.col("suffix").str.count_matches(".", literal=True) >= 2).with_columns(
+            suffix=pl.col("suffix").str.splitn(".", 2).struct.field("field_1"), depth=pl.lit(depth, pl.Int32))
+        if level.is_empty():
+            break
+        out.append(level)
+    return pl.concat(out)
 
 
 def match_suffixes(names: Iterable[str] | pl.Series, entries: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
