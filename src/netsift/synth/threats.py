@@ -181,8 +181,8 @@ def nxdomain_storm(rng: random.Random, start: datetime, *, client: str = "192.16
     while len(seen) < names:
         label = "".join(rng.choice(alnum) for _ in range(rng.randint(6, 14)))
         seen[f"{label}.{rng.choice(targets)}"] = None
-    t0 = _us(start + timedelta(hours=offset_hours))
-    span = minutes * 60e6
+    t0 = _us(start + timedelta(hours=offset_hours, seconds=rng.uniform(0, 600)))
+    span = minutes * 60e6 * rng.uniform(0.9, 1.0)
     t = t0
     rows = []
     for name in seen:  # bursts of a few to a few dozen, pauses between

@@ -1,0 +1,54 @@
+"""The demo scenario: one synthetic network, handed over as an analyst would receive it — each resolver's
+own log in its own format.
+
+=========================  ====================  ==============================================
+file                       format                what it covers
+=========================  ====================  ==============================================
+``pihole.log``             pihole (dnsmasq)      home VLAN 192.168.50.0/24 via the Pi-hole
+``dc01-dns.log``           windows_dns           AD workstations via the domain controller's DNS
+``ns1-queries.log``        bind                  Mac/Linux office workstations via BIND
+``sensor-dns.log.gz``      zeek_tsv, gzip        the DMZ servers, and all mDNS the sensor sees
+=========================  ====================  ==============================================
+
+Every planted threat lands in the file of its client's resolver (see :data:`netsift.synth.PLANTED`:
+``resolver``). Each file's modification time is set to its last event, so year-less syslog stamps (the
+Pi-hole log) resolve to the right year.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC
+from pathlib import Path
+
+import polars as pl
+
+from netsift.synth import generate, traffic
+from netsift.synth.writers import write
+
+# (file name, format, which rows)
+FILES: tuple[tuple[str, str, pl.Expr], ...] = (
+    ("pihole.log", "pihole", pl.col("server") == traffic.RESOLVERS["home"]),
+    ("dc01-dns.log", "windows_dns", pl.col("server") == traffic.RESOLVERS["ad"]),
+    ("ns1-queries.log", "bind", pl.col("server") == traffic.RESOLVERS["office"]),
+    ("sensor-dns.log.gz", "zeek_tsv",
+     pl.col("server").is_in([traffic.RESOLVERS["dmz"], traffic.MDNS_V4, traffic.MDNS_V6])),
+)
+
+
+def write_demo(directory: str | Path, seed: int = 7) -> list[Path]:
+    """Generate the demo network (:func:`netsift.synth.generate` defaults) and write it into
+    ``directory`` as the four files above. Returns their paths, in the order of :data:`FILES`."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    events = generate(seed=seed)
+    paths = []
+    for name, fmt, rows in FILES:
+        part = events.filter(rows)
+        path = directory / name
+        write(part, fmt, path)
+        if part.height:  # naive UTC in the frame
+            last = part["ts"].max().replace(tzinfo=UTC).timestamp()
+            os.utime(path, (last, last))
+        paths.append(path)
+    return paths
