@@ -76,30 +76,35 @@ def _fit(intervals: list[float], period: float, s: Settings) -> Rhythm:
     on = missed = gaps = 0
     longest_gap = 0.0
     deviations = []
+    tolerance, gap_beats = s.tolerance, s.max_missed + 1 + s.tolerance
     for d in intervals:
-        k = round(d / period)
-        if d > (s.max_missed + 1 + s.tolerance) * period:
+        beats = d / period
+        if beats > gap_beats:
             gaps += 1
             longest_gap = max(longest_gap, d)
-        elif k >= 1 and abs(d / period - k) <= s.tolerance:
+            continue
+        k = round(beats)
+        if k >= 1 and abs(beats - k) <= tolerance:
             on += 1
             missed += k - 1
-            deviations.append(abs(d / k - period) / period)
+            deviations.append(abs(beats / k - 1.0))
     jitter = statistics.median(deviations) if deviations else 0.0
     return Rhythm(period, len(intervals), on, missed, gaps, longest_gap, jitter)
 
 
-def rhythm(times: list[float], s: Settings) -> Rhythm:
-    """The best-fitting beat of a series of event times (seconds)."""
-    events = merge_events(times, s.merge_seconds)
+def rhythm(times: list[float], s: Settings, merged: bool = False) -> Rhythm:
+    """The best-fitting beat of a series of event times (seconds); ``merged``: already passed through
+    :func:`merge_events`."""
+    events = times if merged else merge_events(times, s.merge_seconds)
     intervals = [b - a for a, b in zip(events, events[1:])]
     if not intervals:
         return Rhythm()
     median = statistics.median(intervals)
     best = _fit(intervals, median, s)
-    half = _fit(intervals, median / 2, s)
-    if half.on_beat_share > best.on_beat_share + 0.15:  # every other beat missing
-        best = half
+    if best.on_beat_share < 0.85:  # every other beat missing? try half the median
+        half = _fit(intervals, median / 2, s)
+        if half.on_beat_share > best.on_beat_share + 0.15:
+            best = half
     return best
 
 
@@ -108,7 +113,7 @@ def analyse(times: list[float], data_span_seconds: float, s: Settings) -> tuple[
     events = merge_events(times, s.merge_seconds)
     if len(events) < s.min_events:
         return 0.0, {}, Rhythm()
-    r = rhythm(events, s)
+    r = rhythm(events, s, merged=True)
     if r.period < s.min_period_seconds:
         return 0.0, {}, r
     span = events[-1] - events[0]

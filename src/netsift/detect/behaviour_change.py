@@ -10,8 +10,9 @@ In the window, an hour is a departure when
 - its unexplained questions in one hour exceed ``spike_factor`` x its usual busy hour (95th percentile of
   its history hours) and at least ``spike_min``.
 
-Only *unexplained* questions count for departures (a laptop fetching updates from popular vendors at night
-is not a behaviour change worth an analyst's time), while any question counts as activity in the history.
+Only *unexplained* questions (see :mod:`netsift.detect.context`) count for departures (a laptop fetching
+updates from popular vendors at night is not a behaviour change worth an analyst's time), while any
+question counts as activity in the history.
 Clients with less than ``min_history_days`` of history are not judged.
 """
 
@@ -23,7 +24,7 @@ from collections import defaultdict
 import duckdb
 
 from netsift.config import Setting, Settings
-from netsift.detect.context import frame, rows
+from netsift.detect.context import UNEXPLAINED_NAMES, frame, rows
 from netsift.detect.scoring import log_ramp, noisy_or, plural, ramp, sample
 from netsift.findings import Finding
 
@@ -95,23 +96,26 @@ def departures(history: list[Hour], window: list[Hour], history_start: dt.dateti
 
 
 def gather(con: duckdb.DuckDBPyConnection, s: Settings):
+    """Per (client, hour): all questions, unexplained questions, and (in the window) the unexplained
+    registered domains. Aggregated per name first, so the join with the name table is small."""
     return frame(
         con,
-        """
-        WITH b AS (SELECT max(ts) - to_seconds(CAST(? AS DOUBLE) * 3600) AS window_start FROM dns_queries)
-        SELECT q.client, date_trunc('hour', q.ts) AS hour, count(*) AS queries,
-               count(*) FILTER (WHERE NOT coalesce(dn.is_infrastructure, false) AND ds.normal_reason IS NULL)
-                   AS unexplained,
-               list(DISTINCT dn.registered_domain ORDER BY dn.registered_domain) FILTER (
-                   WHERE NOT coalesce(dn.is_infrastructure, false) AND ds.normal_reason IS NULL
-                     AND q.ts >= b.window_start) AS domains,
+        f"""
+        WITH b AS (SELECT max(ts) - to_seconds(CAST(? AS DOUBLE) * 3600) AS window_start FROM dns_queries),
+        per_name AS (
+            SELECT client, date_trunc('hour', ts) AS hour, query_name, count(*) AS n,
+                   max(ts) >= any_value(b.window_start) AS in_window
+            FROM dns_queries, b WHERE client IS NOT NULL
+            GROUP BY client, hour, query_name
+        )
+        SELECT p.client, p.hour, sum(p.n)::BIGINT AS queries,
+               coalesce(sum(p.n) FILTER (WHERE u.query_name IS NOT NULL), 0)::BIGINT AS unexplained,
+               list(DISTINCT u.registered_domain ORDER BY u.registered_domain) FILTER (
+                   WHERE u.query_name IS NOT NULL AND p.in_window) AS domains,
                any_value(b.window_start) AS window_start
-        FROM dns_queries q
-        JOIN domain_names dn ON dn.query_name = q.query_name
-        LEFT JOIN domain_stats ds ON ds.registered_domain = dn.registered_domain, b
-        WHERE q.client IS NOT NULL
-        GROUP BY q.client, hour
-        ORDER BY q.client, hour
+        FROM per_name p LEFT JOIN ({UNEXPLAINED_NAMES}) u ON u.query_name = p.query_name, b
+        GROUP BY p.client, p.hour
+        ORDER BY p.client, p.hour
         """,
         [s.window_hours],
     )

@@ -25,15 +25,22 @@ import polars as pl
 # lower) stay visible.
 PLATFORM_MAX_RANK = 2000
 
-# Rows of dns_queries joined to their name's shape, restricted to what the baseline did not explain.
-UNEXPLAINED_QUERIES = f"""
-    SELECT q.ts, q.client, q.query_name, q.query_type, q.response_code,
-           dn.registered_domain, dn.tld, dn.subdomain, dn.label_count, dn.longest_label, dn.subdomain_entropy
-    FROM dns_queries q
-    JOIN domain_names dn ON dn.query_name = q.query_name
+# The distinct query names the baseline left unexplained (small: one row per name), with their shape.
+UNEXPLAINED_NAMES = f"""
+    SELECT dn.query_name, dn.registered_domain, dn.tld, dn.subdomain, dn.label_count, dn.longest_label,
+           dn.subdomain_entropy
+    FROM domain_names dn
     LEFT JOIN domain_stats ds ON ds.registered_domain = dn.registered_domain
     WHERE NOT coalesce(dn.is_infrastructure, false) AND ds.normal_reason IS NULL
       AND NOT EXISTS (SELECT 1 FROM top_sites t WHERE t.domain = dn.tld AND t.rank <= {PLATFORM_MAX_RANK})
+"""
+
+# Rows of dns_queries for those names, joined to the name's shape.
+UNEXPLAINED_QUERIES = f"""
+    SELECT q.ts, q.client, q.query_name, q.query_type, q.response_code,
+           n.registered_domain, n.tld, n.subdomain, n.label_count, n.longest_label, n.subdomain_entropy
+    FROM dns_queries q
+    JOIN ({UNEXPLAINED_NAMES}) n ON n.query_name = q.query_name
 """
 
 
