@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 SHARED = ROOT.parent / "shared" / "data"
 
-from netsift.enrich import annotate, asn_geo, categories, feeds  # noqa: E402
+from netsift.enrich import annotate, asn_geo, categories, feeds
 
 
 def timed(fn):

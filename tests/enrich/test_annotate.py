@@ -116,8 +116,8 @@ def test_feed_hit_findings(sources):
     stats = found["statsrvv.example"]
     assert (stats.kind, stats.score, stats.severity, stats.evidence_count) == ("feed_hit", 0.9, "critical", 2)
     assert stats.reasons == ["listed by bb (malicious) as statsrvv.example, malware family keitaro",
-                             "2 queries for statsrvv.example, www.statsrvv.example from 2 clients: "
-                             "10.0.0.5, 10.0.0.6"]
+                             ("2 queries for statsrvv.example, www.statsrvv.example from 2 clients: "
+                              "10.0.0.5, 10.0.0.6")]
     assert (stats.first_seen, stats.last_seen) == (T0, T0 + dt.timedelta(minutes=1))
     assert found["shared.example"].reasons[:2] == [
         "listed by bb (malicious) as shared.example, malware family emotet",
@@ -163,8 +163,8 @@ def test_shared_infrastructure():
     assert sorted(by_reason) == sorted([
         f"3 not-normal domains resolve to {ip1} ({small_org}, " + _country(ip1) + ")",
         "3 not-normal domains resolve to 8.8.8.8 (GOOGLE, US)",
-        f"4 not-normal domains on 2 IPs of the small AS {small_org} ({asn_geo.offline().as_prefix_counts()[small_org]} "
-        "prefixes)",
+        (f"4 not-normal domains on 2 IPs of the small AS {small_org} "
+         f"({asn_geo.offline().as_prefix_counts()[small_org]} prefixes)"),
     ])
     small = by_reason[f"3 not-normal domains resolve to {ip1} ({small_org}, " + _country(ip1) + ")"]
     google = by_reason["3 not-normal domains resolve to 8.8.8.8 (GOOGLE, US)"]

@@ -81,7 +81,7 @@ def test_import_and_load_never_touch_the_network():
         assert frame["country"].to_list() == ["US", "US"]
         print("ok")
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
 

@@ -215,8 +215,8 @@ def shared_infrastructure(con, *, min_domains: int = 3, small_as_max_prefixes: i
         n = len(row["domain"])
         findings.append(Finding(
             kind="shared_infrastructure", score=min(0.75, 0.35 + 0.05 * (n - min_domains)),
-            reasons=[f"{n} not-normal domains on {row['ips']} IPs of the small AS {row['as_org']} "
-                     f"({prefixes} prefixes): {_shown(row['domain'])}"],
+            reasons=[(f"{n} not-normal domains on {row['ips']} IPs of the small AS {row['as_org']} "
+                      f"({prefixes} prefixes): {_shown(row['domain'])}")],
             sub_scores={"domains": n, "ips": row["ips"], "as_prefixes": prefixes},
             first_seen=row["first_seen"], last_seen=row["last_seen"], evidence_count=int(row["queries"]),
             id=finding_id("shared_infrastructure", None, f"as:{row['as_org']}"),

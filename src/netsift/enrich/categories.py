@@ -97,7 +97,7 @@ def _domains_file(path: Path, category: str) -> pl.DataFrame:
 
 
 def _csv(path: Path) -> pl.DataFrame:
-    options = dict(infer_schema=False, truncate_ragged_lines=True, comment_prefix="#", encoding="utf8-lossy")
+    options = {"infer_schema": False, "truncate_ragged_lines": True, "comment_prefix": "#", "encoding": "utf8-lossy"}
     frame = pl.read_csv(path, has_header=False, **options)
     if frame.width < 2:
         raise ValueError(f"{path}: expected domain,category rows, found {frame.width} column(s)")

@@ -130,7 +130,7 @@ def load_feed(path: str | Path, *, name: str | None = None, kind: str = "malicio
 
 
 def _csv_entries(path: Path, family_column: str | None, domain_column: str | None) -> pl.DataFrame:
-    options = dict(infer_schema=False, truncate_ragged_lines=True, comment_prefix="#", encoding="utf8-lossy")
+    options = {"infer_schema": False, "truncate_ragged_lines": True, "comment_prefix": "#", "encoding": "utf8-lossy"}
     frame = pl.read_csv(path, **options)
     lower = {c.strip().lower(): c for c in frame.columns}
     known = _pick(lower, None, _DOMAIN_COLUMNS)

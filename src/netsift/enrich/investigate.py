@@ -24,7 +24,14 @@ from typing import Any
 from urllib.parse import quote
 
 from netsift.config import Setting
-from netsift.enrich.online import LookupResult, OnlineService, ServiceFailure, as_number, failed
+from netsift.enrich.online import (
+    LookupResult,
+    MalformedAnswer,
+    OnlineService,
+    ServiceFailure,
+    as_number,
+    failed,
+)
 
 SETTINGS = (
     Setting("investigate_per_second", 3, "Umbrella Investigate requests per second (Integration tier: 3).", 1, 1000),
@@ -67,36 +74,36 @@ class Investigate(OnlineService):
                 data["security"] = security(body)
         except ServiceFailure as exc:
             return failed(self.name, domain, str(exc))
-        except ValueError as exc:
+        except MalformedAnswer as exc:
             return failed(self.name, domain, f"investigate: malformed answer for {domain}: {exc}")
         return LookupResult(self.name, domain, True, data)
 
 
 def categorization(body: Any, domain: str) -> dict[str, Any]:
-    """status, its label and both category lists; ValueError when the body is not the documented shape."""
+    """status, its label and both category lists; MalformedAnswer when the body is not the documented shape."""
     if not isinstance(body, dict):
-        raise ValueError("categorization body is not a JSON object")
+        raise MalformedAnswer("categorization body is not a JSON object")
     entry = body.get(domain)
     if entry is None and len(body) == 1:
         entry = next(iter(body.values()))
     if not isinstance(entry, dict):
-        raise ValueError(f"categorization body has no object for {domain}")
+        raise MalformedAnswer(f"categorization body has no object for {domain}")
     status = entry.get("status")
     if isinstance(status, bool) or status not in STATUS_LABELS:
-        raise ValueError(f"categorization status is not -1, 0 or 1: {status!r}")
+        raise MalformedAnswer(f"categorization status is not -1, 0 or 1: {status!r}")
     out: dict[str, Any] = {"status": status, "status_label": STATUS_LABELS[status]}
     for key in ("security_categories", "content_categories"):
         value = entry.get(key, [])
         if not isinstance(value, list):
-            raise ValueError(f"{key} is not a list")
+            raise MalformedAnswer(f"{key} is not a list")
         out[key] = [str(v) for v in value]
     return out
 
 
 def security(body: Any) -> dict[str, Any]:
-    """The numeric scores and attack / threat type; ValueError when the body is not an object."""
+    """The numeric scores and attack / threat type; MalformedAnswer when the body is not an object."""
     if not isinstance(body, dict):
-        raise ValueError("security body is not a JSON object")
+        raise MalformedAnswer("security body is not a JSON object")
     out: dict[str, Any] = {"found": bool(body.get("found", True))}
     for key in _SCORES:
         if key in body:

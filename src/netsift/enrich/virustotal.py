@@ -23,7 +23,14 @@ from typing import Any
 from urllib.parse import quote
 
 from netsift.config import Setting
-from netsift.enrich.online import LookupResult, OnlineService, ServiceFailure, as_number, failed
+from netsift.enrich.online import (
+    LookupResult,
+    MalformedAnswer,
+    OnlineService,
+    ServiceFailure,
+    as_number,
+    failed,
+)
 
 SETTINGS = (
     Setting("virustotal_per_minute", 4, "VirusTotal lookups allowed per minute (public API: 4).", 1, 10000),
@@ -54,26 +61,26 @@ class VirusTotal(OnlineService):
             return failed(self.name, domain, f"virustotal: HTTP {status}{_error_text(body)}")
         try:
             return LookupResult(self.name, domain, True, summarise(body))
-        except ValueError as exc:
+        except MalformedAnswer as exc:
             return failed(self.name, domain, f"virustotal: malformed answer for {domain}: {exc}")
 
 
 def summarise(body: Any) -> dict[str, Any]:
-    """The parts of a domain object netsift uses; ValueError when the body is not a domain object."""
+    """The parts of a domain object netsift uses; MalformedAnswer when the body is not a domain object."""
     if not isinstance(body, dict):
-        raise ValueError("the body is not a JSON object")
+        raise MalformedAnswer("the body is not a JSON object")
     data = body.get("data")
     attrs = data.get("attributes") if isinstance(data, dict) else None
     if not isinstance(attrs, dict):
-        raise ValueError("no data.attributes object")
+        raise MalformedAnswer("no data.attributes object")
     stats = attrs.get("last_analysis_stats")
     if not isinstance(stats, dict):
-        raise ValueError("no data.attributes.last_analysis_stats object")
+        raise MalformedAnswer("no data.attributes.last_analysis_stats object")
     out: dict[str, Any] = {"found": True}
     for key in _STATS:
         value = stats.get(key, 0)
         if as_number(value) is None:
-            raise ValueError(f"last_analysis_stats.{key} is not a number: {value!r}")
+            raise MalformedAnswer(f"last_analysis_stats.{key} is not a number: {value!r}")
         out[key] = int(value)
     reputation = as_number(attrs.get("reputation"))
     out["reputation"] = int(reputation) if reputation is not None else None

@@ -139,6 +139,7 @@ def list_path(name: str, data_dir: str | Path | None = None) -> Path | None:
 
 
 def _data_dir(override: str | Path | None) -> Path:
+    # the public functions take a ``data_dir`` argument, which hides the function of that name
     return data_dir(override)
 
 
@@ -159,6 +160,8 @@ def _update_one(spec: catalog.ListSpec, url: str, root: Path, client: httpx.Clie
                             date=dt.datetime.now(dt.UTC).replace(microsecond=0))
     except ListError as exc:
         return UpdateResult(spec.name, False, url, error=str(exc))
+    except OSError as exc:  # disk full, permissions: the list is not installed, the others may be
+        return UpdateResult(spec.name, False, url, error=f"{spec.name}: could not write under {lists_dir}: {exc}")
     finally:
         tmp.unlink(missing_ok=True)
 

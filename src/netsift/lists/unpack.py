@@ -65,7 +65,7 @@ def _payload(raw: Path):
     """The list's bytes, whatever the wrapping: zip (largest member), gzip or none."""
     with open(raw, "rb") as fh:
         magic = fh.read(4)
-    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
+    if magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         with zipfile.ZipFile(raw) as zf:
             members = [m for m in zf.infolist() if not m.is_dir()]
             if not members:
@@ -85,7 +85,7 @@ def count_entries(spec: ListSpec, path: Path) -> int:
     """Entries in an unpacked single-file list; ListError when its lines are not in the list's format."""
     with open(path, "rb") as fh:
         head = fh.read(1024).lstrip().lower()
-    if head.startswith(b"<!doctype html") or head.startswith(b"<html") or b"<html" in head[:200]:
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:200]:
         raise ListError(f"{spec.name}: the server sent an HTML page, not the list")
     good = bad = 0
     header_seen = spec.format != "csv"
