@@ -25,8 +25,8 @@ SEVERITY_COLOURS = {"info": "#9aa5b1", "low": "#5b8def", "medium": "#f0b429", "h
                     "critical": "#c92a2a"}
 NORMAL_COLOUR, NOT_NORMAL_COLOUR = "#74b816", "#e8590c"
 NORMAL_SHADES = ("#2b8a3e", "#74b816", "#a9e34b", "#40c057", "#c0eb75", "#087f5b")
-BASE_LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=40, b=40), height=320,
-                   font=dict(family="system-ui, sans-serif", size=12))
+BASE_LAYOUT = {"template": "plotly_white", "margin": {"l": 50, "r": 20, "t": 40, "b": 40}, "height": 320,
+                   "font": {"family": "system-ui, sans-serif", "size": 12}}
 WORLD_TOPOJSON = "world_110m.json"
 
 
@@ -45,7 +45,7 @@ def html_safe_json(text: str) -> str:
 
 
 def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
-    fig.update_layout(**{**BASE_LAYOUT, "title": dict(text=title, x=0.01), **extra})
+    fig.update_layout(**{**BASE_LAYOUT, "title": {"text": title, "x": 0.01}, **extra})
     return fig
 
 
@@ -58,12 +58,12 @@ def timeline_figure(series: list[dict], title: str = "Queries over time") -> go.
     x = [p["t"] for p in series]
     fig = go.Figure([
         go.Scatter(x=x, y=[p["queries"] for p in series], name="queries", mode="lines", line_shape="hv",
-                   fill="tozeroy", line=dict(color="#3b5bdb")),
+                   fill="tozeroy", line={"color": "#3b5bdb"}),
         go.Scatter(x=x, y=[p["nxdomain"] for p in series], name="NXDOMAIN", mode="lines", line_shape="hv",
-                   line=dict(color=NOT_NORMAL_COLOUR)),
+                   line={"color": NOT_NORMAL_COLOUR}),
     ])
-    fig.update_xaxes(rangeslider=dict(visible=True, thickness=0.08), type="date")
-    return _layout(fig, title, height=340, legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))
+    fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.08}, type="date")
+    return _layout(fig, title, height=340, legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"})
 
 
 def small_multiples_figure(clients: list[dict], title: str = "Busiest clients") -> go.Figure | None:
@@ -74,7 +74,7 @@ def small_multiples_figure(clients: list[dict], title: str = "Busiest clients") 
     for i, c in enumerate(clients, start=1):
         fig.add_trace(go.Scatter(x=[p["t"] for p in c["series"]], y=[p["queries"] for p in c["series"]],
                                  name=c["client"], mode="lines", line_shape="hv", fill="tozeroy",
-                                 showlegend=False, line=dict(color="#3b5bdb")), row=i, col=1)
+                                 showlegend=False, line={"color": "#3b5bdb"}), row=i, col=1)
     fig.update_annotations(font_size=11, xanchor="left", x=0)
     return _layout(fig, title, height=110 + 95 * len(clients))
 
@@ -112,8 +112,8 @@ def normal_figure(breakdown: list[dict], title: str = "Normal vs not normal (que
     colours = [next(greens) if b["normal"] else NOT_NORMAL_COLOUR for b in breakdown]
     fig = go.Figure(go.Pie(
         labels=[b["explanation"] for b in breakdown], values=[b["queries"] for b in breakdown], hole=0.45,
-        customdata=[b["domains"] for b in breakdown], sort=False, marker=dict(colors=colours, line=dict(
-            color="white", width=1)),
+        customdata=[b["domains"] for b in breakdown], sort=False, marker={"colors": colours, "line": {
+            "color": "white", "width": 1}},
         hovertemplate="%{label}: %{value:,} queries (%{percent}), %{customdata:,} domains<extra></extra>"))
     return _layout(fig, title)
 
@@ -170,7 +170,7 @@ def map_figure(countries: list[dict], title: str = "Where answers point") -> go.
              for c in rows]
     traces = [go.Choropleth(locations=[codes[c["country"]] for c in rows], locationmode="ISO-3",
                             z=[c["queries"] for c in rows], colorscale="Blues", text=hover,
-                            hovertemplate="%{text}<extra></extra>", colorbar=dict(title="queries"),
+                            hovertemplate="%{text}<extra></extra>", colorbar={"title": "queries"},
                             marker_line_color="#ffffff", marker_line_width=0.5)]
     flagged = [c for c in rows if c["flagged_queries"]]
     if flagged:
@@ -181,7 +181,7 @@ def map_figure(countries: list[dict], title: str = "Where answers point") -> go.
     fig = go.Figure(traces)
     fig.update_geos(projection_type="natural earth", projection_rotation_lon=0, showcountries=True,
                     countrycolor="#cccccc", showcoastlines=True, showframe=False, resolution=110)
-    return _layout(fig, title, height=420, margin=dict(l=0, r=0, t=40, b=0))
+    return _layout(fig, title, height=420, margin={"l": 0, "r": 0, "t": 40, "b": 0})
 
 
 def graph_figure(infra: dict, title: str = "Findings' infrastructure: domain → IP → AS",
@@ -198,10 +198,10 @@ def graph_figure(infra: dict, title: str = "Findings' infrastructure: domain →
                 a, b = nodes[e["source"]], nodes[e["target"]]
                 xs += [a["x"], b["x"], None]
                 ys += [a["y"], b["y"], None]
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=1), hoverinfo="skip",
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1}, hoverinfo="skip",
                                  showlegend=False))
-    styles = {"as": dict(symbol="square", size=18, color="#495057"), "ip": dict(symbol="circle", size=7,
-              color="#74c0fc"), "domain": dict(symbol="diamond", size=12)}
+    styles = {"as": {"symbol": "square", "size": 18, "color": "#495057"}, "ip": {"symbol": "circle", "size": 7,
+              "color": "#74c0fc"}, "domain": {"symbol": "diamond", "size": 12}}
     for kind, style in styles.items():
         group = [n for n in nodes.values() if n["kind"] == kind]
         if not group:
@@ -209,19 +209,19 @@ def graph_figure(infra: dict, title: str = "Findings' infrastructure: domain →
         marker = dict(style)
         if kind == "domain":
             marker.update(color=[n.get("score", 0) for n in group], colorscale="YlOrRd", cmin=0, cmax=1,
-                          line=dict(color="#343a40", width=1))
+                          line={"color": "#343a40", "width": 1})
         # label domains, and only the autonomous systems that several domains share
         labels = [n["label"] if kind == "domain" or n.get("shared") else "" for n in group]
         traces.append(go.Scatter(
             x=[n["x"] for n in group], y=[n["y"] for n in group], mode="markers+text" if kind != "ip" else "markers",
-            text=labels, textposition="top center", textfont=dict(size=9),
+            text=labels, textposition="top center", textfont={"size": 9},
             hovertext=[n["hover"] for n in group], hoverinfo="text", marker=marker, name=kind,
             customdata=[f"{link_prefix}{quote(n['label'], safe='')}" if link_prefix and kind == "domain" else ""
                         for n in group]))
     fig = go.Figure(traces)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
-    return _layout(fig, title, height=560, legend=dict(orientation="h", y=-0.02), hovermode="closest",
+    return _layout(fig, title, height=560, legend={"orientation": "h", "y": -0.02}, hovermode="closest",
                    dragmode="pan")
 
 

@@ -54,10 +54,10 @@ def layout_infrastructure(domains: list[dict], edges: list[dict]) -> tuple[dict[
         ips_of_domain.setdefault(dom_id, []).append(ip_id)
         out_edges.append({"source": dom_id, "target": ip_id, "kind": "domain-ip"})
     scores = {f"domain:{d['domain']}": d.get("score", 0.0) for d in domains}
-    for dom_id in ips_of_domain:
+    for dom_id, ip_ids in ips_of_domain.items():
         name = dom_id.split(":", 1)[1]
         nodes[dom_id] = {"kind": "domain", "label": name, "score": scores.get(dom_id, 0.0),
-                         "hover": f"{name} (score {scores.get(dom_id, 0.0):.2f}, {len(ips_of_domain[dom_id])} addresses)"}
+                         "hover": f"{name} (score {scores.get(dom_id, 0.0):.2f}, {len(ip_ids)} addresses)"}
 
     # hubs on a sunflower spiral: the most shared infrastructure in the middle, singletons outside
     hubs = sorted(ips_of_as, key=lambda a: (-len(domains_of_as[a]), -len(ips_of_as[a]), a))

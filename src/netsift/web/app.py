@@ -13,8 +13,8 @@ was never served (tests); uvicorn's shutdown does it otherwise.
 from __future__ import annotations
 
 import contextlib
-from urllib.parse import urlencode
 from importlib import resources
+from urllib.parse import urlencode
 
 from fastapi import FastAPI
 from starlette.requests import Request
