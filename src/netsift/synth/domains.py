@@ -20,50 +20,44 @@ from dataclasses import dataclass
 POPULAR = """
 google.com googleapis.com gstatic.com microsoft.com apple.com icloud.com amazonaws.com windowsupdate.com
 office.com live.com microsoftonline.com youtube.com googlevideo.com cloudfront.net akamaiedge.net
-facebook.com facebook.net msftconnecttest.com office365.com github.com ytimg.com bing.com windows.net fbcdn.net
-akadns.net cloudflare.com instagram.com whatsapp.net apple-dns.net skype.com msn.com sharepoint.com
-outlook.com linkedin.com licdn.com amazon.com media-amazon.com netflix.com nflxvideo.net spotify.com
-scdn.co slack.com slack-edge.com zoom.us dropbox.com adobe.com digicert.com lencr.org mozilla.org
-mozilla.net firefox.com wikipedia.org wikimedia.org reddit.com redditmedia.com yahoo.com yimg.com
-twitter.com x.com twimg.com githubusercontent.com githubassets.com gravatar.com wordpress.com
-wp.com jsdelivr.net unpkg.com cloudflare-dns.com fastly.net fastly-insights.com azureedge.net
-azure.com visualstudio.com vscode-cdn.net gvt1.com gvt2.com ggpht.com googleusercontent.com
-googletagmanager.com recaptcha.net doubleclick.net google-analytics.com googlesyndication.com
-googleadservices.com app-measurement.com crashlytics.com firebaseio.com gmail.com goo.gl
-youtube-nocookie.com android.com play.google.com.invalid ubuntu.com debian.org canonical.com
-snapcraft.io pypi.org pythonhosted.org python.org npmjs.org npmjs.com docker.io docker.com
-gitlab.com atlassian.com atlassian.net bitbucket.org jira.com trello.com notion.so figma.com
-miro.com zendesk.com intercom.io launchdarkly.com segment.io sentry.io datadoghq.com newrelic.com
-nr-data.net hotjar.com mixpanel.com amplitude.com optimizely.com salesforce.com force.com
-hubspot.com hs-scripts.com hsforms.com mailchimp.com list-manage.com sendgrid.net mailgun.org
-stripe.com stripe.network paypal.com paypalobjects.com shopify.com myshopify.com shopifycdn.com
-ebay.com ebayimg.com etsy.com etsystatic.com walmart.com target.com bestbuy.com ikea.com
-booking.com airbnb.com expedia.com tripadvisor.com uber.com lyft.com doordash.com
-bbc.co.uk bbci.co.uk cnn.com nytimes.com theguardian.com washingtonpost.com reuters.com apnews.com
-bloomberg.com wsj.com forbes.com espn.com weather.com accuweather.com imdb.com
-twitch.tv ttvnw.net jtvnw.net discord.com discord.gg discordapp.com discordapp.net tiktok.com
-tiktokcdn.com tiktokv.com byteoversea.com snapchat.com sc-cdn.net pinterest.com pinimg.com
-tumblr.com quora.com medium.com substack.com stackoverflow.com stackexchange.com sstatic.net
-duckduckgo.com brave.com opera.com samsung.com samsungcloud.com samsungapps.com xiaomi.com
-mi.com huawei.com hicloud.com lg.com lgtvcommon.com roku.com rokutime.com hulu.com
-hulustream.com disneyplus.com disney-plus.net dssott.com bamgrid.com primevideo.com aiv-cdn.net
-pv-cdn.net hbomax.com max.com plex.tv plex.direct sonos.com ring.com amazonalexa.com
-alexa.amazon.com.invalid philips-hue.com meethue.com nest.com tplinkcloud.com tuya.com
-tuyaus.com ecobee.com steampowered.com steamcommunity.com steamstatic.com steamserver.net
-epicgames.com unrealengine.com xboxlive.com xbox.com playstation.com playstation.net
-sony.com nintendo.net nintendo.com ea.com riotgames.com blizzard.com battle.net
-whatsapp.com messenger.com signal.org telegram.org t.me viber.com line.me
-office.net officeapps.live.com.invalid onenote.com onedrive.com 1drv.com sfx.ms
-msedge.net microsoftstore.com xboxservices.com msauth.net msftauth.net msidentity.com
-azurewebsites.net trafficmanager.net windows.com aka.ms gfx.ms s-microsoft.com
-apple.news mzstatic.com cdn-apple.com aaplimg.com itunes.com icloud-content.com
-push-apple.com.akadns.net.invalid ntp.org pool.ntp.org.invalid cloudflareinsights.com
-one.one.one.one.invalid quad9.net opendns.com umbrella.com cisco.com webex.com
-okta.com oktacdn.com duosecurity.com auth0.com onelogin.com lastpass.com 1password.com
-bitwarden.com grammarly.com grammarly.io deepl.com openai.com chatgpt.com anthropic.com
+facebook.com facebook.net msftconnecttest.com office365.com github.com ytimg.com bing.com windows.net
+fbcdn.net akadns.net cloudflare.com instagram.com whatsapp.net apple-dns.net skype.com msn.com
+sharepoint.com outlook.com linkedin.com licdn.com amazon.com media-amazon.com netflix.com nflxvideo.net
+spotify.com scdn.co slack.com slack-edge.com zoom.us dropbox.com adobe.com digicert.com lencr.org
+mozilla.org mozilla.net firefox.com wikipedia.org wikimedia.org reddit.com redditmedia.com yahoo.com
+yimg.com twitter.com x.com twimg.com githubusercontent.com githubassets.com gravatar.com wordpress.com
+wp.com jsdelivr.net unpkg.com cloudflare-dns.com fastly.net fastly-insights.com azureedge.net azure.com
+visualstudio.com vscode-cdn.net gvt1.com gvt2.com ggpht.com googleusercontent.com googletagmanager.com
+recaptcha.net doubleclick.net google-analytics.com googlesyndication.com googleadservices.com
+app-measurement.com crashlytics.com firebaseio.com gmail.com goo.gl youtube-nocookie.com android.com
+ubuntu.com debian.org canonical.com snapcraft.io pypi.org pythonhosted.org python.org npmjs.org npmjs.com
+docker.io docker.com gitlab.com atlassian.com atlassian.net bitbucket.org jira.com trello.com notion.so
+figma.com miro.com zendesk.com intercom.io launchdarkly.com segment.io sentry.io datadoghq.com
+newrelic.com nr-data.net hotjar.com mixpanel.com amplitude.com optimizely.com salesforce.com force.com
+hubspot.com hs-scripts.com hsforms.com mailchimp.com list-manage.com sendgrid.net mailgun.org stripe.com
+stripe.network paypal.com paypalobjects.com shopify.com myshopify.com shopifycdn.com ebay.com ebayimg.com
+etsy.com etsystatic.com walmart.com target.com bestbuy.com ikea.com booking.com airbnb.com expedia.com
+tripadvisor.com uber.com lyft.com doordash.com bbc.co.uk bbci.co.uk cnn.com nytimes.com theguardian.com
+washingtonpost.com reuters.com apnews.com bloomberg.com wsj.com forbes.com espn.com weather.com
+accuweather.com imdb.com twitch.tv ttvnw.net jtvnw.net discord.com discord.gg discordapp.com
+discordapp.net tiktok.com tiktokcdn.com tiktokv.com byteoversea.com snapchat.com sc-cdn.net pinterest.com
+pinimg.com tumblr.com quora.com medium.com substack.com stackoverflow.com stackexchange.com sstatic.net
+duckduckgo.com brave.com opera.com samsung.com samsungcloud.com samsungapps.com xiaomi.com mi.com
+huawei.com hicloud.com lg.com lgtvcommon.com roku.com rokutime.com hulu.com hulustream.com disneyplus.com
+disney-plus.net dssott.com bamgrid.com primevideo.com aiv-cdn.net pv-cdn.net hbomax.com max.com plex.tv
+plex.direct sonos.com ring.com amazonalexa.com philips-hue.com meethue.com nest.com tplinkcloud.com
+tuya.com tuyaus.com ecobee.com steampowered.com steamcommunity.com steamstatic.com steamserver.net
+epicgames.com unrealengine.com xboxlive.com xbox.com playstation.com playstation.net sony.com
+nintendo.net nintendo.com ea.com riotgames.com blizzard.com battle.net whatsapp.com messenger.com
+signal.org telegram.org t.me viber.com line.me office.net onenote.com onedrive.com 1drv.com sfx.ms
+msedge.net microsoftstore.com xboxservices.com msauth.net msftauth.net msidentity.com azurewebsites.net
+trafficmanager.net windows.com aka.ms gfx.ms s-microsoft.com apple.news mzstatic.com cdn-apple.com
+aaplimg.com itunes.com icloud-content.com ntp.org cloudflareinsights.com quad9.net opendns.com
+umbrella.com cisco.com webex.com okta.com oktacdn.com duosecurity.com auth0.com onelogin.com lastpass.com
+1password.com bitwarden.com grammarly.com grammarly.io deepl.com openai.com chatgpt.com anthropic.com
 claude.ai perplexity.ai canva.com
 """
-POPULAR_DOMAINS: tuple[str, ...] = tuple(d for d in POPULAR.split() if not d.endswith(".invalid"))
+POPULAR_DOMAINS: tuple[str, ...] = tuple(POPULAR.split())
 
 # Ad and tracking hosts a Pi-hole gravity list blocks (exact host names, as gravity matches them).
 GRAVITY_BLOCKED: frozenset[str] = frozenset("""
@@ -71,14 +65,13 @@ securepubads.g.doubleclick.net googleads.g.doubleclick.net ad.doubleclick.net st
 static.doubleclick.net www.google-analytics.com region1.google-analytics.com ssl.google-analytics.com
 pagead2.googlesyndication.com tpc.googlesyndication.com www.googleadservices.com app-measurement.com
 www.googletagmanager.com scribe.logs.roku.com adtago.s3.amazonaws.com static.hotjar.com
-script.hotjar.com api-js.mixpanel.com api.mixpanel.com api2.amplitude.com cdn.segment.io
+script.hotjar.com  api.mixpanel.com api2.amplitude.com cdn.segment.io
 api.segment.io js-agent.newrelic.com bam.nr-data.net mobile.events.data.microsoft.com
 browser.events.data.microsoft.com ib.adnxs.com match.adsrvr.org static.criteo.net
 bidder.criteo.com cdn.taboola.com trc.taboola.com widgets.outbrain.com sb.scorecardresearch.com
 z.moatads.com aax.amazon-adsystem.com c.amazon-adsystem.com fastlane.rubiconproject.com
 hbopenbid.pubmatic.com u.openx.net ads.pubmatic.com ads.yahoo.com analytics.tiktok.com
-graph.instagram.com.invalid
-""".split()) - {"graph.instagram.com.invalid"}
+""".split())
 
 AD_DOMAINS: tuple[str, ...] = (
     "adnxs.com", "adsrvr.org", "criteo.net", "criteo.com", "taboola.com", "outbrain.com",
@@ -446,8 +439,8 @@ def _chain(name: str, dom: Domain) -> tuple[str, ...]:
     if prov == "akamai" and h % 3:
         return (f"{name}.edgekey.net", f"e{h % 90000 + 100}.{('a', 'b', 'dscb', 'dscx')[h % 4]}.akamaiedge.net")
     if prov == "aws" and h % 5 < 2 and dom.category != "ad":
-        return (f"{label}-{(h >> 5) % 900000000 + 100000000}.{('us-east-1', 'eu-west-1', 'us-west-2')[h % 3]}"
-                f".elb.amazonaws.com",)
+        region = ("us-east-1", "eu-west-1", "us-west-2")[h % 3]
+        return (f"{label}-{(h >> 5) % 900000000 + 100000000}.{region}.elb.amazonaws.com",)
     if prov == "fastly" and h % 2:
         return (f"{'dualstack.' if h % 4 == 1 else ''}{label}.map.fastly.net",)
     if prov == "cloudfront" and not name.endswith(".cloudfront.net"):

@@ -150,6 +150,9 @@ def poisson(rng: random.Random, lam: float) -> int:
     return k
 
 
+MAIL_PEERS = ("gmail.com", "gmail.com", "outlook.com", "outlook.com", "yahoo.com", "icloud.com", "microsoft.com",
+              "salesforce.com", "hubspot.com", "mailchimp.com", "sendgrid.net", "atlassian.net", "github.com",
+              "linkedin.com", "amazon.com", "paypal.com", "stripe.com", "zoom.us", "slack.com", "dropbox.com")
 _COMPANIONS = (  # third-party hosts a page pulls in, with weights
     ("fonts.googleapis.com", 8), ("fonts.gstatic.com", 8), ("www.gstatic.com", 6), ("ajax.googleapis.com", 3),
     ("www.googletagmanager.com", 4), ("www.google-analytics.com", 5), ("securepubads.g.doubleclick.net", 3),
@@ -299,7 +302,7 @@ def _server_habits(rows: Rows, rng: random.Random, c: Client, t0: float, t1: flo
                 rows.add(ts + k * rng.uniform(20, 60), c, rng.choice(("s3.amazonaws.com", "s3-w.us-east-1.amazonaws.com")),
                          ("A",))
     elif c.role == "mail":
-        senders = [d.name for d in domains.catalog()[:120] if d.category == "popular"]
+        senders = [*MAIL_PEERS, *(d.name for d in domains.catalog() if d.category in ("tail-shop", "tail-saas"))]
         for ts in _every(rng, t0, t1, 360 / max(scale, 0.1), 0.95):
             peer = rng.choice(senders)
             ip = domains.ipv4(domains.PROVIDER.get(peer, "generic"), "mx" + peer, 1)[0]
