@@ -44,8 +44,8 @@ import polars as pl
 
 from netsift.ingest.base import (
     ParseContext,
-    ParseResult,
     Parser,
+    ParseResult,
     finish_dns_records,
     localize_expr,
     qtype_name_expr,
@@ -240,10 +240,99 @@ def _answers(resp: pl.DataFrame) -> pl.DataFrame:
     return rr.group_by("line_no", maintain_order=True).agg(answers=pl.col("value").drop_nulls())
 
 
+_COMMON = {
+    "line_no": pl.Int64, "line": pl.String, "is_syslog": pl.Boolean, "is_named": pl.Boolean, "program": pl.String,
+    "syslog_stamp": pl.String, "inner_ts": pl.Datetime("us"), "peeled": pl.Boolean, "is_client": pl.Boolean,
+    "ip": pl.String, "port": pl.String, "kind": pl.String, "q_name": pl.String, "q_type": pl.String,
+    "rcode": pl.String, "policy": pl.String, "answer_text": pl.String,
+}
+
+
+def _general(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """Every line shape, peeled step by step (used for the lines the fast path does not take)."""
+    df = _cef_rpz(_questions(_frame(lines, ctx)))
+    return df.select(pl.col(c).cast(t) for c, t in _COMMON.items())
+
+
+def _fast(lines: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The common shape ``PREFIX client [@0x..] IP#PORT ...: query: NAME CLASS TYPE ...`` in a few passes,
+    mostly over short tokens; returns (its rows, the lines left for :func:`_general`)."""
+    raw = pl.col("line").fill_null("").str.strip_chars_end("\r\n")
+    df = lines.with_columns(raw.str.splitn(" client ", 2).struct.rename_fields(["pre", "post"]).alias("s")).unnest("s")
+    df = df.with_columns(
+        pl.col("post").str.splitn(": query: ", 2).struct.rename_fields(["cpart", "qpart"]).alias("s")
+    ).unnest("s").filter(pl.col("qpart").is_not_null())
+    # prefix: [<pri>]Mon dd hh:mm:ss host [host] named[pid]: [category:] [dd-Mon-yyyy hh:mm:ss.mmm] [category:]...
+    pre = pl.col("pre") + " "
+    after_pri = _cut(pre, ">")[1]
+    df = df.with_columns(body=pl.when(pre.str.starts_with("<") & after_pri.is_not_null()).then(after_pri).otherwise(pre))
+    head, inner = _cut(pl.col("body"), "]: ")
+    df = df.with_columns(sys=pl.when(inner.is_not_null()).then(head), inner=pl.coalesce(inner, pl.col("body")))
+    sys = pl.col("sys").str.replace("  ", " ", literal=True).str.splitn(" ", 4)
+    month, day, time, rest = (sys.struct.field(f) for f in ("field_0", "field_1", "field_2", "field_3"))
+    program = rest.str.split(" ").list.last().str.splitn("[", 2).struct.field("field_0")
+    df = df.with_columns(
+        is_syslog=(month.str.to_lowercase().is_in(_MONTHS) & day.cast(pl.Int32, strict=False).is_between(1, 31)
+                   & (time.str.slice(2, 1) == ":") & (time.str.slice(5, 1) == ":")).fill_null(False),
+        program=program,
+        syslog_stamp=month + " " + day + " " + time,
+        i=pl.col("inner").str.splitn(" ", 4),
+        c=pl.col("cpart").str.splitn(" ", 3),
+        q=pl.col("qpart").str.splitn(" ", 6),
+    ).unnest("i", "c", "q", separator="_")
+    i0, i1, i2 = pl.col("i_field_0"), pl.col("i_field_1"), pl.col("i_field_2")
+
+    def bind_stamp(tok: pl.Expr) -> pl.Expr:
+        return (tok.str.len_bytes() == 11) & (tok.str.slice(2, 1) == "-") & (tok.str.slice(6, 1) == "-")
+
+    stamp = pl.when(bind_stamp(i0)).then(i0 + " " + i1).when(bind_stamp(i1)).then(i1 + " " + i2)
+    iso = pl.when(i0.str.slice(10, 1) == "T").then(i0).when(i1.str.slice(10, 1) == "T").then(i1)
+    df = df.with_columns(
+        bind_ts=stamp.str.strptime(pl.Datetime("us"), "%d-%b-%Y %H:%M:%S%.f", strict=False),
+        iso=iso,
+        iso_ts=iso.str.strip_suffix("Z").str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False),
+    )
+    df = df.with_columns(
+        inner_ts=pl.when(pl.col("bind_ts").is_not_null()).then(localize_expr(pl.col("bind_ts"), ctx.tz))
+        .when(pl.col("iso").str.ends_with("Z")).then(pl.col("iso_ts"))
+        .otherwise(localize_expr(pl.col("iso_ts"), ctx.tz)),
+        is_named=pl.col("is_syslog") & (pl.col("program").str.split("/").list.last() == "named"),
+    )
+    take = (pl.col("is_named") | (~pl.col("is_syslog") & pl.col("inner_ts").is_not_null())).fill_null(False)
+    rest_lines = lines.join(df.filter(take).select("line_no"), on="line_no", how="anti")
+    df = df.filter(take)
+
+    # client [@0x...] IP#PORT[:] [...]: query: NAME CLASS TYPE FLAGS (SERVER) | ... TYPE response: RCODE FLAGS rr; ...
+    c0, c1 = pl.col("c_field_0"), pl.col("c_field_1")
+    ip, port = _cut(pl.when(c0.str.starts_with("@0x")).then(c1).otherwise(c0).str.strip_suffix(":"), "#")
+    q = [pl.col(f"q_field_{n}") for n in range(6)]
+    r_flags, answer_text = _cut(q[5], " ")
+    is_resp = (q[3] == "response:").fill_null(False)
+    common_ok = (
+        (q[0].str.len_bytes() > 0) & (q[1].is_in(_CLASSES) | q[1].str.starts_with("CLASS"))
+        & q[2].str.contains(r"^[A-Z][A-Z0-9-]*$") & (ip.str.len_bytes() > 0) & port.cast(pl.Int32, strict=False).is_not_null()
+    )
+    signed = pl.col("flags").str.starts_with("+") | pl.col("flags").str.starts_with("-")
+    df = df.with_columns(ip=ip, port=port, flags=pl.when(is_resp).then(r_flags).otherwise(q[3]), is_resp=is_resp)
+    ok = (
+        common_ok & signed
+        & pl.when(is_resp).then(q[4].str.contains(r"^[A-Z]+$")).otherwise(q[4].str.starts_with("(") & q[4].str.ends_with(")"))
+    ).fill_null(False)
+    rows = df.select(
+        "line_no", "line", "is_syslog", "is_named", "program", "syslog_stamp", "inner_ts",
+        peeled=pl.lit(False), is_client=pl.lit(True), ip="ip", port="port",
+        kind=pl.when(~ok).then(pl.lit("bad")).when(is_resp).then(pl.lit("response")).otherwise(pl.lit("query")),
+        q_name=q[0], q_type=q[2], rcode=pl.when(is_resp).then(q[4]), policy=pl.lit(None, dtype=pl.String),
+        answer_text=pl.when(is_resp).then(answer_text),
+    )
+    return rows.select(pl.col(c).cast(t) for c, t in _COMMON.items()), rest_lines
+
+
 def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     """One row per line: kind (query, response, failed, rpz; null = skipped), reject reason, join keys
     and fields. Timestamps are computed here, once per line (syslog year state advances)."""
-    df = _cef_rpz(_questions(_frame(lines, ctx)))
+    fast, rest = _fast(lines, ctx)
+    df = pl.concat([fast, _general(rest, ctx)]).sort("line_no") if rest.height else fast
     df = df.with_columns(syslog_ts=syslog_timestamps(df["syslog_stamp"], ctx))
     df = df.with_columns(
         ts=pl.coalesce("inner_ts", "syslog_ts"),
@@ -266,8 +355,11 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     df = df.with_columns(reason=reason).with_columns(
         kind=pl.when(pl.col("reason").is_null() & pl.col("kind").is_in(["query", "response", "failed", "rpz"])).then("kind")
     )
-    answers = _answers(df.filter(pl.col("kind") == "response"))
-    df = df.join(answers, on="line_no", how="left", maintain_order="left")
+    responses = df.filter(pl.col("kind") == "response")
+    if responses.height:
+        df = df.join(_answers(responses), on="line_no", how="left", maintain_order="left")
+    else:
+        df = df.with_columns(answers=pl.lit(None, dtype=pl.List(pl.String)))
     return df.select("line_no", "line", "kind", "reason", "ts", "ip", *_KEY, "q_name", "q_type", "rcode", "policy",
                      "answers", consumed=pl.lit(False))
 
@@ -280,7 +372,7 @@ def _records(rows: pl.DataFrame, failed_context: pl.DataFrame | None) -> tuple[p
     queries = rows.filter(pl.col("kind") == "query").select(cols).with_columns(answers=pl.lit(None, dtype=pl.List(pl.String)))
     responses = rows.filter(pl.col("kind") == "response")
     matched = queries.drop("answers").join_asof(
-        responses.select(r_line="line_no", *_KEY, r_rcode="rcode", answers="answers"),
+        responses.select(*_KEY, r_line="line_no", r_rcode="rcode", answers="answers"),
         left_on="line_no", right_on="r_line", by=_KEY, strategy="forward", check_sortedness=False,
     )
     used_responses = matched["r_line"].drop_nulls().unique()
@@ -292,13 +384,13 @@ def _records(rows: pl.DataFrame, failed_context: pl.DataFrame | None) -> tuple[p
     failed = rows.filter(pl.col("kind") == "failed")
     if failed_context is not None:
         failed = pl.concat([failed_context, failed], how="vertical_relaxed")
-    failed = failed.select(f_line="line_no", *_KEY, f_rcode="rcode")
+    failed = failed.select(*_KEY, f_line="line_no", f_rcode="rcode")
     records = records.join_asof(failed, left_on="line_no", right_on="f_line", by=_KEY,
                                 strategy="nearest", check_sortedness=False)
     records = records.with_columns(rcode=pl.coalesce("rcode", "f_rcode")).drop("f_line", "f_rcode")
     rpz = rows.filter(pl.col("kind") == "rpz")
     records = records.join_asof(
-        rpz.select(z_line="line_no", *_KEY, z_policy="policy"),
+        rpz.select(*_KEY, z_line="line_no", z_policy="policy"),
         left_on="line_no", right_on="z_line", by=_KEY, strategy="nearest", check_sortedness=False,
     )
     used_rpz = records["z_line"].drop_nulls().unique()

@@ -35,8 +35,8 @@ import polars as pl
 
 from netsift.ingest.base import (
     ParseContext,
-    ParseResult,
     Parser,
+    ParseResult,
     finish_dns_records,
     localize_expr,
     qtype_name_expr,
@@ -49,6 +49,7 @@ _HEADER_PREFIXES = ("DNS Server log", "Log file wrap", "Message logging key", "U
                     "UDP response info", "TCP question info", "TCP response info")
 _RCODE_ALIASES = {"NOTIMPL": "NOTIMP"}
 _KEY = ["ip", "xid", "k_name", "k_type"]
+_LENGTHS = [f"({n})" for n in range(64)]
 _CARRY = "windows_dns_carry"
 HOLD_BACK = 5000  # rows re-examined with the next chunk, so that responses logged there still join
 
@@ -78,17 +79,14 @@ def _date_parts(token: pl.Expr) -> dict[str, pl.Expr]:
     }
 
 
-def _day_first(df: pl.DataFrame, ctx: ParseContext) -> bool:
-    """Day/month order of ``/`` and ``-`` dates for this file (see the module docstring)."""
+def _day_first(tokens: pl.Series, ctx: ParseContext) -> bool:
+    """Day/month order of ``/`` and ``-`` dates for this file, from distinct date tokens (see the module
+    docstring); remembered in ``ctx.state`` once a date decides it."""
     if _STATE_KEY in ctx.state:
         return bool(ctx.state[_STATE_KEY])
-    # the header line "DNS Server log file creation at 6/20/2017 5:36:58 AM" is evidence too
-    token = pl.when(pl.col("raw").str.starts_with("DNS Server log file creation at ")).then(
-        pl.col("raw").str.strip_prefix("DNS Server log file creation at ").str.splitn(" ", 2).struct.field("field_0")
-    ).otherwise(pl.col("d0"))
-    p = _date_parts(token)
+    p = _date_parts(pl.col("d0"))
     amb = (p["kind"] == "ambiguous") & p["c"].is_not_null()
-    ev = df.select(
+    ev = pl.DataFrame({"d0": tokens}, schema={"d0": pl.String}).select(
         day=(amb & (p["a"] > 12) & p["b"].is_between(1, 12)).any(),
         month=(amb & (p["b"] > 12) & p["a"].is_between(1, 12)).any(),
     ).row(0)
@@ -98,23 +96,20 @@ def _day_first(df: pl.DataFrame, ctx: ParseContext) -> bool:
     return False
 
 
-def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
-    raw = pl.col("line").fill_null("").str.strip_chars_end("\r\n")
-    df = lines.with_columns(raw=raw)
-    d0, r1 = _cut(pl.col("raw"), " ")
-    t0, r2 = _cut(r1.str.strip_chars_start(" "), " ")
-    r2 = r2.str.strip_chars_start(" ")
-    ampm, r3 = _cut(r2, " ")
-    ampm = ampm.str.to_uppercase()
-    is_ampm = ampm.is_in(["AM", "PM"])
-    df = df.with_columns(d0=d0, t0=t0, ampm=pl.when(is_ampm).then(ampm), rest=pl.when(is_ampm).then(r3).otherwise(r2))
-
+def _timestamps(df: pl.DataFrame, day_first: bool, tz: str) -> pl.Series:
+    """Naive-local stamps from columns d0 (date token), t0 (h:mm:ss) and ampm, read in ``tz``. Dates are
+    parsed once per distinct token."""
+    dates = df.select(pl.col("d0").unique().drop_nulls())
     p = _date_parts(pl.col("d0"))
-    day_first = _day_first(df, ctx)
     first_is_day = (p["kind"] == "dmy") | ((p["kind"] == "ambiguous") & pl.lit(day_first))
     year = pl.when(p["kind"] == "ymd").then(p["a"]).otherwise(p["c"])
     month = pl.when(p["kind"] == "ymd").then(p["b"]).when(first_is_day).then(p["b"]).otherwise(p["a"])
     day = pl.when(p["kind"] == "ymd").then(p["c"]).when(first_is_day).then(p["a"]).otherwise(p["b"])
+    text = pl.concat_str([year.cast(pl.String).str.zfill(4), month.cast(pl.String).str.zfill(2),
+                          day.cast(pl.String).str.zfill(2)], separator="-")
+    dates = dates.with_columns(
+        date=pl.when(year > 1900).then(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+    )
     hms = pl.col("t0").str.split_exact(":", 2)
     hour, minute, second = (hms.struct.field(f).cast(pl.Int32, strict=False) for f in ("field_0", "field_1", "field_2"))
     hour = (
@@ -123,24 +118,18 @@ def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
         .when((pl.col("ampm") == "AM") & (hour == 12)).then(pl.lit(0))
         .when(hour <= 12).then(hour)
     )
-    parts = [year, month, day, hour, minute, second]
-    text = pl.concat_str(
-        [year.cast(pl.String).str.zfill(4), pl.lit("-"), month.cast(pl.String).str.zfill(2), pl.lit("-"),
-         day.cast(pl.String).str.zfill(2), pl.lit(" "), hour.cast(pl.String).str.zfill(2), pl.lit(":"),
-         minute.cast(pl.String).str.zfill(2), pl.lit(":"), second.cast(pl.String).str.zfill(2)]
-    )
-    ts = pl.when(pl.all_horizontal(*(x.is_not_null() for x in parts)) & (year > 1900)).then(
-        text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-    )
-    df = df.with_columns(ts=localize_expr(ts, ctx.tz))
+    date = pl.col("d0").replace_strict(dates["d0"], dates["date"], default=None, return_dtype=pl.Date)
+    valid = hour.is_between(0, 23) & minute.is_between(0, 59) & second.is_between(0, 59)
+    ts = pl.when(valid).then(date.cast(pl.Datetime("us")) + pl.duration(hours=hour, minutes=minute, seconds=second))
+    return df.select(localize_expr(ts, tz)).to_series()
 
-    thread, r4 = _cut(pl.col("rest"), " ")
-    context, r5 = _cut(r4.str.strip_chars_start(" "), " ")
-    left, right = _cut(r5, "[")
+
+def _packet_fields(df: pl.DataFrame) -> pl.DataFrame:
+    """From column ``pkt`` (the text after PACKET): direction, remote IP, xid, R, opcode, rcode, type, name."""
+    left, right = _cut(pl.col("pkt"), "[")
     inside, after = _cut(right, "]")
-    df = df.with_columns(thread=thread, context=context, ltok=_tokens(left), itok=_tokens(inside),
-                         after=after.str.strip_chars())
-    ltok, itok = pl.col("ltok"), pl.col("itok")
+    df = df.with_columns(ltok=_tokens(left), inside=inside, after=after.str.strip_chars())
+    ltok = pl.col("ltok")
     off = (ltok.list.get(-2, null_on_oob=True) == "R").fill_null(False).cast(pl.Int64)
     f0, f1 = _cut(pl.col("after"), " ")
     has_type = ~f0.str.starts_with("(")
@@ -151,38 +140,81 @@ def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
         ip=ltok.list.get(-3 - off, null_on_oob=True),
         direction=ltok.list.get(-4 - off, null_on_oob=True),
         proto=ltok.list.get(-5 - off, null_on_oob=True),
-        rcode=itok.list.last(),
-        authoritative=itok.list.slice(1, itok.list.len() - 2).list.join("").str.contains("A", literal=True),
+        rcode=pl.col("inside").str.split(" ").list.last(),
+        # flag chars sit between the hex flags and the rcode; no rcode name starts with "A"
+        authoritative=(pl.col("inside") + " ").str.contains(" A ", literal=True),
         qtype=pl.when(has_type).then(f0),
         wire_name=pl.when(has_type).then(f1.str.strip_chars_start(" ")).otherwise(pl.col("after")),
     )
     # fields a later Windows version might append after the name are ignored
     wire, extra = _cut(pl.col("wire_name"), "(0) ")
     df = df.with_columns(wire_name=pl.when(extra.is_not_null()).then(wire + "(0)").otherwise(pl.col("wire_name")))
-    label = pl.element().str.splitn(")", 2)
-    decoded = (
-        pl.when(label.struct.field("field_0").cast(pl.Int32, strict=False).is_not_null() & label.struct.field("field_1").is_not_null())
-        .then(pl.lit(".") + label.struct.field("field_1"))
-        .otherwise(pl.lit("(") + pl.element())
-    )
-    name = pl.col("wire_name").str.split("(").list.slice(1).list.eval(decoded).list.join("")
-    return df.with_columns(name=pl.when(name == ".").then(name).otherwise(name.str.strip_prefix(".")))
-
-
-def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
-    """One row per line: kind (question, response, skip, bad, alien), join keys and fields."""
-    df = _frame(lines, ctx)
+    # (3)www(6)google(3)com(0) -> www.google.com (a label may itself hold parentheses)
+    name = pl.col("wire_name").str.replace_many(_LENGTHS, ["."] * len(_LENGTHS)).str.strip_chars(".")
     packet_ok = (
-        (pl.col("ltok").list.len() >= 5)
+        (ltok.list.len() >= 5)
         & pl.col("proto").is_in(["UDP", "TCP"])
         & pl.col("direction").is_in(["Snd", "Rcv"])
-        & (pl.col("ip").str.len_chars() > 0)
+        & (pl.col("ip").str.len_bytes() > 0)
         & pl.col("xid").str.contains(r"^[0-9a-f]{1,4}$")
-        & (pl.col("opcode").str.len_chars() == 1)
+        & (pl.col("opcode").str.len_bytes() == 1)
         & pl.col("rcode").str.contains(r"^[A-Z_]+$")
         & pl.col("wire_name").str.starts_with("(")
         & pl.col("wire_name").str.ends_with("(0)")
     ).fill_null(False)
+    return df.with_columns(name=name, packet_ok=packet_ok)
+
+
+def _packet_kind() -> pl.Expr:
+    return (
+        pl.when((pl.col("direction") == "Rcv") & ~pl.col("is_r") & (pl.col("opcode") == "Q")).then(pl.lit("question"))
+        .when((pl.col("direction") == "Snd") & pl.col("is_r")).then(pl.lit("response"))
+        .otherwise(pl.lit("skip"))
+    )
+
+
+def _fast(lines: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """PACKET lines of the usual shape; returns (their rows, the lines left for :func:`_general`, the
+    day-first decision used)."""
+    raw = pl.col("line").fill_null("").str.strip_chars_end("\r\n")
+    df = lines.with_columns(raw.str.splitn(" PACKET ", 2).struct.rename_fields(["head", "pkt"]).alias("s")).unnest("s")
+    df = df.with_columns(h=pl.col("head").str.splitn(" ", 5)).unnest("h")
+    h2 = pl.col("field_2").str.to_uppercase()
+    is_ampm = h2.is_in(["AM", "PM"])
+    df = df.with_columns(
+        d0=pl.col("field_0"), t0=pl.col("field_1"), ampm=pl.when(is_ampm).then(h2),
+        thread=pl.when(is_ampm).then(pl.col("field_3")).otherwise(pl.col("field_2")),
+        extra=pl.when(is_ampm).then(pl.col("field_4")).otherwise(pl.col("field_3")),
+    )
+    header = lines.filter(pl.col("line").str.starts_with("DNS Server log file creation at "))
+    tokens = pl.concat([
+        df.select(pl.col("d0").unique())["d0"],
+        header.select(pl.col("line").str.split(" ").list.get(6, null_on_oob=True))["line"],
+    ])
+    day_first = _day_first(tokens, ctx)
+    df = _packet_fields(df.with_columns(ts=_timestamps(df, day_first, ctx.tz)))
+    take = (pl.col("packet_ok") & pl.col("ts").is_not_null() & pl.col("extra").is_null()
+            & pl.col("thread").str.contains(r"^[0-9A-Fa-f]+$")).fill_null(False)
+    df = df.with_columns(take=take)
+    rows = df.filter("take").with_columns(kind=_packet_kind())
+    return rows, df.filter(~pl.col("take")).select("line_no", "line"), day_first
+
+
+def _general(lines: pl.DataFrame, ctx: ParseContext, day_first: bool) -> pl.DataFrame:
+    """Every other line: header, details, EVENT, blank, malformed PACKET lines, other formats."""
+    raw = pl.col("line").fill_null("").str.strip_chars_end("\r\n")
+    df = lines.with_columns(raw=raw)
+    d0, r1 = _cut(pl.col("raw"), " ")
+    t0, r2 = _cut(r1.str.strip_chars_start(" "), " ")
+    r2 = r2.str.strip_chars_start(" ")
+    ampm, r3 = _cut(r2, " ")
+    ampm = ampm.str.to_uppercase()
+    is_ampm = ampm.is_in(["AM", "PM"])
+    df = df.with_columns(d0=d0, t0=t0, ampm=pl.when(is_ampm).then(ampm), rest=pl.when(is_ampm).then(r3).otherwise(r2))
+    df = df.with_columns(ts=_timestamps(df, day_first, ctx.tz))
+    thread, r4 = _cut(pl.col("rest"), " ")
+    context, pkt = _cut(r4.str.strip_chars_start(" "), " ")
+    df = _packet_fields(df.with_columns(thread=thread, context=context, pkt=pkt))
     raw = pl.col("raw")
     header = raw.str.starts_with(" ") | raw.str.starts_with("\t") | pl.any_horizontal(
         *(raw.str.starts_with(p) for p in _HEADER_PREFIXES)
@@ -191,15 +223,29 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     is_packet = dated & (pl.col("context") == "PACKET")
     kind = (
         pl.when(raw.str.strip_chars() == "").then(pl.lit("skip"))
-        .when(is_packet & ~packet_ok).then(pl.lit("bad"))
-        .when(is_packet & (pl.col("direction") == "Rcv") & ~pl.col("is_r") & (pl.col("opcode") == "Q")).then(pl.lit("question"))
-        .when(is_packet & (pl.col("direction") == "Snd") & pl.col("is_r")).then(pl.lit("response"))
+        .when(is_packet & ~pl.col("packet_ok")).then(pl.lit("bad"))
+        .when(is_packet).then(_packet_kind())
         .when(dated | header).then(pl.lit("skip"))
         .otherwise(pl.lit("alien"))
     )
-    return df.select(
-        "line_no", "line", "ts", "ip", "xid", "name", "qtype", "rcode", "authoritative",
-        kind=kind,
+    return df.with_columns(kind=kind)
+
+
+def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """One row per line: kind (question, response, skip, bad, alien), join keys and fields."""
+    blank = pl.col("line").fill_null("").str.strip_chars_end("\r\n") == ""
+    lines = lines.with_columns(blank=blank)
+    fast, rest, day_first = _fast(lines.filter(~pl.col("blank")).drop("blank"), ctx)
+    parts = [fast, lines.filter("blank").select("line_no", "line", kind=pl.lit("skip"))]
+    if rest.height:
+        parts.append(_general(rest, ctx, day_first))
+    cols = {"line_no": pl.Int64, "line": pl.String, "ts": pl.Datetime("us"), "ip": pl.String, "xid": pl.String,
+            "name": pl.String, "qtype": pl.String, "rcode": pl.String, "authoritative": pl.Boolean, "kind": pl.String}
+    df = pl.concat(
+        [part.select(pl.col(c).cast(t) if c in part.columns else pl.lit(None, dtype=t).alias(c) for c, t in cols.items())
+         for part in parts]
+    ).sort("line_no")
+    return df.with_columns(
         k_name=pl.col("name").str.to_lowercase().str.strip_suffix("."),
         k_type=pl.col("qtype").fill_null(""),
     )
@@ -208,7 +254,7 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
 def _records(rows: pl.DataFrame) -> pl.DataFrame:
     questions = rows.filter(pl.col("kind") == "question").select("line_no", "ts", *_KEY, "name", "qtype")
     responses = rows.filter(pl.col("kind") == "response").select(
-        r_line="line_no", *_KEY, rcode=pl.col("rcode"), authoritative=pl.col("authoritative")
+        *_KEY, r_line="line_no", rcode=pl.col("rcode"), authoritative=pl.col("authoritative")
     )
     return questions.join_asof(responses, left_on="line_no", right_on="r_line", by=_KEY,
                                strategy="forward", check_sortedness=False)
