@@ -37,7 +37,7 @@ def test_lookalike(label, expected):
 
 @pytest.mark.parametrize(("domain", "tld", "dga", "low", "high"), [
     ("micros0ft-secure-login.com", "com", 0.0, 0.95, 1.0),
-    ("paypa1.com", "com", 0.0, 0.8, 0.8),
+    ("paypa1.com", "com", 0.0, 0.7, 0.7),
     ("account-verify-center.xyz", "xyz", 0.0, 0.5, 0.8),
     ("kxqzvbnwtrpl.top", "top", 0.93, 0.93, 1.0),
     ("pineapple-recipes.com", "com", 0.0, 0.45, 0.45),

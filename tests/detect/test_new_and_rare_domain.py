@@ -77,3 +77,25 @@ def test_rare_domain_finds_the_persistent_lookalike(store):
     assert findings[0].reasons[-1].startswith("Rare: asked for by 1 client of 10 (10.0.0.42), 4 questions on 4 days")
     # new domains are new_domain's: not gathered here
     assert "micros0ft-secure-login.com" not in rare_domain.gather(con, RARE)["registered_domain"].to_list()
+
+
+def test_generated_names_of_a_dga_host_are_left_to_dga(store):
+    """Without response codes (a BIND query log) a DGA walk looks like many rare resolving names: they
+    belong to one dga finding about the host, not one rare_domain finding per name."""
+    rows = network()
+    rows += [(T0 + dt.timedelta(days=1, minutes=3 * k), "10.0.0.66", n, "A", None) for k, n in enumerate(
+        ["tixlzwxuqaoy.com", "xgnifymfyzcettoe.info", "rvugfwgmjalnf.ru", "eickjtsatvwkcjl.org"] * 2)]
+    con = store(events(rows), top_sites=SITES)
+    assert "tixlzwxuqaoy.com" in rare_domain.gather(con, RARE)["registered_domain"].to_list()
+    assert [f.domain for f in rare_domain.run(con, RARE)] == ["paypa1-account.net"]
+
+
+@pytest.mark.parametrize(("candidates", "expected"), [
+    ([("a.com", ["h"], 0.9), ("b.com", ["h"], 0.9), ("c.com", ["h"], 0.9)], {"a.com", "b.com", "c.com"}),
+    ([("a.com", ["h"], 0.9), ("b.com", ["h"], 0.9), ("c.com", ["h"], 0.2)], set()),
+    ([("a.com", ["h", "x"], 0.9), ("b.com", ["h"], 0.9), ("c.com", ["h"], 0.9)], {"b.com", "c.com"}),
+])
+def test_left_to_dga(candidates, expected):
+    from netsift.detect.dga import left_to_dga
+
+    assert left_to_dga(candidates) == expected

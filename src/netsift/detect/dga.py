@@ -115,6 +115,20 @@ def score_names(names: Iterable[str]) -> Iterator[dict]:
         yield score_name(name, model, s)
 
 
+def left_to_dga(candidates: list[tuple[str, list[str], float]], threshold: float = 0.5,
+                min_names: int = 3) -> set[str]:
+    """Of (domain, clients, name score) candidates of the new/rare-domain detectors, the generated-looking
+    domains whose every client asked for at least ``min_names`` of them: the dga detector reports those
+    clients (one finding per infected host instead of one per generated name)."""
+    per_client: dict[str, int] = {}
+    for _dom, clients, score in candidates:
+        if score >= threshold:
+            for c in clients:
+                per_client[c] = per_client.get(c, 0) + 1
+    return {dom for dom, clients, score in candidates
+            if score >= threshold and clients and all(per_client[c] >= min_names for c in clients)}
+
+
 # --- per client -------------------------------------------------------------------------------------
 
 def score_client(generated: int, mean_name_score: float, nxdomain_share: float, peak_nx_names: int,

@@ -100,7 +100,7 @@ def name_suspicion(registered_domain: str, label: str, tld: str, dga_score: floa
     if hit:
         brand, how = hit
         domain, rank = brands.brands[brand]
-        weight = 0.8 if how == "one edit from" else 0.45
+        weight = 0.7 if how == "one edit from" else 0.45
         verb = "is one edit from" if how == "one edit from" else "contains"
         parts.append((weight, f"Its name {verb} the popular brand '{brand}' ({domain}, rank {rank})."))
     words = [w for w in PHISHING_WORDS if w in label]
