@@ -149,6 +149,13 @@ def test_every_planted_threat_is_present_on_its_own_client(events):
         assert rows["query_name"].str.ends_with(PLANTED[name]["domain"]).any()
 
 
+@pytest.mark.parametrize("days", [1, 2])
+def test_short_windows_still_hold_every_threat(days):
+    df = generate(days=days, clients=12, scale=0.3)
+    assert set(df["label"].unique()) == {"benign", *PLANTED}
+    assert df.filter(pl.col("label") == "phishing")["ts"].min().day == 20 + days - 1
+
+
 def test_dga_walks_its_list_until_one_name_resolves(events):
     rows = _threat(events, "dga")
     nx = rows.filter(pl.col("response_code") == "NXDOMAIN")

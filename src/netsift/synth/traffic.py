@@ -28,7 +28,7 @@ from netsift.synth import domains
 
 RESOLVERS = {"ad": "10.0.0.2", "office": "10.0.0.3", "home": "192.168.50.2", "dmz": "10.0.1.2"}
 MDNS_V4, MDNS_V6 = "224.0.0.251", "ff02::fb"
-RATE = 1.7  # overall browsing multiplier: scale=1.0 gives ~60 k rows for 40 clients over 3 days
+RATE = 1.7  # overall browsing multiplier: scale=1.0 gives ~67 k rows for 40 clients over 3 days
 QTYPES_BY_OS = {
     "windows": ("A", "AAAA"), "mac": ("HTTPS", "AAAA", "A"), "ios": ("HTTPS", "AAAA", "A"),
     "linux": ("A", "AAAA"), "android": ("A", "AAAA"), "roku": ("A",), "cast": ("A", "AAAA"),
