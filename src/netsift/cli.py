@@ -290,6 +290,58 @@ def demo(directory, db, seed, limit, quiet, output):
                limit=limit, kinds=(), quiet=quiet, output=output)
 
 
+@main.group()
+def score():
+    """Score inputs without logs (e.g. a list of names)."""
+
+
+@score.command("domains")
+@click.argument("source", type=click.File("r", encoding="utf-8", errors="replace"))
+@handle_errors
+def score_domains(source):
+    """Score each name in SOURCE (a file, or - for stdin; one per line, # comments) for looking
+    machine-generated. Prints one JSON object per name: name, score 0-1, verdict dga|benign, reasons."""
+    from netsift.detect.dga import score_names
+
+    names = (ln.strip() for ln in source)
+    for result in score_names(n for n in names if n and not n.startswith("#")):
+        click.echo(machine.dumps(result))
+
+
+@main.command()
+@click.argument("what")
+@db_option
+@click.option("--rows", "max_rows", type=int, default=20, show_default=True, help="Evidence rows to show.")
+@output_options
+@handle_errors
+def explain(what, db, max_rows, output):
+    """Explain a finding (by id), a domain or a client: every sub-score, the baseline's view and the rows
+    behind it."""
+    from netsift.explain import explain as build
+
+    with open_store(db) as store:
+        doc = build(store, what, max_rows=max_rows)
+    if output in ("json", "ndjson"):
+        machine.write_json(doc) if output == "json" else machine.write_ndjson([doc])
+        return
+    if output == "csv":
+        machine.write_csv(doc["evidence"])
+        return
+    out = con_out.console()
+    out.print(f"[bold]{con_out.escape(doc['title'])}[/]")
+    for f in doc["findings"]:
+        out.print(con_out.findings_table([pipeline.finding_from_dict(f)], title=f"finding {f['id']}"))
+        if f["sub_scores"]:
+            out.print(con_out.table("sub-scores and modifiers", ["name", "value"],
+                                    [[k, v] for k, v in f["sub_scores"].items()]))
+    if doc.get("baseline"):
+        out.print(con_out.table("baseline", list(doc["baseline"]), [list(doc["baseline"].values())]))
+    if doc["evidence"]:
+        cols = list(doc["evidence"][0])
+        out.print(con_out.table(f"evidence (first {len(doc['evidence'])} of {doc['evidence_total']:,} rows)", cols,
+                                [[r[c] for c in cols] for r in doc["evidence"]]))
+
+
 @main.group("lists", invoke_without_command=True)
 @output_options
 @click.pass_context

@@ -61,11 +61,10 @@ def section(settings: dict[str, dict], name: str, declared) -> Settings:
 
 
 def _detector_findings(store: DuckDBStore, opts: AnalysisOptions) -> list[Finding]:
-    try:
-        from netsift.detect import run_detectors
-    except ImportError:  # detectors not installed in this build
-        return []
-    return run_detectors(store.con, opts.settings, only=opts.detectors)
+    from netsift.detect import BY_NAME, run_detectors
+
+    only = None if opts.detectors is None else [d for d in opts.detectors if d in BY_NAME]
+    return run_detectors(store.con, opts.settings, only=only)
 
 
 def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis:
@@ -74,9 +73,12 @@ def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis
     refresh_domain_names(store)
     base_settings = section(opts.settings, "baseline", baseline.SETTINGS)
     summary = baseline.build_baseline(store, opts.baseline, base_settings)
-    findings = unexplained_findings(store, base_settings) if opts.detectors is None or \
+    detected = _detector_findings(store, opts)
+    # a domain a detector already explains needs no separate "unexplained" row
+    covered = {f.domain for f in detected if f.domain}
+    leftovers = unexplained_findings(store, base_settings) if opts.detectors is None or \
         "unexplained_domain" in opts.detectors else []
-    findings += _detector_findings(store, opts)
+    findings = detected + [f for f in leftovers if f.domain not in covered]
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
     save_findings(store, findings)
     return Analysis(summary, findings)
@@ -108,6 +110,16 @@ def save_findings(store: DuckDBStore, findings: list[Finding]) -> None:
     store.append("findings", frame)
 
 
+def finding_from_dict(d: dict) -> Finding:
+    """The inverse of Finding.to_dict (timestamps as ISO strings)."""
+    parse = dt.datetime.fromisoformat
+    return Finding(kind=d["kind"], score=d["score"], reasons=list(d["reasons"]), client=d["client"],
+                   domain=d["domain"], sub_scores=dict(d.get("sub_scores") or {}),
+                   first_seen=parse(d["first_seen"]) if d.get("first_seen") else None,
+                   last_seen=parse(d["last_seen"]) if d.get("last_seen") else None,
+                   evidence_count=d.get("evidence_count", 0), severity=d["severity"], id=d["id"])
+
+
 def load_findings(store: DuckDBStore, limit: int | None = None) -> list[Finding]:
     sql = ("SELECT finding_id, kind, client, domain, score, severity, reasons, sub_scores, first_seen, "
            "last_seen, evidence_count FROM findings ORDER BY score DESC, kind, domain, client")
@@ -124,16 +136,10 @@ def load_findings(store: DuckDBStore, limit: int | None = None) -> list[Finding]
 
 
 def settings_sections() -> dict[str, tuple]:
-    """Every settings section: the baseline's and each detector's (``netsift config`` shows them)."""
-    sections: dict[str, tuple] = {"baseline": baseline.SETTINGS}
-    try:
-        from netsift.detect import DETECTORS
-    except ImportError:
-        DETECTORS = ()
-    for det in DETECTORS.values() if isinstance(DETECTORS, dict) else DETECTORS:
-        if det.settings:
-            sections[det.name] = det.settings
-    return sections
+    """Every settings section: the baseline's, each detector's and the modifiers' (``netsift config``)."""
+    from netsift import detect
+
+    return {"baseline": baseline.SETTINGS, **detect.settings_sections()}
 
 
 def installed_top_lists() -> list[tuple[str, object]]:
