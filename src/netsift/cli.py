@@ -447,6 +447,15 @@ def config_validate(path):
     click.echo(f"{path}: ok", err=True)
 
 
+def _add_web_commands() -> None:
+    from netsift.web.cli import report, serve
+
+    main.add_command(report)
+    main.add_command(serve)
+
+
+_add_web_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
 
