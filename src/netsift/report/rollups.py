@@ -112,6 +112,8 @@ def rollups_current(con) -> bool:
 
 def refresh_rollups(con) -> None:
     """Rebuild every rollup from dns_queries (one transaction; readers see the old ones until commit)."""
+    con = con.cursor()  # own session: no progress bar on stdout (``serve --get`` prints JSON there)
+    con.execute("SET enable_progress_bar = false")
     state = _source_state(con)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -127,6 +129,8 @@ def refresh_rollups(con) -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.close()
 
 
 def ensure_rollups(con) -> bool:
