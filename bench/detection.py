@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import itertools
 import random
 import statistics
 import sys
@@ -38,8 +39,13 @@ from netsift.store import DuckDBStore
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 # planted threat -> (detector kind, matched on)
-EXPECTED = {"dga": ("dga", "client"), "tunnel": ("tunnel", "domain"), "beacon": ("beacon", "client+domain"),
-            "phishing": ("new_domain", "domain"), "nxdomain_storm": ("nxdomain_storm", "client")}
+EXPECTED = {
+    "dga": ("dga", "client"),
+    "tunnel": ("tunnel", "domain"),
+    "beacon": ("beacon", "client+domain"),
+    "phishing": ("new_domain", "domain"),
+    "nxdomain_storm": ("nxdomain_storm", "client"),
+}
 
 
 def table(title: str, header: list[str], rows: list[list]) -> str:
@@ -59,6 +65,7 @@ def analysed(paths: list[str]) -> tuple[list, int]:
 
 
 # --- planted -----------------------------------------------------------------------------------------
+
 
 def _matches(f, planted: dict, on: str) -> bool:
     client = f.client == planted["client"]
@@ -81,22 +88,38 @@ def planted(seed: int = 7, days: int = 3) -> str:
             findings, stored = analysed([str(path)])
             cells = [fmt, stored]
             for threat, (kind, on) in EXPECTED.items():
-                ranks = [i for i, f in enumerate(findings, 1) if f.kind == kind and _matches(f, synth.PLANTED[threat], on)]
+                ranks = [
+                    i
+                    for i, f in enumerate(findings, 1)
+                    if f.kind == kind and _matches(f, synth.PLANTED[threat], on)
+                ]
                 if not ranks:
                     cells.append("missed")
                     continue
-                above = sum(1 for f in findings[: ranks[0] - 1]
-                            if f.client not in planted_clients and f.domain not in planted_domains)
+                above = sum(
+                    1
+                    for f in findings[: ranks[0] - 1]
+                    if f.client not in planted_clients and f.domain not in planted_domains
+                )
                 cells.append(f"{ranks[0]} ({above})")
-            benign_high = sum(1 for f in findings if f.severity in ("high", "critical")
-                              and f.client not in planted_clients and f.domain not in planted_domains)
+            benign_high = sum(
+                1
+                for f in findings
+                if f.severity in ("high", "critical")
+                and f.client not in planted_clients
+                and f.domain not in planted_domains
+            )
             cells.append(benign_high)
             rows.append(cells)
-    return table(f"Planted threats (synth seed {seed}, {days} days, 40 clients): rank (benign findings above)",
-                 ["format", "rows", *EXPECTED, "benign high+"], rows)
+    return table(
+        f"Planted threats (synth seed {seed}, {days} days, 40 clients): rank (benign findings above)",
+        ["format", "rows", *EXPECTED, "benign high+"],
+        rows,
+    )
 
 
 # --- dga ---------------------------------------------------------------------------------------------
+
 
 def dga() -> str:
     families: dict[str, list[bool]] = collections.defaultdict(list)
@@ -104,30 +127,49 @@ def dga() -> str:
         rows = list(csv.DictReader(fh))
     for r, out in zip(rows, score_names(r["domain"] for r in rows)):
         families[r["family"]].append(out["verdict"] == "dga")
-    tranco = [ln.strip() for ln in open(SHARED / "top_sites" / "tranco_top10k_2025-06_LimoWagdy.csv")][1:]
+    tranco = (SHARED / "top_sites" / "tranco_top10k_2025-06_LimoWagdy.csv").read_text().split()[1:]
     held_out = tranco[5000:]
-    umbrella = sorted({split_name(ln.strip().split(",")[1].lower())[0]
-                       for ln in open(SHARED / "top_sites" / "cisco_umbrella_top10k_2021-03.csv") if "," in ln})
+    umbrella_rows = (SHARED / "top_sites" / "cisco_umbrella_top10k_2021-03.csv").read_text().split()
+    umbrella = sorted({split_name(ln.split(",")[1].lower())[0] for ln in umbrella_rows if "," in ln})
     fp_tranco = [o["name"] for o in score_names(held_out) if o["verdict"] == "dga"]
     fp_umbrella = [o["name"] for o in score_names(umbrella) if o["verdict"] == "dga"]
     total = sum(len(v) for v in families.values())
     flagged = sum(sum(v) for v in families.values())
     fam_rows = [[f, len(v), f"{sum(v) / len(v):.0%}"] for f, v in sorted(families.items())]
     fam_rows.append(["**all**", total, f"{flagged / total:.1%}"])
-    fp_rows = [["Tranco ranks 5001-9999 (held out)", len(held_out), len(fp_tranco), f"{len(fp_tranco) / len(held_out):.2%}",
-                ", ".join(fp_tranco[:6])],
-               ["Umbrella top 10k, registered domains", len(umbrella), len(fp_umbrella),
-                f"{len(fp_umbrella) / len(umbrella):.2%}", ", ".join(fp_umbrella[:6])]]
-    return (table("DGA names flagged per family (maltrail)", ["family", "names", "flagged"], fam_rows) + "\n"
-            + table("Popular names flagged (false positives)", ["list", "names", "flagged", "rate", "examples"],
-                    fp_rows))
+    fp_rows = [
+        [
+            "Tranco ranks 5001-9999 (held out)",
+            len(held_out),
+            len(fp_tranco),
+            f"{len(fp_tranco) / len(held_out):.2%}",
+            ", ".join(fp_tranco[:6]),
+        ],
+        [
+            "Umbrella top 10k, registered domains",
+            len(umbrella),
+            len(fp_umbrella),
+            f"{len(fp_umbrella) / len(umbrella):.2%}",
+            ", ".join(fp_umbrella[:6]),
+        ],
+    ]
+    return (
+        table("DGA names flagged per family (maltrail)", ["family", "names", "flagged"], fam_rows)
+        + "\n"
+        + table(
+            "Popular names flagged (false positives)",
+            ["list", "names", "flagged", "rate", "examples"],
+            fp_rows,
+        )
+    )
 
 
 # --- beacon ------------------------------------------------------------------------------------------
 
+
 def rita_ts_score(times: list[float]) -> float:
     """RITA's timestamp sub-score: mean of 1-|Bowley skew| and 1-MADM/median of the intervals."""
-    d = [b - a for a, b in zip(times, times[1:]) if b - a > 0]
+    d = [b - a for a, b in itertools.pairwise(times) if b - a > 0]
     if len(d) < 3:
         return 0.0
     q1, q2, q3 = statistics.quantiles(d, n=4)
@@ -163,16 +205,21 @@ def beacon_vs_rita() -> str:
             ours.append(beacon.analyse(times, 3 * 86400, s)[0])
             rita.append(rita_ts_score(times))
         rows.append([kind, f"{statistics.mean(ours):.2f}", f"{statistics.mean(rita):.2f}"])
-    return table("Beacon score, 5-minute beacon over 3 days (mean of 20 series)", ["series", "netsift", "RITA-style ts"],
-                 rows)
+    return table(
+        "Beacon score, 5-minute beacon over 3 days (mean of 20 series)",
+        ["series", "netsift", "RITA-style ts"],
+        rows,
+    )
 
 
 # --- real samples ------------------------------------------------------------------------------------
 
+
 def real() -> str:
     rows = []
     samples = sorted((SHARED / "pcaps" / "dns_tunnelling").glob("*")) + sorted(
-        p for p in (SHARED / "dns_logs").rglob("*") if p.is_file() and p.suffix not in (".out", ".pcap"))
+        p for p in (SHARED / "dns_logs").rglob("*") if p.is_file() and p.suffix not in (".out", ".pcap")
+    )
     for path in samples:
         findings, stored = analysed([str(path)])
         detected = [f for f in findings if f.kind != "unexplained_domain"]
@@ -183,6 +230,7 @@ def real() -> str:
 
 
 # --- speed -------------------------------------------------------------------------------------------
+
 
 def speed(n_rows: int) -> str:
     from netsift.synth.writers import write_lines_fast

@@ -91,8 +91,17 @@ def out_of_fold(labels: list[str], folds: int, rng: random.Random, discount: flo
 # The direction each feature may push towards "machine-made" (+1), away from it (-1), or either (0).
 # Fitting under these sign constraints keeps every weight explainable ("a long consonant run made it look
 # generated") instead of letting correlated features cancel each other with odd signs.
-SIGNS = {"log_likelihood": -1, "total_log_likelihood": -1, "worst_transitions": -1, "length": 0,
-         "entropy": 1, "digit_ratio": 1, "consonant_run": 1, "vowel_ratio": -1, "digit_switches": 1}
+SIGNS = {
+    "log_likelihood": -1,
+    "total_log_likelihood": -1,
+    "worst_transitions": -1,
+    "length": 0,
+    "entropy": 1,
+    "digit_ratio": 1,
+    "consonant_run": 1,
+    "vowel_ratio": -1,
+    "digit_switches": 1,
+}
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 4000, lr: float = 0.5):
@@ -152,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     benign_flagged = np.mean([clf.score(dict(zip(FEATURES, row))) >= 0.5 for row in x_benign])
     machine_flagged = np.mean([clf.score(dict(zip(FEATURES, row))) >= 0.5 for row in x_machine])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(dga.to_json(), separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
+    args.out.write_text(
+        json.dumps(dga.to_json(), separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8"
+    )
     print(
         f"{len(benign)} popular labels, {len(machine)} random labels; out-of-fold popular flagged "
         f"{benign_flagged:.2%}, random flagged {machine_flagged:.2%}; wrote {args.out} "

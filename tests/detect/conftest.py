@@ -39,17 +39,32 @@ FROM s LEFT JOIN r ON r.domain = s.registered_domain, t
 def events(rows: Iterable[tuple]) -> pl.DataFrame:
     """Events from (ts, client, query_name[, query_type[, response_code]]) tuples."""
     full = [(r[0], r[1], r[2], r[3] if len(r) > 3 else "A", r[4] if len(r) > 4 else "NOERROR") for r in rows]
-    return pl.DataFrame(full, schema={"ts": pl.Datetime("us"), "client": pl.String, "query_name": pl.String,
-                                      "query_type": pl.String, "response_code": pl.String}, orient="row")
+    return pl.DataFrame(
+        full,
+        schema={
+            "ts": pl.Datetime("us"),
+            "client": pl.String,
+            "query_name": pl.String,
+            "query_type": pl.String,
+            "response_code": pl.String,
+        },
+        orient="row",
+    )
 
 
 def well_known_sites() -> list[tuple[str, int]]:
-    names = [ln.strip() for ln in WELL_KNOWN.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    names = [
+        ln.strip() for ln in WELL_KNOWN.read_text().splitlines() if ln.strip() and not ln.startswith("#")
+    ]
     return [(d, i) for i, d in enumerate(names, start=1)]
 
 
-def make_store(frame: pl.DataFrame, top_sites: Iterable[tuple[str, int]] = (), prevalence_share: float = 0.5,
-               prevalence_min_clients: int = 5) -> duckdb.DuckDBPyConnection:
+def make_store(
+    frame: pl.DataFrame,
+    top_sites: Iterable[tuple[str, int]] = (),
+    prevalence_share: float = 0.5,
+    prevalence_min_clients: int = 5,
+) -> duckdb.DuckDBPyConnection:
     """An in-memory store with every canonical table; ``frame`` needs ts, client, query_name (other
     dns_queries columns are filled with defaults: A, NOERROR)."""
     con = duckdb.connect(":memory:")
@@ -76,8 +91,10 @@ def make_store(frame: pl.DataFrame, top_sites: Iterable[tuple[str, int]] = (), p
     sites = list(top_sites)
     if sites:
         con.executemany("INSERT INTO top_sites VALUES (?, ?, 'test')", [list(s) for s in sites])
-    con.execute("INSERT INTO domain_stats " + DOMAIN_STATS_SQL,
-                [prevalence_min_clients, prevalence_min_clients, prevalence_share])
+    con.execute(
+        "INSERT INTO domain_stats " + DOMAIN_STATS_SQL,
+        [prevalence_min_clients, prevalence_min_clients, prevalence_share],
+    )
     return con
 
 

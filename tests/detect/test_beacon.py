@@ -56,21 +56,24 @@ def browsing(seed=4, hours=24.0):
     return sorted(out)
 
 
-@pytest.mark.parametrize(("name", "times", "low", "high"), [
-    ("periodic 5 min", periodic(), 0.95, 1.0),
-    ("jitter ±20 %", jittered(), 0.85, 1.0),
-    ("jitter 20 % cobalt-style", jittered(cobalt=True), 0.9, 1.0),
-    ("jitter ±20 %, 15 % beats missed", missed(jittered()), 0.8, 1.0),
-    ("jitter ±20 %, asleep 23:00-07:00 for 3 days", asleep_at_night(jittered(hours=72)), 0.85, 1.0),
-    ("every other beat missed", periodic(period=600), 0.95, 1.0),
-    ("hourly for 3 days", periodic(period=3600, hours=72), 0.9, 1.0),
-    ("random (Poisson) arrivals", poisson(), 0.0, 0.1),
-    ("random (Poisson), slow", poisson(mean=1800, hours=72), 0.0, 0.1),
-    ("browsing bursts", browsing(), 0.0, 0.1),
-    ("five events only", periodic()[:5], 0.0, 0.0),
-    ("a few beats: low confidence", periodic()[:8], 0.1, 0.35),
-    ("too fast to be a beacon (2 s)", periodic(period=2, hours=1), 0.0, 0.0),
-])
+@pytest.mark.parametrize(
+    ("name", "times", "low", "high"),
+    [
+        ("periodic 5 min", periodic(), 0.95, 1.0),
+        ("jitter ±20 %", jittered(), 0.85, 1.0),
+        ("jitter 20 % cobalt-style", jittered(cobalt=True), 0.9, 1.0),
+        ("jitter ±20 %, 15 % beats missed", missed(jittered()), 0.8, 1.0),
+        ("jitter ±20 %, asleep 23:00-07:00 for 3 days", asleep_at_night(jittered(hours=72)), 0.85, 1.0),
+        ("every other beat missed", periodic(period=600), 0.95, 1.0),
+        ("hourly for 3 days", periodic(period=3600, hours=72), 0.9, 1.0),
+        ("random (Poisson) arrivals", poisson(), 0.0, 0.1),
+        ("random (Poisson), slow", poisson(mean=1800, hours=72), 0.0, 0.1),
+        ("browsing bursts", browsing(), 0.0, 0.1),
+        ("five events only", periodic()[:5], 0.0, 0.0),
+        ("a few beats: low confidence", periodic()[:8], 0.1, 0.35),
+        ("too fast to be a beacon (2 s)", periodic(period=2, hours=1), 0.0, 0.0),
+    ],
+)
 def test_analyse(name, times, low, high):
     score, subs, rhythm = beacon.analyse(times, 24 * 3600 if max(times) < DAY else 72 * 3600, S)
     assert low <= score <= high, (name, score, subs, rhythm)
@@ -90,10 +93,13 @@ def test_jitter_is_measured_not_punished():
     assert 0.05 <= r.jitter <= 0.15 and r.on_beat_share > 0.95
 
 
-@pytest.mark.parametrize(("times", "merge", "expected"), [
-    ([0, 0.4, 1.9, 2, 10], 2, [0, 2, 10]),
-    ([5, 1, 1, 3], 0, [1, 3, 5]),
-])
+@pytest.mark.parametrize(
+    ("times", "merge", "expected"),
+    [
+        ([0, 0.4, 1.9, 2, 10], 2, [0, 2, 10]),
+        ([5, 1, 1, 3], 0, [1, 3, 5]),
+    ],
+)
 def test_merge_events(times, merge, expected):
     assert beacon.merge_events(times, merge) == expected
 
@@ -107,8 +113,11 @@ def beacon_network():
         t += dt.timedelta(seconds=120 * rng.uniform(0.8, 1.2))
     for k in range(2 * 24 * 12):  # clockwork, but explained: popular, mDNS, a popular platform's customer
         ts = T0 + dt.timedelta(minutes=5 * k)
-        rows += [(ts, "10.0.0.6", "time.windows.com"), (ts, "10.0.0.6", "_ipp._tcp.local", "PTR"),
-                 (ts, "10.0.0.6", "d2abcdefgh.cloudfront.net")]
+        rows += [
+            (ts, "10.0.0.6", "time.windows.com"),
+            (ts, "10.0.0.6", "_ipp._tcp.local", "PTR"),
+            (ts, "10.0.0.6", "d2abcdefgh.cloudfront.net"),
+        ]
     rows += [(T0 + dt.timedelta(seconds=s), "10.0.0.7", "news-site.org") for s in browsing(seed=5, hours=48)]
     return rows
 

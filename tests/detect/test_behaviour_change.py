@@ -14,7 +14,9 @@ S = Settings(behaviour_change.SETTINGS)
 
 
 def office_hours(days: int, per_hour: int = 30, unexplained: int = 5):
-    return [(T0 + dt.timedelta(days=d, hours=h), per_hour, unexplained) for d in range(days) for h in range(9, 18)]
+    return [
+        (T0 + dt.timedelta(days=d, hours=h), per_hour, unexplained) for d in range(days) for h in range(9, 18)
+    ]
 
 
 def at(day: int, hour: int, queries: int, unexplained: int):
@@ -24,15 +26,24 @@ def at(day: int, hour: int, queries: int, unexplained: int):
 HIST_END = T0 + dt.timedelta(days=7)
 
 
-@pytest.mark.parametrize(("name", "window", "history_days", "low", "high", "kinds"), [
-    ("an ordinary office day", office_hours(8)[-9:], 7, 0.0, 0.0, []),
-    ("busy at 03:00, silent there for a week", at(7, 3, 40, 40), 7, 0.1, 0.3, ["silent_hour"]),
-    ("three night hours of unexplained questions", at(7, 2, 200, 200) + at(7, 3, 200, 200) + at(7, 4, 150, 150),
-     7, 0.55, 0.65, ["silent_hour"] * 3),
-    ("03:00, but only a few unexplained", at(7, 3, 300, 3), 7, 0.0, 0.0, []),  # a software-update burst
-    ("a surge at 10:00", at(7, 10, 400, 300), 7, 0.5, 0.7, ["spike"]),
-    ("night activity with too little history", at(2, 3, 200, 200), 2, 0.0, 0.0, []),
-])
+@pytest.mark.parametrize(
+    ("name", "window", "history_days", "low", "high", "kinds"),
+    [
+        ("an ordinary office day", office_hours(8)[-9:], 7, 0.0, 0.0, []),
+        ("busy at 03:00, silent there for a week", at(7, 3, 40, 40), 7, 0.1, 0.3, ["silent_hour"]),
+        (
+            "three night hours of unexplained questions",
+            at(7, 2, 200, 200) + at(7, 3, 200, 200) + at(7, 4, 150, 150),
+            7,
+            0.55,
+            0.65,
+            ["silent_hour"] * 3,
+        ),
+        ("03:00, but only a few unexplained", at(7, 3, 300, 3), 7, 0.0, 0.0, []),  # a software-update burst
+        ("a surge at 10:00", at(7, 10, 400, 300), 7, 0.5, 0.7, ["spike"]),
+        ("night activity with too little history", at(2, 3, 200, 200), 2, 0.0, 0.0, []),
+    ],
+)
 def test_departures(name, window, history_days, low, high, kinds):
     end = T0 + dt.timedelta(days=history_days)
     score, subs, found = behaviour_change.departures(office_hours(history_days), window, T0, end, S)
@@ -53,16 +64,25 @@ def test_run_flags_the_night_owl_only(store):
     for d in range(6):
         for h in range(9, 18):
             for c in ("10.0.0.1", "10.0.0.2"):
-                rows += [(T0 + dt.timedelta(days=d, hours=h, minutes=m), c, "intranet-portal.net") for m in (5, 35)]
+                rows += [
+                    (T0 + dt.timedelta(days=d, hours=h, minutes=m), c, "intranet-portal.net") for m in (5, 35)
+                ]
                 rows.append((T0 + dt.timedelta(days=d, hours=h, minutes=50), c, "www.google.com"))
     night = T0 + dt.timedelta(days=5, hours=2)
-    rows += [(night + dt.timedelta(seconds=20 * k), "10.0.0.1", f"cdn{k % 7}.odd-backup-host.biz") for k in range(300)]
-    rows += [(night + dt.timedelta(seconds=5 * k), "10.0.0.2", "download.windowsupdate.com") for k in range(400)]
+    rows += [
+        (night + dt.timedelta(seconds=20 * k), "10.0.0.1", f"cdn{k % 7}.odd-backup-host.biz")
+        for k in range(300)
+    ]
+    rows += [
+        (night + dt.timedelta(seconds=5 * k), "10.0.0.2", "download.windowsupdate.com") for k in range(400)
+    ]
     rows.append((T0 + dt.timedelta(days=5, hours=17, minutes=59), "10.0.0.1", "www.google.com"))
     con = store(events(rows), top_sites=[("google.com", 1), ("windowsupdate.com", 30)])
     findings = behaviour_change.run(con, S)
     assert [f.client for f in findings] == ["10.0.0.1"]
     f = findings[0]
-    assert f.reasons[0].startswith("Active at 2026-03-07 02:00 UTC with 180 unexplained questions, though it was "
-                                   "active at 02:00 on only 0 of 4 days before")
+    assert f.reasons[0].startswith(
+        "Active at 2026-03-07 02:00 UTC with 180 unexplained questions, though it was "
+        "active at 02:00 on only 0 of 4 days before"
+    )
     assert "odd-backup-host.biz" in f.reasons[0]

@@ -30,7 +30,10 @@ def test_table_lists_every_detector_with_documented_settings():
 def test_settings_sections_validate():
     sections = settings_sections()
     assert list(sections) == [*EXPECTED, "modifiers"]
-    assert validate(sections, {"beacon": {"tolerance": 0.2}, "modifiers": {"prevalence_score_increase": 0.1}}) == []
+    assert (
+        validate(sections, {"beacon": {"tolerance": 0.2}, "modifiers": {"prevalence_score_increase": 0.1}})
+        == []
+    )
     problems = validate(sections, {"beacon": {"tolerance": 0.9, "nope": 1}, "dga": {"threshold": "high"}})
     assert len(problems) == 3
 
@@ -64,23 +67,50 @@ def busy_network(clients: int = 12, days: int = 3):
                 rows.append((t, client, f"www.{small[c % len(small)]}"))
             for k in range(24 * 12):  # mDNS chatter and the clock of a popular service
                 ts = T0 + dt.timedelta(days=d, minutes=5 * k, seconds=c)
-                rows += [(ts, client, "_googlecast._tcp.local", "PTR", None), (ts, client, "time.windows.com")]
+                rows += [
+                    (ts, client, "_googlecast._tcp.local", "PTR", None),
+                    (ts, client, "time.windows.com"),
+                ]
         night = T0 + dt.timedelta(days=d, hours=3)
         # software-update burst at night, popular CDN names, a platform customer's machine-made names
-        rows += [(night + dt.timedelta(seconds=k), "10.0.0.10", f"dl{k}.delivery.mp.microsoft.com") for k in range(300)]
-        rows += [(night + dt.timedelta(seconds=k), "10.0.0.11", f"scontent-{k}.xx.fbcdn.net") for k in range(300)]
-        rows += [(night + dt.timedelta(seconds=60 * k), "10.0.0.12", "d3kq9x1v0w2z7a.cloudfront.net")
-                 for k in range(300)]
+        rows += [
+            (night + dt.timedelta(seconds=k), "10.0.0.10", f"dl{k}.delivery.mp.microsoft.com")
+            for k in range(300)
+        ]
+        rows += [
+            (night + dt.timedelta(seconds=k), "10.0.0.11", f"scontent-{k}.xx.fbcdn.net") for k in range(300)
+        ]
+        rows += [
+            (night + dt.timedelta(seconds=60 * k), "10.0.0.12", "d3kq9x1v0w2z7a.cloudfront.net")
+            for k in range(300)
+        ]
         # an internet-facing resolver answering scanners' reverse lookups; search-suffix junk
-        rows += [(night + dt.timedelta(seconds=2 * k), "10.0.0.2", f"{k % 250}.{k // 250}.0.198.in-addr.arpa", "PTR",
-                  "NXDOMAIN") for k in range(1000)]
-        rows += [(night + dt.timedelta(seconds=10 * k), "10.0.0.13", f"{n}.corp.lan", "A", "NXDOMAIN")
-                 for k, n in enumerate(["www.google.com", "wpad", "isatap", "outlook.office365.com"] * 50)]
+        rows += [
+            (
+                night + dt.timedelta(seconds=2 * k),
+                "10.0.0.2",
+                f"{k % 250}.{k // 250}.0.198.in-addr.arpa",
+                "PTR",
+                "NXDOMAIN",
+            )
+            for k in range(1000)
+        ]
+        rows += [
+            (night + dt.timedelta(seconds=10 * k), "10.0.0.13", f"{n}.corp.lan", "A", "NXDOMAIN")
+            for k, n in enumerate(["www.google.com", "wpad", "isatap", "outlook.office365.com"] * 50)
+        ]
     return rows
 
 
-SITES = [("google.com", 1), ("microsoft.com", 4), ("office365.com", 40), ("wikipedia.org", 10), ("fbcdn.net", 30),
-         ("windows.com", 20), ("cloudfront.net", 80)]
+SITES = [
+    ("google.com", 1),
+    ("microsoft.com", 4),
+    ("office365.com", 40),
+    ("wikipedia.org", 10),
+    ("fbcdn.net", 30),
+    ("windows.com", 20),
+    ("cloudfront.net", 80),
+]
 
 
 def test_noise_stays_quiet(store):
@@ -91,8 +121,15 @@ def test_noise_stays_quiet(store):
 def test_findings_are_ranked_with_modifiers_and_settings(store):
     rng = random.Random(8)
     rows = busy_network(days=2)
-    rows += [(T0 + dt.timedelta(days=1, hours=2, seconds=2 * k), "10.0.0.15",
-              "".join(rng.choice("0123456789abcdef") for _ in range(50)) + ".exfil.net", "TXT") for k in range(300)]
+    rows += [
+        (
+            T0 + dt.timedelta(days=1, hours=2, seconds=2 * k),
+            "10.0.0.15",
+            "".join(rng.choice("0123456789abcdef") for _ in range(50)) + ".exfil.net",
+            "TXT",
+        )
+        for k in range(300)
+    ]
     rows += [(T0 + dt.timedelta(days=1, hours=22), "10.0.0.16", "paypa1-account.net")]
     con = store(events(rows), top_sites=SITES)
     findings = run_detectors(con)
@@ -108,7 +145,9 @@ def test_findings_are_ranked_with_modifiers_and_settings(store):
 
 
 def test_apply_modifiers_lowers_common_domains(store):
-    rows = [(T0 + dt.timedelta(hours=h), f"10.0.0.{c}", "shared-app.net") for h in range(3) for c in range(12)]
+    rows = [
+        (T0 + dt.timedelta(hours=h), f"10.0.0.{c}", "shared-app.net") for h in range(3) for c in range(12)
+    ]
     con = store(events(rows), prevalence_min_clients=100)  # so the test baseline does not explain it
     f = Finding(kind="beacon", score=0.5, reasons=["r"], client="10.0.0.1", domain="shared-app.net")
     apply_modifiers(con, [f], Settings(MODIFIER_SETTINGS))

@@ -23,12 +23,31 @@ def random_label(rng: random.Random, n: int, alphabet: str = string.ascii_lowerc
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
-RANDOM_NAMES = ["tixlzwxuqaoy.com", "xgnifymfyzcettoe.info", "rvugfwgmjalnf.ru", "eickjtsatvwkcjl.org",
-                "t4ul44ldqbwz.com", "b90xya2clmhp.com", "3w6w7q3gxsc1.com", "wxfaxwfotkcp.co.uk",
-                "kq3vxz8wplmn.info"]
-DICTIONARY_NAMES = ["weatherstation.com", "gardenclub.org", "mountainbikes.net", "bakery-shop.co.uk",
-                    "www.cityhospital.org", "mail.example-university.edu", "travelblog.info", "newsletter.io",
-                    "google.com", "stackoverflow.com", "wikipedia.org", "login.microsoftonline.com"]
+RANDOM_NAMES = [
+    "tixlzwxuqaoy.com",
+    "xgnifymfyzcettoe.info",
+    "rvugfwgmjalnf.ru",
+    "eickjtsatvwkcjl.org",
+    "t4ul44ldqbwz.com",
+    "b90xya2clmhp.com",
+    "3w6w7q3gxsc1.com",
+    "wxfaxwfotkcp.co.uk",
+    "kq3vxz8wplmn.info",
+]
+DICTIONARY_NAMES = [
+    "weatherstation.com",
+    "gardenclub.org",
+    "mountainbikes.net",
+    "bakery-shop.co.uk",
+    "www.cityhospital.org",
+    "mail.example-university.edu",
+    "travelblog.info",
+    "newsletter.io",
+    "google.com",
+    "stackoverflow.com",
+    "wikipedia.org",
+    "login.microsoftonline.com",
+]
 
 
 @pytest.mark.parametrize("name", RANDOM_NAMES)
@@ -56,20 +75,41 @@ def test_recall_on_random_letters_grows_with_length(length, min_recall):
 
 
 def test_no_dictionary_name_is_flagged():
-    words = ["weather", "garden", "mountain", "travel", "bakery", "hospital", "library", "football", "coffee",
-             "market", "kitchen", "holiday", "insurance", "dentist", "florist", "solar", "pizza", "taxi"]
+    words = [
+        "weather",
+        "garden",
+        "mountain",
+        "travel",
+        "bakery",
+        "hospital",
+        "library",
+        "football",
+        "coffee",
+        "market",
+        "kitchen",
+        "holiday",
+        "insurance",
+        "dentist",
+        "florist",
+        "solar",
+        "pizza",
+        "taxi",
+    ]
     names = [f"{a}{b}.com" for a in words for b in words if a != b]
     assert [o["name"] for o in dga.score_names(names) if o["verdict"] == "dga"] == []
 
 
-@pytest.mark.parametrize(("name", "reason_word"), [
-    ("4.3.2.1.in-addr.arpa", "Reverse lookup"),
-    ("b.0.0.0.ip6.arpa", "Reverse lookup"),
-    ("printer.local", "local"),
-    ("www.google.com.corp.lan", "private-TLD"),
-    ("wpad", "single-label"),
-    ("xn--80ak6aa92e.com", "punycode"),
-])
+@pytest.mark.parametrize(
+    ("name", "reason_word"),
+    [
+        ("4.3.2.1.in-addr.arpa", "Reverse lookup"),
+        ("b.0.0.0.ip6.arpa", "Reverse lookup"),
+        ("printer.local", "local"),
+        ("www.google.com.corp.lan", "private-TLD"),
+        ("wpad", "single-label"),
+        ("xn--80ak6aa92e.com", "punycode"),
+    ],
+)
 def test_noise_names_are_not_scored(name, reason_word):
     out = dga.score_name(name)
     assert out == {"name": name, "score": 0.0, "verdict": "benign", "reasons": out["reasons"]}
@@ -98,8 +138,10 @@ def test_shipped_model_is_small_and_complete():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=string.ascii_lowercase + string.digits + "-_", min_size=1, max_size=63),
-       st.sampled_from(["com", "co.uk", "info", "github.io"]))
+@given(
+    st.text(alphabet=string.ascii_lowercase + string.digits + "-_", min_size=1, max_size=63),
+    st.sampled_from(["com", "co.uk", "info", "github.io"]),
+)
 def test_any_label_scores_between_0_and_1(label, tld):
     out = dga.score_name(f"{label}.{tld}")
     assert 0.0 <= out["score"] <= 1.0
@@ -107,15 +149,18 @@ def test_any_label_scores_between_0_and_1(label, tld):
     assert out["reasons"]
 
 
-@pytest.mark.parametrize(("generated", "mean", "nx_share", "peak", "low", "high"), [
-    (0, 0.0, 0.0, 0, 0.0, 0.0),  # nothing
-    (2, 0.9, 1.0, 5, 0.0, 0.0),  # below min_names and no burst
-    (3, 0.6, 0.0, 0, 0.0, 0.25),  # three odd names that resolve: not a finding
-    (10, 0.7, 0.0, 0, 0.2, 0.5),
-    (40, 0.9, 0.9, 30, 0.85, 1.0),  # infected host: many names, mostly NXDOMAIN, a burst
-    (100, 0.95, 1.0, 120, 0.9, 1.0),  # critical
-    (0, 0.0, 0.0, 200, 0.0, 0.25),  # NXDOMAIN burst alone (no generated names): nxdomain_storm's job
-])
+@pytest.mark.parametrize(
+    ("generated", "mean", "nx_share", "peak", "low", "high"),
+    [
+        (0, 0.0, 0.0, 0, 0.0, 0.0),  # nothing
+        (2, 0.9, 1.0, 5, 0.0, 0.0),  # below min_names and no burst
+        (3, 0.6, 0.0, 0, 0.0, 0.25),  # three odd names that resolve: not a finding
+        (10, 0.7, 0.0, 0, 0.2, 0.5),
+        (40, 0.9, 0.9, 30, 0.85, 1.0),  # infected host: many names, mostly NXDOMAIN, a burst
+        (100, 0.95, 1.0, 120, 0.9, 1.0),  # critical
+        (0, 0.0, 0.0, 200, 0.0, 0.25),  # NXDOMAIN burst alone (no generated names): nxdomain_storm's job
+    ],
+)
 def test_score_client(generated, mean, nx_share, peak, low, high):
     score, subs = dga.score_client(generated, mean, nx_share, peak, S)
     assert low <= score <= high
@@ -131,17 +176,35 @@ def infected_network() -> list[tuple]:
         t += dt.timedelta(seconds=rng.uniform(60, 180))
         name = "tixlzwxuqaoy.com" if i == 39 else f"{random_label(rng, rng.randint(10, 15))}.com"
         rows.append((t, "10.0.0.66", name, "A", "NOERROR" if i == 39 else "NXDOMAIN"))
-    for c, name in [("10.0.0.10", "weatherstation.com"), ("10.0.0.11", "gardenclub.org"),
-                    ("10.0.0.12", "www.cityhospital.org"), ("10.0.0.12", "mountainbikes.net")]:
+    for c, name in [
+        ("10.0.0.10", "weatherstation.com"),
+        ("10.0.0.11", "gardenclub.org"),
+        ("10.0.0.12", "www.cityhospital.org"),
+        ("10.0.0.12", "mountainbikes.net"),
+    ]:
         rows += [(T0 + dt.timedelta(minutes=17 * k), c, name) for k in range(5)]
     # noise: a scanner's reverse lookups answered NXDOMAIN, search-suffix junk, mDNS, popular CDN names
-    rows += [(T0 + dt.timedelta(seconds=5 * k), "203.0.113.7", f"{k % 250}.{k // 250}.51.198.in-addr.arpa", "PTR",
-              "NXDOMAIN") for k in range(400)]
-    rows += [(T0 + dt.timedelta(seconds=30 * k), "10.0.0.13", f"{h}.corp.lan", "A", "NXDOMAIN")
-             for k, h in enumerate(["www.google.com", "outlook.office365.com", "wpad", "isatap"] * 10)]
-    rows += [(T0 + dt.timedelta(seconds=60 * k), "10.0.0.14", "_ipp._tcp.local", "PTR", None) for k in range(60)]
-    rows += [(T0 + dt.timedelta(seconds=20 * k), "10.0.0.15", f"{random_label(rng, 14)}.cloudfront.net")
-             for k in range(50)]
+    rows += [
+        (
+            T0 + dt.timedelta(seconds=5 * k),
+            "203.0.113.7",
+            f"{k % 250}.{k // 250}.51.198.in-addr.arpa",
+            "PTR",
+            "NXDOMAIN",
+        )
+        for k in range(400)
+    ]
+    rows += [
+        (T0 + dt.timedelta(seconds=30 * k), "10.0.0.13", f"{h}.corp.lan", "A", "NXDOMAIN")
+        for k, h in enumerate(["www.google.com", "outlook.office365.com", "wpad", "isatap"] * 10)
+    ]
+    rows += [
+        (T0 + dt.timedelta(seconds=60 * k), "10.0.0.14", "_ipp._tcp.local", "PTR", None) for k in range(60)
+    ]
+    rows += [
+        (T0 + dt.timedelta(seconds=20 * k), "10.0.0.15", f"{random_label(rng, 14)}.cloudfront.net")
+        for k in range(50)
+    ]
     return rows
 
 
@@ -162,5 +225,7 @@ def test_gather_and_run_find_only_the_infected_client(store):
 def test_top_sites_and_verdict_explained_domains_are_quiet(store):
     rows = infected_network()
     generated = sorted({r[2] for r in rows if r[1] == "10.0.0.66"})
-    con = store(events(rows), top_sites=[(d, i + 1) for i, d in enumerate(generated)] + [("cloudfront.net", 80)])
+    con = store(
+        events(rows), top_sites=[(d, i + 1) for i, d in enumerate(generated)] + [("cloudfront.net", 80)]
+    )
     assert dga.run(con, S) == []

@@ -23,8 +23,11 @@ def _section(name: str) -> str:
     return DOC.split(heading, 1)[1].split("\n## ", 1)[0]
 
 
-@pytest.mark.parametrize(("section", "setting"), [(sec, s) for sec, sets in settings_sections().items() for s in sets],
-                         ids=lambda v: v if isinstance(v, str) else v.name)
+@pytest.mark.parametrize(
+    ("section", "setting"),
+    [(sec, s) for sec, sets in settings_sections().items() for s in sets],
+    ids=lambda v: v if isinstance(v, str) else v.name,
+)
 def test_every_setting_is_documented_with_its_default(section, setting):
     row = next((ln for ln in _section(section).splitlines() if ln.startswith(f"| `{setting.name}` |")), None)
     assert row, f"[{section}] {setting.name} is not documented"

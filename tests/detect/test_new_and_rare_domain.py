@@ -15,21 +15,30 @@ RARE = Settings(rare_domain.SETTINGS)
 SITES = [("google.com", 1), ("microsoft.com", 4), ("paypal.com", 50)]
 
 
-@pytest.mark.parametrize(("history_h", "clients", "suspicion", "low", "high"), [
-    (48, 1, 0.0, 0.3, 0.35),  # a new website a user visits: low, below min_score
-    (48, 3, 0.0, 0.2, 0.25),
-    (168, 1, 0.0, 0.34, 0.36),
-    (48, 1, 1.0, 0.9, 0.95),  # a brand look-alike with phishing words
-    (48, 1, 0.45, 0.55, 0.6),
-])
+@pytest.mark.parametrize(
+    ("history_h", "clients", "suspicion", "low", "high"),
+    [
+        (48, 1, 0.0, 0.3, 0.35),  # a new website a user visits: low, below min_score
+        (48, 3, 0.0, 0.2, 0.25),
+        (168, 1, 0.0, 0.34, 0.36),
+        (48, 1, 1.0, 0.9, 0.95),  # a brand look-alike with phishing words
+        (48, 1, 0.45, 0.55, 0.6),
+    ],
+)
 def test_score_new(history_h, clients, suspicion, low, high):
     score, _ = new_domain.score_new(history_h, clients, suspicion, NEW)
     assert low <= score <= high
 
 
-@pytest.mark.parametrize(("clients", "days", "suspicion", "low", "high"), [
-    (1, 1, 0.0, 0.24, 0.26), (2, 1, 0.0, 0.14, 0.16), (1, 5, 0.0, 0.39, 0.41), (1, 5, 0.8, 0.8, 0.85),
-])
+@pytest.mark.parametrize(
+    ("clients", "days", "suspicion", "low", "high"),
+    [
+        (1, 1, 0.0, 0.24, 0.26),
+        (2, 1, 0.0, 0.14, 0.16),
+        (1, 5, 0.0, 0.39, 0.41),
+        (1, 5, 0.8, 0.8, 0.85),
+    ],
+)
 def test_score_rare(clients, days, suspicion, low, high):
     score, _ = rare_domain.score_rare(clients, days, suspicion, RARE)
     assert low <= score <= high
@@ -45,8 +54,14 @@ def network(days: int = 4):
             rows += [(day + dt.timedelta(hours=h), f"10.0.0.{c}", "www.google.com") for h in (9, 13, 17)]
         rows.append((day + dt.timedelta(hours=10), "10.0.0.42", "paypa1-account.net"))
     last = T0 + dt.timedelta(days=days - 1, hours=15)
-    rows += [(last + dt.timedelta(seconds=s), "10.0.0.41", n) for s, n in
-             ((0, "micros0ft-secure-login.com"), (2, "www.micros0ft-secure-login.com"), (40, "login.micros0ft-secure-login.com"))]
+    rows += [
+        (last + dt.timedelta(seconds=s), "10.0.0.41", n)
+        for s, n in (
+            (0, "micros0ft-secure-login.com"),
+            (2, "www.micros0ft-secure-login.com"),
+            (40, "login.micros0ft-secure-login.com"),
+        )
+    ]
     rows += [(last, "10.0.0.43", "gardenclub.org"), (last, "10.0.0.44", "qxzvbnwtrplk.com", "A", "NXDOMAIN")]
     return rows
 
@@ -74,7 +89,11 @@ def test_rare_domain_finds_the_persistent_lookalike(store):
     con = store(events(network()), top_sites=SITES)
     findings = rare_domain.run(con, RARE)
     assert [(f.domain, f.client) for f in findings] == [("paypa1-account.net", "10.0.0.42")]
-    assert findings[0].reasons[-1].startswith("Rare: asked for by 1 client of 10 (10.0.0.42), 4 questions on 4 days")
+    assert (
+        findings[0]
+        .reasons[-1]
+        .startswith("Rare: asked for by 1 client of 10 (10.0.0.42), 4 questions on 4 days")
+    )
     # new domains are new_domain's: not gathered here
     assert "micros0ft-secure-login.com" not in rare_domain.gather(con, RARE)["registered_domain"].to_list()
 
@@ -83,18 +102,25 @@ def test_generated_names_of_a_dga_host_are_left_to_dga(store):
     """Without response codes (a BIND query log) a DGA walk looks like many rare resolving names: they
     belong to one dga finding about the host, not one rare_domain finding per name."""
     rows = network()
-    rows += [(T0 + dt.timedelta(days=1, minutes=3 * k), "10.0.0.66", n, "A", None) for k, n in enumerate(
-        ["tixlzwxuqaoy.com", "xgnifymfyzcettoe.info", "rvugfwgmjalnf.ru", "eickjtsatvwkcjl.org"] * 2)]
+    rows += [
+        (T0 + dt.timedelta(days=1, minutes=3 * k), "10.0.0.66", n, "A", None)
+        for k, n in enumerate(
+            ["tixlzwxuqaoy.com", "xgnifymfyzcettoe.info", "rvugfwgmjalnf.ru", "eickjtsatvwkcjl.org"] * 2
+        )
+    ]
     con = store(events(rows), top_sites=SITES)
     assert "tixlzwxuqaoy.com" in rare_domain.gather(con, RARE)["registered_domain"].to_list()
     assert [f.domain for f in rare_domain.run(con, RARE)] == ["paypa1-account.net"]
 
 
-@pytest.mark.parametrize(("candidates", "expected"), [
-    ([("a.com", ["h"], 0.9), ("b.com", ["h"], 0.9), ("c.com", ["h"], 0.9)], {"a.com", "b.com", "c.com"}),
-    ([("a.com", ["h"], 0.9), ("b.com", ["h"], 0.9), ("c.com", ["h"], 0.2)], set()),
-    ([("a.com", ["h", "x"], 0.9), ("b.com", ["h"], 0.9), ("c.com", ["h"], 0.9)], {"b.com", "c.com"}),
-])
+@pytest.mark.parametrize(
+    ("candidates", "expected"),
+    [
+        ([("a.com", ["h"], 0.9), ("b.com", ["h"], 0.9), ("c.com", ["h"], 0.9)], {"a.com", "b.com", "c.com"}),
+        ([("a.com", ["h"], 0.9), ("b.com", ["h"], 0.9), ("c.com", ["h"], 0.2)], set()),
+        ([("a.com", ["h", "x"], 0.9), ("b.com", ["h"], 0.9), ("c.com", ["h"], 0.9)], {"b.com", "c.com"}),
+    ],
+)
 def test_left_to_dga(candidates, expected):
     from netsift.detect.dga import left_to_dga
 

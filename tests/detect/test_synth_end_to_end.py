@@ -52,4 +52,6 @@ def test_benign_population_raises_nothing_high(ranked):
     clients = {p["client"] for p in synth.PLANTED.values()}
     domains = {p["domain"] for p in synth.PLANTED.values()}
     benign = [f for f in ranked if f.client not in clients and f.domain not in domains]
-    assert [(f.kind, f.client, f.domain, round(f.score, 2)) for f in benign if f.severity in ("high", "critical")] == []
+    assert [
+        (f.kind, f.client, f.domain, round(f.score, 2)) for f in benign if f.severity in ("high", "critical")
+    ] == []

@@ -14,16 +14,19 @@ from tests.detect.conftest import T0, events
 S = Settings(tunnel.SETTINGS)
 
 
-@pytest.mark.parametrize(("name", "subdomains", "encoded", "types", "peak_bytes", "low", "high"), [
-    ("too few subdomains", 4, 1.0, 1.0, 1e6, 0.0, 0.0),
-    ("few plain subdomains", 12, 0.0, 0.0, 500, 0.0, 0.05),
-    ("120 plain subdomains (a SaaS's customers)", 120, 0.0, 0.0, 3000, 0.0, 0.2),
-    ("RITA's 1000 plain subdomains", 1000, 0.0, 0.0, 3000, 0.74, 0.9),
-    ("dnscat2 capture: 12 hex names, all MX/TXT/CNAME", 12, 1.0, 1.0, 550, 0.75, 0.85),
-    ("iodine: thousands of encoded NULL questions", 5000, 1.0, 0.9, 500000, 0.97, 1.0),
-    ("encoded labels over A records", 300, 0.9, 0.0, 40000, 0.8, 0.97),
-    ("many names, TXT-heavy but plain (DNSBL-like)", 150, 0.0, 1.0, 2500, 0.1, 0.3),
-])
+@pytest.mark.parametrize(
+    ("name", "subdomains", "encoded", "types", "peak_bytes", "low", "high"),
+    [
+        ("too few subdomains", 4, 1.0, 1.0, 1e6, 0.0, 0.0),
+        ("few plain subdomains", 12, 0.0, 0.0, 500, 0.0, 0.05),
+        ("120 plain subdomains (a SaaS's customers)", 120, 0.0, 0.0, 3000, 0.0, 0.2),
+        ("RITA's 1000 plain subdomains", 1000, 0.0, 0.0, 3000, 0.74, 0.9),
+        ("dnscat2 capture: 12 hex names, all MX/TXT/CNAME", 12, 1.0, 1.0, 550, 0.75, 0.85),
+        ("iodine: thousands of encoded NULL questions", 5000, 1.0, 0.9, 500000, 0.97, 1.0),
+        ("encoded labels over A records", 300, 0.9, 0.0, 40000, 0.8, 0.97),
+        ("many names, TXT-heavy but plain (DNSBL-like)", 150, 0.0, 1.0, 2500, 0.1, 0.3),
+    ],
+)
 def test_score_domain(name, subdomains, encoded, types, peak_bytes, low, high):
     score, subs = tunnel.score_domain(subdomains, encoded, types, peak_bytes, S)
     assert low <= score <= high, (name, score, subs)
@@ -38,14 +41,26 @@ def tunnel_network():
     rng = random.Random(3)
     rows = []
     for k in range(400):  # dnscat2-like: hex labels, TXT/MX/CNAME, one client
-        rows.append((T0 + dt.timedelta(seconds=3 * k), "10.0.0.9", f"{hexlabel(rng, 60)}.{hexlabel(rng, 30)}.exfil.net",
-                     rng.choice(["TXT", "MX", "CNAME"])))
+        rows.append(
+            (
+                T0 + dt.timedelta(seconds=3 * k),
+                "10.0.0.9",
+                f"{hexlabel(rng, 60)}.{hexlabel(rng, 30)}.exfil.net",
+                rng.choice(["TXT", "MX", "CNAME"]),
+            )
+        )
     for k in range(300):  # noise: a popular CDN's many host names, reverse lookups, search-suffix junk
         rows.append((T0 + dt.timedelta(seconds=k), "10.0.0.2", f"img{k}.fbcdn.net"))
-        rows.append((T0 + dt.timedelta(seconds=k), "10.0.0.2", f"{k % 256}.{k // 256}.168.192.in-addr.arpa", "PTR"))
-        rows.append((T0 + dt.timedelta(seconds=k), "10.0.0.3", f"host{k}.example.com.corp.lan", "A", "NXDOMAIN"))
+        rows.append(
+            (T0 + dt.timedelta(seconds=k), "10.0.0.2", f"{k % 256}.{k // 256}.168.192.in-addr.arpa", "PTR")
+        )
+        rows.append(
+            (T0 + dt.timedelta(seconds=k), "10.0.0.3", f"host{k}.example.com.corp.lan", "A", "NXDOMAIN")
+        )
     for k in range(20):  # a small site's handful of host names
-        rows.append((T0 + dt.timedelta(minutes=k), "10.0.0.4", f"{['www', 'cdn', 'api', 'img'][k % 4]}.smallshop.com"))
+        rows.append(
+            (T0 + dt.timedelta(minutes=k), "10.0.0.4", f"{['www', 'cdn', 'api', 'img'][k % 4]}.smallshop.com")
+        )
     return rows
 
 
@@ -64,8 +79,10 @@ def test_run_finds_the_tunnel_and_names_its_client(store):
 
 def test_shared_channel_names_no_single_client(store):
     rng = random.Random(4)
-    rows = [(T0 + dt.timedelta(seconds=k), f"10.0.0.{10 + k % 3}", f"{hexlabel(rng, 40)}.exfil.net", "TXT")
-            for k in range(150)]
+    rows = [
+        (T0 + dt.timedelta(seconds=k), f"10.0.0.{10 + k % 3}", f"{hexlabel(rng, 40)}.exfil.net", "TXT")
+        for k in range(150)
+    ]
     con = store(events(rows))
     [f] = tunnel.run(con, S)
     assert f.client is None and "Used by 3 clients" in f.reasons[-1]

@@ -26,7 +26,13 @@ import duckdb
 
 from netsift.config import Setting, Settings
 from netsift.detect import (
-    beacon, behaviour_change, dga, new_domain, nxdomain_storm, rare_domain, tunnel,
+    beacon,
+    behaviour_change,
+    dga,
+    new_domain,
+    nxdomain_storm,
+    rare_domain,
+    tunnel,
 )
 from netsift.detect.context import data_span, rows
 from netsift.detect.scoring import MODIFIER_SETTINGS, apply_change, first_seen_change, prevalence_change
@@ -45,20 +51,50 @@ class Detector:
 
 
 DETECTORS: tuple[Detector, ...] = (
-    Detector("dga", "Clients asking for machine-generated domain names, with NXDOMAIN bursts.",
-             dga.SETTINGS, dga.run),
-    Detector("tunnel", "Data carried in DNS names: many subdomains, encoded labels, TXT/NULL, bytes per hour.",
-             tunnel.SETTINGS, tunnel.run),
-    Detector("beacon", "A client asking for one service on a clock, despite jitter, missed beats and sleep.",
-             beacon.SETTINGS, beacon.run),
-    Detector("nxdomain_storm", "A client's hour of NXDOMAIN answers far above its own and the network's usual.",
-             nxdomain_storm.SETTINGS, nxdomain_storm.run),
-    Detector("new_domain", "A domain new to the network, asked by few clients, with a suspicious name.",
-             new_domain.SETTINGS, new_domain.run, modifiers=()),
-    Detector("rare_domain", "A domain only one or two clients ask for, over days, with a suspicious name.",
-             rare_domain.SETTINGS, rare_domain.run, modifiers=()),
-    Detector("behaviour_change", "A client active at hours it is normally silent, or surging in unexplained "
-             "questions.", behaviour_change.SETTINGS, behaviour_change.run),
+    Detector(
+        "dga",
+        "Clients asking for machine-generated domain names, with NXDOMAIN bursts.",
+        dga.SETTINGS,
+        dga.run,
+    ),
+    Detector(
+        "tunnel",
+        "Data carried in DNS names: many subdomains, encoded labels, TXT/NULL, bytes per hour.",
+        tunnel.SETTINGS,
+        tunnel.run,
+    ),
+    Detector(
+        "beacon",
+        "A client asking for one service on a clock, despite jitter, missed beats and sleep.",
+        beacon.SETTINGS,
+        beacon.run,
+    ),
+    Detector(
+        "nxdomain_storm",
+        "A client's hour of NXDOMAIN answers far above its own and the network's usual.",
+        nxdomain_storm.SETTINGS,
+        nxdomain_storm.run,
+    ),
+    Detector(
+        "new_domain",
+        "A domain new to the network, asked by few clients, with a suspicious name.",
+        new_domain.SETTINGS,
+        new_domain.run,
+        modifiers=(),
+    ),
+    Detector(
+        "rare_domain",
+        "A domain only one or two clients ask for, over days, with a suspicious name.",
+        rare_domain.SETTINGS,
+        rare_domain.run,
+        modifiers=(),
+    ),
+    Detector(
+        "behaviour_change",
+        "A client active at hours it is normally silent, or surging in unexplained questions.",
+        behaviour_change.SETTINGS,
+        behaviour_change.run,
+    ),
 )
 
 BY_NAME = {d.name: d for d in DETECTORS}
@@ -69,8 +105,12 @@ def settings_sections() -> dict[str, tuple[Setting, ...]]:
     return {**{d.name: d.settings for d in DETECTORS}, "modifiers": MODIFIER_SETTINGS}
 
 
-def apply_modifiers(con: duckdb.DuckDBPyConnection, findings: list[Finding], settings: Settings,
-                    applies: dict[str, tuple[str, ...]] | None = None) -> list[Finding]:
+def apply_modifiers(
+    con: duckdb.DuckDBPyConnection,
+    findings: list[Finding],
+    settings: Settings,
+    applies: dict[str, tuple[str, ...]] | None = None,
+) -> list[Finding]:
     """Apply the prevalence and first-seen modifiers to findings that name a domain (in place)."""
     applies = applies if applies is not None else {d.name: d.modifiers for d in DETECTORS}
     targets = [f for f in findings if f.domain and applies.get(f.kind, MODIFIERS)]
@@ -96,8 +136,11 @@ def apply_modifiers(con: duckdb.DuckDBPyConnection, findings: list[Finding], set
     return findings
 
 
-def run_detectors(con: duckdb.DuckDBPyConnection, settings_by_section: dict[str, dict] | None = None,
-                  only: list[str] | None = None) -> list[Finding]:
+def run_detectors(
+    con: duckdb.DuckDBPyConnection,
+    settings_by_section: dict[str, dict] | None = None,
+    only: list[str] | None = None,
+) -> list[Finding]:
     """Run the detectors (all, or those named in ``only``) and return their findings, best first."""
     sections = settings_by_section or {}
     if only is not None:
@@ -108,7 +151,11 @@ def run_detectors(con: duckdb.DuckDBPyConnection, settings_by_section: dict[str,
     findings: list[Finding] = []
     for d in chosen:
         findings.extend(d.run(con, Settings(d.settings, sections.get(d.name))))
-    apply_modifiers(con, findings, Settings(MODIFIER_SETTINGS, sections.get("modifiers")),
-                    {d.name: d.modifiers for d in chosen})
+    apply_modifiers(
+        con,
+        findings,
+        Settings(MODIFIER_SETTINGS, sections.get("modifiers")),
+        {d.name: d.modifiers for d in chosen},
+    )
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
     return findings

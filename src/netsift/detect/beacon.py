@@ -20,6 +20,7 @@ intervals back it), ``duration`` (share of the data span the beacon covers).
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass
 
@@ -34,15 +35,27 @@ SETTINGS = (
     Setting("min_events", 6, "Distinct question times a (client, domain) pair needs (RITA: 4).", 4, 1e6),
     Setting("merge_seconds", 2, "Questions closer than this are one event (A+AAAA, retries).", 0, 60),
     Setting("min_period_seconds", 10, "Shorter periods are bursts or tunnels, not beacons.", 1, 86400),
-    Setting("tolerance", 0.25, "How far from a whole number of periods an interval may be (share of the "
-            "period); covers ±20 % jitter.", 0.05, 0.45),
+    Setting(
+        "tolerance",
+        0.25,
+        "How far from a whole number of periods an interval may be (share of the "
+        "period); covers ±20 % jitter.",
+        0.05,
+        0.45,
+    ),
     Setting("max_missed", 4, "Beats an interval may skip and still be on the beat.", 0, 50),
-    Setting("regularity_low", 0.45, "Share of on-beat intervals where the regularity sub-score starts "
-            "(random traffic lands near 0.3).", 0, 1),
+    Setting(
+        "regularity_low",
+        0.45,
+        "Share of on-beat intervals where the regularity sub-score starts (random traffic lands near 0.3).",
+        0,
+        1,
+    ),
     Setting("regularity_high", 0.9, "Share of on-beat intervals for a full regularity sub-score.", 0, 1),
     Setting("beats_high", 48, "On-beat intervals for a full 'beats' sub-score.", 2, 1e6),
-    Setting("max_events", 20000, "Most recent events kept per pair (bounds the work on chatty pairs).",
-            100, 1e7),
+    Setting(
+        "max_events", 20000, "Most recent events kept per pair (bounds the work on chatty pairs).", 100, 1e7
+    ),
     MIN_SCORE,
 )
 
@@ -96,7 +109,7 @@ def rhythm(times: list[float], s: Settings, merged: bool = False) -> Rhythm:
     """The best-fitting beat of a series of event times (seconds); ``merged``: already passed through
     :func:`merge_events`."""
     events = times if merged else merge_events(times, s.merge_seconds)
-    intervals = [b - a for a, b in zip(events, events[1:])]
+    intervals = [b - a for a, b in itertools.pairwise(events)]
     if not intervals:
         return Rhythm()
     median = statistics.median(intervals)
@@ -108,7 +121,9 @@ def rhythm(times: list[float], s: Settings, merged: bool = False) -> Rhythm:
     return best
 
 
-def analyse(times: list[float], data_span_seconds: float, s: Settings) -> tuple[float, dict[str, float], Rhythm]:
+def analyse(
+    times: list[float], data_span_seconds: float, s: Settings
+) -> tuple[float, dict[str, float], Rhythm]:
     """(score, sub_scores, rhythm) of one (client, domain) series of question times in seconds."""
     events = merge_events(times, s.merge_seconds)
     if len(events) < s.min_events:
@@ -124,8 +139,11 @@ def analyse(times: list[float], data_span_seconds: float, s: Settings) -> tuple[
         "duration": ramp(span / data_span_seconds, 0.05, 0.5) if data_span_seconds > 0 else 0.0,
     }
     # a handful of intervals can line up by chance: the number of on-beat intervals is a confidence factor
-    score = (subs["regularity"] * (0.25 + 0.75 * subs["beats"])
-             * (0.7 + 0.15 * subs["duration"] + 0.15 * subs["jitter"]))
+    score = (
+        subs["regularity"]
+        * (0.25 + 0.75 * subs["beats"])
+        * (0.7 + 0.15 * subs["duration"] + 0.15 * subs["jitter"])
+    )
     return score, subs, r
 
 
@@ -168,23 +186,37 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
         dom, client = row["registered_domain"], row["client"]
         active = (row["last_seen"] - row["first_seen"]).total_seconds()
         reasons = [
-            f"{client} asked for {dom} on a {_duration(r.period)} beat: {r.on_beat} of "
-            f"{r.intervals - r.gaps} intervals fall on it (±{s.tolerance:.0%} of a whole number of periods), "
-            f"median jitter {r.jitter:.0%}.",
+            (
+                f"{client} asked for {dom} on a {_duration(r.period)} beat: {r.on_beat} of "
+                f"{r.intervals - r.gaps} intervals fall on it (±{s.tolerance:.0%} of a whole number of periods), "
+                f"median jitter {r.jitter:.0%}."
+            ),
             f"{row['queries']} questions over {_duration(active)} ({active / span_seconds:.0%} of the data span)."
-            if span_seconds else f"{row['queries']} questions.",
+            if span_seconds
+            else f"{row['queries']} questions.",
         ]
         if r.missed_beats or r.gaps:
             reasons.append(
                 f"The rhythm survives {plural(r.missed_beats, 'missed beat')} and "
-                f"{plural(r.gaps, 'sleep gap')}" + (f" (longest {_duration(r.longest_gap)})." if r.gaps else ".")
+                f"{plural(r.gaps, 'sleep gap')}"
+                + (f" (longest {_duration(r.longest_gap)})." if r.gaps else ".")
             )
         if row["name_count"] > 1:
-            reasons.append(f"{row['name_count']} host names grouped as one service under {dom}: "
-                           f"{sample(row['names'], 3)}.")
-        findings.append(Finding(
-            kind="beacon", client=client, domain=dom, score=score, reasons=reasons,
-            sub_scores=subs,
-            first_seen=row["first_seen"], last_seen=row["last_seen"], evidence_count=int(row["queries"]),
-        ))
+            reasons.append(
+                f"{row['name_count']} host names grouped as one service under {dom}: "
+                f"{sample(row['names'], 3)}."
+            )
+        findings.append(
+            Finding(
+                kind="beacon",
+                client=client,
+                domain=dom,
+                score=score,
+                reasons=reasons,
+                sub_scores=subs,
+                first_seen=row["first_seen"],
+                last_seen=row["last_seen"],
+                evidence_count=int(row["queries"]),
+            )
+        )
     return findings

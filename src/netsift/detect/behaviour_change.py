@@ -32,7 +32,9 @@ SETTINGS = (
     Setting("window_hours", 24, "The last hours of the data judged against the client's history.", 1, 8760),
     Setting("min_history_days", 3, "Days of history a client needs before it is judged.", 1, 365),
     Setting("week_profile_days", 14, "History days from which hour-of-week replaces hour-of-day.", 7, 3650),
-    Setting("silent_share", 0.1, "An hour bin active on at most this share of history days is 'silent'.", 0, 1),
+    Setting(
+        "silent_share", 0.1, "An hour bin active on at most this share of history days is 'silent'.", 0, 1
+    ),
     Setting("min_unexplained", 10, "Unexplained questions that make a silent hour a departure.", 1, 1e6),
     Setting("spike_factor", 5, "Times the client's usual busy hour that makes a spike.", 1, 1000),
     Setting("spike_min", 50, "Unexplained questions an hour needs to be a spike.", 1, 1e7),
@@ -53,8 +55,9 @@ def _percentile(values: list[int], q: float) -> float:
     return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
 
 
-def departures(history: list[Hour], window: list[Hour], history_start: dt.datetime, history_end: dt.datetime,
-               s: Settings) -> tuple[float, dict[str, float], list[dict]]:
+def departures(
+    history: list[Hour], window: list[Hour], history_start: dt.datetime, history_end: dt.datetime, s: Settings
+) -> tuple[float, dict[str, float], list[dict]]:
     """(score, sub_scores, departures) for one client. ``history`` / ``window``: its active hours;
     ``history_start``..``history_end``: the hours the history covers (for silent hours, hours the client
     was not active in count too)."""
@@ -77,20 +80,37 @@ def departures(history: list[Hour], window: list[Hour], history_start: dt.dateti
         b = _bin(hour, weekly)
         share = active[b] / observed[b] if observed[b] else 1.0
         if share <= s.silent_share and unexplained >= s.min_unexplained and observed[b] >= 2:
-            found.append({"kind": "silent_hour", "hour": hour, "unexplained": unexplained,
-                          "active": active[b], "observed": observed[b], "weekly": weekly})
+            found.append(
+                {
+                    "kind": "silent_hour",
+                    "hour": hour,
+                    "unexplained": unexplained,
+                    "active": active[b],
+                    "observed": observed[b],
+                    "weekly": weekly,
+                }
+            )
         elif unexplained >= max(s.spike_min, s.spike_factor * busy):
             found.append({"kind": "spike", "hour": hour, "unexplained": unexplained, "busy": busy})
     silent = [d for d in found if d["kind"] == "silent_hour"]
     spikes = [d for d in found if d["kind"] == "spike"]
     subs = {
         "silent_hours": ramp(len(silent), 0, 3),
-        "silent_volume": log_ramp(sum(d["unexplained"] for d in silent), s.min_unexplained, 20 * s.min_unexplained),
-        "spike": log_ramp(max((d["unexplained"] / max(d["busy"], 1) for d in spikes), default=0),
-                          s.spike_factor, 10 * s.spike_factor) if spikes else 0.0,
+        "silent_volume": log_ramp(
+            sum(d["unexplained"] for d in silent), s.min_unexplained, 20 * s.min_unexplained
+        ),
+        "spike": log_ramp(
+            max((d["unexplained"] / max(d["busy"], 1) for d in spikes), default=0),
+            s.spike_factor,
+            10 * s.spike_factor,
+        )
+        if spikes
+        else 0.0,
     }
     if spikes and subs["spike"] == 0.0:
-        subs["spike"] = 0.2  # above the floor but not a multiple of its busy hour (a quiet client's first burst)
+        subs["spike"] = (
+            0.2  # above the floor but not a multiple of its busy hour (a quiet client's first burst)
+        )
     score = noisy_or([0.6 * subs["silent_hours"] * (0.5 + 0.5 * subs["silent_volume"]), 0.6 * subs["spike"]])
     return score, subs, found
 
@@ -160,9 +180,16 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
         if len(found) > 4:
             reasons.append(f"{plural(len(found) - 4, 'more departing hour')} in the window.")
         hours = [d["hour"] for d in found]
-        findings.append(Finding(
-            kind="behaviour_change", client=client, score=score, reasons=reasons, sub_scores=subs,
-            first_seen=min(hours), last_seen=max(hours) + dt.timedelta(hours=1) - dt.timedelta(microseconds=1),
-            evidence_count=sum(d["unexplained"] for d in found),
-        ))
+        findings.append(
+            Finding(
+                kind="behaviour_change",
+                client=client,
+                score=score,
+                reasons=reasons,
+                sub_scores=subs,
+                first_seen=min(hours),
+                last_seen=max(hours) + dt.timedelta(hours=1) - dt.timedelta(microseconds=1),
+                evidence_count=sum(d["unexplained"] for d in found),
+            )
+        )
     return findings

@@ -59,7 +59,9 @@ class DataSpan:
 
 
 def data_span(con: duckdb.DuckDBPyConnection) -> DataSpan:
-    start, end, clients, count = rows(con, "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries")[0]
+    start, end, clients, count = rows(
+        con, "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries"
+    )[0]
     return DataSpan(start, end, int(clients or 0), int(count or 0))
 
 

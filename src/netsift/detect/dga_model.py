@@ -12,6 +12,7 @@ Everything here is pure Python on plain strings: no database, no network.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -138,7 +139,9 @@ def features(label: str, model: TrigramModel) -> dict[str, float]:
         run = run + 1 if ch in LETTERS and ch not in VOWELS else 0
         best = max(best, run)
     switches = sum(
-        1 for a, b in zip(label, label[1:]) if (a in DIGITS and b in LETTERS) or (a in LETTERS and b in DIGITS)
+        1
+        for a, b in itertools.pairwise(label)
+        if (a in DIGITS and b in LETTERS) or (a in LETTERS and b in DIGITS)
     )
     return {
         "log_likelihood": sum(lps) / len(lps),

@@ -13,16 +13,60 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 PHISHING_WORDS = (
-    "login", "logon", "signin", "sign-in", "secure", "account", "verify", "verification", "update", "support",
-    "wallet", "banking", "password", "auth", "confirm", "billing", "recovery", "unlock", "invoice", "helpdesk",
-    "webmail", "office365", "o365",
+    "login",
+    "logon",
+    "signin",
+    "sign-in",
+    "secure",
+    "account",
+    "verify",
+    "verification",
+    "update",
+    "support",
+    "wallet",
+    "banking",
+    "password",
+    "auth",
+    "confirm",
+    "billing",
+    "recovery",
+    "unlock",
+    "invoice",
+    "helpdesk",
+    "webmail",
+    "office365",
+    "o365",
 )
 # Generic TLDs that reports on domain abuse (Spamhaus, Interisle) name as the most abused in proportion to
 # their size. Context, not proof: a weak sub-score.
-ABUSED_TLDS = frozenset({
-    "xyz", "top", "icu", "online", "site", "shop", "live", "buzz", "club", "tk", "ml", "ga", "cf", "gq",
-    "cyou", "sbs", "click", "rest", "monster", "bond", "cfd", "support", "zip", "mov",
-})
+ABUSED_TLDS = frozenset(
+    {
+        "xyz",
+        "top",
+        "icu",
+        "online",
+        "site",
+        "shop",
+        "live",
+        "buzz",
+        "club",
+        "tk",
+        "ml",
+        "ga",
+        "cf",
+        "gq",
+        "cyou",
+        "sbs",
+        "click",
+        "rest",
+        "monster",
+        "bond",
+        "cfd",
+        "support",
+        "zip",
+        "mov",
+    }
+)
 
 
 def _deletions(word: str) -> set[str]:
@@ -48,7 +92,11 @@ class BrandIndex:
         brands: dict[str, tuple[str, int]] = {}
         for domain, rank in rows:
             label = domain.split(".")[0]
-            if len(label) >= min_length and label.isalpha() and (label not in brands or rank < brands[label][1]):
+            if (
+                len(label) >= min_length
+                and label.isalpha()
+                and (label not in brands or rank < brands[label][1])
+            ):
                 brands[label] = (domain, rank)
         return cls(brands, min_length)
 
@@ -92,8 +140,9 @@ def one_edit(a: str, b: str) -> bool:
     return a[i + 1 :] == b[i + 1 :] if len(a) == len(b) else a[i:] == b[i + 1 :]
 
 
-def name_suspicion(registered_domain: str, label: str, tld: str, dga_score: float,
-                   brands: BrandIndex) -> tuple[float, list[str]]:
+def name_suspicion(
+    registered_domain: str, label: str, tld: str, dga_score: float, brands: BrandIndex
+) -> tuple[float, list[str]]:
     """(0..1, reasons) for one registered domain's name."""
     parts: list[tuple[float, str]] = []
     hit = brands.lookalike(label)

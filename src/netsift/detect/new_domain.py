@@ -23,17 +23,29 @@ from netsift.detect.scoring import plural, ramp, sample
 from netsift.findings import Finding
 
 SETTINGS = (
-    Setting("window_hours", 24, "A domain first seen within this many hours of the end of the data is new.",
-            1, 8760),
+    Setting(
+        "window_hours",
+        24,
+        "A domain first seen within this many hours of the end of the data is new.",
+        1,
+        8760,
+    ),
     Setting("min_history_hours", 24, "Hours of traffic needed before a domain's first appearance.", 0, 8760),
     Setting("max_clients", 3, "Most clients a new domain may have been asked by.", 1, 1e6),
     Setting("brand_max_rank", 1000, "Top-sites ranks whose names are brands for look-alike checks.", 10, 1e6),
-    Setting("min_score", 0.4, "Findings scoring below this are not reported (a new name alone scores ~0.35).",
-            0, 1),
+    Setting(
+        "min_score",
+        0.4,
+        "Findings scoring below this are not reported (a new name alone scores ~0.35).",
+        0,
+        1,
+    ),
 )
 
 
-def score_new(history_hours: float, clients: int, suspicion: float, s: Settings) -> tuple[float, dict[str, float]]:
+def score_new(
+    history_hours: float, clients: int, suspicion: float, s: Settings
+) -> tuple[float, dict[str, float]]:
     """(score, sub_scores): ``history_hours`` of traffic before it appeared, asked by ``clients``,
     name suspicion 0..1."""
     subs = {
@@ -77,9 +89,12 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
     brands = load_brands(con, s.brand_max_rank)
     model = load_model()
     candidates = list(rows.iter_rows(named=True))
-    dga_scores = {r["registered_domain"]: score_name(r["registered_domain"], model)["score"] for r in candidates}
-    dga_hosts = left_to_dga([(r["registered_domain"], r["client_list"], dga_scores[r["registered_domain"]])
-                             for r in candidates])
+    dga_scores = {
+        r["registered_domain"]: score_name(r["registered_domain"], model)["score"] for r in candidates
+    }
+    dga_hosts = left_to_dga(
+        [(r["registered_domain"], r["client_list"], dga_scores[r["registered_domain"]]) for r in candidates]
+    )
     findings = []
     for r in candidates:
         dom, tld = r["registered_domain"], r["tld"] or ""
@@ -93,14 +108,26 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
             continue
         clients = r["client_list"]
         reasons = name_reasons + [
-            f"First seen on this network at {r['first_seen']:%Y-%m-%d %H:%M} UTC, after {history:.0f} h of traffic "
-            f"without it (new = within the last {s.window_hours:g} h).",
-            f"Asked for by {plural(len(clients), 'client')} ({sample(clients)}), {plural(r['queries'], 'question')}"
-            f"; names: {sample(r['names'], 3)}.",
+            (
+                f"First seen on this network at {r['first_seen']:%Y-%m-%d %H:%M} UTC, after {history:.0f} h of traffic "
+                f"without it (new = within the last {s.window_hours:g} h)."
+            ),
+            (
+                f"Asked for by {plural(len(clients), 'client')} ({sample(clients)}), {plural(r['queries'], 'question')}"
+                f"; names: {sample(r['names'], 3)}."
+            ),
         ]
-        findings.append(Finding(
-            kind="new_domain", domain=dom, client=clients[0] if len(clients) == 1 else None, score=score,
-            reasons=reasons, sub_scores=subs, first_seen=r["first_seen"], last_seen=r["last_seen"],
-            evidence_count=int(r["queries"]),
-        ))
+        findings.append(
+            Finding(
+                kind="new_domain",
+                domain=dom,
+                client=clients[0] if len(clients) == 1 else None,
+                score=score,
+                reasons=reasons,
+                sub_scores=subs,
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                evidence_count=int(r["queries"]),
+            )
+        )
     return findings

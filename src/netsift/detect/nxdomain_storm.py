@@ -20,15 +20,21 @@ from netsift.findings import Finding
 SETTINGS = (
     Setting("min_nxdomain", 30, "NXDOMAIN answers in one hour where a storm starts.", 1, 1e7),
     Setting("high_nxdomain", 500, "NXDOMAIN answers in one hour for a full volume sub-score.", 2, 1e8),
-    Setting("surge_factor", 3, "Peak hour over the client's typical hour where the surge sub-score starts.",
-            1, 1000),
+    Setting(
+        "surge_factor",
+        3,
+        "Peak hour over the client's typical hour where the surge sub-score starts.",
+        1,
+        1000,
+    ),
     Setting("domain_share", 0.8, "Share of the peak hour one registered domain needs to be named.", 0.5, 1),
     MIN_SCORE,
 )
 
 
-def score_storm(peak_nx: int, peak_names: int, typical_nx: float, network_typical: float,
-                s: Settings) -> tuple[float, dict[str, float]]:
+def score_storm(
+    peak_nx: int, peak_names: int, typical_nx: float, network_typical: float, s: Settings
+) -> tuple[float, dict[str, float]]:
     """(score, sub_scores) of a client whose worst hour had ``peak_nx`` NXDOMAIN answers for
     ``peak_names`` distinct names; ``typical_nx``: its mean NXDOMAIN answers in its other active hours;
     ``network_typical``: the median over clients of their worst hour."""
@@ -40,8 +46,9 @@ def score_storm(peak_nx: int, peak_names: int, typical_nx: float, network_typica
         "outlier": log_ramp(peak_nx / (network_typical + 1), s.surge_factor, 10 * s.surge_factor),
         "distinct_names": peak_names / peak_nx if peak_nx else 0.0,
     }
-    score = 0.2 + 0.8 * subs["volume"] * (0.5 + 0.2 * subs["surge"] + 0.2 * subs["outlier"]
-                                          + 0.1 * subs["distinct_names"])
+    score = 0.2 + 0.8 * subs["volume"] * (
+        0.5 + 0.2 * subs["surge"] + 0.2 * subs["outlier"] + 0.1 * subs["distinct_names"]
+    )
     return score, subs
 
 
@@ -96,18 +103,32 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
             continue
         domain = r["top_domain"] if r["top_n"] >= s.domain_share * r["peak_nx"] else None
         reasons = [
-            f"{r['peak_nx']} NXDOMAIN answers in one hour ({r['peak_hour']:%Y-%m-%d %H:00} UTC) for "
-            f"{plural(r['peak_names'], 'distinct name')} under {plural(r['peak_domains'], 'registered domain')} "
-            f"(storm threshold {s.min_nxdomain:g} per hour), e.g. {sample(r['samples'], 3)}.",
-            f"Its other {plural(other_hours, 'active hour')} average {typical:.1f} NXDOMAIN answers; the "
-            f"network's typical client peaks at {r['network_typical'] or 0:.0f}.",
+            (
+                f"{r['peak_nx']} NXDOMAIN answers in one hour ({r['peak_hour']:%Y-%m-%d %H:00} UTC) for "
+                f"{plural(r['peak_names'], 'distinct name')} under {plural(r['peak_domains'], 'registered domain')} "
+                f"(storm threshold {s.min_nxdomain:g} per hour), e.g. {sample(r['samples'], 3)}."
+            ),
+            (
+                f"Its other {plural(other_hours, 'active hour')} average {typical:.1f} NXDOMAIN answers; the "
+                f"network's typical client peaks at {r['network_typical'] or 0:.0f}."
+            ),
         ]
         if domain:
-            reasons.append(f"{r['top_n'] / r['peak_nx']:.0%} of the storm is under {domain}: a random-subdomain "
-                           "flood, a dead command-and-control domain or a broken updater.")
-        findings.append(Finding(
-            kind="nxdomain_storm", client=r["client"], domain=domain, score=score, reasons=reasons,
-            sub_scores=subs, first_seen=r["first_seen"], last_seen=r["last_seen"],
-            evidence_count=int(r["peak_nx"]),
-        ))
+            reasons.append(
+                f"{r['top_n'] / r['peak_nx']:.0%} of the storm is under {domain}: a random-subdomain "
+                "flood, a dead command-and-control domain or a broken updater."
+            )
+        findings.append(
+            Finding(
+                kind="nxdomain_storm",
+                client=r["client"],
+                domain=domain,
+                score=score,
+                reasons=reasons,
+                sub_scores=subs,
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                evidence_count=int(r["peak_nx"]),
+            )
+        )
     return findings

@@ -23,16 +23,24 @@ from netsift.findings import Finding
 SETTINGS = (
     Setting("max_clients", 2, "Most clients a rare domain may have been asked by.", 1, 1e6),
     Setting("max_share", 0.02, "...or the most share of the network's clients (whichever is larger).", 0, 1),
-    Setting("window_hours", 24, "Domains first seen this close to the end of the data are new_domain's.",
-            0, 8760),
+    Setting(
+        "window_hours", 24, "Domains first seen this close to the end of the data are new_domain's.", 0, 8760
+    ),
     Setting("persistent_days", 5, "Days with questions for a full persistence sub-score.", 1, 365),
     Setting("brand_max_rank", 1000, "Top-sites ranks whose names are brands for look-alike checks.", 10, 1e6),
-    Setting("min_score", 0.45, "Findings scoring below this are not reported (rarity and persistence alone "
-            "score 0.4).", 0, 1),
+    Setting(
+        "min_score",
+        0.45,
+        "Findings scoring below this are not reported (rarity and persistence alone score 0.4).",
+        0,
+        1,
+    ),
 )
 
 
-def score_rare(clients: int, active_days: int, suspicion: float, s: Settings) -> tuple[float, dict[str, float]]:
+def score_rare(
+    clients: int, active_days: int, suspicion: float, s: Settings
+) -> tuple[float, dict[str, float]]:
     """(score, sub_scores) of a rare domain asked by ``clients`` on ``active_days`` distinct days."""
     subs = {
         "single_client": 1.0 if clients == 1 else 0.0,
@@ -76,9 +84,12 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
     brands = load_brands(con, s.brand_max_rank)
     model = load_model()
     candidates = list(rows.iter_rows(named=True))
-    dga_scores = {r["registered_domain"]: score_name(r["registered_domain"], model)["score"] for r in candidates}
-    dga_hosts = left_to_dga([(r["registered_domain"], r["client_list"], dga_scores[r["registered_domain"]])
-                             for r in candidates])
+    dga_scores = {
+        r["registered_domain"]: score_name(r["registered_domain"], model)["score"] for r in candidates
+    }
+    dga_hosts = left_to_dga(
+        [(r["registered_domain"], r["client_list"], dga_scores[r["registered_domain"]]) for r in candidates]
+    )
     findings = []
     for r in candidates:
         dom, tld = r["registered_domain"], r["tld"] or ""
@@ -91,13 +102,23 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
             continue
         clients = r["client_list"]
         reasons = name_reasons + [
-            f"Rare: asked for by {plural(len(clients), 'client')} of {r['total_clients']} "
-            f"({sample(clients)}), {plural(r['queries'], 'question')} on {plural(r['active_days'], 'day')} "
-            f"between {r['first_seen']:%Y-%m-%d} and {r['last_seen']:%Y-%m-%d}; names: {sample(r['names'], 3)}.",
+            (
+                f"Rare: asked for by {plural(len(clients), 'client')} of {r['total_clients']} "
+                f"({sample(clients)}), {plural(r['queries'], 'question')} on {plural(r['active_days'], 'day')} "
+                f"between {r['first_seen']:%Y-%m-%d} and {r['last_seen']:%Y-%m-%d}; names: {sample(r['names'], 3)}."
+            ),
         ]
-        findings.append(Finding(
-            kind="rare_domain", domain=dom, client=clients[0] if len(clients) == 1 else None, score=score,
-            reasons=reasons, sub_scores=subs, first_seen=r["first_seen"], last_seen=r["last_seen"],
-            evidence_count=int(r["queries"]),
-        ))
+        findings.append(
+            Finding(
+                kind="rare_domain",
+                domain=dom,
+                client=clients[0] if len(clients) == 1 else None,
+                score=score,
+                reasons=reasons,
+                sub_scores=subs,
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                evidence_count=int(r["queries"]),
+            )
+        )
     return findings

@@ -29,16 +29,28 @@ from netsift.config import Setting, Settings
 from netsift.findings import Finding, severity_for
 
 MODIFIER_SETTINGS = (
-    Setting("prevalence_increase_threshold", 0.02, "Share of clients at or below which a domain is rare.", 0, 1),
+    Setting(
+        "prevalence_increase_threshold", 0.02, "Share of clients at or below which a domain is rare.", 0, 1
+    ),
     Setting("prevalence_score_increase", 0.15, "Added to the score of a rare domain's finding.", 0, 1),
-    Setting("prevalence_decrease_threshold", 0.5, "Share of clients at or above which a domain is common.", 0, 1),
+    Setting(
+        "prevalence_decrease_threshold", 0.5, "Share of clients at or above which a domain is common.", 0, 1
+    ),
     Setting("prevalence_score_decrease", 0.15, "Taken from the score of a common domain's finding.", 0, 1),
-    Setting("prevalence_min_clients", 10, "Clients the network needs before prevalence is used at all.", 1, 1e6),
-    Setting("first_seen_increase_days", 7, "A domain first seen this many days before the end is new.", 0, 365),
+    Setting(
+        "prevalence_min_clients", 10, "Clients the network needs before prevalence is used at all.", 1, 1e6
+    ),
+    Setting(
+        "first_seen_increase_days", 7, "A domain first seen this many days before the end is new.", 0, 365
+    ),
     Setting("first_seen_score_increase", 0.15, "Added to the score of a new domain's finding.", 0, 1),
-    Setting("first_seen_decrease_days", 30, "A domain first seen this many days before the end is old.", 1, 3650),
+    Setting(
+        "first_seen_decrease_days", 30, "A domain first seen this many days before the end is old.", 1, 3650
+    ),
     Setting("first_seen_score_decrease", 0.15, "Taken from the score of an old domain's finding.", 0, 1),
-    Setting("feed_hit_increase", 0.3, "Added (x the hit's confidence) when a threat feed lists the domain.", 0, 1),
+    Setting(
+        "feed_hit_increase", 0.3, "Added (x the hit's confidence) when a threat feed lists the domain.", 0, 1
+    ),
 )
 
 MIN_SCORE = Setting("min_score", 0.25, "Findings scoring below this are not reported.", 0, 1)
@@ -72,7 +84,7 @@ def noisy_or(values: Iterable[float]) -> float:
     return 1.0 - out
 
 
-def plural(n: int | float, word: str, many: str | None = None) -> str:
+def plural(n: float, word: str, many: str | None = None) -> str:
     """``3 names``, ``1 name``."""
     return f"{n:g} {word if n == 1 else (many or word + 's')}"
 
@@ -87,6 +99,7 @@ def sample(items: Iterable[str], limit: int = 5, total: int | None = None, width
 
 
 # --- modifiers --------------------------------------------------------------------------------------
+
 
 def prevalence_change(clients: int | None, total_clients: int, s: Settings) -> tuple[float, str | None]:
     """(signed score change, reason) for a domain asked by ``clients`` of ``total_clients``."""
@@ -139,8 +152,9 @@ def apply_change(finding: Finding, name: str, change: float, reason: str | None)
     return finding
 
 
-def apply_feed_hit(finding: Finding, source: str, confidence: float = 1.0,
-                   settings: Settings | None = None) -> Finding:
+def apply_feed_hit(
+    finding: Finding, source: str, confidence: float = 1.0, settings: Settings | None = None
+) -> Finding:
     """The enrichment step's hook: the finding's domain is listed by threat feed ``source``.
 
     Records ``feed_hit`` (the confidence) as a sub-score, raises the score by

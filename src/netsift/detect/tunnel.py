@@ -20,26 +20,59 @@ DATA_TYPES = ("TXT", "NULL", "MX", "CNAME", "ANY", "KEY", "PRIVATE", "TYPE65399"
 
 SETTINGS = (
     Setting("min_subdomains", 5, "Distinct subdomains a registered domain needs to be looked at.", 1, 1e6),
-    Setting("subdomains_base", 100, "Distinct subdomains where the subdomain sub-score starts (RITA: 100).",
-            1, 1e6),
-    Setting("subdomains_high", 1000, "Distinct subdomains for a full subdomain sub-score (RITA: 1000).", 2, 1e7),
+    Setting(
+        "subdomains_base",
+        100,
+        "Distinct subdomains where the subdomain sub-score starts (RITA: 100).",
+        1,
+        1e6,
+    ),
+    Setting(
+        "subdomains_high", 1000, "Distinct subdomains for a full subdomain sub-score (RITA: 1000).", 2, 1e7
+    ),
     Setting("encoded_label_length", 20, "A label at least this long can carry encoded data.", 8, 63),
-    Setting("encoded_entropy", 3.3, "Subdomain entropy (bits/char) at or above which a long label looks "
-            "encoded.", 1, 6),
-    Setting("data_type_share", 0.5, "Share of TXT/NULL/MX/CNAME questions for a full record-type sub-score.",
-            0.01, 1),
-    Setting("bytes_per_hour_base", 2000, "Query-name bytes per client per hour where the volume sub-score "
-            "starts.", 1, 1e9),
-    Setting("bytes_per_hour_high", 100000, "Query-name bytes per client per hour for a full volume sub-score.",
-            2, 1e10),
-    Setting("owner_share", 0.8, "Share of the bytes one client must send to be named as the finding's client.",
-            0.5, 1),
+    Setting(
+        "encoded_entropy",
+        3.3,
+        "Subdomain entropy (bits/char) at or above which a long label looks encoded.",
+        1,
+        6,
+    ),
+    Setting(
+        "data_type_share",
+        0.5,
+        "Share of TXT/NULL/MX/CNAME questions for a full record-type sub-score.",
+        0.01,
+        1,
+    ),
+    Setting(
+        "bytes_per_hour_base",
+        2000,
+        "Query-name bytes per client per hour where the volume sub-score starts.",
+        1,
+        1e9,
+    ),
+    Setting(
+        "bytes_per_hour_high",
+        100000,
+        "Query-name bytes per client per hour for a full volume sub-score.",
+        2,
+        1e10,
+    ),
+    Setting(
+        "owner_share",
+        0.8,
+        "Share of the bytes one client must send to be named as the finding's client.",
+        0.5,
+        1,
+    ),
     MIN_SCORE,
 )
 
 
-def score_domain(subdomains: int, encoded_share: float, data_type_share: float, peak_bytes_per_hour: float,
-                 s: Settings) -> tuple[float, dict[str, float]]:
+def score_domain(
+    subdomains: int, encoded_share: float, data_type_share: float, peak_bytes_per_hour: float, s: Settings
+) -> tuple[float, dict[str, float]]:
     """(score, sub_scores) of one registered domain."""
     if subdomains < s.min_subdomains:
         return 0.0, {}
@@ -51,12 +84,14 @@ def score_domain(subdomains: int, encoded_share: float, data_type_share: float, 
     }
     # record types and volume only count when the names themselves look like a channel
     channel = max(subs["encoded_labels"], subs["subdomains"])
-    score = noisy_or([
-        0.75 * subs["subdomains"],
-        0.65 * subs["encoded_labels"],
-        0.45 * subs["data_record_types"] * channel,
-        0.5 * subs["bytes_per_hour"] * channel,
-    ])
+    score = noisy_or(
+        [
+            0.75 * subs["subdomains"],
+            0.65 * subs["encoded_labels"],
+            0.45 * subs["data_record_types"] * channel,
+            0.5 * subs["bytes_per_hour"] * channel,
+        ]
+    )
     return score, subs
 
 
@@ -117,13 +152,17 @@ def _hours(first, last) -> str:
 def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
     findings = []
     for r in gather(con, s).iter_rows(named=True):
-        score, subs = score_domain(r["subdomains"], r["encoded_share"], r["data_type_share"], r["peak_bytes"], s)
+        score, subs = score_domain(
+            r["subdomains"], r["encoded_share"], r["data_type_share"], r["peak_bytes"], s
+        )
         if score < s.min_score:
             continue
         dom = r["registered_domain"]
         reasons = [
-            f"{r['subdomains']} distinct subdomains under {dom} in {_hours(r['first_seen'], r['last_seen'])} "
-            f"(RITA threshold {s.subdomains_base:g}, full score at {s.subdomains_high:g}).",
+            (
+                f"{r['subdomains']} distinct subdomains under {dom} in {_hours(r['first_seen'], r['last_seen'])} "
+                f"(RITA threshold {s.subdomains_base:g}, full score at {s.subdomains_high:g})."
+            ),
         ]
         if r["encoded_share"] > 0:
             reasons.append(
@@ -136,10 +175,13 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
             counts = r["type_counts"] or {}
             if isinstance(counts, list):  # polars may hand a MAP over as a list of key/value structs
                 counts = {kv["key"]: kv["value"] for kv in counts}
-            listed = ", ".join(f"{t} {n}" for t, n in sorted(counts.items(), key=lambda kv: -kv[1])
-                               if t in DATA_TYPES)
-            reasons.append(f"{r['data_type_share']:.0%} of its {r['queries']} questions ask for record types that "
-                           f"carry data back ({listed}).")
+            listed = ", ".join(
+                f"{t} {n}" for t, n in sorted(counts.items(), key=lambda kv: -kv[1]) if t in DATA_TYPES
+            )
+            reasons.append(
+                f"{r['data_type_share']:.0%} of its {r['queries']} questions ask for record types that "
+                f"carry data back ({listed})."
+            )
         reasons.append(
             f"Most query-name bytes from one client in one hour: {r['peak_bytes'] / 1000:.1f} kB from "
             f"{r['peak_client']} ({r['peak_hour']:%Y-%m-%d %H:00} UTC; volume score starts at "
@@ -148,8 +190,17 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
         clients = r["clients"]
         reasons.append(f"Used by {plural(len(clients), 'client')}: {sample(clients)}.")
         owner = r["top_client"] if r["top_client_bytes"] >= s.owner_share * r["total_bytes"] else None
-        findings.append(Finding(
-            kind="tunnel", domain=dom, client=owner, score=score, reasons=reasons, sub_scores=subs,
-            first_seen=r["first_seen"], last_seen=r["last_seen"], evidence_count=int(r["queries"]),
-        ))
+        findings.append(
+            Finding(
+                kind="tunnel",
+                domain=dom,
+                client=owner,
+                score=score,
+                reasons=reasons,
+                sub_scores=subs,
+                first_seen=r["first_seen"],
+                last_seen=r["last_seen"],
+                evidence_count=int(r["queries"]),
+            )
+        )
     return findings
