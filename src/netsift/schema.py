@@ -174,7 +174,15 @@ def register_tables(*tables: Table) -> None:
             _EXTRA_TABLES.append(t)
 
 
+# modules that declare tables of their own (imported on first use, so every store has every table)
+TABLE_MODULES = ("netsift.enrich.tables", "netsift.report.rollups")
+
+
 def all_tables() -> tuple[Table, ...]:
+    import importlib
+
+    for module in TABLE_MODULES:
+        importlib.import_module(module)
     return (*TABLES, *_EXTRA_TABLES)
 
 
