@@ -179,3 +179,24 @@ def test_report_command_writes_one_file(store_path, tmp_path):
     result = CliRunner().invoke(_cli(), ["report", "--db", str(store_path), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_categories_once_enriched(store_path):
+    from netsift.store import open_store
+
+    with open_store(store_path) as store:
+        store.con.execute("INSERT INTO domain_categories VALUES ('c2.bad-actor.xyz', 'bad-actor.xyz', 'malware', "
+                          "'security', 'test', 'bad-actor.xyz'), ('www.google.com', 'google.com', 'search', "
+                          "'content', 'test', 'google.com')")
+    app = make_app(store_path)
+    try:
+        client = Client(app)
+        data = client.get("/categories.json").json()
+        assert {(c["kind"], c["category"], c["queries"]) for c in data["categories"]} == \
+            {("security", "malware", 144), ("content", "search", 120)}
+        assert 'data-figure="fig-sunburst"' in client.get("/categories").text
+        timeline = client.get("/client.json?name=10.0.0.3").json()["category_timeline"]
+        assert sum(r["queries"] for r in timeline if r["category"] == "malware") == 144
+        assert 'data-figure="fig-categories"' in client.get("/client?name=10.0.0.3").text
+    finally:
+        app.state.netsift.close()
