@@ -35,8 +35,8 @@ import polars as pl
 
 from netsift.ingest.base import (
     ParseContext,
-    ParseResult,
     Parser,
+    ParseResult,
     finish_dns_records,
     localize_expr,
     qtype_name_expr,
@@ -68,17 +68,19 @@ def _first_index(tokens: pl.Expr, predicate: pl.Expr) -> tuple[pl.Expr, pl.Expr]
     return tokens.list.eval(predicate.arg_max()).list.first(), tokens.list.eval(predicate.any()).list.first()
 
 
-def _host_port(addr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """``192.168.1.11.43966`` / ``2001:db8::1.53`` / ``host.example.com.domain`` -> (host, port or null);
-    a bare IPv4 address (ICMP) has no port."""
-    parts = addr.str.split(".")
-    last = parts.list.last()
-    dots = addr.str.count_matches(".", literal=True)
-    numeric = last.cast(pl.Int32, strict=False).is_not_null() & (dots >= 1)
-    bare_ipv4 = (dots == 3) & addr.str.replace_all(".", "", literal=True).cast(pl.Int64, strict=False).is_not_null()
+def _host_port(df: pl.DataFrame, col: str, host: str, port: str) -> pl.DataFrame:
+    """Column ``col`` (``192.168.1.11.43966`` / ``2001:db8::1.53`` / ``host.example.com.domain``) -> columns
+    ``host`` and ``port`` (null when there is none: a bare IPv4 address, as in ICMP lines)."""
+    df = df.with_columns(_parts=pl.col(col).str.split("."))
+    parts, n = pl.col("_parts"), pl.col("_parts").list.len()
+    last, first = parts.list.last(), parts.list.first()
+    numeric = last.cast(pl.Int32, strict=False).is_not_null() & (n >= 2)
+    bare_ipv4 = (n == 4) & first.cast(pl.Int32, strict=False).is_not_null()
     has_port = (numeric & ~bare_ipv4) | last.is_in(_SERVICE_NAMES)
-    host = parts.list.slice(0, parts.list.len() - 1).list.join(".")
-    return pl.when(has_port).then(host).otherwise(addr), pl.when(has_port).then(last)
+    return df.with_columns(
+        pl.when(has_port).then(parts.list.slice(0, n - 1).list.join(".")).otherwise(pl.col(col)).alias(host),
+        pl.when(has_port).then(last).alias(port),
+    ).drop("_parts")
 
 
 def _base_date(first_tod_ns: int, ctx: ParseContext) -> dt.date:
@@ -123,117 +125,208 @@ def _bare_times(df: pl.DataFrame, ctx: ParseContext) -> pl.Series:
     ).to_series()
 
 
-def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+def _stamps(a: pl.Expr, b: pl.Expr, tz: str) -> dict[str, pl.Expr]:
+    """From the first two tokens: a -tttt stamp (read in tz), a -tt epoch (UTC) or a bare time of day (ns)."""
+    is_date = (a.str.len_bytes() == 10) & (a.str.slice(4, 1) == "-") & (a.str.slice(7, 1) == "-")
+    is_time = (a.str.slice(2, 1) == ":") & (a.str.slice(5, 1) == ":")
+    is_epoch = a.str.contains(r"^\d{9,10}\.\d+$")
+    date_ts = pl.when(is_date).then(a + " " + b).str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
+    return {
+        "date_ts": localize_expr(date_ts, tz),
+        "epoch_ts": pl.when(is_epoch).then(
+            pl.from_epoch((a.cast(pl.Float64, strict=False) * 1e6).cast(pl.Int64), time_unit="us")),
+        "tod_ns": pl.when(is_time).then(a.str.strptime(pl.Time, "%H:%M:%S%.f", strict=False).cast(pl.Int64)),
+        "stamp_tokens": pl.when(is_date).then(pl.lit(2)).when(is_time | is_epoch).then(pl.lit(1)),
+    }
+
+
+def _fast(lines: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The usual line ``[N  ]STAMP [..] IP SRC > DST: DNS`` (no -e, no -v), split in a few passes over
+    short tokens; returns (its rows, the lines left for :func:`_general`)."""
+    raw = pl.col("line").fill_null("").str.strip_chars_end("\r\n")
+    df = lines.with_columns(raw=raw).with_columns(
+        pl.col("raw").str.splitn(": ", 2).struct.rename_fields(["head", "payload"]).alias("s")
+    ).unnest("s")
+    tok = pl.col("head").str.strip_chars_start(" ").str.split(" ")
+    df = df.with_columns(tok=tok)
+    t0, t1 = pl.col("tok").list.get(0, null_on_oob=True), pl.col("tok").list.get(1, null_on_oob=True)
+    numbered = t0.cast(pl.Int64, strict=False).is_not_null()
+    at = pl.when(numbered & (t1 == "")).then(2).when(numbered).then(1).otherwise(0)
+    df = df.with_columns(at=at).with_columns(
+        a=pl.col("tok").list.get(pl.col("at"), null_on_oob=True),
+        b=pl.col("tok").list.get(pl.col("at") + 1, null_on_oob=True),
+        src=pl.col("tok").list.get(-3, null_on_oob=True),
+        dst=pl.col("tok").list.get(-1, null_on_oob=True),
+        has_pair=(pl.col("tok").list.get(-2, null_on_oob=True) == ">").fill_null(False),
+    )
+    df = df.with_columns(**_stamps(pl.col("a"), pl.col("b"), ctx.tz), dns=pl.col("payload"))
+    df = _dns_fields(_host_port(_host_port(df, "dst", "dst", "dport"), "src", "src", "sport"))
+    stamped = pl.col("date_ts").is_not_null() | pl.col("epoch_ts").is_not_null() | pl.col("tod_ns").is_not_null()
+    plain = ~pl.col("payload").str.starts_with("[") & ~pl.col("payload").str.starts_with("Flags [")
+    dns_port = pl.col("sport").is_in(_DNS_PORTS) | pl.col("dport").is_in(_DNS_PORTS)
+    easy = pl.col("easy_question") | pl.col("easy_response")
+    take = (stamped & pl.col("has_pair") & plain & (easy | ~dns_port)).fill_null(False)
+    df = df.with_columns(take=take)
+    rows = df.filter("take").with_columns(
+        is_head=pl.lit(True), is_cont=pl.lit(False), is_tcp=pl.lit(False),
+        non_dns=~pl.col("easy_question") & ~pl.col("easy_response"),
+    )
+    return rows, df.filter(~pl.col("take")).select("line_no", "line")
+
+
+def _dns_fields(df: pl.DataFrame) -> pl.DataFrame:
+    """DNS fields of column ``dns`` in its plain form: ``ID[flags] [..] TYPE? NAME. ...`` (a question) or
+    ``ID[ RCODE][flags] AN/NS/AR answers (len)`` (a response). ``easy_*`` marks what was read here; -vv
+    responses (``q:`` sections) are left to :func:`_dns_general`."""
+    d = pl.col("dns")
+    df = df.with_columns(
+        d.str.splitn(" ", 4).struct.rename_fields(["d0", "d1", "d2", "d3"]).alias("t"),
+        d.str.splitn("? ", 2).struct.rename_fields(["qhead", "qafter"]).alias("q"),
+    ).unnest("t", "q")
+    d1, d2, d3 = pl.col("d1"), pl.col("d2"), pl.col("d3")
+    qid = pl.col("d0").str.strip_chars_end("+%*-|$").cast(pl.Int32, strict=False)
+    counts1, counts2 = d1.str.contains(r"^\d+/\d+/\d+$"), d2.str.contains(r"^\d+/\d+/\d+$")
+    e = pl.element()
+    df = df.with_columns(qid=qid, htok=pl.col("qhead").str.split(" ").list.slice(1))
+    htok = pl.col("htok")
+    qtype = htok.list.filter(
+        ~e.str.starts_with("[") & ~e.str.starts_with("(") & ~e.str.ends_with(")") & ~e.str.contains(r"^[a-z]")
+    ).list.first()
+    df = df.with_columns(qid=pl.when(pl.col("qid").is_between(0, 65535)).then(pl.col("qid")), qtype=qtype)
+    return df.with_columns(
+        easy_question=(pl.col("qid").is_not_null() & pl.col("qafter").is_not_null() & (d1 != "q:")).fill_null(False),
+        easy_response=(pl.col("qid").is_not_null() & pl.col("qafter").is_null() & (counts1 | counts2)).fill_null(False),
+        is_resp=(pl.col("qafter").is_null() & (counts1 | counts2)).fill_null(False),
+        non_std=htok.list.eval(e.str.contains(r"^[a-z]").any()).list.first().fill_null(False),
+        qtype=pl.when(pl.col("qtype").str.starts_with("Type")).then(pl.col("qtype").str.strip_prefix("Type"))
+        .otherwise(pl.col("qtype")),
+        qname=_cut(pl.col("qafter"), " ")[0],
+        rcode=pl.when(counts1).then(pl.lit("NOERROR")).when(counts2).then(_rcode(d1)),
+        answer_text=pl.when(counts1 & d3.is_not_null()).then(d2 + " " + d3).when(counts1).then(d2)
+        .when(counts2).then(d3),
+    ).drop("d0", "d1", "d2", "d3", "qhead", "qafter", "htok")
+
+
+def _rcode(token: pl.Expr) -> pl.Expr:
+    """``NXDomain*-`` -> NXDOMAIN, ``Resp11`` -> 11; an opcode word or anything else -> NOERROR."""
+    t = token.str.strip_chars_end("*-|$%")
+    return pl.coalesce(
+        pl.when(t.str.starts_with("Resp")).then(t.str.strip_prefix("Resp")),
+        t.replace_strict(_RCODES, default=None, return_dtype=pl.String),
+        pl.lit("NOERROR"),
+    )
+
+
+def _general(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """Every other line: -e and -v layouts, checksum notes, DNS over TCP, -vv responses, non-DNS packets,
+    continuation, hex and banner lines, other formats."""
     raw = pl.col("line").fill_null("").str.strip_chars_end("\r\n")
     df = lines.with_columns(raw=raw, text=raw.str.strip_chars_start(" \t"))
     num, after_num = _cut(pl.col("text"), " ")
     numbered = num.cast(pl.Int64, strict=False).is_not_null() & after_num.str.strip_chars_start(" ").str.slice(0, 1).str.contains(r"^\d$")
     df = df.with_columns(text=pl.when(numbered).then(after_num.str.strip_chars_start(" ")).otherwise(pl.col("text")))
     a, b = _cut(pl.col("text"), " ")
-    b1, b2 = _cut(b, " ")
-    is_date = (a.str.len_chars() == 10) & (a.str.slice(4, 1) == "-") & (a.str.slice(7, 1) == "-")
-    is_time = (a.str.slice(2, 1) == ":") & (a.str.slice(5, 1) == ":")
-    is_epoch = a.str.contains(r"^\d{9,10}\.\d+$")
-    date_ts = (a + " " + b1).str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
+    df = df.with_columns(a=a, b=b).with_columns(_cut(pl.col("b"), " ")[0].alias("b1"), _cut(pl.col("b"), " ")[1].alias("b2"))
+    df = df.with_columns(**_stamps(pl.col("a"), pl.col("b1"), ctx.tz))
     df = df.with_columns(
-        tod_ns=pl.when(is_time).then(a.str.strptime(pl.Time, "%H:%M:%S%.f", strict=False).cast(pl.Int64)),
-        date_ts=pl.when(is_date).then(localize_expr(date_ts, ctx.tz)),
-        epoch_ts=pl.when(is_epoch).then(pl.from_epoch((a.cast(pl.Float64, strict=False) * 1e6).cast(pl.Int64), time_unit="us")),
-        rest=pl.when(is_date).then(b2).when(is_time | is_epoch).then(b),
+        is_head=pl.col("date_ts").is_not_null() | pl.col("epoch_ts").is_not_null() | pl.col("tod_ns").is_not_null(),
     )
-    df = df.with_columns(bare_ts=_bare_times(df, ctx)).with_columns(
-        ts=pl.coalesce("date_ts", "epoch_ts", localize_expr(pl.col("bare_ts"), ctx.tz))
+    # the address pair: a head line's text after its stamp; else (-v) an indented line continuing the
+    # head line just before it, if that had no pair (checked once all lines are together, in _rows)
+    df = df.with_columns(
+        is_cont=~pl.col("is_head") & pl.col("raw").str.contains(r"^[ \t]"),
+        tok=pl.when(pl.col("stamp_tokens") == 2).then("b2").when(pl.col("is_head")).then("b")
+        .otherwise("text").str.split(" "),
     )
-    tok = pl.col("rest").str.split(" ")
     pair = (pl.element() == ">") & pl.element().shift(-1).str.ends_with(":")
-    pos, has_pair = _first_index(tok, pair)
-    df = df.with_columns(is_head=pl.col("ts").is_not_null(), pos=pos, has_pair=has_pair.fill_null(False))
-    # -v: an indented "SRC > DST: ..." line continues a head line that had no address pair
-    pending = ctx.state.pop("tcpdump_pending_ts", None)
-    head_alone = pl.col("is_head") & ~pl.col("has_pair")
-    prev_alone = head_alone.shift(1).fill_null(pending is not None)
-    prev_ts = pl.col("ts").shift(1).fill_null(pl.lit(pending, dtype=pl.Datetime("us")))
-    ctok = pl.col("text").str.split(" ")
-    cpos, c_has = _first_index(ctok, pair)
-    cont = ~pl.col("is_head") & pl.col("raw").str.contains(r"^[ \t]") & prev_alone & c_has.fill_null(False)
-    df = df.with_columns(is_cont=cont.fill_null(False))
+    pos, has_pair = _first_index(pl.col("tok"), pair)
+    df = df.with_columns(pos=pos.cast(pl.Int64), has_pair=has_pair.fill_null(False))
     df = df.with_columns(
-        ts=pl.when(pl.col("is_cont")).then(prev_ts).otherwise(pl.col("ts")),
-        tok=pl.when(pl.col("is_cont")).then(ctok).when(pl.col("is_head") & pl.col("has_pair")).then(tok),
-        pos=pl.when(pl.col("is_cont")).then(cpos).otherwise(pl.col("pos")),
+        is_cont=pl.col("is_cont") & pl.col("has_pair"),
+        has_pair=pl.col("has_pair") & pl.col("is_head"),
     )
-    if df.height and df["is_head"][-1] and not df["has_pair"][-1]:
-        ctx.state["tcpdump_pending_ts"] = df["ts"][-1]
-    t, p = pl.col("tok"), pl.col("pos").cast(pl.Int64)
-    src_host, src_port = _host_port(t.list.get(p - 1, null_on_oob=True))
-    dst_host, dst_port = _host_port(t.list.get(p + 1, null_on_oob=True).str.strip_suffix(":"))
-    return df.with_columns(
-        src=src_host, sport=src_port, dst=dst_host, dport=dst_port,
+    t, p = pl.col("tok"), pl.col("pos")
+    df = df.with_columns(
+        src=t.list.get(p - 1, null_on_oob=True),
+        dst=t.list.get(p + 1, null_on_oob=True).str.strip_suffix(":"),
         payload=t.list.slice(p + 2).list.join(" "),
     )
+    return _dns_general(_host_port(_host_port(df, "dst", "dst", "dport"), "src", "src", "sport"))
 
 
-def _dns(df: pl.DataFrame) -> pl.DataFrame:
-    """Split the payload into its DNS fields."""
+def _dns_general(df: pl.DataFrame) -> pl.DataFrame:
+    """DNS fields after removing checksum notes and the TCP header; -vv responses' answer sections."""
     p = pl.col("payload")
-    p = pl.when(p.str.starts_with("[") & (p.str.contains("cksum", literal=True) | p.str.contains("sum ok", literal=True))).then(
-        _cut(p, "] ")[1]
-    ).otherwise(p)
-    is_tcp = p.str.starts_with("Flags [")
-    length, tcp_dns = _cut(_cut(p, ", length ")[1], " ")
     df = df.with_columns(
-        is_tcp=is_tcp.fill_null(False),
-        dns=pl.when(is_tcp).then(tcp_dns.str.strip_chars()).otherwise(p),
+        payload=pl.when(p.str.starts_with("[") & (p.str.contains("cksum", literal=True) | p.str.contains("sum ok", literal=True)))
+        .then(_cut(p, "] ")[1]).otherwise(p)
     )
-    d = pl.col("dns")
-    dtok = d.str.split(" ")
+    is_tcp = p.str.starts_with("Flags [")
+    _, tcp_dns = _cut(_cut(p, ", length ")[1], " ")
+    df = _dns_fields(df.with_columns(is_tcp=is_tcp.fill_null(False)).with_columns(
+        dns=pl.when("is_tcp").then(tcp_dns.str.strip_chars()).otherwise(p),
+    ))
+    # -vv responses: "ID[ RCODE][flags] q: TYPE? NAME. AN/NS/AR answers [ns: ...] [ar: ...] (len)"
     e = pl.element()
-    counts = (e.str.count_matches("/", literal=True) == 2) & e.str.replace_all("/", "", literal=True).str.contains(r"^\d+$")
-    c_pos, is_resp = _first_index(dtok, counts)
-    head, after_q = _cut(d, "? ")
-    htok = head.str.split(" ").list.slice(1)
-    qtype = htok.list.filter(
-        ~e.str.starts_with("[") & ~e.str.starts_with("(") & ~e.str.ends_with(")") & ~e.str.contains(r"^[a-z]")
-    ).list.first()
-    rc1 = dtok.list.get(1, null_on_oob=True).str.strip_chars_end("*-|$%")
-    rc2 = dtok.list.get(2, null_on_oob=True).str.strip_chars_end("*-|$%")
-
-    def rcode(tokn: pl.Expr) -> pl.Expr:
-        return pl.when(tokn.str.starts_with("Resp")).then(tokn.str.strip_prefix("Resp")).otherwise(
-            tokn.replace_strict(_RCODES, default=None, return_dtype=pl.String)
-        )
-
-    qid = dtok.list.first().str.strip_chars_end("+%*-|$").cast(pl.Int32, strict=False)
+    df = df.with_columns(dtok=pl.col("dns").str.split(" "))
+    dtok = pl.col("dtok")
+    c_pos, vv = _first_index(dtok, e.str.contains(r"^\d+/\d+/\d+$"))
+    df = df.with_columns(rest=dtok.list.slice(c_pos.cast(pl.Int64) + 1), vv=vv)
+    rest, vv = pl.col("rest"), pl.col("vv")
+    end, has_end = _first_index(rest, e.is_in(["ns:", "ar:"]) | (e.str.starts_with("(") & e.str.ends_with(")")) | (e == "[|domain]"))
+    vv = vv & ((dtok.list.get(1, null_on_oob=True) == "q:") | (dtok.list.get(2, null_on_oob=True) == "q:"))
     return df.with_columns(
-        qid=pl.when(qid.is_between(0, 65535)).then(qid),
-        is_resp=is_resp.fill_null(False),
-        c_pos=c_pos.cast(pl.Int64),
-        non_std=htok.list.eval(e.str.contains(r"^[a-z]").any()).list.first().fill_null(False),
-        qtype=pl.when(qtype.str.starts_with("Type")).then(qtype.str.strip_prefix("Type")).otherwise(qtype),
-        qname=_cut(after_q, " ")[0],
-        rcode=pl.coalesce(rcode(rc1), rcode(rc2), pl.lit("NOERROR")),
-    )
+        is_resp=pl.col("is_resp") | vv.fill_null(False),
+        rcode=pl.when(vv).then(_rcode(dtok.list.get(1, null_on_oob=True))).otherwise(pl.col("rcode")),
+        answer_text=pl.when(vv).then(pl.when(has_end).then(rest.list.slice(0, end)).otherwise(rest).list.join(" "))
+        .otherwise(pl.col("answer_text")),
+        non_dns=pl.lit(False),
+    ).drop("dtok", "rest", "vv")
 
 
 def _answers(resp: pl.DataFrame) -> pl.DataFrame:
-    """line_no -> answers from the answer section (between the counts and ns:/ar:/(length))."""
-    e = pl.element()
-    rest = pl.col("dtok").list.slice(pl.col("c_pos") + 1)
-    end, has_end = _first_index(rest, e.is_in(["ns:", "ar:"]) | (e.str.starts_with("(") & e.str.ends_with(")")) | (e == "[|domain]"))
-    section = pl.when(has_end).then(rest.list.slice(0, end)).otherwise(rest).list.join(" ")
-    rr = resp.select("line_no", dtok=pl.col("dns").str.split(" "), c_pos="c_pos").select(
-        "line_no", rr=section.str.split(", ")
-    ).explode("rr")
-    rtok = pl.col("rr").str.split(" ")
-    t_pos, t_has = _first_index(rtok, e.is_in(_ANSWER_TYPES))
-    value = rtok.list.get(t_pos.cast(pl.Int64) + 1, null_on_oob=True).str.strip_suffix(".").str.to_lowercase()
-    rr = rr.with_columns(value=pl.when(t_has).then(value))
+    """line_no -> answers from the answer section: ``[owner.] [[ttl]] TYPE data, ...`` records."""
+    rr = resp.select("line_no", rr=pl.col("answer_text").str.split(", ")).explode("rr")
+    rr = rr.with_columns(pl.col("rr").str.splitn(" ", 5).struct.rename_fields(["r0", "r1", "r2", "r3", "r4"]).alias("t")).unnest("t")
+    value = (
+        pl.when(pl.col("r0").is_in(_ANSWER_TYPES)).then("r1")
+        .when(pl.col("r1").is_in(_ANSWER_TYPES)).then("r2")
+        .when(pl.col("r2").is_in(_ANSWER_TYPES)).then("r3")
+    )
+    rr = rr.with_columns(value=value.str.strip_suffix(".").str.to_lowercase())
     return rr.group_by("line_no", maintain_order=True).agg(answers=pl.col("value").drop_nulls())
+
+
+_COLUMNS = {
+    "line_no": pl.Int64, "line": pl.String, "raw": pl.String, "is_head": pl.Boolean, "has_pair": pl.Boolean,
+    "is_cont": pl.Boolean, "date_ts": pl.Datetime("us"), "epoch_ts": pl.Datetime("us"), "tod_ns": pl.Int64,
+    "src": pl.String, "sport": pl.String, "dst": pl.String, "dport": pl.String, "dns": pl.String,
+    "is_tcp": pl.Boolean, "non_dns": pl.Boolean, "qid": pl.Int32, "is_resp": pl.Boolean, "non_std": pl.Boolean,
+    "qtype": pl.String, "qname": pl.String, "rcode": pl.String, "answer_text": pl.String,
+}
 
 
 def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     """One row per line: kind (question, response, skip, bad, alien), join keys and fields."""
-    df = _dns(_frame(lines, ctx))
+    fast, rest = _fast(lines, ctx)
+    parts = [fast, _general(rest, ctx)] if rest.height else [fast]
+    df = pl.concat([part.select(pl.col(c).cast(t) for c, t in _COLUMNS.items()) for part in parts])
+    df = df.sort("line_no") if rest.height else df
+    # times: bare times need the file order (midnight), continuation lines take the line before's stamp
+    df = df.with_columns(bare_ts=_bare_times(df, ctx)).with_columns(
+        ts=pl.coalesce("date_ts", "epoch_ts", localize_expr(pl.col("bare_ts"), ctx.tz))
+    )
+    pending = ctx.state.pop("tcpdump_pending", None)  # (line_no, ts) of a head line without its address pair
+    alone = pl.col("is_head") & ~pl.col("has_pair")
+    prev_alone = (alone.shift(1) & (pl.col("line_no").shift(1) == pl.col("line_no") - 1)).fill_null(
+        pending is not None and lines.height > 0 and pending[0] == lines["line_no"][0] - 1
+    )
+    prev_ts = pl.col("ts").shift(1).fill_null(pl.lit(pending[1] if pending else None, dtype=pl.Datetime("us")))
+    df = df.with_columns(is_cont=pl.col("is_cont") & prev_alone)
+    df = df.with_columns(ts=pl.when(pl.col("is_cont")).then(prev_ts).otherwise("ts"))
+    if df.height and df["is_head"][-1] and not df["has_pair"][-1]:
+        ctx.state["tcpdump_pending"] = (int(df["line_no"][-1]), df["ts"][-1])
+
     packet = pl.col("is_head") & pl.col("has_pair") | pl.col("is_cont")
     dns_port = pl.col("sport").is_in(_DNS_PORTS) | pl.col("dport").is_in(_DNS_PORTS)
     question_ok = (
@@ -244,6 +337,7 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     raw = pl.col("raw")
     kind = (
         pl.when(raw.str.strip_chars() == "").then(pl.lit("skip"))
+        .when(packet & pl.col("non_dns")).then(pl.lit("skip"))
         .when(packet & question_ok & ~pl.col("non_std")).then(pl.lit("question"))
         .when(packet & resp_ok).then(pl.lit("response"))
         .when(packet & (question_ok | (pl.col("is_tcp") & (pl.col("dns").fill_null("") == "")))).then(pl.lit("skip"))
@@ -254,7 +348,11 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
         .otherwise(pl.lit("alien"))
     )
     df = df.with_columns(kind=kind)
-    df = df.join(_answers(df.filter(pl.col("kind") == "response")), on="line_no", how="left", maintain_order="left")
+    responses = df.filter(pl.col("kind") == "response")
+    if responses.height:
+        df = df.join(_answers(responses), on="line_no", how="left", maintain_order="left")
+    else:
+        df = df.with_columns(answers=pl.lit(None, dtype=pl.List(pl.String)))
     # a question's key is (client, client port, server, id); a response's is the same seen from the other side
     resp = pl.col("kind") == "response"
     return df.select(
@@ -268,7 +366,7 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
 
 def _records(rows: pl.DataFrame) -> pl.DataFrame:
     questions = rows.filter(pl.col("kind") == "question").select("line_no", "ts", "src", "qname", "qtype", *_KEY)
-    responses = rows.filter(pl.col("kind") == "response").select(r_line="line_no", *_KEY, rcode="rcode", answers="answers")
+    responses = rows.filter(pl.col("kind") == "response").select(*_KEY, r_line="line_no", rcode="rcode", answers="answers")
     return questions.join_asof(responses, left_on="line_no", right_on="r_line", by=_KEY,
                                strategy="forward", check_sortedness=False)
 
