@@ -12,8 +12,9 @@ address without the port, ts the packet time. Only the first question of a multi
 (``[2q]``) is kept (one record per line). Its response (``22836*- 2/2/5 A 192.139.46.66, ...``,
 ``22836 NXDomain*- 0/1/0 ...``) is joined back on (client ip, client port, server ip, id), the next one
 after the question (the last ``HOLD_BACK`` lines of a chunk are kept in ``ctx.state`` and joined again
-with the next chunk; ``ctx.final`` flushes them), and gives response_code and answers (A/AAAA/CNAME/PTR/NS/MX/DNAME
-data); the response line itself is skipped, as are notify/update messages, TCP segments without a DNS
+with the next chunk; ``ctx.final`` flushes them), and gives response_code and answers
+(A/AAAA/CNAME/PTR/NS/MX/DNAME data); the response line itself is skipped, as are notify/update messages,
+TCP segments without a DNS
 payload, the ``-v`` IP header lines, indented detail and hex lines, tcpdump's own banner lines, blank lines
 and every non-DNS packet. Rejected: a packet to or from port 53/5353/5355 whose DNS part does not parse
 (truncated ``[|domain]``, cut names...) and lines that are not tcpdump output at all.
@@ -23,6 +24,10 @@ Bare times take their date from the file's mtime (in ``ctx.tz``), or the day bef
 of day is later than the mtime's (the capture started the day before); ``ctx.year`` replaces the year;
 without mtime the date is 1 January of ``ctx.year``, or today (UTC). A time of day that goes back by more
 than 12 hours starts the next day. Date, day count and a pending ``-v`` header are kept in ``ctx.state``.
+
+Parsing: the usual one-line packet (``[N  ]STAMP IP SRC > DST: DNS``) takes a fast path (one split at the
+first ``": "``, then short tokens); -e/-v/TCP/-vv and non-packet lines take the general path. Both are
+vectorised; eager Polars does not share sub-expressions, so intermediates are materialised as columns.
 """
 
 from __future__ import annotations
