@@ -36,57 +36,29 @@ from netsift.ingest.base import (
     rcode_name_expr,
     rejected_from,
 )
+
 STATE_KEY = "csv_columns"
 DELIMITERS = (",", "\t", ";", "|")
 
 # canonical column -> header synonyms, most specific first (compared after _plain())
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "ts": (
-        "timestamp",
-        "@timestamp",
-        "datetime",
-        "date_time",
-        "event_time",
-        "time_generated",
-        "ts",
-        "time",
-        "date",
-    ),
-    "client": (
-        "client",
-        "client_ip",
-        "src_ip",
-        "source.ip",
-        "id.orig_h",
-        "client_address",
-        "source_address",
-        "src",
-        "source",
-    ),
+    "ts": ("timestamp", "@timestamp", "datetime", "date_time", "event_time", "time_generated", "ts", "time",
+           "date"),
+    "client": ("client", "client_ip", "src_ip", "source.ip", "id.orig_h", "client_address", "source_address",
+               "src", "source"),
     "query_name": ("query_name", "dns.question.name", "qname", "query", "domain", "fqdn", "name"),
     "query_type": ("query_type", "qtype", "dns.question.type", "record_type", "type"),
     "response_code": ("response_code", "rcode", "dns.response_code", "status"),
     "answers": ("answers", "answer", "dns.answers.data", "resolved_ip", "response"),
     "resolver_action": ("resolver_action", "action", "disposition", "decision"),
-}
+}  # fmt: skip
 # what --columns may name on its left-hand side
 COLUMN_ALIASES = {
-    "ts": "ts",
-    "timestamp": "ts",
-    "time": "ts",
-    "client": "client",
-    "query_name": "query_name",
-    "query": "query_name",
-    "name": "query_name",
-    "domain": "query_name",
-    "query_type": "query_type",
-    "qtype": "query_type",
-    "response_code": "response_code",
-    "rcode": "response_code",
-    "answers": "answers",
-    "resolver_action": "resolver_action",
-    "action": "resolver_action",
-}
+    "ts": "ts", "timestamp": "ts", "time": "ts", "client": "client", "query_name": "query_name",
+    "query": "query_name", "name": "query_name", "domain": "query_name", "query_type": "query_type",
+    "qtype": "query_type", "response_code": "response_code", "rcode": "response_code", "answers": "answers",
+    "resolver_action": "resolver_action", "action": "resolver_action",
+}  # fmt: skip
 _QUOTED = r'"(?:[^"]|"")*"'
 
 
