@@ -180,7 +180,56 @@ def analysis_options(f):
     return f
 
 
-def _analysis_opts(top_lists, allowlist, config_file) -> pipeline.AnalysisOptions:
+def enrich_options(f):
+    """Enrichment inputs of `analyze`: feeds, categories, GeoIP databases, online services, --resolve."""
+    f = click.option("--resolve", is_flag=True,
+                     help="Resolve the domains of findings that have no answers in the logs (network; needs "
+                          "pip install 'netsift[resolve]').")(f)
+    f = click.option("--online-service", "online_services", multiple=True,
+                     type=click.Choice(["virustotal", "investigate"]),
+                     help="With --online: only this service; repeatable (default: both).")(f)
+    f = click.option("--online-top", type=click.IntRange(1, 10_000), default=10, show_default=True,
+                     help="With --online: how many of the top findings' domains to look up.")(f)
+    f = click.option("--online", is_flag=True,
+                     help="Look the top findings' domains up with VirusTotal ($VT_API_KEY) and Umbrella "
+                          "Investigate ($UMBRELLA_INVESTIGATE_TOKEN); rate-limited, answers cached in the store.")(f)
+    f = click.option("--geoip-db", "geoip_dbs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                     help="MaxMind .mmdb (City, Country or ASN) adding city, coordinates, AS numbers; repeatable.")(f)
+    f = click.option("--categories", "category_paths", multiple=True, type=click.Path(exists=True),
+                     help="Category list: UT1-style folder, <category>.domains file or domain,category CSV; "
+                          "repeatable.")(f)
+    f = click.option("--feed", "feed_specs", multiple=True, metavar="[NAME[:KIND]=]PATH",
+                     help="Threat feed file (hosts, one domain per line, or CSV), e.g. --feed mylist:suspicious="
+                          "list.txt; KIND is malicious (default), suspicious or informational; repeatable.")(f)
+    return f
+
+
+def finding_filters(f):
+    f = click.option("--feed-hits", "feed_hits_only", is_flag=True,
+                     help="Only findings on a domain a threat feed lists.")(f)
+    f = click.option("--category", "only_categories", multiple=True, metavar="NAME",
+                     help="Only findings on a domain in this category (or 'security' / 'content'); repeatable.")(f)
+    return f
+
+
+def _enrich_opts(feed_specs=(), category_paths=(), geoip_dbs=(), online=False, online_top=10, online_services=(),
+                 resolve=False):
+    from netsift.enrich.step import SERVICES, EnrichOptions, FeedFile
+
+    feeds = []
+    for spec in feed_specs:
+        try:
+            feeds.append(FeedFile.parse(spec))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--feed") from exc
+    missing = [f.path for f in feeds if not Path(f.path).is_file()]
+    if missing:
+        raise click.BadParameter(f"no such file: {', '.join(missing)}", param_hint="--feed")
+    return EnrichOptions(feeds=feeds, categories=list(category_paths), geoip_db=list(geoip_dbs), online=online,
+                         online_top=online_top, services=tuple(online_services) or SERVICES, resolve=resolve)
+
+
+def _analysis_opts(top_lists, allowlist, config_file, enrich=None) -> pipeline.AnalysisOptions:
     from netsift import baseline
     from netsift.config import load_file, validate
 
@@ -192,6 +241,7 @@ def _analysis_opts(top_lists, allowlist, config_file) -> pipeline.AnalysisOption
         baseline=baseline.BaselineOptions(top_lists=list(top_lists), installed_lists=pipeline.installed_top_lists(),
                                           allowlist=allowlist),
         settings=user,
+        **({"enrich": enrich} if enrich is not None else {}),
     )
 
 
@@ -200,23 +250,33 @@ def _analysis_opts(top_lists, allowlist, config_file) -> pipeline.AnalysisOption
 @db_option
 @ingest_options
 @analysis_options
+@enrich_options
 @click.option("--limit", type=int, default=25, show_default=True, help="Findings to show (0: all).")
 @click.option("--kind", "kinds", multiple=True, help="Only findings of this kind; repeatable.")
+@finding_filters
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @output_options
 @handle_errors
-def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, config_file, limit, kinds, quiet,
-            output):
-    """Ingest PATHS (if any), explain normal away, and rank what is left, with reasons."""
-    opts = _analysis_opts(top_lists, allowlist, config_file)
+def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, config_file, feed_specs, category_paths,
+            geoip_dbs, online, online_top, online_services, resolve, limit, kinds, only_categories, feed_hits_only,
+            quiet, output):
+    """Ingest PATHS (if any), explain normal away, rank what is left with reasons, and enrich it (threat
+    feeds, categories, networks and countries; online services and --resolve only when asked)."""
+    from netsift.enrich.step import filter_findings
+
+    enrich = _enrich_opts(feed_specs, category_paths, geoip_dbs, online, online_top, online_services, resolve)
+    opts = _analysis_opts(top_lists, allowlist, config_file, enrich)
     with open_store(db) as store:
         if paths:
             summary = pipeline.ingest(store, paths, _ingest_opts(fmt, year, tz, columns, strict), progress_bar(quiet))
             _print_ingest(summary, quiet or output is not None)
         result = pipeline.analyze(store, opts)
-        overview = pipeline.overview(store)
-    findings = [f for f in result.findings if not kinds or f.kind in kinds]
+        overview = pipeline.overview(store, result.enrichment)
+        findings = filter_findings(store, [f for f in result.findings if not kinds or f.kind in kinds],
+                                   categories=only_categories, feed_hits=feed_hits_only)
     shown = findings if not limit else findings[:limit]
+    for note in overview["enrichment"]["notes"]:
+        con_out.console(stderr=True).print(f"note: {con_out.escape(note)}")
     if output == "json":
         machine.write_json({"summary": overview, "findings": [f.to_dict() for f in findings]})
     elif output == "ndjson":
@@ -229,7 +289,22 @@ def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, con
                   f"files ({overview['rejected']:,} rejected lines); {result.baseline.normal:,} of "
                   f"{result.baseline.domains:,} registered domains explained as normal "
                   f"(lists: {', '.join(result.baseline.lists)}).")
+        out.print(con_out.escape(_enrichment_line(overview["enrichment"])))
         out.print(con_out.findings_table(shown, title=f"Top {len(shown)} of {len(findings)} findings"))
+
+
+def _enrichment_line(e: dict) -> str:
+    feeds = [item["name"] for item in e["lists"] if item["used_for"] == "feeds"]
+    def n(count: int, word: str) -> str:
+        return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+    line = (f"Enrichment: {n(e['feed_hits'], 'feed hit')} on {n(e['feed_hit_domains'], 'domain')} "
+            f"({', '.join(feeds) if feeds else 'no feeds: see `netsift lists` or --feed'}), "
+            f"{n(e['categorised_names'], 'name')} categorised, {e['ips_located']:,} of {n(e['ips'], 'answer IP')} "
+            "located")
+    if e["stale_lists"]:
+        line += f"; stale lists: {', '.join(e['stale_lists'])} (`netsift lists update`)"
+    return line + "."
 
 
 @main.command()

@@ -16,6 +16,7 @@ import polars as pl
 from netsift import baseline
 from netsift.baseline.leftovers import unexplained_findings
 from netsift.config import Settings
+from netsift.enrich import step as enrich_step
 from netsift.enrich.psl import derive_names
 from netsift.findings import Finding
 from netsift.ingest.run import IngestOptions, IngestSummary, ingest_paths
@@ -48,12 +49,14 @@ class AnalysisOptions:
     baseline: baseline.BaselineOptions = field(default_factory=baseline.BaselineOptions)
     settings: dict[str, dict] = field(default_factory=dict)  # section -> overrides (config file)
     detectors: list[str] | None = None  # None: all
+    enrich: enrich_step.EnrichOptions = field(default_factory=enrich_step.EnrichOptions)
 
 
 @dataclass
 class Analysis:
     baseline: baseline.BaselineSummary
     findings: list[Finding]
+    enrichment: enrich_step.EnrichSummary | None = None  # None when enrichment is turned off
 
 
 def section(settings: dict[str, dict], name: str, declared) -> Settings:
@@ -68,7 +71,8 @@ def _detector_findings(store: DuckDBStore, opts: AnalysisOptions) -> list[Findin
 
 
 def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis:
-    """Baseline, then every detector, then store and return the ranked findings."""
+    """Baseline, then every detector, then enrichment (feeds, categories, networks; online services and
+    --resolve only when asked), then store and return the ranked findings."""
     opts = opts or AnalysisOptions()
     refresh_domain_names(store)
     base_settings = section(opts.settings, "baseline", baseline.SETTINGS)
@@ -79,9 +83,12 @@ def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis
     leftovers = unexplained_findings(store, base_settings) if opts.detectors is None or \
         "unexplained_domain" in opts.detectors else []
     findings = detected + [f for f in leftovers if f.domain not in covered]
+    enrichment = None
+    if opts.enrich.enabled:
+        findings, enrichment = enrich_step.enrich(store, findings, opts.enrich, opts.settings)
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
     save_findings(store, findings)
-    return Analysis(summary, findings)
+    return Analysis(summary, findings, enrichment)
 
 
 def save_findings(store: DuckDBStore, findings: list[Finding]) -> None:
@@ -136,10 +143,11 @@ def load_findings(store: DuckDBStore, limit: int | None = None) -> list[Finding]
 
 
 def settings_sections() -> dict[str, tuple]:
-    """Every settings section: the baseline's, each detector's and the modifiers' (``netsift config``)."""
+    """Every settings section: the baseline's, each detector's, the modifiers' and enrichment's
+    (``netsift config``)."""
     from netsift import detect
 
-    return {"baseline": baseline.SETTINGS, **detect.settings_sections()}
+    return {"baseline": baseline.SETTINGS, **detect.settings_sections(), "enrich": enrich_step.all_settings()}
 
 
 def installed_top_lists() -> list[tuple[str, object]]:
@@ -159,8 +167,9 @@ def register_all_tables() -> None:
         pass
 
 
-def overview(store: DuckDBStore) -> dict:
-    """The ``summary`` object of ``analyze --json``: rows, rejected, clients, time span and files."""
+def overview(store: DuckDBStore, enrichment: enrich_step.EnrichSummary | None = None) -> dict:
+    """The ``summary`` object of ``analyze --json``: rows, rejected, clients, time span, files and
+    ``enrichment`` (table counts; the lists used, stale lists and notes when ``enrichment`` is given)."""
     rows, clients, start, end = store.rows(
         "SELECT count(*), count(DISTINCT client), min(ts), max(ts) FROM dns_queries")[0]
     files = store.frame("SELECT path, format, rows, rejected FROM ingested_files ORDER BY file_id").to_dicts()
@@ -171,4 +180,5 @@ def overview(store: DuckDBStore) -> dict:
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
         "files": files,
+        "enrichment": enrich_step.overview(store, enrichment),
     }
