@@ -93,7 +93,7 @@ _COLUMNS = ("ts", "client", "query_name", "query_type", "response_code", "resolv
 
 
 def _status_action(status: Any) -> str | None:
-    text = str(status).strip().upper().removeprefix("QUERY_")
+    text = (_text(status) or "").strip().upper().removeprefix("QUERY_")
     if text.isdigit():
         number = int(text)
         text = V5_STATUS[number] if number < len(V5_STATUS) else f"STATUS_{number}"
@@ -101,7 +101,7 @@ def _status_action(status: Any) -> str | None:
 
 
 def _reply_rcode(reply: Any) -> str | None:
-    text = str(reply).strip().upper()
+    text = (_text(reply) or "").strip().upper()
     if text.isdigit():
         text = REPLY_TYPES[int(text)] if int(text) < len(REPLY_TYPES) else ""
     return REPLY_RCODES.get(text)
@@ -110,14 +110,25 @@ def _reply_rcode(reply: Any) -> str | None:
 def _epoch_micros(value: Any) -> int | None:
     """Epoch seconds (number or text) -> integer microseconds; whole seconds and fraction apart, so
     ``1715133479.0320954`` gives ...032095 and not a float-rounding neighbour."""
+    if isinstance(value, bool):
+        return None
     try:
         seconds = float(value)
     except (TypeError, ValueError):
         return None
-    if not 0 < seconds < 1e11:
+    if not 1e8 <= seconds < 1e11:  # 1973 .. 5138: anything else is not a Pi-hole query time
         return None
     whole = int(seconds)
     return whole * 1_000_000 + round((seconds - whole) * 1_000_000)
+
+
+def _text(value: Any) -> str | None:
+    """A JSON scalar as text (numbers too); None for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def _row_v6(item: Any) -> dict[str, Any] | str:
@@ -132,7 +143,7 @@ def _row_v6(item: Any) -> dict[str, Any] | str:
         "ts": _epoch_micros(item.get("time", item.get("timestamp"))),
         "client": client if isinstance(client, str) else None,
         "query_name": item.get("domain"),
-        "query_type": item.get("type"),
+        "query_type": _text(item.get("type")),
         "response_code": _reply_rcode(reply_type),
         "resolver_action": _status_action(item.get("status", "")),
     }
@@ -141,12 +152,12 @@ def _row_v6(item: Any) -> dict[str, Any] | str:
 def _row_v5(item: Any) -> dict[str, Any] | str:
     if not isinstance(item, list) or len(item) < 5:
         return "element is not a [time, type, domain, client, status, ...] array"
-    query_type = str(item[1])
+    query_type = _text(item[1]) or ""
     return {
         "ts": _epoch_micros(item[0]),
-        "client": str(item[3]) if item[3] not in (None, "") else None,
+        "client": _text(item[3]) or None,
         "query_name": item[2],
-        "query_type": OLD_TYPES.get(query_type.upper(), query_type),
+        "query_type": OLD_TYPES.get(query_type.upper(), query_type) or None,
         "response_code": _reply_rcode(item[6]) if len(item) > 6 else None,
         "resolver_action": _status_action(item[4]),
     }
