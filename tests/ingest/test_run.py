@@ -192,3 +192,32 @@ def test_grown_capture_adds_only_new_packets(store, tmp_path):
     assert report.status == "resumed" and report.rows == 3
     assert count(store) == 8
     assert sorted(r[0] for r in store.rows("SELECT query_name FROM dns_queries"))[-1] == "host7.example.com"
+
+
+ZEEK_HEADER = (
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\tquery\tqtype_name\trcode_name\tanswers\n"
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tcount\tstring\tstring\tstring\tvector[string]\n"
+)
+
+
+def _zeek_rows(start: int, n: int) -> str:
+    return "".join(f"{1700000000 + i}.5\tC{i}\t10.0.0.{i % 9}\t5{i % 999}\t10.0.0.1\t53\tudp\t{i}\t"
+                   f"h{i}.example.net\tA\tNOERROR\t192.0.2.{i % 250}\n" for i in range(start, start + n))
+
+
+@pytest.mark.parametrize("fmt, header, rows", [
+    ("zeek_tsv", ZEEK_HEADER, _zeek_rows),
+    ("csv_columns", "timestamp,client,query_name,query_type\n",
+     lambda s, n: "".join(f"2026-01-01T00:00:{i % 60:02d}Z,10.0.0.{i % 9},h{i}.example.net,A\n" for i in range(s, s + n))),
+])
+def test_grown_file_with_a_header_keeps_parsing_its_tail(store, tmp_path, fmt, header, rows):
+    f = tmp_path / f"grow.{fmt}"
+    f.write_text(header + rows(0, 300))
+    first = ingest_paths(store, [str(f)]).files[0]
+    assert (first.format, first.rows) == (fmt, 300)
+    with f.open("a") as fh:
+        fh.write(rows(300, 40))
+    report = ingest_paths(store, [str(f)]).files[0]
+    assert report.status == "resumed" and (report.rows, report.rejected) == (40, 0)
+    assert count(store) == 340

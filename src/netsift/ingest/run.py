@@ -33,6 +33,7 @@ from netsift.ingest.reader import (
     compression_of,
     decompressed,
     iter_line_chunks,
+    lines_from_bytes,
     text_shape,
 )
 from netsift.store import DuckDBStore
@@ -260,6 +261,8 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
             skip_units = resume.line
             raw.seek(0)
             resume = bookkeeping.ResumePoint(resume.prior, 0, 0, hashlib.sha256(), False)
+        elif resumed and parser.kind == "lines":
+            _prime(parser, ctx, text_head)
         counting = _CountingReader(raw, resume.hasher, on_bytes)
         stream = decompressed(io.BufferedReader(counting, 1024 * 1024), compression)
         # a grown file, or a rotated one (its old name is gone), continues its record; a copy that grew
@@ -335,6 +338,23 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
     finally:
         if not is_stdin:
             raw.close()
+
+
+def _prime(parser: Parser, ctx: ParseContext, head: bytes) -> None:
+    """Before parsing a grown file's tail, let the parser see the file's first lines (and discard the
+    result): a Zeek ``#fields`` header, a CSV header, the first syslog year live there."""
+    cut = head.rfind(b"\n") + 1
+    if cut == 0:
+        return
+    try:
+        shape = text_shape(head)
+    except InputError:
+        return
+    data = head[shape.bom:cut]
+    if shape.encoding != "utf-8":
+        data = data.decode(shape.encoding, errors="replace").encode("utf-8")
+    ctx.final = True
+    parser.parse(lines_from_bytes(data, 1), ctx)
 
 
 def _after(result: ParseResult, units: int) -> ParseResult:
