@@ -77,15 +77,18 @@ def test_online_without_a_key_is_a_note_not_a_crash(tmp_path, monkeypatch):
     assert doc["summary"]["enrichment"]["online"]["virustotal"]["asked"] == 2
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--feed", "x:evil=bb.csv"], "feed kind 'evil'"),
-    (["--feed", "missing.txt"], "no such file: missing.txt"),
-    (["--categories", "nope.csv"], "does not exist"),
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--feed", "x:evil=bb.csv"], 2, "feed kind 'evil'"),
+    (["--feed", "missing.txt"], 2, "no such file: missing.txt"),
+    (["--categories", "nope.csv"], 2, "does not exist"),
+    (["--geoip-db", "bb.csv"], 1, "bb.csv: not a readable MaxMind .mmdb database"),
 ])
-def test_bad_enrichment_options_are_one_line_errors(tmp_path, args, message):
+def test_bad_enrichment_options_are_one_line_errors(tmp_path, args, code, message):
     (tmp_path / "bb.csv").write_text("a.example\n")
+    netsift("ingest", "--year", "2025", PIHOLE, cwd=tmp_path)
     proc = netsift("analyze", *args, cwd=tmp_path, check=False)
-    assert proc.returncode == 2 and message in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
+    err = proc.stderr.decode()
+    assert proc.returncode == code and message in err and "Traceback" not in err
 
 
 def test_enrich_settings_shown_and_validated(tmp_path):

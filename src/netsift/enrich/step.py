@@ -134,9 +134,7 @@ def enrich(store, findings: list[Finding], opts: EnrichOptions | None = None,
     feeds, cats = load_sources(opts, summary)
     try:
         summary.tables = annotate.enrich_store(con, feeds=feeds, categories=cats, geoip_db=opts.geoip_db or None)
-    except ImportError as exc:  # asn_geo.MissingDependency: maxminddb for --geoip-db
-        raise InputError(str(exc)) from exc
-    except RuntimeError as exc:  # asn_geo.GeoIPDatabaseError names the file
+    except (ImportError, RuntimeError) as exc:  # asn_geo: MissingDependency (maxminddb), GeoIPDatabaseError
         raise InputError(str(exc)) from exc
     # annotate's only note ("AS numbers need a MaxMind ASN database") would repeat on every run: documented
 
