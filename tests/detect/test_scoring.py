@@ -10,7 +10,6 @@ from netsift.config import Settings
 from netsift.detect.scoring import (
     MODIFIER_SETTINGS,
     apply_change,
-    apply_feed_hit,
     first_seen_change,
     log_ramp,
     noisy_or,
@@ -129,13 +128,3 @@ def test_apply_change_clips_records_and_recomputes_severity():
     assert f.score == 1.0 and f.severity == "critical"
     apply_change(f, "noop", 0.0, "never shown")
     assert "modifier_noop" not in f.sub_scores and "never shown" not in f.reasons
-
-
-@pytest.mark.parametrize(("confidence", "score"), [(1.0, 0.8), (0.5, 0.65), (3.0, 0.8), (0.0, 0.5)])
-def test_feed_hit_hook(confidence, score):
-    f = Finding(kind="rare_domain", score=0.5, reasons=["Rare."], domain="bad.example")
-    apply_feed_hit(f, "URLhaus", confidence)
-    assert f.score == pytest.approx(score)
-    assert f.reasons[0].startswith("Listed by the threat feed URLhaus")
-    assert f.sub_scores["feed_hit"] == pytest.approx(min(confidence, 1.0))
-    assert f.severity == ("high" if score >= 0.75 else "medium")

@@ -12,7 +12,7 @@ scoring function (plain values in, scores and sub-scores out), registered in :da
     behaviour_change activity at hours a client is normally silent, surges of unexplained questions
 
 :func:`run_detectors` runs them, applies the shared modifiers of :mod:`netsift.detect.scoring`
-(prevalence, first seen; the feed-hit hook is :func:`netsift.detect.scoring.apply_feed_hit`), and returns
+(prevalence, first seen; feed hits come later, from the enrichment step), and returns
 the findings best first. Thresholds live in each module's ``SETTINGS``; :func:`settings_sections` gives
 the whole tree (one config section per detector, plus ``modifiers``).
 """

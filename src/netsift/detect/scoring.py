@@ -10,10 +10,8 @@ detector has scored, to findings that name a domain:
 - first seen: a domain first seen ``<= 7`` days before the end of the data raises by 0.15 — but only when
   the network had been watched for at least a day before it appeared (otherwise every domain of a short
   capture would be "new"); first seen ``>= 30`` days before the end lowers by 0.15.
-- feed hit (hook for the enrichment step): :func:`apply_feed_hit` raises a finding whose domain is on a
-  threat feed by ``feed_hit_increase`` x the hit's confidence, records the ``feed_hit`` sub-score and a
-  reason naming the feed, and recomputes the severity. The enrichment engine calls it after detection;
-  nothing here knows about feeds.
+- feed hits are applied later, by the enrichment step (``netsift.enrich.step``), with the same
+  :func:`apply_change`; nothing here knows about feeds.
 
 Every modifier applied is recorded in the finding's ``sub_scores`` as ``modifier_<name>`` (the signed
 change) and explained in a reason, so ``netsift explain`` can show exactly why a score moved.
@@ -48,9 +46,6 @@ MODIFIER_SETTINGS = (
         "first_seen_decrease_days", 30, "A domain first seen this many days before the end is old.", 1, 3650
     ),
     Setting("first_seen_score_decrease", 0.15, "Taken from the score of an old domain's finding.", 0, 1),
-    Setting(
-        "feed_hit_increase", 0.3, "Added (x the hit's confidence) when a threat feed lists the domain.", 0, 1
-    ),
 )
 
 MIN_SCORE = Setting("min_score", 0.25, "Findings scoring below this are not reported.", 0, 1)
@@ -149,20 +144,4 @@ def apply_change(finding: Finding, name: str, change: float, reason: str | None)
     finding.sub_scores[f"modifier_{name}"] = round(change, 4)
     if reason:
         finding.reasons.append(reason)
-    return finding
-
-
-def apply_feed_hit(
-    finding: Finding, source: str, confidence: float = 1.0, settings: Settings | None = None
-) -> Finding:
-    """The enrichment step's hook: the finding's domain is listed by threat feed ``source``.
-
-    Records ``feed_hit`` (the confidence) as a sub-score, raises the score by
-    ``feed_hit_increase x confidence``, puts the reason first, and recomputes the severity.
-    """
-    s = settings or Settings(MODIFIER_SETTINGS)
-    confidence = max(0.0, min(1.0, confidence))
-    finding.sub_scores["feed_hit"] = round(confidence, 4)
-    apply_change(finding, "feed_hit", s.feed_hit_increase * confidence, None)
-    finding.reasons.insert(0, f"Listed by the threat feed {source} (confidence {confidence:.0%}).")
     return finding

@@ -193,7 +193,9 @@ def shared_infrastructure(con, *, min_domains: int = 3, small_as_max_prefixes: i
         n = len(row["domain"])
         prefixes = sizes.get(row["as_org"] or "", 0)
         large = prefixes > small_as_max_prefixes
-        score = min(0.85, 0.4 + 0.1 * (n - min_domains)) * (0.6 if large else 1.0)
+        # co-hosting alone is context, not a detection: it stays below medium; the domains' own
+        # findings (and feed hits on them) carry the weight
+        score = min(0.45, 0.3 + 0.05 * (n - min_domains)) * (0.6 if large else 1.0)
         where = f"{row['as_org'] or 'unknown AS'}, {row['country'] or '??'}"
         reasons = [f"{n} not-normal domains resolve to {row['ip']} ({where}): {_shown(row['domain'])}"]
         if large:
@@ -214,7 +216,7 @@ def shared_infrastructure(con, *, min_domains: int = 3, small_as_max_prefixes: i
             continue
         n = len(row["domain"])
         findings.append(Finding(
-            kind="shared_infrastructure", score=min(0.75, 0.35 + 0.05 * (n - min_domains)),
+            kind="shared_infrastructure", score=min(0.4, 0.25 + 0.05 * (n - min_domains)),
             reasons=[(f"{n} not-normal domains on {row['ips']} IPs of the small AS {row['as_org']} "
                       f"({prefixes} prefixes): {_shown(row['domain'])}")],
             sub_scores={"domains": n, "ips": row["ips"], "as_prefixes": prefixes},
