@@ -88,15 +88,28 @@ def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis
         findings, enrichment = enrich_step.enrich(store, findings, opts.enrich, opts.settings)
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
     save_findings(store, findings)
+    from netsift.report.rollups import ensure_rollups
+
+    ensure_rollups(store.con)  # the dashboard and report read these: (re)build them now, not on first view
     return Analysis(summary, findings, enrichment)
 
 
 def save_findings(store: DuckDBStore, findings: list[Finding]) -> None:
+    """Replace the findings table in one transaction (readers never see it empty)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    store.con.execute("DELETE FROM findings")
-    if not findings:
-        return
-    frame = pl.DataFrame(
+    store.con.execute("BEGIN TRANSACTION")
+    try:
+        store.con.execute("DELETE FROM findings")
+        if findings:
+            store.append("findings", _findings_frame(findings, now))
+        store.con.execute("COMMIT")
+    except BaseException:
+        store.con.execute("ROLLBACK")
+        raise
+
+
+def _findings_frame(findings: list[Finding], now: dt.datetime) -> pl.DataFrame:
+    return pl.DataFrame(
         {
             "finding_id": [f.id for f in findings],
             "kind": [f.kind for f in findings],
@@ -114,7 +127,6 @@ def save_findings(store: DuckDBStore, findings: list[Finding]) -> None:
         schema_overrides={"first_seen": pl.Datetime("us"), "last_seen": pl.Datetime("us"),
                           "reasons": pl.List(pl.String), "client": pl.String, "domain": pl.String},
     ).unique("finding_id", keep="first", maintain_order=True)
-    store.append("findings", frame)
 
 
 def finding_from_dict(d: dict) -> Finding:

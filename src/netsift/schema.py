@@ -84,6 +84,8 @@ INGESTED_FILES = Table(
         Column("rows", "int", "Records stored from this file."),
         Column("rejected", "int", "Lines kept aside in rejected_lines."),
         Column("ingested_at", "timestamp", "When the file was last read."),
+        Column("in_progress", "bool", "True while a read is being committed in batches; a record still true at the "
+               "start of a run belongs to an interrupted read, whose rows past last_line are removed."),
     ),
     primary_key=("file_id",),
 )

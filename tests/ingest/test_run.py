@@ -221,3 +221,33 @@ def test_grown_file_with_a_header_keeps_parsing_its_tail(store, tmp_path, fmt, h
     report = ingest_paths(store, [str(f)]).files[0]
     assert report.status == "resumed" and (report.rows, report.rejected) == (40, 0)
     assert count(store) == 340
+
+
+def test_batched_commits_and_strict_discard_everything_of_that_file(store, tmp_path, monkeypatch):
+    import netsift.ingest.reader as reader
+    import netsift.ingest.run as run
+
+    monkeypatch.setattr(run, "COMMIT_ROWS", 10)  # commit every ~10 rows
+    f = tmp_path / "big.log"
+    f.write_text(pihole_lines(400) + "garbage at the end\n")
+    orig = reader.iter_line_chunks
+    monkeypatch.setattr(run, "iter_line_chunks", lambda *a, **k: orig(*a, **{**k, "chunk_bytes": 2048}))
+    with pytest.raises(BadLineError, match="line 401"):
+        ingest_paths(store, [str(f)], IngestOptions(year=2024, strict=True))
+    assert count(store) == 0 and store.scalar("SELECT count(*) FROM ingested_files") == 0
+    report = ingest_paths(store, [str(f)], IngestOptions(year=2024)).files[0]
+    assert (report.rows, report.rejected) == (400, 1) and count(store) == 400
+
+
+def test_an_interrupted_read_is_cleaned_up_by_the_next_run(store, tmp_path):
+    f = tmp_path / "a.log"
+    f.write_text(pihole_lines(30))
+    ingest_paths(store, [str(f)], IngestOptions(year=2024))
+    # what a killed run leaves behind: the record in progress, rows past its last complete line
+    store.con.execute("UPDATE ingested_files SET in_progress = true")
+    store.con.execute("INSERT INTO dns_queries (ts, query_name, source_file_id, source_line) "
+                      "SELECT ts, query_name, source_file_id, source_line + 1000 FROM dns_queries LIMIT 7")
+    assert count(store) == 37
+    report = ingest_paths(store, [str(f)], IngestOptions(year=2024)).files[0]
+    assert report.status == "unchanged" and count(store) == 30
+    assert store.scalar("SELECT bool_or(in_progress) FROM ingested_files") is False

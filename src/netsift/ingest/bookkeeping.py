@@ -63,7 +63,8 @@ def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int, h
     """Decide where reading ``fh`` (seekable, raw bytes) should start."""
     rows = store.rows(
         "SELECT file_id, path, last_offset, last_line, content_hash, format FROM ingested_files "
-        "WHERE (path = ? OR head_hash = ?) AND last_offset <= ? ORDER BY last_offset DESC, file_id DESC",
+        "WHERE (path = ? OR head_hash = ?) AND last_offset <= ? AND NOT coalesce(in_progress, false) "
+        "ORDER BY last_offset DESC, file_id DESC",
         [path, head_hash(head), size],
     )
     # files smaller than the head-hash window: compare their whole content with our prefix of that length
@@ -99,17 +100,48 @@ def new_file_id(store: DuckDBStore) -> int:
 
 
 def record(store: DuckDBStore, *, file_id: int, is_new: bool, path: str, size: int, head: str,
-           content_hash: str, last_offset: int, last_line: int, fmt: str, rows: int, rejected: int) -> None:
+           content_hash: str, last_offset: int, last_line: int, fmt: str, rows: int, rejected: int,
+           in_progress: bool = False) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if is_new:
         store.con.execute(
-            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, path, size, head, content_hash, last_offset, last_line, fmt, rows, rejected, now],
+            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_id, path, size, head, content_hash, last_offset, last_line, fmt, rows, rejected, now, in_progress],
         )
     else:
         store.con.execute(
             "UPDATE ingested_files SET path = ?, size = ?, head_hash = ?, content_hash = ?, last_offset = ?, "
-            "last_line = ?, format = ?, rows = rows + ?, rejected = rejected + ?, ingested_at = ? "
+            "last_line = ?, format = ?, rows = rows + ?, rejected = rejected + ?, ingested_at = ?, in_progress = ? "
             "WHERE file_id = ?",
-            [path, size, head, content_hash, last_offset, last_line, fmt, rows, rejected, now, file_id],
+            [path, size, head, content_hash, last_offset, last_line, fmt, rows, rejected, now, in_progress, file_id],
         )
+
+
+def mark_in_progress(store: DuckDBStore, file_id: int) -> None:
+    store.con.execute("UPDATE ingested_files SET in_progress = true WHERE file_id = ?", [file_id])
+
+
+def _row_tables() -> list[str]:
+    from netsift import schema
+
+    return [t.name for t in schema.all_tables()
+            if {"source_file_id", "source_line"} <= set(t.column_names)]
+
+
+def discard_after(store: DuckDBStore, file_id: int, last_line: int, *, drop_record: bool) -> None:
+    """Undo a read that did not finish: remove the file's rows past ``last_line`` (committed in batches)
+    and either drop its record (a new file) or mark it complete again at its previous state."""
+    for table in _row_tables():
+        store.con.execute(f"DELETE FROM {table} WHERE source_file_id = ? AND source_line > ?", [file_id, last_line])
+    if drop_record:
+        store.con.execute("DELETE FROM ingested_files WHERE file_id = ?", [file_id])
+    else:
+        store.con.execute("UPDATE ingested_files SET in_progress = false WHERE file_id = ?", [file_id])
+
+
+def recover_interrupted(store: DuckDBStore) -> list[str]:
+    """Clean up after a run that was killed mid-file; returns the paths recovered."""
+    rows = store.rows("SELECT file_id, path, last_line, last_offset FROM ingested_files WHERE in_progress")
+    for file_id, _path, last_line, last_offset in rows:
+        discard_after(store, file_id, last_line, drop_record=last_offset == 0)
+    return [r[1] for r in rows]

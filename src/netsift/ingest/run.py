@@ -39,6 +39,7 @@ from netsift.ingest.reader import (
 from netsift.store import DuckDBStore
 
 SNIFF_LINES = 50
+COMMIT_ROWS = 1_000_000  # rows per transaction while ingesting one file
 REPORT_REJECTIONS = 5
 
 
@@ -270,12 +271,21 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
         continues = resume.prior is not None and (
             resume.prior.path == os.path.abspath(path) or not os.path.exists(resume.prior.path))
         file_id = resume.prior.file_id if continues else bookkeeping.new_file_id(store)
+        abs_path = os.path.abspath(path) if not is_stdin else "-"
+        # the record says "in progress" while rows are committed in batches (bounded memory); if the run
+        # dies, the next one removes the rows past the record's last complete line
+        if continues:
+            bookkeeping.mark_in_progress(store, file_id)
+        else:
+            bookkeeping.record(
+                store, file_id=file_id, is_new=True, path=abs_path, size=resume.offset,
+                head=bookkeeping.head_hash(head), content_hash=resume.hasher.copy().hexdigest(),
+                last_offset=resume.offset, last_line=resume.line, fmt=parser.name, rows=0, rejected=0,
+                in_progress=True)
         notes: list[str] = []
-        pending = None
-        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netsift-store")
-        store.con.execute("BEGIN TRANSACTION")
+        batches = _Batches(store, parser, file_id)
+        lines = rows = rejected = 0
         try:
-            lines = rows = rejected = 0
             try:
                 for result, consumed in _results(parser, stream, text_head, ctx, resume.line + 1, notes):
                     if skip_units:
@@ -283,9 +293,7 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
                     lines += consumed
                     rows += result.records.height
                     rejected += result.rejected.height
-                    if pending is not None:
-                        pending.result()  # one write in flight at a time, in order
-                    pending = writer.submit(_store_result, store, parser, result, file_id)
+                    batches.submit(result)
                     if result.rejected.height:
                         if opts.strict:
                             first = result.rejected.sort("source_line").row(0)
@@ -293,11 +301,9 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
                         room = REPORT_REJECTIONS - len(report.first_rejections)
                         if room > 0:
                             report.first_rejections += [tuple(r) for r in result.rejected.head(room).rows()]
-                if pending is not None:
-                    pending.result()
+                batches.flush()
             except (EOFError, OSError, ValueError) as exc:
-                if pending is not None:
-                    pending.result()
+                batches.flush()
                 if lines == 0 and rows == 0:
                     raise InputError(f"cannot read as {parser.name}: {exc}", path) from exc
                 # truncated compressed stream / capture: keep what was read, say where it stopped
@@ -311,23 +317,18 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
             if is_stdin:
                 dup = bookkeeping.same_content(store, content_hash)
                 if dup:
-                    store.con.execute("ROLLBACK")
+                    bookkeeping.discard_after(store, file_id, resume.line, drop_record=True)
                     report.status, report.message = "duplicate", f"same content as {dup} already ingested"
                     return report
             bookkeeping.record(
-                store, file_id=file_id, is_new=not continues, path=os.path.abspath(path) if not is_stdin
-                else "-", size=consumed_bytes, head=bookkeeping.head_hash(head), content_hash=content_hash,
-                last_offset=consumed_bytes, last_line=resume.line + lines, fmt=parser.name, rows=rows,
-                rejected=rejected,
+                store, file_id=file_id, is_new=False, path=abs_path, size=consumed_bytes,
+                head=bookkeeping.head_hash(head), content_hash=content_hash, last_offset=consumed_bytes,
+                last_line=resume.line + lines, fmt=parser.name, rows=rows, rejected=rejected,
             )
-            store.con.execute("COMMIT")
         except BaseException:
-            if pending is not None:
-                pending.exception()  # let the in-flight write finish before rolling back
-            store.con.execute("ROLLBACK")
+            batches.abort()
+            bookkeeping.discard_after(store, file_id, resume.line, drop_record=not continues)
             raise
-        finally:
-            writer.shutdown(wait=True)
         report.status = "resumed" if resumed else "ingested"
         if skip_units:
             lines -= skip_units
@@ -363,6 +364,54 @@ def _after(result: ParseResult, units: int) -> ParseResult:
                        result.rejected.filter(pl.col("source_line") > units), result.skipped)
 
 
+class _Batches:
+    """Stores parse results on a writer thread (one write in flight, in order), committing every
+    ``COMMIT_ROWS`` rows so that DuckDB's transaction-local memory stays bounded whatever the file size."""
+
+    def __init__(self, store: DuckDBStore, parser: Parser, file_id: int):
+        self._store, self._parser, self._file_id = store, parser, file_id
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netsift-store")
+        self._pending = None
+        self._since_commit = 0
+        self._open = False
+
+    def _write(self, result: ParseResult) -> None:
+        if not self._open:
+            self._store.con.execute("BEGIN TRANSACTION")
+            self._open = True
+        _store_result(self._store, self._parser, result, self._file_id)
+        self._since_commit += result.records.height + result.rejected.height
+        if self._since_commit >= COMMIT_ROWS:
+            self._commit()
+
+    def _commit(self) -> None:
+        if self._open:
+            self._store.con.execute("COMMIT")
+            self._open = False
+        self._since_commit = 0
+
+    def submit(self, result: ParseResult) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(self._write, result)
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        self._commit()
+        self._pool.shutdown(wait=True)
+
+    def abort(self) -> None:
+        if self._pending is not None:
+            self._pending.exception()
+            self._pending = None
+        self._pool.shutdown(wait=True)
+        if self._open:
+            self._store.con.execute("ROLLBACK")
+            self._open = False
+
+
 def _store_result(store: DuckDBStore, parser: Parser, result: ParseResult, file_id: int) -> None:
     if result.records.height:
         store.append(parser.table, result.records.with_columns(source_file_id=pl.lit(file_id, pl.Int64)))
@@ -380,6 +429,7 @@ def ingest_paths(store: DuckDBStore, paths: Iterable[str], opts: IngestOptions |
     (except ``strict``, where the first bad line raises BadLineError)."""
     opts = opts or IngestOptions()
     summary = IngestSummary()
+    bookkeeping.recover_interrupted(store)
     files = expand_paths(paths)
     if progress is not None:
         progress.start(sum(os.path.getsize(p) for p in files if p != "-" and os.path.isfile(p)))

@@ -88,8 +88,14 @@ async def get_json(app, path: str) -> tuple[int, str]:
 @click.option("--get", "get_path", default=None, metavar="/PATH",
               help="Print the JSON of one page (e.g. /findings?severity=high) and exit, without opening a port.")
 @analysis_options
+@click.option("--geoip-db", "geoip_dbs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="MaxMind .mmdb file(s) adding city/coordinates to re-analyses; repeatable.")
+@click.option("--categories", "category_paths", multiple=True, type=click.Path(exists=True),
+              help="Category list folder or file used by re-analyses; repeatable.")
+@click.option("--feed", "feed_specs", multiple=True, metavar="[NAME[:KIND]=]PATH",
+              help="Threat feed file used by re-analyses (after a verdict); repeatable.")
 @handle_errors
-def serve(db, host, port, get_path, top_lists, allowlist, config_file):
+def serve(db, host, port, get_path, top_lists, allowlist, config_file, geoip_dbs, category_paths, feed_specs):
     """Serve the dashboard: overview, triage queue, domain and client pages, categories, map, graph.
 
     The server holds the store's one read-write connection while it runs (DuckDB allows one writer
@@ -98,10 +104,11 @@ def serve(db, host, port, get_path, top_lists, allowlist, config_file):
         from netsift.web.app import create_app
         from netsift.web.security import is_loopback, new_token
     except ImportError as exc:
-        raise click.ClickException(f"the dashboard needs its extra: pip install 'netsift[web]' ({exc})") from exc
-    from netsift.cli import _analysis_opts
+        raise click.ClickException(f"the dashboard's dependencies are missing ({exc}): pip install --force-reinstall netsift") from exc
+    from netsift.cli import _analysis_opts, _enrich_opts
 
-    options = _analysis_opts(top_lists, allowlist, config_file)
+    enrich = _enrich_opts(feed_specs, category_paths, geoip_dbs)
+    options = _analysis_opts(top_lists, allowlist, config_file, enrich=enrich)
     if get_path is not None:
         app = create_app(db, options=options)
         try:
