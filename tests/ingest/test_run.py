@@ -227,7 +227,7 @@ def test_batched_commits_and_strict_discard_everything_of_that_file(store, tmp_p
     import netsift.ingest.reader as reader
     import netsift.ingest.run as run
 
-    monkeypatch.setattr(run, "COMMIT_ROWS", 10)  # commit every ~10 rows
+    monkeypatch.setattr(run, "INSERT_ROWS", 10)  # insert and commit every ~10 rows
     f = tmp_path / "big.log"
     f.write_text(pihole_lines(400) + "garbage at the end\n")
     orig = reader.iter_line_chunks

@@ -22,7 +22,7 @@ import polars as pl
 from netsift.errors import InputError
 from netsift.ingest.base import LINES_SCHEMA
 
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 READ_BYTES = 64 * 1024
 
@@ -120,9 +120,14 @@ def lines_from_bytes(data: bytes, first_line_no: int) -> pl.DataFrame:
         if text.endswith("\n"):
             parts.pop()
         frame = pl.DataFrame({"line": parts}, schema={"line": pl.String})
+    line = pl.col("line")
+    if frame["line"].null_count():
+        line = line.fill_null("")  # empty lines
+    if b"\r" in data:
+        line = line.str.strip_suffix("\r")  # CRLF files
     return frame.select(
         pl.int_range(first_line_no, first_line_no + frame.height, dtype=pl.Int64).alias("line_no"),
-        pl.col("line").fill_null("").str.strip_suffix("\r").alias("line"),
+        line.alias("line"),
     )
 
 
