@@ -58,3 +58,13 @@ def test_cli_help_works_for_every_command():
     for command in main.commands:
         result = runner.invoke(main, [command, "--help"])
         assert result.exit_code == 0, (command, result.output)
+
+
+def test_cli_doc_covers_every_command_and_the_finding_keys():
+    from netsift.findings import Finding
+
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    for command in main.commands:
+        assert f"netsift {command}" in doc, f"command {command} missing from docs/cli.md"
+    for key in Finding(kind="k", score=0.5, reasons=["r"]).to_dict():
+        assert f"`{key}`" in doc, f"finding key {key} missing from docs/cli.md"
