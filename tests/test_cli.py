@@ -139,3 +139,30 @@ def test_every_real_dns_sample_ingests_without_unexplained_rejections(tmp_path, 
                        "zeek_json", "zeek_tsv"}
     again = json.loads(netsift("ingest", "--json", str(shared_data / "dns_logs"), cwd=tmp_path).stdout)
     assert {f["status"] for f in again} == {"unchanged"}
+
+
+def test_score_domains_from_stdin(tmp_path):
+    names = b"google.com\nwikipedia.org\n# a comment\nxjwqkzvbtrplmhgf.com\nqpzmxnvbcladkfjg.net\n"
+    out = netsift("score", "domains", "-", cwd=tmp_path, stdin=names).stdout.decode().splitlines()
+    rows = [json.loads(line) for line in out]
+    assert [r["name"] for r in rows] == ["google.com", "wikipedia.org", "xjwqkzvbtrplmhgf.com", "qpzmxnvbcladkfjg.net"]
+    verdicts = {r["name"]: r["verdict"] for r in rows}
+    assert verdicts["google.com"] == verdicts["wikipedia.org"] == "benign"
+    assert verdicts["xjwqkzvbtrplmhgf.com"] == verdicts["qpzmxnvbcladkfjg.net"] == "dga"
+    assert all(0 <= r["score"] <= 1 and r["reasons"] for r in rows)
+
+
+def test_explain_finding_domain_and_client(tmp_path):
+    doc = json.loads(netsift("analyze", "--json", "--year", "2025", str(DATA / "pihole" / "valid.log"),
+                             cwd=tmp_path).stdout)
+    finding = next(f for f in doc["findings"] if f["domain"] == "example.org")
+    by_id = json.loads(netsift("explain", finding["id"], "--json", cwd=tmp_path).stdout)
+    assert by_id["findings"][0]["id"] == finding["id"]
+    assert by_id["baseline"]["registered_domain"] == "example.org"
+    assert by_id["evidence"][0]["query_name"] == "nosuch.example.org" and by_id["evidence"][0]["line"] == 7
+    by_domain = json.loads(netsift("explain", "nosuch.example.org", "--json", cwd=tmp_path).stdout)
+    assert by_domain["title"] == "domain example.org"
+    by_client = json.loads(netsift("explain", "10.0.0.5", "--json", cwd=tmp_path).stdout)
+    assert by_client["evidence_total"] == 2
+    missing = netsift("explain", "nothing-here.invalid", cwd=tmp_path, check=False)
+    assert missing.returncode != 0 and "not a finding id, a client or a domain" in missing.stderr.decode()
