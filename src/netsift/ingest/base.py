@@ -254,3 +254,21 @@ def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     out = frame.join(distinct.select("y", "s", "ts"), on=["y", "s"], how="left", maintain_order="left",
                      nulls_equal=True)["ts"]
     return out.alias(stamps.name)
+
+
+def join_across_chunks(rows: pl.DataFrame, ctx: ParseContext, carry_key: str, hold_back: int,
+                       records_of: Callable[[pl.DataFrame], pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """For parsers that join a question to a response logged a few lines later: prepend the rows held
+    back from the previous chunk, build the records, and (unless this is the file's last chunk) hold the
+    last ``hold_back`` rows back for the next chunk, where their answers may be. Returns the rows this
+    chunk accounts for and their records (both carry a ``line_no`` column)."""
+    carried = ctx.state.pop(carry_key, None)
+    if carried is not None:
+        rows = pl.concat([carried, rows], how="vertical_relaxed")
+    records = records_of(rows)
+    if not ctx.final:
+        cut = rows["line_no"][max(0, rows.height - hold_back)] if rows.height else 0
+        ctx.state[carry_key] = rows.filter(pl.col("line_no") >= cut)
+        rows = rows.filter(pl.col("line_no") < cut)
+        records = records.filter(pl.col("line_no") < cut)
+    return rows, records

@@ -38,6 +38,7 @@ import re
 import polars as pl
 
 from netsift.ingest.base import (
+    join_across_chunks,
     ParseContext,
     Parser,
     ParseResult,
@@ -265,17 +266,7 @@ def _records(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
-    rows = _rows(lines, ctx)
-    carried = ctx.state.pop(_CARRY, None)
-    if carried is not None:
-        rows = pl.concat([carried, rows], how="vertical_relaxed")
-    records = _records(rows)
-    if not ctx.final:
-        # hold the tail back: its questions may be answered by lines of the next chunk
-        cut = rows["line_no"][max(0, rows.height - HOLD_BACK)] if rows.height else 0
-        ctx.state[_CARRY] = rows.filter(pl.col("line_no") >= cut)
-        rows = rows.filter(pl.col("line_no") < cut)
-        records = records.filter(pl.col("line_no") < cut)
+    rows, records = join_across_chunks(_rows(lines, ctx), ctx, _CARRY, HOLD_BACK, _records)
     rejected = rejected_from(
         rows.filter(pl.col("kind").is_in(["bad", "alien"])),
         pl.when(pl.col("kind") == "bad").then(pl.lit("malformed or truncated PACKET line"))
