@@ -16,9 +16,7 @@ import duckdb
 
 from netsift.config import Setting, Settings
 from netsift.detect.context import UNEXPLAINED_QUERIES, frame
-from netsift.detect.dga import left_to_dga, score_name
-from netsift.detect.dga_model import load_model
-from netsift.detect.lexical import load_brands, name_suspicion, split_label
+from netsift.detect.candidates import judged_names
 from netsift.detect.scoring import plural, ramp, sample
 from netsift.findings import Finding
 
@@ -86,22 +84,9 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
     rows = gather(con, s)
     if rows.height == 0:
         return []
-    brands = load_brands(con, s.brand_max_rank)
-    model = load_model()
-    candidates = list(rows.iter_rows(named=True))
-    dga_scores = {
-        r["registered_domain"]: score_name(r["registered_domain"], model)["score"] for r in candidates
-    }
-    dga_hosts = left_to_dga(
-        [(r["registered_domain"], r["client_list"], dga_scores[r["registered_domain"]]) for r in candidates]
-    )
     findings = []
-    for r in candidates:
-        dom, tld = r["registered_domain"], r["tld"] or ""
-        if dom in dga_hosts:
-            continue
-        dga_score = dga_scores[dom]
-        suspicion, name_reasons = name_suspicion(dom, split_label(dom, tld), tld, dga_score, brands)
+    for r, suspicion, name_reasons in judged_names(con, rows, s.brand_max_rank):
+        dom = r["registered_domain"]
         history = (r["first_seen"] - r["data_start"]).total_seconds() / 3600
         score, subs = score_new(history, r["clients"], suspicion, s)
         if score < s.min_score:

@@ -1,0 +1,33 @@
+"""What new_domain and rare_domain share: judging the *name* of each candidate domain (DGA score, brand
+look-alike, phishing vocabulary) and leaving the domains of DGA-looking clients to the dga detector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from netsift.detect.dga import left_to_dga, score_name
+from netsift.detect.dga_model import load_model
+from netsift.detect.lexical import load_brands, name_suspicion, split_label
+
+
+def judged_names(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame,
+                 brand_max_rank: int) -> Iterator[tuple[dict[str, Any], float, list[str]]]:
+    """(row, name suspicion 0..1, reasons about the name) for each candidate row (columns
+    registered_domain, tld, client_list), skipping the domains the dga detector reports."""
+    brands = load_brands(con, brand_max_rank)
+    model = load_model()
+    candidates = list(rows.iter_rows(named=True))
+    dga_scores = {r["registered_domain"]: score_name(r["registered_domain"], model)["score"] for r in candidates}
+    dga_hosts = left_to_dga(
+        [(r["registered_domain"], r["client_list"], dga_scores[r["registered_domain"]]) for r in candidates]
+    )
+    for r in candidates:
+        dom, tld = r["registered_domain"], r["tld"] or ""
+        if dom in dga_hosts:
+            continue
+        suspicion, reasons = name_suspicion(dom, split_label(dom, tld), tld, dga_scores[dom], brands)
+        yield r, suspicion, reasons
