@@ -15,7 +15,8 @@ import hashlib
 import io
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from netsift.store import DuckDBStore
 
 SNIFF_LINES = 50
 INSERT_ROWS = 500_000  # rows gathered per INSERT (and per transaction) while ingesting one file
+WRITES_IN_FLIGHT = 2  # parse results the writer may lag behind by
 REPORT_REJECTIONS = 5
 
 
@@ -367,12 +369,13 @@ def _after(result: ParseResult, units: int) -> ParseResult:
 class _Batches:
     """Stores parse results on a writer thread, in order, in large inserts: DuckDB pays ~40 ms per INSERT
     statement (a new row group each time), so records are gathered until ``INSERT_ROWS`` and written in
-    one statement and one transaction. Memory stays bounded by that buffer whatever the file size."""
+    one statement and one transaction. The writer may lag ``WRITES_IN_FLIGHT`` results behind, so an insert
+    does not stall the parser. Memory stays bounded by those buffers whatever the file size."""
 
     def __init__(self, store: DuckDBStore, parser: Parser, file_id: int):
         self._store, self._parser, self._file_id = store, parser, file_id
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netsift-store")
-        self._pending = None
+        self._pending: deque[Future] = deque()
         self._records: list[pl.DataFrame] = []
         self._rejected: list[pl.DataFrame] = []
         self._buffered = 0
@@ -405,21 +408,20 @@ class _Batches:
             raise
 
     def submit(self, result: ParseResult) -> None:
-        if self._pending is not None:
-            self._pending.result()
-        self._pending = self._pool.submit(self._gather, result)
+        # the writer may fall behind by a few results (so an insert does not stall parsing), no more
+        while len(self._pending) >= WRITES_IN_FLIGHT:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._gather, result))
 
     def flush(self) -> None:
-        if self._pending is not None:
-            self._pending.result()
-            self._pending = None
+        while self._pending:
+            self._pending.popleft().result()
         self._pool.submit(self._write).result()
         self._pool.shutdown(wait=True)
 
     def abort(self) -> None:
-        if self._pending is not None:
-            self._pending.exception()
-            self._pending = None
+        while self._pending:
+            self._pending.popleft().exception()
         self._records, self._rejected = [], []
         self._pool.shutdown(wait=True)
 
