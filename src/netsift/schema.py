@@ -207,6 +207,10 @@ POLARS_TYPES = {
 }
 
 
+def duckdb_type(column: Column) -> str:
+    return _DUCKDB_TYPES[column.type]
+
+
 def duckdb_ddl(table: Table) -> str:
     cols = ",\n  ".join(
         f"{c.name} {_DUCKDB_TYPES[c.type]}{'' if c.nullable else ' NOT NULL'}" for c in table.columns

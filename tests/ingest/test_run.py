@@ -251,3 +251,18 @@ def test_an_interrupted_read_is_cleaned_up_by_the_next_run(store, tmp_path):
     report = ingest_paths(store, [str(f)], IngestOptions(year=2024)).files[0]
     assert report.status == "unchanged" and count(store) == 30
     assert store.scalar("SELECT bool_or(in_progress) FROM ingested_files") is False
+
+
+def test_a_store_made_by_an_older_netsift_gains_new_columns(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE ingested_files (file_id BIGINT, path VARCHAR)")
+    con.execute("INSERT INTO ingested_files VALUES (1, '/x')")
+    con.close()
+    with open_store(path) as s:
+        cols = {r[0] for r in s.rows("SELECT column_name FROM information_schema.columns "
+                                     "WHERE table_name = 'ingested_files'")}
+        assert {"in_progress", "content_hash", "last_offset"} <= cols
+        assert s.scalar("SELECT path FROM ingested_files") == "/x"

@@ -41,8 +41,18 @@ class DuckDBStore:
             self.ensure_schema()
 
     def ensure_schema(self) -> None:
+        """Create missing tables, and add columns a newer netsift declares to tables an older one made."""
+        existing = {(t, c) for t, c in self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall()}
+        tables = {t for t, _ in existing}
         for table in schema.all_tables():
-            self.con.execute(schema.duckdb_ddl(table))
+            if table.name not in tables:
+                self.con.execute(schema.duckdb_ddl(table))
+                continue
+            for column in table.columns:
+                if (table.name, column.name) not in existing:
+                    self.con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} "
+                                     f"{schema.duckdb_type(column)}")
         self.con.execute("CREATE SEQUENCE IF NOT EXISTS file_ids START 1")
 
     # --- small conveniences; everything else uses self.con directly --------------------------------
