@@ -34,7 +34,8 @@ def pages(store) -> list[tuple[str, str]]:
         ("overview", "/"), ("findings", "/findings"),
         ("domain", f"/domain?name={domain[0][0]}" if domain else "/domain?name=example.com"),
         ("client", f"/client?name={client[0][0]}" if client else "/client?name=10.0.0.1"),
-        ("categories", "/categories"), ("map", "/map"), ("graph", "/graph"), ("search", "/search?q=shop-1"),
+        ("categories", "/categories"), ("map", "/map"), ("graph", "/graph"),
+        ("search", f"/search?q={domain[0][0].split('.')[0][:5] if domain else 'example'}"),
     ]
 
 
