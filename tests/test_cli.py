@@ -27,23 +27,23 @@ def test_ingest_files_rejected_and_reingest(tmp_path):
     proc = netsift("ingest", str(DATA / "pihole" / "valid.log"), str(DATA / "pihole" / "truncated.log"),
                    "--year", "2025", cwd=tmp_path)
     err = proc.stderr.decode()
-    assert "valid.log: pihole ingested 6 rows, 0 rejected" in err
+    assert "valid.log: pihole ingested 7 rows, 0 rejected" in err
     assert "truncated.log: pihole ingested 2 rows, 3 rejected" in err and "line 3:" in err
     assert (tmp_path / "netsift.duckdb").exists()
     files = json.loads(netsift("files", "--json", cwd=tmp_path).stdout)
-    assert [(f["format"], f["rows"], f["rejected"]) for f in files] == [("pihole", 6, 0), ("pihole", 2, 3)]
+    assert [(f["format"], f["rows"], f["rejected"]) for f in files] == [("pihole", 7, 0), ("pihole", 2, 3)]
     rejected = json.loads(netsift("rejected", "--json", cwd=tmp_path).stdout)
     assert [r["line"] for r in rejected] == [2, 3, 4]
     again = netsift("ingest", str(DATA / "pihole"), "--year", "2025", cwd=tmp_path).stderr.decode()
     assert again.count("unchanged") == 2
-    assert json.loads(netsift("files", "--json", cwd=tmp_path).stdout)[0]["rows"] == 6
+    assert json.loads(netsift("files", "--json", cwd=tmp_path).stdout)[0]["rows"] == 7
 
 
 def test_ingest_stdin_with_explicit_db(tmp_path):
     data = (DATA / "pihole" / "valid.log").read_bytes()
     netsift("ingest", "-", "--db", "x.duckdb", "--year", "2025", cwd=tmp_path, stdin=data)
     files = json.loads(netsift("files", "--db", "x.duckdb", "--json", cwd=tmp_path).stdout)
-    assert files[0]["path"] == "-" and files[0]["rows"] == 6
+    assert files[0]["path"] == "-" and files[0]["rows"] == 7
 
 
 def test_unknown_and_binary_files_are_one_line_errors(tmp_path):
@@ -68,7 +68,7 @@ def test_analyze_json_shape(tmp_path):
     proc = netsift("analyze", "--json", "--year", "2025", str(DATA / "pihole" / "valid.log"), cwd=tmp_path)
     doc = json.loads(proc.stdout)
     assert set(doc) == {"summary", "findings"}
-    assert doc["summary"]["rows"] == 6 and doc["summary"]["rejected"] == 0
+    assert doc["summary"]["rows"] == 7 and doc["summary"]["rejected"] == 0
     assert doc["summary"]["files"][0]["format"] == "pihole"
     assert {"path", "format", "rows", "rejected"} <= set(doc["summary"]["files"][0])
     scores = [f["score"] for f in doc["findings"]]
@@ -163,6 +163,6 @@ def test_explain_finding_domain_and_client(tmp_path):
     by_domain = json.loads(netsift("explain", "nosuch.example.org", "--json", cwd=tmp_path).stdout)
     assert by_domain["title"] == "domain example.org"
     by_client = json.loads(netsift("explain", "10.0.0.5", "--json", cwd=tmp_path).stdout)
-    assert by_client["evidence_total"] == 2
+    assert by_client["evidence_total"] == 3
     missing = netsift("explain", "nothing-here.invalid", cwd=tmp_path, check=False)
     assert missing.returncode != 0 and "not a finding id, a client or a domain" in missing.stderr.decode()

@@ -36,6 +36,8 @@ def parse_file(name: str, year: int = 2025, chunk: int | None = None):
         (10, "10.0.0.7", "cached.example.com", "TXT", "NOERROR", [], "cached", dt.datetime(2026, 1, 1, 0, 0, 2)),
         (13, "127.0.0.1", "5.0.0.10.in-addr.arpa", "PTR", "NXDOMAIN", [], "local", dt.datetime(2026, 1, 1, 0, 0, 3)),
         (15, "10.0.0.8", "bad.regex.test", "A", "NOERROR", ["0.0.0.0"], "blocked:regex", dt.datetime(2026, 1, 1, 0, 0, 4)),
+        (17, "10.0.0.5", "7.0.0.10.in-addr.arpa", "PTR", "NOERROR", ["printer.lan"], "forwarded",
+         dt.datetime(2026, 1, 1, 0, 0, 5)),
     ],
 )
 def test_valid_lines(line_no, client, name, qtype, rcode, answers, action, ts):
@@ -47,8 +49,8 @@ def test_valid_lines(line_no, client, name, qtype, rcode, answers, action, ts):
 
 def test_valid_accounting_and_new_year_rollover():
     result = parse_file("valid.log")
-    assert (result.records.height, result.skipped, result.rejected.height) == (6, 10, 0)
-    assert result.records["ts"].dt.year().to_list() == [2025, 2025, 2026, 2026, 2026, 2026]
+    assert (result.records.height, result.skipped, result.rejected.height) == (7, 12, 0)
+    assert result.records["ts"].dt.year().to_list() == [2025, 2025, 2026, 2026, 2026, 2026, 2026]
 
 
 def test_extra_ids_join_exactly():
@@ -80,7 +82,7 @@ def test_chunk_boundaries_give_the_same_records(chunk):
     parts = parse_file("valid.log", chunk=chunk)
     records = [r for p in parts for r in p.records.to_dicts()]
     assert sorted(records, key=lambda r: r["source_line"]) == whole.records.to_dicts()
-    assert sum(p.lines_accounted for p in parts) == 16
+    assert sum(p.lines_accounted for p in parts) == 19
 
 
 def test_very_long_name_kept():

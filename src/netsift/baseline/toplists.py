@@ -55,7 +55,7 @@ def read_top_list(path: str | Path) -> pl.DataFrame:
                 domain_col = header.index("domain")
                 rank_col = next((header.index(c) for c in ("globalrank", "rank") if c in header), None)
                 continue
-            if len(row) >= 2 and row[0].strip().isdigit():
+            if len(row) >= 2 and row[0].strip().isascii() and row[0].strip().isdigit():
                 domain_col, rank_col = 1, 0
             else:
                 domain_col, rank_col = 0, None
@@ -66,7 +66,7 @@ def read_top_list(path: str | Path) -> pl.DataFrame:
         if not name or " " in name:
             continue
         rank = line_rank
-        if rank_col is not None and rank_col < len(row) and row[rank_col].strip().isdigit():
+        if rank_col is not None and rank_col < len(row) and row[rank_col].strip().isascii() and row[rank_col].strip().isdigit():
             rank = int(row[rank_col])
         reg = split_name(name)[0]
         if reg not in ranks or rank < ranks[reg]:

@@ -122,8 +122,14 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         qpos = t.filter(pl.col("is_query")).group_by("qid").agg(pl.col("pos").last().alias("gid"))
         t = t.join(qpos, on="qid", how="left", maintain_order="left")
     else:
+        # dnsmasq prints a PTR answer as "reply 10.0.0.5 is host.lan" but NXDOMAIN as "... 5.0.0.10.in-addr.arpa
+        # is NXDOMAIN": key every reverse name by its address
+        arpa = t.filter(pl.col("name").str.ends_with(".in-addr.arpa")).select(pl.col("name").unique())
+        addresses = arpa.with_columns(
+            ip=pl.col("name").str.strip_suffix(".in-addr.arpa").str.split(".").list.reverse().list.join("."))
+        t = t.with_columns(key=pl.col("name").replace(dict(addresses.iter_rows())) if arpa.height else pl.col("name"))
         t = t.with_columns(
-            gid=pl.when(pl.col("is_query")).then(pl.col("pos")).forward_fill().over("name")
+            gid=pl.when(pl.col("is_query")).then(pl.col("pos")).forward_fill().over("key")
         )
         # CNAME-chain answers (no query for their own name) continue the previous answer's query
         t = t.with_columns(
@@ -139,7 +145,9 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
 
     follow = t.filter((pl.col("is_answer") | pl.col("is_forward")) & pl.col("gid").is_not_null())
     value = pl.col("value")
-    is_ip = value.str.contains(r"^(?:\d+\.\d+\.\d+\.\d+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$")
+    # an answer is an address, or a name for PTR; "<CNAME>", NXDOMAIN, NODATA... are not answers
+    is_ip = ~value.str.starts_with("<") & ~value.str.starts_with("NODATA") & ~value.is_in(
+        ["NXDOMAIN", "SERVFAIL", "REFUSED", "NOTIMP", "FORMERR", "truncated"])
     per_query = follow.group_by("gid").agg(
         answers=value.filter(pl.col("is_answer") & is_ip),
         blocked=pl.col("blocked").drop_nulls().first(),

@@ -94,7 +94,7 @@ _COLUMNS = ("ts", "client", "query_name", "query_type", "response_code", "resolv
 
 def _status_action(status: Any) -> str | None:
     text = (_text(status) or "").strip().upper().removeprefix("QUERY_")
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         number = int(text)
         text = V5_STATUS[number] if number < len(V5_STATUS) else f"STATUS_{number}"
     return STATUS_ACTIONS.get(text, text.lower() or None)
@@ -102,7 +102,7 @@ def _status_action(status: Any) -> str | None:
 
 def _reply_rcode(reply: Any) -> str | None:
     text = (_text(reply) or "").strip().upper()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         text = REPLY_TYPES[int(text)] if int(text) < len(REPLY_TYPES) else ""
     return REPLY_RCODES.get(text)
 
