@@ -14,7 +14,8 @@ for CNAME targets (``reply bolt.v.dropbox.com is 162.125.40.1`` after ``reply th
 belong to the query whose answer chain they continue.
 
 Joining: with ``log-queries=extra`` every line carries the query id, so the join is exact. Without it,
-an answer line joins the most recent query for the same name; two clients asking the same name in the
+an answer line joins the most recent query for the same name (reverse names are matched by address, as
+dnsmasq prints a PTR answer as ``reply 10.0.0.7 is printer.lan``; answers are addresses, or names for PTR); two clients asking the same name in the
 same instant may therefore share one reply. To join across chunk boundaries the parser holds back the
 last ``HOLD_BACK`` lines of a chunk and parses them with the next one (``ctx.final`` flushes them).
 
