@@ -5,14 +5,13 @@ Exceptions of ``netsift.errors`` become one-line CLI errors here and only here.
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
 from netsift import __version__, pipeline
-from netsift.errors import NetsiftError
+from netsift.cli_options import db_option, handle_errors, output_options
 from netsift.ingest.run import IngestOptions, IngestSummary
 from netsift.report import console as con_out
 from netsift.report import machine
@@ -20,19 +19,6 @@ from netsift.report.progress import progress_bar
 from netsift.store import open_store
 
 # --- shared options -----------------------------------------------------------------------------------
-
-
-def db_option(f):
-    return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, envvar="NETSIFT_DB",
-                        help="DuckDB file (default ./netsift.duckdb, or $NETSIFT_DB).")(f)
-
-
-def output_options(f):
-    """--json / --ndjson / --csv on every listing command (default: a table)."""
-    f = click.option("--csv", "output", flag_value="csv", help="CSV on stdout.")(f)
-    f = click.option("--ndjson", "output", flag_value="ndjson", help="One JSON object per line on stdout.")(f)
-    f = click.option("--json", "output", flag_value="json", help="JSON on stdout.")(f)
-    return f
 
 
 def ingest_options(f):
@@ -44,17 +30,6 @@ def ingest_options(f):
     f = click.option("--format", "fmt", default=None, metavar="NAME",
                      help="Skip detection; see `netsift formats`.")(f)
     return f
-
-
-def handle_errors(f):
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        try:
-            return f(*args, **kwargs)
-        except NetsiftError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
 
 
 def _parse_columns(spec: str | None) -> dict[str, str]:

@@ -6,21 +6,15 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import sys
 
 import click
 
-from netsift.errors import NetsiftError
+from netsift.cli_options import db_option, handle_errors
 
 # netsift.cli imports this module to register the commands, so this module must not import netsift.cli at
-# import time (either may be imported first). The options below are the same as netsift.cli's.
-
-
-def db_option(f):
-    return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, envvar="NETSIFT_DB",
-                        help="DuckDB file (default ./netsift.duckdb, or $NETSIFT_DB).")(f)
+# import time (either may be imported first); the shared options live in netsift.cli_options.
 
 
 def analysis_options(f):
@@ -31,17 +25,6 @@ def analysis_options(f):
     f = click.option("--top-list", "top_lists", multiple=True, type=click.Path(exists=True, dir_okay=False),
                      help="Top-sites CSV for re-analyses (Tranco/Umbrella/Majestic); repeatable.")(f)
     return f
-
-
-def handle_errors(f):
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        try:
-            return f(*args, **kwargs)
-        except NetsiftError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
 
 
 @click.command()
