@@ -76,6 +76,9 @@ class Parser:
     table: str = "dns_queries"
     sniff: Callable[[list[str]], float] | None = None
     parse: Callable[[pl.DataFrame, ParseContext], ParseResult] | None = None
+    # optional stateless first step of a line parser (e.g. tokenising), run by the driver on its own thread
+    # one chunk ahead of ``parse``; ``parse`` must accept both raw and prepared frames
+    prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None
     # binary formats (pcap): sniff on raw bytes, parse a byte stream
     sniff_bytes: Callable[[bytes], float] | None = None
     parse_stream: Callable[[IO[bytes], ParseContext], Iterator[ParseResult]] | None = None

@@ -200,7 +200,10 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
         result = parser.parse_document(text, ctx)
         yield result, result.lines_accounted
         return
-    for lines, is_last in prefetch(iter_line_chunks(stream, shape, first_line_no=first_line)):
+    chunks = prefetch(iter_line_chunks(stream, shape, first_line_no=first_line))
+    if parser.prepare is not None:  # a stage of its own, so it overlaps with parse of the previous chunk
+        chunks = prefetch((parser.prepare(lines), is_last) for lines, is_last in chunks)
+    for lines, is_last in chunks:
         ctx.final = is_last
         result = parser.parse(lines, ctx)
         yield result, lines.height

@@ -29,7 +29,6 @@ from __future__ import annotations
 import polars as pl
 
 from netsift.ingest.base import (
-    LINES_SCHEMA,
     ParseContext,
     Parser,
     ParseResult,
@@ -105,18 +104,25 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     ).drop("two", *[f"w_field_{i}" for i in range(4)])
 
 
+def prepare(lines: pl.DataFrame) -> pl.DataFrame:
+    """The stateless part of parsing (tokenising), which the driver runs on its own thread ahead of
+    ``parse``; ``parse`` accepts raw or prepared lines."""
+    return _tokenise(lines)
+
+
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+    t = lines if "stamp" in lines.columns else _tokenise(lines)
     carry = ctx.state.pop("carry", None)
     if carry is not None and carry.height:
-        lines = pl.concat([carry, lines.select(LINES_SCHEMA.keys())])
-    if not ctx.final and lines.height > HOLD_BACK:
-        ctx.state["carry"] = lines.tail(HOLD_BACK)
-        lines = lines.head(lines.height - HOLD_BACK)
+        t = pl.concat([carry, t], how="vertical_relaxed")
+    if not ctx.final and t.height > HOLD_BACK:
+        ctx.state["carry"] = t.tail(HOLD_BACK)
+        t = t.head(t.height - HOLD_BACK)
     elif not ctx.final:
-        ctx.state["carry"] = lines
-        return ParseResult(empty_records(), rejected_from(lines.head(0), ""), 0)
-
-    t = _tokenise(lines).with_row_index("pos")
+        ctx.state["carry"] = t
+        return ParseResult(empty_records(), rejected_from(t.head(0), ""), 0)
+    lines_in_call = t.height
+    t = t.with_row_index("pos")
 
     # which query each follow-up line belongs to
     if t["qid"].is_not_null().any():
@@ -196,7 +202,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
                       "malformed query line (expected 'query[TYPE] NAME from CLIENT'; truncated?)"),
         rejected_from(bad_ts.select("line_no", "line"), "unparsable syslog timestamp"),
     ])
-    skipped = lines.height - records.height - rejected.height
+    skipped = lines_in_call - records.height - rejected.height
     return ParseResult(finish_dns_records(records), rejected, skipped)
 
 
@@ -205,4 +211,5 @@ PARSER = Parser(
     description="Pi-hole / dnsmasq query log (query[T], forwarded, reply, cached, blocked ...)",
     sniff=sniff,
     parse=parse,
+    prepare=prepare,
 )
