@@ -2,7 +2,9 @@
 
 For each file: skip what is already in the store (``bookkeeping``), pick the format (``--format``, the
 format a resumed file had, or sniffing), stream whole-line chunks through the parser, append records and
-rejected lines, and record the file — all in one transaction, so a failure never leaves half a file.
+rejected lines in large batched inserts, and record the file. The file's record is marked in progress
+until the end: a failure removes this run's rows, and a run that died is cleaned up by the next one, so a
+file is never left half-ingested.
 Errors about one file (empty, binary, unknown format, truncated) are reported for that file and the
 batch goes on; ``strict`` turns the first rejected line into an error.
 """
