@@ -79,3 +79,8 @@ def test_utf16_stream_is_decoded_across_chunks():
     chunks = list(iter_line_chunks(io.BytesIO(data), text_shape(data), chunk_bytes=5))
     lines = [ln for frame, _ in chunks for ln in frame["line"].to_list()]
     assert lines == [f"z\u00fcrich {i}" for i in range(50)]
+
+
+def test_evtx_is_named():
+    with pytest.raises(InputError, match="EVTX"):
+        text_shape(b"ElfFile\x00" + bytes(4088))

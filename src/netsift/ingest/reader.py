@@ -71,6 +71,8 @@ def text_shape(head: bytes) -> TextShape:
     if head.startswith(codecs.BOM_UTF16_BE):
         return TextShape("utf-16-be", 2, "UTF-16 (big endian) text")
     sample = head[:8192]
+    if head.startswith(b"ElfFile\x00"):
+        raise InputError("a Windows event log (EVTX); netsift reads DNS logs and captures, not EVTX (yet)")
     if sample and sample.count(0) > len(sample) // 4:
         # UTF-16 without a BOM has a NUL in every other byte of ASCII text
         odd_nuls = sample[1::2].count(0)
