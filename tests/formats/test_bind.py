@@ -11,28 +11,14 @@ from hypothesis import strategies as st
 
 from netsift.ingest.base import ParseContext, lines_frame
 from netsift.ingest.formats import bind
+from tests.formats.parsing import parse_lines, read_lines
 
 DATA = Path(__file__).parent.parent / "data" / "bind"
 CTX = {"year": 2024, "mtime": dt.datetime(2024, 12, 1, tzinfo=dt.UTC)}
 
 
-def read_lines(path: Path) -> list[str]:
-    """Lines as the ingest driver hands them over: split on LF, undecodable bytes replaced."""
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
-
-
 def parse_file(name: str, chunk: int | None = None, **ctx_args):
-    lines = read_lines(DATA / name)
-    ctx = ParseContext(**{**CTX, **ctx_args})
-    if chunk is None:
-        return bind.parse(lines_frame(lines), ctx)
-    parts = []
-    for start in range(0, len(lines), chunk):
-        ctx.final = start + chunk >= len(lines)
-        parts.append(bind.parse(lines_frame(lines[start:start + chunk], start + 1), ctx))
-    return parts
+    return parse_lines(bind.parse, read_lines(DATA / name), ParseContext(**{**CTX, **ctx_args}), chunk)
 
 
 def record(result, line_no: int) -> dict:

@@ -11,20 +11,14 @@ from hypothesis import strategies as st
 
 from netsift.ingest.base import ParseContext, lines_frame
 from netsift.ingest.formats import pihole
+from tests.formats.parsing import parse_lines
 
 DATA = Path(__file__).parent.parent / "data" / "pihole"
 
 
 def parse_file(name: str, year: int = 2025, chunk: int | None = None):
     lines = (DATA / name).read_text(encoding="utf-8", errors="replace").splitlines()
-    ctx = ParseContext(year=year)
-    if chunk is None:
-        return pihole.parse(lines_frame(lines), ctx)
-    results = []
-    for start in range(0, len(lines), chunk):
-        ctx.final = start + chunk >= len(lines)
-        results.append(pihole.parse(lines_frame(lines[start:start + chunk], start + 1), ctx))
-    return results
+    return parse_lines(pihole.parse, lines, ParseContext(year=year), chunk)
 
 
 @pytest.mark.parametrize(

@@ -12,27 +12,14 @@ from hypothesis import strategies as st
 
 from netsift.ingest.base import ParseContext, lines_frame
 from netsift.ingest.formats import bind, tcpdump, windows_dns
+from tests.formats.parsing import parse_lines, read_lines
 
 DATA = Path(__file__).parent.parent / "data" / "tcpdump"
 MTIME = dt.datetime(2024, 3, 2, 0, 5, tzinfo=dt.UTC)
 
 
-def read_lines(path: Path) -> list[str]:
-    """Lines as the ingest driver hands them over: split on LF, undecodable bytes replaced."""
-    lines = path.read_bytes().decode("utf-8", errors="replace").split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
-
-
 def parse_file(name: str, chunk: int | None = None, **ctx_args):
-    lines = read_lines(DATA / name)
-    ctx = ParseContext(**{"mtime": MTIME, **ctx_args})
-    if chunk is None:
-        return tcpdump.parse(lines_frame(lines), ctx)
-    parts = []
-    for start in range(0, len(lines), chunk):
-        ctx.final = start + chunk >= len(lines)
-        parts.append(tcpdump.parse(lines_frame(lines[start:start + chunk], start + 1), ctx))
-    return parts
+    return parse_lines(tcpdump.parse, read_lines(DATA / name), ParseContext(**{"mtime": MTIME, **ctx_args}), chunk)
 
 
 def record(result, line_no: int) -> dict:

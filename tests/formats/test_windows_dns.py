@@ -11,26 +11,13 @@ from hypothesis import strategies as st
 
 from netsift.ingest.base import ParseContext, lines_frame
 from netsift.ingest.formats import windows_dns
+from tests.formats.parsing import parse_lines, read_lines
 
 DATA = Path(__file__).parent.parent / "data" / "windows_dns"
 
 
-def read_lines(path: Path) -> list[str]:
-    """Lines as the ingest driver hands them over: split on LF (CR kept), bad bytes replaced."""
-    lines = path.read_bytes().decode("utf-8", errors="replace").split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
-
-
 def parse_file(name: str, chunk: int | None = None, **ctx_args):
-    lines = read_lines(DATA / name)
-    ctx = ParseContext(**ctx_args)
-    if chunk is None:
-        return windows_dns.parse(lines_frame(lines), ctx)
-    parts = []
-    for start in range(0, len(lines), chunk):
-        ctx.final = start + chunk >= len(lines)
-        parts.append(windows_dns.parse(lines_frame(lines[start:start + chunk], start + 1), ctx))
-    return parts
+    return parse_lines(windows_dns.parse, read_lines(DATA / name), ParseContext(**ctx_args), chunk)
 
 
 def record(result, line_no: int) -> dict:

@@ -21,7 +21,6 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO
 
 import polars as pl
@@ -456,7 +455,3 @@ def ingest_paths(store: DuckDBStore, paths: Iterable[str], opts: IngestOptions |
     if progress is not None:
         progress.stop()
     return summary
-
-
-def file_label(path: str) -> str:
-    return path if path == "-" else str(Path(path))

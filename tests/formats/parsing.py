@@ -1,0 +1,27 @@
+"""Helpers shared by the parser tests: read a fixture the way the ingest driver hands lines over, and
+parse it whole or in chunks (``ctx.final`` set on the last one, as the driver does)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from netsift.ingest.base import ParseContext, ParseResult, lines_frame
+
+
+def read_lines(path: Path) -> list[str]:
+    """Split on LF only (a CR stays for the parser), undecodable bytes replaced."""
+    lines = path.read_bytes().decode("utf-8", errors="replace").split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def parse_lines(parse: Callable[[object, ParseContext], ParseResult], lines: list[str], ctx: ParseContext,
+                chunk: int | None = None) -> ParseResult | list[ParseResult]:
+    """One result for the whole list, or (with ``chunk``) one per chunk of that many lines."""
+    if chunk is None:
+        return parse(lines_frame(lines), ctx)
+    parts = []
+    for start in range(0, len(lines), chunk):
+        ctx.final = start + chunk >= len(lines)
+        parts.append(parse(lines_frame(lines[start:start + chunk], start + 1), ctx))
+    return parts
