@@ -77,7 +77,8 @@ INGESTED_FILES = Table(
         Column("path", "text", "Absolute path as given (or '-' for stdin).", False),
         Column("size", "int", "Bytes read so far (decompressed for compressed inputs)."),
         Column("head_hash", "text", "SHA-256 of the first 4 KiB: recognises a rotated (renamed) file."),
-        Column("content_hash", "text", "SHA-256 of all bytes ingested so far (bytes 0..last_offset)."),
+        Column("content_hash", "text", "'blake3:' + BLAKE3 hex of all bytes ingested so far (bytes 0..last_offset); "
+               "records from earlier netsift versions hold a bare SHA-256 hex (still recognised)."),
         Column("last_offset", "int", "Byte offset up to which the file has been ingested."),
         Column("last_line", "int", "Line number up to which the file has been ingested."),
         Column("format", "text", "Format name the parser registry chose (or --format)."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import polars as pl
@@ -283,3 +284,96 @@ def test_sniff_picks_own_samples_and_refuses_others(shared_data):
 )
 def test_sniff_fixtures(name, expected):
     assert zeek_tsv.sniff(read_lines(DATA / name)[:50]) == expected
+
+
+# --- byte fast path ----------------------------------------------------------------------------------
+
+
+def _through_chunker(data: bytes, chunk_bytes: int, use_bytes: bool) -> tuple[ParseResult, int, int]:
+    """Drive the parser as the ingest driver does; returns (merged result, byte-path chunks, fallbacks)."""
+    from netsift.ingest.reader import iter_byte_chunks, iter_line_chunks, text_shape
+
+    ctx, parts, fast, slow, seen = ParseContext(), [], 0, 0, 0
+    shape = text_shape(data[:65536])
+    stream = io.BytesIO(data)
+    if use_bytes:
+        for chunk, _ in iter_byte_chunks(stream, shape, chunk_bytes=chunk_bytes):
+            result = zeek_tsv.parse_bytes(chunk, ctx)
+            if result is None:
+                slow += 1
+                result = zeek_tsv.parse(chunk.lines(), ctx)
+            else:
+                fast += 1
+            assert result.lines_accounted == chunk.line_count
+            seen += chunk.line_count
+            parts.append(result)
+    else:
+        for lines, _ in iter_line_chunks(stream, shape, chunk_bytes=chunk_bytes):
+            result = zeek_tsv.parse(lines, ctx)
+            assert result.lines_accounted == lines.height
+            seen += lines.height
+            parts.append(result)
+    merged = ParseResult(pl.concat([p.records for p in parts]), pl.concat([p.rejected for p in parts]),
+                         sum(p.skipped for p in parts))
+    return merged, fast, slow
+
+
+def _generated(n_lines: int = 50_000) -> bytes:
+    """A regular log with a second header block (other columns) half way and a few malformed lines."""
+    header = "\n".join(HEADER) + "\n"
+    second = header.replace("#fields\tts\tuid\tid.orig_h", "#fields\tts\tid.orig_h\tuid")
+    rows = []
+    for i in range(n_lines):
+        if i == n_lines // 2:
+            rows.append(second.rstrip("\n"))
+        name = f"host{i % 977}.example{i % 13}.com" if i % 50 else "-"
+        answers = "(empty)" if i % 7 == 0 else f"10.0.{i % 256}.{i % 200},10.1.0.{i % 100}"
+        fields = [f"{1714557600 + i / 10:.6f}", f"C{i}", f"10.0.0.{i % 250}", "53", "10.0.0.53", "53", "udp",
+                  str(i), "0.01", name, "1", "C_INTERNET", "1", "A", "0", "NOERROR", "F", "F", "T", "T", "0",
+                  answers, "60.0", "F"]
+        if i in (1_000, 30_000):
+            fields = fields[:-3]  # too few fields
+        elif i in (7_777, 40_000):
+            fields.append("extra")  # too many
+        elif i == 20_000:
+            fields[0] = "not-a-time"
+        elif i == 45_000:
+            fields = []  # blank line
+        rows.append("\t".join(fields))
+    return (header + "\n".join(rows) + "\n#close\t2024-05-01-11-00-05\n").encode()
+
+
+def _byte_path_cases(shared: Path | None) -> list[tuple[str, bytes, int]]:
+    cases = [(p.name, p.read_bytes(), 512) for p in sorted(DATA.glob("*.log"))]
+    if shared is not None:
+        cases += [(p.name, p.read_bytes(), 16_384) for p in sorted((shared / "dns_logs/zeek_tsv").glob("*.log"))]
+    return cases
+
+
+def test_byte_path_gives_the_line_path_result_on_fixtures_and_samples(request):
+    try:
+        shared = request.getfixturevalue("shared_data")
+    except pytest.skip.Exception:
+        shared = None
+    for name, data, chunk_bytes in _byte_path_cases(shared):
+        for variant in (data, data.replace(b"\n", b"\r\n")):
+            expected, _, _ = _through_chunker(variant, chunk_bytes, use_bytes=False)
+            got, _, _ = _through_chunker(variant, chunk_bytes, use_bytes=True)
+            assert got.records.equals(expected.records), name
+            assert got.records.schema == expected.records.schema, name
+            assert got.rejected.equals(expected.rejected), name
+            assert got.skipped == expected.skipped, name
+
+
+@pytest.mark.parametrize("chunk_bytes", [32 * 1024, 256 * 1024])
+def test_byte_path_gives_the_line_path_result_on_a_generated_log(chunk_bytes):
+    data = _generated()
+    expected, _, _ = _through_chunker(data, chunk_bytes, use_bytes=False)
+    got, fast, slow = _through_chunker(data, chunk_bytes, use_bytes=True)
+    assert fast > 0 and slow > 0  # both paths really ran
+    assert got.records.equals(expected.records)
+    assert got.records.schema == expected.records.schema
+    assert got.rejected.equals(expected.rejected)
+    assert got.skipped == expected.skipped
+    assert got.rejected["source_line"].to_list() == [1_009, 7_786, 20_009, 30_017, 40_017]
+    assert got.lines_accounted == data.count(b"\n")

@@ -57,6 +57,24 @@ def test_grown_file_adds_only_its_tail_with_continued_line_numbers(store, tmp_pa
     assert store.scalar("SELECT count(*) FROM ingested_files") == 1
 
 
+@pytest.mark.parametrize("lines", [30, 2])  # a large file (head hash) and one under 4 KiB (content hash)
+def test_a_record_from_an_older_version_with_a_sha256_hash_is_still_recognised(store, tmp_path, lines):
+    import hashlib
+
+    f = tmp_path / "a.log"
+    f.write_text(pihole_lines(lines))
+    ingest_paths(store, [str(f)], IngestOptions(year=2024))
+    assert store.scalar("SELECT content_hash FROM ingested_files").startswith("blake3:")
+    store.con.execute("UPDATE ingested_files SET content_hash = ?", [hashlib.sha256(f.read_bytes()).hexdigest()])
+    assert ingest_paths(store, [str(f)], IngestOptions(year=2024)).files[0].status == "unchanged"
+    with f.open("a") as fh:
+        fh.write(pihole_lines(20, start=lines))
+    report = ingest_paths(store, [str(f)], IngestOptions(year=2024)).files[0]
+    assert report.status == "resumed" and report.rows == 20 and count(store) == lines + 20
+    assert store.scalar("SELECT content_hash FROM ingested_files").startswith("blake3:")
+    assert ingest_paths(store, [str(f)], IngestOptions(year=2024)).files[0].status == "unchanged"
+
+
 def test_rotated_file_is_recognised(store, tmp_path):
     f = tmp_path / "pihole.log"
     f.write_text(pihole_lines(200))
@@ -230,8 +248,8 @@ def test_batched_commits_and_strict_discard_everything_of_that_file(store, tmp_p
     monkeypatch.setattr(run, "INSERT_ROWS", 10)  # insert and commit every ~10 rows
     f = tmp_path / "big.log"
     f.write_text(pihole_lines(400) + "garbage at the end\n")
-    orig = reader.iter_line_chunks
-    monkeypatch.setattr(run, "iter_line_chunks", lambda *a, **k: orig(*a, **{**k, "chunk_bytes": 2048}))
+    orig = reader.iter_byte_chunks
+    monkeypatch.setattr(run, "iter_byte_chunks", lambda *a, **k: orig(*a, **{**k, "chunk_bytes": 2048}))
     with pytest.raises(BadLineError, match="line 401"):
         ingest_paths(store, [str(f)], IngestOptions(year=2024, strict=True))
     assert count(store) == 0 and store.scalar("SELECT count(*) FROM ingested_files") == 0

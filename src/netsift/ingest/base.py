@@ -8,6 +8,18 @@ called once per chunk of lines (chunks arrive in file order; ``ctx.state`` carri
 remember between chunks, such as a Zeek ``#fields`` header or the year of the last syslog stamp). A
 *binary* parser (pcap) gets the open byte stream instead and yields ParseResults.
 
+Two optional hooks let a line parser skip work the driver would otherwise do for it:
+
+- ``prepare(chunk: ByteChunk) -> pl.DataFrame``: a stateless first step (tokenising), run by the driver on
+  its own thread one chunk ahead of ``parse``; ``parse`` must accept both a lines frame and what
+  ``prepare`` returns.
+- ``parse_bytes(chunk: ByteChunk, ctx) -> ParseResult | None``: a byte fast path. ``chunk.data`` is a
+  chunk of whole lines as UTF-8 bytes (BOM dropped, every line ending kept), ``chunk.first_line_no`` the
+  number of its first line and ``chunk.line_count`` how many lines it holds. It returns exactly what ``parse`` would give for that chunk (records,
+  dtypes, source_line numbers, skipped, rejected), or None to say "use the line path for this chunk" —
+  then the driver cuts the chunk into lines and calls ``parse``. It may decline any chunk (typically
+  anything irregular) and must leave ``ctx.state`` untouched when it does.
+
 Accounting invariant, checked by the property tests: for every chunk
 ``records.height + skipped + rejected.height == lines.height`` — each line is a record, a line that was
 understood but is not itself a question (a header, a reply joined to its query, a service message), or a
@@ -22,11 +34,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
 
 from netsift.schema import DNS_QUERIES, polars_schema
+
+if TYPE_CHECKING:
+    from netsift.ingest.reader import ByteChunk
 
 # Columns a DNS parser returns: the canonical ones minus source_file_id (added by the ingest driver).
 DNS_RECORD_SCHEMA = polars_schema(DNS_QUERIES, without=("source_file_id",))
@@ -76,9 +91,10 @@ class Parser:
     table: str = "dns_queries"
     sniff: Callable[[list[str]], float] | None = None
     parse: Callable[[pl.DataFrame, ParseContext], ParseResult] | None = None
-    # optional stateless first step of a line parser (e.g. tokenising), run by the driver on its own thread
-    # one chunk ahead of ``parse``; ``parse`` must accept both raw and prepared frames
-    prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    # optional hooks of a line parser (contract in the module docstring): a stateless first step on a
+    # chunk's bytes run one chunk ahead on its own thread, and a byte fast path that may decline a chunk
+    prepare: Callable[[ByteChunk], pl.DataFrame] | None = None
+    parse_bytes: Callable[[ByteChunk, ParseContext], ParseResult | None] | None = None
     # binary formats (pcap): sniff on raw bytes, parse a byte stream
     sniff_bytes: Callable[[bytes], float] | None = None
     parse_stream: Callable[[IO[bytes], ParseContext], Iterator[ParseResult]] | None = None
@@ -159,17 +175,23 @@ def _to_punycode(name: str) -> str:
 def finish_dns_records(df: pl.DataFrame) -> pl.DataFrame:
     """Bring a parser's output into canonical shape: every canonical column present, in order, with the
     canonical dtype; names normalised; non-ASCII names as punycode; rows without a name dropped is NOT
-    done here (a parser must reject such lines itself so they are accounted for)."""
+    done here (a parser must reject such lines itself so they are accounted for).
+
+    Names repeat a lot in a log, so the normalisation is worked out once per distinct name and applied
+    only to the names it changes (usually none)."""
     cols = []
     for name, dtype in DNS_RECORD_SCHEMA.items():
         if name in df.columns:
             cols.append(pl.col(name).cast(dtype, strict=False))
         else:
             cols.append(pl.lit(None, dtype=dtype).alias(name))
-    out = df.select(cols).with_columns(normalize_name_expr(pl.col("query_name")).alias("query_name"))
-    non_ascii = out.filter(~pl.col("query_name").str.contains(r"^[\x00-\x7f]*$"))
-    if non_ascii.height:
-        mapping = {n: _to_punycode(n) for n in non_ascii["query_name"].unique().to_list()}
+    out = df.select(cols)
+    distinct = out.select(pl.col("query_name").unique().drop_nulls())
+    new = pl.col("new")
+    changed = distinct.with_columns(new=normalize_name_expr(pl.col("query_name"))).filter(
+        (new != pl.col("query_name")) | (new.str.len_bytes() != new.str.len_chars()))
+    if changed.height:
+        mapping = {old: (_to_punycode(name) if not name.isascii() else name) for old, name in changed.iter_rows()}
         out = out.with_columns(pl.col("query_name").replace(mapping))
     return out
 
@@ -223,7 +245,18 @@ def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     before when that would put the stamp after the mtime (a December log written to in January). Each
     later stamp whose month goes back by more than a month rolls the year over (New Year). State is kept
     in ``ctx.state`` so rollover works across chunks. Stamps that do not parse come back null.
+
+    Consecutive lines mostly share their stamp: the work is done once per run of equal stamps and the
+    result spread back over the run.
     """
+    if stamps.len() == 0:
+        return pl.Series(stamps.name, [], dtype=pl.Datetime("us"))
+    run = stamps.rle_id()
+    starts = stamps.filter(run != run.shift(1, fill_value=-1))
+    return _syslog_run_timestamps(starts, ctx).gather(run).alias(stamps.name)
+
+
+def _syslog_run_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     s = stamps.str.strip_chars()
     month = s.str.slice(0, 3).str.to_lowercase().replace_strict(_MONTHS, default=None, return_dtype=pl.Int32)
     state = ctx.state

@@ -8,6 +8,10 @@ and incremental.
   the record follows the new name.
 - Compressed files cannot be resumed cheaply: they are recognised by the hash of their whole
   decompressed content and otherwise ingested as new files.
+
+Content hashes are BLAKE3 (cryptographic, ~4x faster than SHA-256 here), stored as ``blake3:<hex>``.
+Records written by netsift before that hold a bare SHA-256 hex digest; such a record is still recognised
+(the prefix is hashed both ways once) and carries a BLAKE3 hash from its next update on.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
+
+import blake3
 
 from netsift.store import DuckDBStore
 
@@ -38,7 +44,7 @@ class ResumePoint:
     prior: PriorFile | None  # the record this read continues (None: a new file)
     offset: int  # where to start reading
     line: int  # line number of the last line already ingested
-    hasher: "hashlib._Hash"  # sha256 already fed with bytes [0, offset)
+    hasher: Any  # content hasher (see content_hasher) already fed with bytes [0, offset)
     already_complete: bool  # nothing new to read
 
 
@@ -46,17 +52,36 @@ def head_hash(data: bytes) -> str:
     return hashlib.sha256(data[:HEAD_HASH_BYTES]).hexdigest()
 
 
-def _hash_prefix(fh: IO[bytes], length: int) -> "hashlib._Hash":
+_PREFIX = "blake3:"
+
+
+def content_hasher() -> Any:
+    """A new content hasher; ``digest_of`` turns it into the stored string."""
+    return blake3.blake3()
+
+
+def digest_of(hasher: Any) -> str:
+    return _PREFIX + hasher.hexdigest()
+
+
+def _digest_of_bytes(data: bytes) -> str:
+    return _PREFIX + blake3.blake3(data).hexdigest()
+
+
+def _hash_prefix(fh: IO[bytes], length: int, legacy: bool) -> tuple[Any, str | None]:
+    """(content hasher fed with the first ``length`` bytes, their SHA-256 hex when ``legacy``)."""
     fh.seek(0)
-    h = hashlib.sha256()
+    h, old = content_hasher(), hashlib.sha256() if legacy else None
     remaining = length
     while remaining > 0:
         block = fh.read(min(_BLOCK, remaining))
         if not block:
             break
         h.update(block)
+        if old is not None:
+            old.update(block)
         remaining -= len(block)
-    return h
+    return h, old.hexdigest() if old is not None else None
 
 
 def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int, head: bytes) -> ResumePoint:
@@ -72,7 +97,8 @@ def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int, h
         "SELECT DISTINCT last_offset FROM ingested_files WHERE last_offset < ? AND last_offset <= ? "
         "AND last_offset > 0", [HEAD_HASH_BYTES, size])]
     if small:
-        prefix_hashes = [hashlib.sha256(head[:n]).hexdigest() for n in small if n <= len(head)]
+        prefix_hashes = [digest for n in small if n <= len(head)
+                         for digest in (_digest_of_bytes(head[:n]), hashlib.sha256(head[:n]).hexdigest())]
         rows += store.rows(
             "SELECT file_id, path, last_offset, last_line, content_hash, format FROM ingested_files "
             "WHERE last_offset < ? AND list_contains(?, content_hash) ORDER BY last_offset DESC, file_id DESC",
@@ -82,12 +108,13 @@ def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int, h
         prior = PriorFile(*row)
         if prior.last_offset == 0:
             continue
-        hasher = _hash_prefix(fh, prior.last_offset)
-        if hasher.hexdigest() == prior.content_hash:
+        legacy = not prior.content_hash.startswith(_PREFIX)
+        hasher, sha256 = _hash_prefix(fh, prior.last_offset, legacy)
+        if (sha256 if legacy else digest_of(hasher)) == prior.content_hash:
             fh.seek(prior.last_offset)
             return ResumePoint(prior, prior.last_offset, prior.last_line, hasher, prior.last_offset >= size)
     fh.seek(0)
-    return ResumePoint(None, 0, 0, hashlib.sha256(), False)
+    return ResumePoint(None, 0, 0, content_hasher(), False)
 
 
 def same_content(store: DuckDBStore, content_hash: str) -> str | None:

@@ -1,5 +1,5 @@
 """Opening inputs: decompression, encoding, binary detection, and cutting a byte stream into chunks of
-whole lines as Polars frames.
+whole lines (as UTF-8 bytes, and as Polars frames when a parser asks for them).
 
 Decompression is chosen by magic bytes, not by file name (.gz, .bz2, .xz, .zst). Text is decoded as
 UTF-8 (a UTF-8 BOM is dropped); UTF-16 with a BOM is recognised; a file that is not valid UTF-8 is read
@@ -13,15 +13,17 @@ import codecs
 import gzip
 import io
 import lzma
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TypeVar
 
+import numpy as np
 import polars as pl
 
 from netsift.errors import InputError
 from netsift.ingest.base import LINES_SCHEMA
 
+T = TypeVar("T")
 CHUNK_BYTES = 8 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 READ_BYTES = 64 * 1024
@@ -133,12 +135,61 @@ def lines_from_bytes(data: bytes, first_line_no: int) -> pl.DataFrame:
     )
 
 
+@dataclass
+class ByteChunk:
+    """Whole lines as UTF-8 bytes (BOM dropped, other encodings already transcoded), not yet cut into
+    lines; ``lines()`` builds the (line_no, line) frame when a parser needs it."""
+
+    data: bytes
+    first_line_no: int
+    line_count: int
+
+    def lines(self) -> pl.DataFrame:
+        return lines_from_bytes(self.data, self.first_line_no)
+
+
+def count_byte(data: bytes, byte: bytes) -> int:
+    """Occurrences of one byte value; vectorised (several times faster than ``bytes.count``)."""
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == byte[0]))
+
+
+def line_count(data: bytes) -> int:
+    """How many lines ``lines_from_bytes`` makes of ``data`` (a last line without a newline counts)."""
+    if not data:
+        return 0
+    return count_byte(data, b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def iter_byte_chunks(
+    stream: IO[bytes], shape: TextShape, *, first_line_no: int = 1, chunk_bytes: int = CHUNK_BYTES,
+) -> Iterator[tuple[ByteChunk, bool]]:
+    """Yield (chunk, is_last) for whole lines of the stream, as bytes. A read error (a truncated
+    compressed stream) ends the iteration: the lines before it are yielded (the last one flagged is_last),
+    then the error is raised."""
+
+    def chunk(data: bytes, line_no: int) -> tuple[ByteChunk, int]:
+        count = line_count(data)
+        return ByteChunk(data, line_no, count), count
+
+    yield from _chunks(stream, shape, first_line_no, chunk_bytes, chunk)
+
+
 def iter_line_chunks(
     stream: IO[bytes], shape: TextShape, *, first_line_no: int = 1, chunk_bytes: int = CHUNK_BYTES,
 ) -> Iterator[tuple[pl.DataFrame, bool]]:
-    """Yield (lines frame, is_last) for whole lines of the stream. A read error (a truncated compressed
-    stream) ends the iteration: the lines before it are yielded (the last one flagged is_last), then the
-    error is raised."""
+    """Like :func:`iter_byte_chunks`, with every chunk cut into a (line_no, line) frame."""
+
+    def frame(data: bytes, line_no: int) -> tuple[pl.DataFrame, int]:
+        lines = lines_from_bytes(data, line_no)
+        return lines, lines.height
+
+    yield from _chunks(stream, shape, first_line_no, chunk_bytes, frame)
+
+
+def _chunks(stream: IO[bytes], shape: TextShape, first_line_no: int, chunk_bytes: int,
+            build: Callable[[bytes, int], tuple[T, int]]) -> Iterator[tuple[T, bool]]:
+    """Cut the stream into chunks of whole UTF-8 lines; ``build(bytes, first line number)`` gives the
+    item and its line count. Yields (item, is_last) for every chunk with at least one line."""
     if shape.bom:
         stream.read(shape.bom)
     decoder = None
@@ -146,29 +197,31 @@ def iter_line_chunks(
         decoder = codecs.getincrementaldecoder(shape.encoding)(errors="replace")
     carry = b""
     line_no = first_line_no
-    pending: pl.DataFrame | None = None
+    pending: T | None = None
     failure: BaseException | None = None
     while True:
-        block, failure = _read_block(stream, chunk_bytes)
-        eof = not block or failure is not None
+        parts, failure = _read_parts(stream, chunk_bytes)
+        eof = not parts or failure is not None
         if decoder is not None:
-            block = decoder.decode(block, final=eof).encode("utf-8")
-        elif shape.encoding != "utf-8" and block:
-            block = _decode_legacy(block, shape.encoding)
-        data = carry + block
+            parts = [decoder.decode(b"".join(parts), final=eof).encode("utf-8")]
+        elif shape.encoding != "utf-8" and parts:
+            parts = [_decode_legacy(b"".join(parts), shape.encoding)]
+        # cut after the last newline, copying the bytes once (carry + pieces -> chunk)
+        last = next((i for i in range(len(parts) - 1, -1, -1) if b"\n" in parts[i]), None)
         if eof:
-            cut = len(data)
+            data, carry = b"".join([carry, *parts]), b""
+        elif last is None:
+            carry = b"".join([carry, *parts])
+            continue
         else:
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                carry = data
-                continue
-        carry = data[cut:]
-        frame = lines_from_bytes(data[:cut], line_no)
-        line_no += frame.height
+            cut = parts[last].rfind(b"\n") + 1
+            data = b"".join([carry, *parts[:last], parts[last][:cut]])
+            carry = b"".join([parts[last][cut:], *parts[last + 1:]])
+        item, count = build(data, line_no)
+        line_no += count
         if pending is not None:
-            yield pending, eof and frame.height == 0
-        pending = frame if frame.height else None
+            yield pending, eof and count == 0
+        pending = item if count else None
         if eof:
             break
     if pending is not None:
@@ -177,7 +230,7 @@ def iter_line_chunks(
         raise failure
 
 
-def _read_block(stream: IO[bytes], size: int) -> tuple[bytes, BaseException | None]:
+def _read_parts(stream: IO[bytes], size: int) -> tuple[list[bytes], BaseException | None]:
     """Read about ``size`` bytes in pieces, so that a truncated compressed stream still gives back what
     was decompressed before the cut (the error is returned, not raised)."""
     parts: list[bytes] = []
@@ -186,9 +239,9 @@ def _read_block(stream: IO[bytes], size: int) -> tuple[bytes, BaseException | No
         try:
             piece = stream.read(min(READ_BYTES, size - got))
         except (EOFError, OSError, ValueError) as exc:
-            return b"".join(parts), exc
+            return parts, exc
         if not piece:
             break
         parts.append(piece)
         got += len(piece)
-    return b"".join(parts), None
+    return parts, None

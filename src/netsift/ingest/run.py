@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
-import hashlib
 import io
 import os
 import sys
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -32,9 +31,10 @@ from netsift.ingest.formats import detect_format, format_names, parsers
 from netsift.ingest.prefetch import prefetch
 from netsift.ingest.reader import (
     HEAD_BYTES,
+    ByteChunk,
     compression_of,
     decompressed,
-    iter_line_chunks,
+    iter_byte_chunks,
     lines_from_bytes,
     text_shape,
 )
@@ -42,7 +42,7 @@ from netsift.store import DuckDBStore
 
 SNIFF_LINES = 50
 INSERT_ROWS = 500_000  # rows gathered per INSERT (and per transaction) while ingesting one file
-WRITES_IN_FLIGHT = 2  # parse results the writer may lag behind by
+ROWS_IN_FLIGHT = INSERT_ROWS  # parsed rows the writer may lag behind by (bounds memory)
 REPORT_REJECTIONS = 5
 
 
@@ -97,15 +97,18 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
-        data = self._raw.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
         self._hasher.update(data)
-        self.count += n
+        self.count += len(data)
         if self._on_bytes:
-            self._on_bytes(n)
-        return n
+            self._on_bytes(len(data))
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class _Prefixed(io.RawIOBase):
@@ -201,13 +204,22 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
         result = parser.parse_document(text, ctx)
         yield result, result.lines_accounted
         return
-    chunks = prefetch(iter_line_chunks(stream, shape, first_line_no=first_line))
-    if parser.prepare is not None:  # a stage of its own, so it overlaps with parse of the previous chunk
-        chunks = prefetch((parser.prepare(lines), is_last) for lines, is_last in chunks)
-    for lines, is_last in chunks:
+    # three overlapping stages: the reader thread reads, hashes and cuts whole-line chunks; a second thread
+    # cuts them into lines or runs the parser's ``prepare``; this thread parses (and a fourth stores).
+    # A parser with a byte fast path gets the bytes, and the chunk is cut into lines only if it declines.
+    chunks = prefetch(iter_byte_chunks(stream, shape, first_line_no=first_line))
+
+    def staged(chunk: ByteChunk) -> pl.DataFrame | None:
+        if parser.prepare is not None:
+            return parser.prepare(chunk)
+        return None if parser.parse_bytes is not None else chunk.lines()
+
+    for chunk, frame, is_last in prefetch((chunk, staged(chunk), is_last) for chunk, is_last in chunks):
         ctx.final = is_last
-        result = parser.parse(lines, ctx)
-        yield result, lines.height
+        result = parser.parse_bytes(chunk, ctx) if frame is None else None
+        if result is None:
+            result = parser.parse(chunk.lines() if frame is None else frame, ctx)
+        yield result, chunk.line_count
 
 
 def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
@@ -220,7 +232,7 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
         raw = _Prefixed(head, raw)  # type: ignore[assignment]
         size = None
         mtime = dt.datetime.now(dt.UTC)
-        resume = bookkeeping.ResumePoint(None, 0, 0, hashlib.sha256(), False)
+        resume = bookkeeping.ResumePoint(None, 0, 0, bookkeeping.content_hasher(), False)
         if not head:
             raise InputError("empty input", path)
     else:
@@ -267,11 +279,13 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
             # only the units (packets, elements) after the ones already stored
             skip_units = resume.line
             raw.seek(0)
-            resume = bookkeeping.ResumePoint(resume.prior, 0, 0, hashlib.sha256(), False)
+            resume = bookkeeping.ResumePoint(resume.prior, 0, 0, bookkeeping.content_hasher(), False)
         elif resumed and parser.kind == "lines":
             _prime(parser, ctx, text_head)
         counting = _CountingReader(raw, resume.hasher, on_bytes)
-        stream = decompressed(io.BufferedReader(counting, 1024 * 1024), compression)
+        # plain files are read straight through the counting reader in large pieces (no extra copy);
+        # decompressors want a buffered stream under them
+        stream = decompressed(io.BufferedReader(counting, 1024 * 1024), compression) if compression else counting
         # a grown file, or a rotated one (its old name is gone), continues its record; a copy that grew
         # gets a record of its own that starts where the shared prefix ends
         continues = resume.prior is not None and (
@@ -285,7 +299,7 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
         else:
             bookkeeping.record(
                 store, file_id=file_id, is_new=True, path=abs_path, size=resume.offset,
-                head=bookkeeping.head_hash(head), content_hash=resume.hasher.copy().hexdigest(),
+                head=bookkeeping.head_hash(head), content_hash=bookkeeping.digest_of(resume.hasher.copy()),
                 last_offset=resume.offset, last_line=resume.line, fmt=parser.name, rows=0, rejected=0,
                 in_progress=True)
         notes: list[str] = []
@@ -319,7 +333,7 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
                     {"source_line": [resume.line + lines + 1], "reason": [reason], "text": [""]}))
                 rejected += 1
             consumed_bytes = resume.offset + counting.count
-            content_hash = resume.hasher.hexdigest()
+            content_hash = bookkeeping.digest_of(resume.hasher)
             if is_stdin:
                 dup = bookkeeping.same_content(store, content_hash)
                 if dup:
@@ -373,25 +387,33 @@ def _after(result: ParseResult, units: int) -> ParseResult:
 class _Batches:
     """Stores parse results on a writer thread, in order, in large inserts: DuckDB pays ~40 ms per INSERT
     statement (a new row group each time), so records are gathered until ``INSERT_ROWS`` and written in
-    one statement and one transaction. The writer may lag ``WRITES_IN_FLIGHT`` results behind, so an insert
-    does not stall the parser. Memory stays bounded by those buffers whatever the file size."""
+    one statement and one transaction. The writer may lag ``ROWS_IN_FLIGHT`` rows behind, so that an
+    insert does not stall the parser. Memory stays bounded by those buffers whatever the file size."""
 
     def __init__(self, store: DuckDBStore, parser: Parser, file_id: int):
         self._store, self._parser, self._file_id = store, parser, file_id
+        # one DuckDB thread for the inserts: the other core is parsing, and a two-thread insert of an Arrow
+        # table spends more CPU for no gain in wall time here (reset when the file is done)
+        self._threads = store.scalar("SELECT current_setting('threads')")
+        store.con.execute("SET threads = 1")
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netsift-store")
         self._pending: deque[Future] = deque()
         self._records: list[pl.DataFrame] = []
         self._rejected: list[pl.DataFrame] = []
         self._buffered = 0
+        self._pending_rows = 0
 
-    def _gather(self, result: ParseResult) -> None:
+    def _gather(self, result: ParseResult) -> int:
+        """Buffer one result (writing the buffer when it is full); returns the rows it held."""
         if result.records.height:
             self._records.append(result.records)
         if result.rejected.height:
             self._rejected.append(result.rejected)
-        self._buffered += result.records.height + result.rejected.height
+        rows = result.records.height + result.rejected.height
+        self._buffered += rows
         if self._buffered >= INSERT_ROWS:
             self._write()
+        return rows
 
     def _write(self) -> None:
         if not (self._records or self._rejected):
@@ -412,9 +434,12 @@ class _Batches:
             raise
 
     def submit(self, result: ParseResult) -> None:
-        # the writer may fall behind by a few results (so an insert does not stall parsing), no more
-        while len(self._pending) >= WRITES_IN_FLIGHT:
-            self._pending.popleft().result()
+        # the writer may fall behind by about one insert's worth of rows, so that the parser fills the next
+        # batch while the previous one is written; no more, so memory stays bounded
+        rows = result.records.height + result.rejected.height
+        while self._pending and self._pending_rows + rows > ROWS_IN_FLIGHT:
+            self._pending_rows -= self._pending.popleft().result()
+        self._pending_rows += rows
         self._pending.append(self._pool.submit(self._gather, result))
 
     def flush(self) -> None:
@@ -422,12 +447,17 @@ class _Batches:
             self._pending.popleft().result()
         self._pool.submit(self._write).result()
         self._pool.shutdown(wait=True)
+        self._restore()
+
+    def _restore(self) -> None:
+        self._store.con.execute(f"SET threads = {int(self._threads)}")
 
     def abort(self) -> None:
         while self._pending:
             self._pending.popleft().exception()
         self._records, self._rejected = [], []
         self._pool.shutdown(wait=True)
+        self._restore()
 
 
 def _store_rejections(store: DuckDBStore, file_id: int, rejected: pl.DataFrame) -> None:

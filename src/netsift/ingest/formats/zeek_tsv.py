@@ -23,8 +23,10 @@ is a valid Zeek row that carries no question (e.g. a reply Zeek could not match,
 and is *skipped* too; a row with the wrong number of fields, an unreadable ``ts``, or any row before the
 first ``#fields`` header is *rejected* with the reason.
 
-Speed: the data lines are tokenised once with ``str.split`` in a lazy Polars query and the needed columns
-picked by index (no regex, no Python loop per line); Python only looks at the ``#`` lines.
+Speed: a regular chunk of data rows is read straight from its bytes with ``pl.read_csv`` (``parse_bytes``,
+no lines frame at all); any other chunk is tokenised with ``str.split`` in a lazy Polars query and the
+needed columns picked by index (no regex, no Python loop per line); Python only looks at the ``#`` lines.
+Both paths share the value conversion, so they give identical records.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from netsift.ingest.base import (
     rcode_name_expr,
     rejected_from,
 )
+from netsift.ingest.reader import ByteChunk, count_byte
 
 STATE_KEY = "zeek_tsv"
 
@@ -118,10 +121,8 @@ def _parse_rows(rows: pl.DataFrame, header: ZeekHeader) -> ParseResult:
 
     idx = {name: i for i, name in enumerate(fields)}
     tok = pl.col("tokens")
-    query = pl.col("query")
-    answers = pl.col("answers")
     # one streaming pass: tokenise, pick the needed columns by index, count fields, convert values
-    parsed = (
+    picked = (
         rows.lazy()
         .select("line_no", pl.col("line").str.split(header.separator).alias("tokens"))
         .select(
@@ -129,23 +130,36 @@ def _parse_rows(rows: pl.DataFrame, header: ZeekHeader) -> ParseResult:
             tok.list.len().alias("n_fields"),
             *[_value(tok, idx.get(name), header).alias(name) for name in _WANTED],
         )
-        .select(
-            pl.col("line_no").alias("source_line"),
-            "n_fields",
-            epoch_seconds_expr(pl.col("ts")).alias("ts"),
-            pl.col("id.orig_h").alias("client"),
-            pl.when(query == header.empty_field).then(pl.lit("")).otherwise(query).alias("query_name"),
-            pl.col("qtype_name").alias("query_type"),  # Zeek writes the mnemonics upper-case
-            pl.col("rcode_name").alias("response_code"),
-            "qtype",
-            "rcode",
-            pl.when(answers == header.empty_field)
-            .then(pl.lit([], dtype=pl.List(pl.String)))
-            .otherwise(answers.str.split(header.set_separator))
-            .alias("answers"),
-        )
-        .collect(engine="streaming")
     )
+    return _records(_converted(picked, header), rows, header)
+
+
+def _converted(picked: pl.LazyFrame, header: ZeekHeader) -> pl.DataFrame:
+    """Raw field values (line_no, n_fields and the ``_WANTED`` columns, unset already null) -> canonical
+    values. Shared by the line path and the byte path so both give identical records."""
+    query = pl.col("query")
+    answers = pl.col("answers")
+    return picked.select(
+        pl.col("line_no").alias("source_line"),
+        "n_fields",
+        epoch_seconds_expr(pl.col("ts")).alias("ts"),
+        pl.col("id.orig_h").alias("client"),
+        pl.when(query == header.empty_field).then(pl.lit("")).otherwise(query).alias("query_name"),
+        pl.col("qtype_name").alias("query_type"),  # Zeek writes the mnemonics upper-case
+        pl.col("rcode_name").alias("response_code"),
+        "qtype",
+        "rcode",
+        pl.when(answers == header.empty_field)
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(answers.str.split(header.set_separator))
+        .alias("answers"),
+    ).collect(engine="streaming")
+
+
+def _records(parsed: pl.DataFrame, rows: pl.DataFrame, header: ZeekHeader) -> ParseResult:
+    """Converted rows -> records, rejected rows (wrong field count, unreadable ts; their text is taken
+    from ``rows``) and the count of rows without a question."""
+    fields = header.fields or ()
     ok = (pl.col("n_fields") == len(fields)) & pl.col("ts").is_not_null()
     rejected = empty_rejected()
     if not parsed.select(ok.all()).item():
@@ -164,6 +178,60 @@ def _parse_rows(rows: pl.DataFrame, header: ZeekHeader) -> ParseResult:
     questions = _fill_codes(questions, "response_code", "rcode", "rcode-", rcode_name_expr)
     records = finish_dns_records(questions)
     return ParseResult(records, rejected, parsed.height - questions.height)
+
+
+def parse_bytes(chunk: ByteChunk, ctx: ParseContext) -> ParseResult | None:
+    """The byte fast path (see ``Parser.parse_bytes``): a chunk of data rows read straight from its bytes
+    with ``pl.read_csv``, without cutting it into lines first. Only for a perfectly regular chunk — the
+    header already known, no ``#`` line, no blank line, no NUL, no CR, valid UTF-8, every row with exactly
+    the ``#fields`` count, every ``ts`` readable; anything else returns None and the chunk goes through
+    :func:`parse`, which gives the exact same records for the rows this path takes.
+
+    Only the needed columns are materialised; since projection hides surplus fields from Polars, the
+    field count is checked on the bytes: no row short (last column present), and separators ==
+    rows x (fields - 1), so no row is long either. Never touches ``ctx.state``."""
+    header: ZeekHeader | None = ctx.state.get(STATE_KEY)
+    if header is None or not header.fields or "query" not in header.fields or "ts" not in header.fields:
+        return None
+    sep = header.separator
+    data = chunk.data
+    if len(sep) != 1 or not sep.isascii() or sep in '\n\r"' or not data.endswith(b"\n"):
+        return None
+    if b"\x00" in data or b"\r" in data:  # memchr: cheap
+        return None
+    fields = header.fields
+    n_rows = chunk.line_count
+    if count_byte(data, sep.encode()) != n_rows * (len(fields) - 1):
+        return None
+    idx = {name: i for i, name in enumerate(fields)}
+    last = len(fields) - 1
+    wanted = sorted({idx[name] for name in _WANTED if name in idx} | {0, last})
+    try:
+        frame = pl.read_csv(
+            data, has_header=False, separator=sep, quote_char=None, comment_prefix=None, eol_char="\n",
+            columns=wanted, schema={f"f{i}": pl.String for i in range(len(fields))}, encoding="utf8",
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:  # invalid UTF-8, ragged rows
+        return None
+    if frame.height != n_rows or frame[f"f{last}"].has_nulls() or frame["f0"].str.starts_with("#").any():
+        return None  # a short row, a blank line, a '#' line
+
+    def value(name: str) -> pl.Expr:
+        if name not in idx:
+            return pl.lit(None, dtype=pl.String).alias(name)
+        raw = pl.col(f"f{idx[name]}").fill_null("")  # read_csv gives empty fields as null
+        return pl.when(raw == header.unset_field).then(None).otherwise(raw).alias(name)
+
+    picked = frame.lazy().select(
+        pl.int_range(chunk.first_line_no, chunk.first_line_no + n_rows, dtype=pl.Int64).alias("line_no"),
+        pl.lit(len(fields), dtype=pl.UInt32).alias("n_fields"),
+        *[value(name) for name in _WANTED],
+    )
+    parsed = _converted(picked, header)
+    if parsed["ts"].has_nulls():
+        return None  # rejections carry the line text: leave them to the line path
+    return _records(parsed, pl.DataFrame(schema={"line_no": pl.Int64, "line": pl.String}), header)
 
 
 def _fill_codes(frame: pl.DataFrame, column: str, number: str, zeek_unknown: str, to_name) -> pl.DataFrame:
@@ -231,4 +299,5 @@ PARSER = Parser(
     description="Zeek dns.log, TSV with #fields header (any schema version; rotated logs concatenated).",
     sniff=sniff,
     parse=parse,
+    parse_bytes=parse_bytes,
 )
