@@ -101,11 +101,12 @@ def _decode_legacy(data: bytes, encoding: str) -> bytes:
     return data.decode(encoding, errors="replace").encode("utf-8")
 
 
-def lines_from_bytes(data: bytes, first_line_no: int) -> pl.DataFrame:
-    """A chunk of UTF-8 bytes (whole lines) -> frame (line_no, line). Empty lines are kept as ''."""
+def lines_from_bytes(data: bytes, first_line_no: int, count: int | None = None) -> pl.DataFrame:
+    """A chunk of UTF-8 bytes (whole lines) -> frame (line_no, line). Empty lines are kept as ''.
+    ``count``: the number of lines, when the caller knows it already."""
     if not data:
         return pl.DataFrame(schema=LINES_SCHEMA)
-    expected = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    expected = count if count is not None else line_count(data)
     frame = None
     if b"\x00" not in data:
         try:
@@ -145,7 +146,7 @@ class ByteChunk:
     line_count: int
 
     def lines(self) -> pl.DataFrame:
-        return lines_from_bytes(self.data, self.first_line_no)
+        return lines_from_bytes(self.data, self.first_line_no, self.line_count)
 
 
 def count_byte(data: bytes, byte: bytes) -> int:

@@ -59,10 +59,29 @@ _ONE_WORD_BLOCKS = ["blacklisted", "denied"]
 _LOCAL_ACTIONS = ["config", "/etc/hosts", "DHCP", "local"]
 
 
+def _word_table(words: pl.Series) -> pl.DataFrame:
+    """What each distinct first word of a chunk says (there are a few dozen, against millions of lines):
+    classified once per word, then joined to the lines."""
+    w0 = pl.col("w_field_0")
+    return words.unique().to_frame("w_field_0").drop_nulls().with_columns(
+        query_word=w0.str.starts_with("query["),
+        forward_word=w0 == "forwarded",
+        answer_word=w0.is_in(["reply", "cached", "cached-stale", *_LOCAL_ACTIONS, *_ONE_WORD_BLOCKS])
+        | w0.str.starts_with("/"),
+        two_first=w0.is_in(list(_TWO_WORD_BLOCKS)),
+        two_block=w0.replace_strict(_TWO_WORD_BLOCKS, default=None, return_dtype=pl.String),
+        one_block=pl.when(w0.is_in(_ONE_WORD_BLOCKS)).then(pl.lit("blocked:denylist")),
+        cached=w0.str.starts_with("cached"),
+        local=w0.is_in(_LOCAL_ACTIONS) | w0.str.starts_with("/"),
+        qtype=pl.when(w0.str.starts_with("query[")).then(w0.str.slice(6).str.strip_suffix("]")),
+    )
+
+
 def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     """Split each line into stamp, optional query id and four fields with ``splitn`` (fixed-position
-    tokens cost a fraction of a regex here), then classify it. Columns are materialised step by step:
-    eager ``with_columns`` does not share subexpressions, and ``when/then`` computes both branches."""
+    tokens cost a fraction of a regex here), then classify it by its first word (a small table joined
+    to the lines). Columns are materialised step by step: eager ``with_columns`` does not share
+    subexpressions, and ``when/then`` computes both branches."""
     line = pl.col("line")
     t = lines.with_columns(
         stamp=line.str.slice(0, 15),
@@ -80,8 +99,13 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     else:
         t = t.with_columns(qid=pl.lit(None, pl.String))
     t = t.with_columns(w=pl.col("body").str.splitn(" ", 4)).unnest("w", separator="_").drop("body")
-    w0, w1, w2, w3 = (pl.col(f"w_field_{i}") for i in range(4))
-    t = t.with_columns(two=w0.is_in(list(_TWO_WORD_BLOCKS)) & w1.is_in(_TWO_WORD_SECOND))
+    table = _word_table(t["w_field_0"])
+    # look each line's first word up in the table: codes, then a gather per column (cheaper than a join)
+    codes = t["w_field_0"].replace_strict(table["w_field_0"], pl.int_range(table.height, eager=True),
+                                          default=None, return_dtype=pl.UInt32)
+    t = t.with_columns(table.drop("w_field_0")[name].gather(codes) for name in table.columns[1:])
+    w1, w2, w3 = (pl.col(f"w_field_{i}") for i in range(1, 4))
+    t = t.with_columns(two=pl.col("two_first").fill_null(False) & w1.is_in(_TWO_WORD_SECOND))
     two = pl.col("two")
     # "gravity blocked NAME is VALUE": the connector and value share the fourth field
     t = t.with_columns(
@@ -91,18 +115,24 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     )
     tagged, connector = pl.col("tagged"), pl.col("connector")
     return t.with_columns(
-        query_word=w0.str.starts_with("query["),
-        is_query=(tagged & w0.str.starts_with("query[") & (connector == "from")).fill_null(False),
-        is_forward=(tagged & (w0 == "forwarded") & (connector == "to")).fill_null(False),
-        is_answer=(tagged & (connector == "is") & (
-            two | w0.is_in(["reply", "cached", "cached-stale", *_LOCAL_ACTIONS, *_ONE_WORD_BLOCKS])
-            | w0.str.starts_with("/"))).fill_null(False),
-        blocked=pl.when(two).then(w0.replace_strict(_TWO_WORD_BLOCKS, default=None, return_dtype=pl.String))
-        .when(w0.is_in(_ONE_WORD_BLOCKS)).then(pl.lit("blocked:denylist")),
-        cached=w0.str.starts_with("cached"),
-        local=w0.is_in(_LOCAL_ACTIONS) | w0.str.starts_with("/"),
-        qtype=w0.str.slice(6).str.strip_suffix("]"),
-    ).drop("two", *[f"w_field_{i}" for i in range(4)])
+        is_query=(tagged & pl.col("query_word") & (connector == "from")).fill_null(False),
+        is_forward=(tagged & pl.col("forward_word") & (connector == "to")).fill_null(False),
+        is_answer=(tagged & (connector == "is") & (two | pl.col("answer_word"))).fill_null(False),
+        blocked=pl.when(two).then(pl.col("two_block")).otherwise(pl.col("one_block")),
+    ).drop("two", "two_first", "two_block", "one_block", "forward_word", "answer_word",
+           *[f"w_field_{i}" for i in range(4)])
+
+
+def _join_key(names: pl.Series) -> pl.Series:
+    """The name a follow-up line is matched to its query by: the name itself, but the address for a
+    reverse name, as dnsmasq prints a PTR answer as "reply 10.0.0.5 is host.lan" and NXDOMAIN as
+    "... 5.0.0.10.in-addr.arpa is NXDOMAIN". Only the (few) reverse names are rewritten."""
+    where = names.str.ends_with(".in-addr.arpa").arg_true()
+    if where.len() == 0:
+        return names.alias("key")
+    addresses = (names.gather(where).str.strip_suffix(".in-addr.arpa").str.split(".").list.reverse()
+                 .list.join("."))
+    return names.clone().scatter(where, addresses).alias("key")
 
 
 def prepare(chunk: ByteChunk) -> pl.DataFrame:
@@ -132,10 +162,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     else:
         # dnsmasq prints a PTR answer as "reply 10.0.0.5 is host.lan" but NXDOMAIN as "... 5.0.0.10.in-addr.arpa
         # is NXDOMAIN": key every reverse name by its address
-        arpa = t.filter(pl.col("name").str.ends_with(".in-addr.arpa")).select(pl.col("name").unique())
-        addresses = arpa.with_columns(
-            ip=pl.col("name").str.strip_suffix(".in-addr.arpa").str.split(".").list.reverse().list.join("."))
-        t = t.with_columns(key=pl.col("name").replace(dict(addresses.iter_rows())) if arpa.height else pl.col("name"))
+        t = t.with_columns(key=_join_key(t["name"]))
         t = t.with_columns(
             gid=pl.when(pl.col("is_query")).then(pl.col("pos")).forward_fill().over("key")
         )
