@@ -6,18 +6,23 @@ times, each in a fresh process under /usr/bin/time:
 
 - ``wc -l``                        the floor: reading the bytes and counting newlines
 - a plain Python regex loop        ``for line in f: rx.match(line)`` extracting the same fields, no storage
-- ``netsift ingest``               detect, parse, join, store in DuckDB (a fresh database file)
+- ``netsift ingest``               detect, parse, join, store in DuckDB (a fresh database file), derive names
+- DuckDB storing the same rows     the store's own floor: the rows netsift stored, exported to Parquet once,
+                                   inserted into a fresh database with the same table (both cores, no parsing)
 
-and prints lines/s, MB/s and peak RSS. Not a test: figures depend on the machine; the README quotes them.
+Each is run ``--repeat`` times (3 by default) and the median is shown, with the spread between runs: this
+machine is shared and a single run can be 15 % off. Prints lines/s, MB/s and peak RSS. Not a test:
+figures depend on the machine; the README quotes them.
 
     python bench/ingest.py                      # 1 M and 10 M lines, pihole and zeek_tsv
-    python bench/ingest.py --lines 1000000 --formats pihole
+    python bench/ingest.py --lines 1000000 --formats pihole --repeat 1
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +41,15 @@ with open(sys.argv[1], encoding="utf-8", errors="replace") as fh:
         if rx.match(line):
             m += 1
 print(n, m)
+'''
+# The store's floor: the same rows, inserted by DuckDB alone into the same table in a new file.
+STORE_ONLY = r'''
+import sys, duckdb
+from netsift.schema import DNS_QUERIES, duckdb_ddl
+con = duckdb.connect(sys.argv[2])
+con.execute(duckdb_ddl(DNS_QUERIES))
+con.execute("INSERT INTO dns_queries SELECT * FROM read_parquet(?)", [sys.argv[1]])
+con.close()
 '''
 PATTERNS = {
     "pihole": r"^(\w{3}\s+\d+ [\d:]{8}) dnsmasq\[\d+\]: (?:\d+ \S+ )?(query\[\w+\]|forwarded|reply|cached|"
@@ -72,10 +86,25 @@ def count_lines(path: Path) -> int:
         return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 24), b""))
 
 
+def export_rows(db: Path, parquet: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute(f"COPY (SELECT * FROM dns_queries) TO '{parquet}' (FORMAT parquet)")
+    con.close()
+
+
+def fresh(db: Path) -> Path:
+    for suffix in ("", ".wal"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    return db
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", default="1000000,10000000", help="comma-separated line counts")
     ap.add_argument("--formats", default="pihole,zeek_tsv")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the median is shown")
     args = ap.parse_args()
     rows = []
     for fmt in args.formats.split(","):
@@ -83,25 +112,35 @@ def main() -> None:
             path = generate(fmt, n)
             lines = count_lines(path)
             mb = path.stat().st_size / 1e6
-            db = OUT / "bench.duckdb"
-            for suffix in ("", ".wal"):
-                Path(str(db) + suffix).unlink(missing_ok=True)
+            db, floor_db, parquet = OUT / "bench.duckdb", OUT / "floor.duckdb", OUT / "rows.parquet"
             runs = {
                 "wc -l": ["wc", "-l", str(path)],
                 "python regex loop": [sys.executable, "-c", REGEX_LOOP, str(path), PATTERNS[fmt]],
                 "netsift ingest": [sys.executable, "-m", "netsift", "ingest", "--quiet", "--db", str(db),
                                    "--year", "2026", str(path)],
+                "duckdb: store the same rows": [sys.executable, "-c", STORE_ONLY, str(parquet), str(floor_db)],
             }
-            results = {name: timed(cmd) for name, cmd in runs.items()}
-            loop_s = results["python regex loop"][0]
-            for name, (s, rss, _) in results.items():
-                rows.append((fmt, f"{lines:,}", f"{mb:,.0f}", name, f"{s:.2f}", f"{lines / s / 1e6:.2f} M",
-                             f"{mb / s:,.0f}", f"{rss:,.0f}", f"{loop_s / s:.1f}x"))
-            for suffix in ("", ".wal"):
-                Path(str(db) + suffix).unlink(missing_ok=True)
-    header = ("format", "lines", "MB", "tool", "seconds", "lines/s", "MB/s", "peak RSS MiB", "vs regex loop")
+            results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+            for _ in range(args.repeat):
+                for name, cmd in runs.items():
+                    fresh(floor_db if name.startswith("duckdb") else db)
+                    if name.startswith("duckdb") and not parquet.exists():
+                        export_rows(db, parquet)
+                    seconds, rss, _ = timed(cmd)
+                    results[name].append((seconds, rss))
+            loop_s = statistics.median(s for s, _ in results["python regex loop"])
+            for name, measured in results.items():
+                times = sorted(s for s, _ in measured)
+                s = statistics.median(times)
+                spread = f"{times[0]:.2f}–{times[-1]:.2f}" if len(times) > 1 else ""
+                rows.append((fmt, f"{lines:,}", f"{mb:,.0f}", name, f"{s:.2f}", spread, f"{lines / s / 1e6:.2f} M",
+                             f"{mb / s:,.0f}", f"{max(r for _, r in measured):,.0f}", f"{loop_s / s:.1f}x"))
+            for path_ in (fresh(db), fresh(floor_db), parquet):
+                path_.unlink(missing_ok=True)
+    header = ("format", "lines", "MB", "tool", "seconds", "runs", "lines/s", "MB/s", "peak RSS MiB",
+              "vs regex loop")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; median of {args.repeat} run(s)")
     for r in [header, *rows]:
         print("  ".join(str(c).rjust(w) for c, w in zip(r, widths)))
 

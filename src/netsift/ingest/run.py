@@ -443,11 +443,12 @@ class _Batches:
         self._pending.append(self._pool.submit(self._gather, result))
 
     def flush(self) -> None:
+        # parsing is over: whatever is still to be written may use every DuckDB thread
+        self._pending.append(self._pool.submit(self._restore))
         while self._pending:
             self._pending.popleft().result()
         self._pool.submit(self._write).result()
         self._pool.shutdown(wait=True)
-        self._restore()
 
     def _restore(self) -> None:
         self._store.con.execute(f"SET threads = {int(self._threads)}")
