@@ -113,6 +113,7 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
         connector=pl.when(two).then(w3.str.slice(0, 2)).otherwise(w2),
         value=pl.when(two).then(w3.str.slice(3)).otherwise(w3),
     )
+    t = t.with_columns(key=_join_key(t["name"]))
     tagged, connector = pl.col("tagged"), pl.col("connector")
     return t.with_columns(
         is_query=(tagged & pl.col("query_word") & (connector == "from")).fill_null(False),
@@ -160,9 +161,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         qpos = t.filter(pl.col("is_query")).group_by("qid").agg(pl.col("pos").last().alias("gid"))
         t = t.join(qpos, on="qid", how="left", maintain_order="left")
     else:
-        # dnsmasq prints a PTR answer as "reply 10.0.0.5 is host.lan" but NXDOMAIN as "... 5.0.0.10.in-addr.arpa
-        # is NXDOMAIN": key every reverse name by its address
-        t = t.with_columns(key=_join_key(t["name"]))
+        # a follow-up line belongs to the latest query with the same key (see _join_key)
         t = t.with_columns(
             gid=pl.when(pl.col("is_query")).then(pl.col("pos")).forward_fill().over("key")
         )
