@@ -9,10 +9,21 @@ import io
 import lzma
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import zstandard
 
 from netsift.errors import InputError
-from netsift.ingest.reader import compression_of, decompressed, iter_line_chunks, lines_from_bytes, text_shape
+from netsift.ingest.reader import (
+    compression_of,
+    count_byte,
+    decompressed,
+    iter_byte_chunks,
+    iter_line_chunks,
+    line_count,
+    lines_from_bytes,
+    text_shape,
+)
 
 TEXT = b"alpha\nbeta\n\ngamma\r\ndelta"
 
@@ -84,3 +95,29 @@ def test_utf16_stream_is_decoded_across_chunks():
 def test_evtx_is_named():
     with pytest.raises(InputError, match="EVTX"):
         text_shape(b"ElfFile\x00" + bytes(4088))
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 5, 64, 1 << 20])
+@pytest.mark.parametrize("data", [
+    b"".join(f"line {i}\n".encode() for i in range(300)),
+    b"a\r\nb\r\n\r\nlast without newline",
+    codecs.BOM_UTF8 + "caf\u00e9\n\nna\u00efve\n".encode(),
+    codecs.BOM_UTF16_LE + "".join(f"z\u00fcrich {i}\n" for i in range(40)).encode("utf-16-le"),
+    "Gr\u00fc\u00dfe\nstra\u00dfe\n".encode("cp1252"),
+])
+def test_byte_chunks_are_the_line_chunks_before_cutting(data, chunk_bytes):
+    shape = text_shape(data)
+    as_bytes = list(iter_byte_chunks(io.BytesIO(data), shape, first_line_no=7, chunk_bytes=chunk_bytes))
+    as_lines = list(iter_line_chunks(io.BytesIO(data), shape, first_line_no=7, chunk_bytes=chunk_bytes))
+    assert [last for _, last in as_bytes] == [last for _, last in as_lines]
+    for (chunk, _), (frame, _) in zip(as_bytes, as_lines, strict=True):
+        assert chunk.line_count == frame.height == line_count(chunk.data)
+        assert chunk.lines().equals(frame)
+        assert chunk.first_line_no == frame["line_no"][0]
+        chunk.data.decode("utf-8")  # always UTF-8, whatever the input encoding
+
+
+@given(st.binary(max_size=300), st.sampled_from([b"\n", b"\t", b"\x00", b"a"]))
+def test_count_byte_and_line_count_agree_with_python(data, byte):
+    assert count_byte(data, byte) == data.count(byte)
+    assert line_count(data) == (data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1))
