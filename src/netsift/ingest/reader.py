@@ -14,7 +14,7 @@ import gzip
 import io
 import lzma
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, TypeVar
 
 import numpy as np
@@ -144,9 +144,13 @@ class ByteChunk:
     data: bytes
     first_line_no: int
     line_count: int
+    _lines: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def lines(self) -> pl.DataFrame:
-        return lines_from_bytes(self.data, self.first_line_no, self.line_count)
+        """The (line_no, line) frame, built on the first call."""
+        if self._lines is None:
+            self._lines = lines_from_bytes(self.data, self.first_line_no, self.line_count)
+        return self._lines
 
 
 def count_byte(data: bytes, byte: bytes) -> int:

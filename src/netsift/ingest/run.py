@@ -204,21 +204,25 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
         result = parser.parse_document(text, ctx)
         yield result, result.lines_accounted
         return
-    # three overlapping stages: the reader thread reads, hashes and cuts whole-line chunks; a second thread
-    # cuts them into lines or runs the parser's ``prepare``; this thread parses (and a fourth stores).
-    # A parser with a byte fast path gets the bytes, and the chunk is cut into lines only if it declines.
-    chunks = prefetch(iter_byte_chunks(stream, shape, first_line_no=first_line))
+    # three overlapping stages: the reader thread reads, hashes and cuts whole-line chunks, and cuts them into
+    # lines unless the parser takes bytes; a second thread runs the parser's ``prepare`` (the heavy part of
+    # Pi-hole's parsing); this thread parses (and a fourth stores). A parser with a byte fast path gets the
+    # bytes, and the chunk is cut into lines only if it declines.
+    def read(chunk: ByteChunk, is_last: bool) -> tuple[ByteChunk, bool]:
+        if parser.parse_bytes is None:
+            chunk.lines()
+        return chunk, is_last
 
-    def staged(chunk: ByteChunk) -> pl.DataFrame | None:
-        if parser.prepare is not None:
-            return parser.prepare(chunk)
-        return None if parser.parse_bytes is not None else chunk.lines()
-
-    for chunk, frame, is_last in prefetch((chunk, staged(chunk), is_last) for chunk, is_last in chunks):
+    chunks = prefetch(read(*item) for item in iter_byte_chunks(stream, shape, first_line_no=first_line))
+    if parser.prepare is not None:
+        staged = prefetch((chunk, parser.prepare(chunk), is_last) for chunk, is_last in chunks)
+    else:
+        staged = ((chunk, None, is_last) for chunk, is_last in chunks)
+    for chunk, prepared, is_last in staged:
         ctx.final = is_last
-        result = parser.parse_bytes(chunk, ctx) if frame is None else None
+        result = parser.parse_bytes(chunk, ctx) if parser.parse_bytes is not None else None
         if result is None:
-            result = parser.parse(chunk.lines() if frame is None else frame, ctx)
+            result = parser.parse(chunk.lines() if prepared is None else prepared, ctx)
         yield result, chunk.line_count
 
 
@@ -285,7 +289,8 @@ def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
         counting = _CountingReader(raw, resume.hasher, on_bytes)
         # plain files are read straight through the counting reader in large pieces (no extra copy);
         # decompressors want a buffered stream under them
-        stream = decompressed(io.BufferedReader(counting, 1024 * 1024), compression) if compression else counting
+        stream = (decompressed(io.BufferedReader(counting, 1024 * 1024), compression) if compression
+                  else counting)
         # a grown file, or a rotated one (its old name is gone), continues its record; a copy that grew
         # gets a record of its own that starts where the shared prefix ends
         continues = resume.prior is not None and (
