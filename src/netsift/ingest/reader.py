@@ -24,6 +24,7 @@ from netsift.errors import InputError
 from netsift.ingest.base import LINES_SCHEMA
 
 T = TypeVar("T")
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])  # control bytes other than tab, LF, VT, FF, CR
 CHUNK_BYTES = 8 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 READ_BYTES = 64 * 1024
@@ -85,7 +86,7 @@ def text_shape(head: bytes) -> TextShape:
             return TextShape("utf-16-be", 0, "UTF-16 (big endian) text without BOM")
         raise InputError("binary data (many NUL bytes), not a text log; if it is a capture, "
                          "only pcap and pcapng are supported")
-    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if sample and control > len(sample) // 10:
         raise InputError("binary data (control bytes), not a text log")
     try:
