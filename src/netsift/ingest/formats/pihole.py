@@ -177,7 +177,8 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
             .otherwise(pl.col("gid"))
         )
 
-    follow = t.filter((pl.col("is_answer") | pl.col("is_forward")) & pl.col("gid").is_not_null())
+    follow = t.select("gid", "value", "is_answer", "is_forward", "blocked", "cached", "local").filter(
+        (pl.col("is_answer") | pl.col("is_forward")) & pl.col("gid").is_not_null())
     value = pl.col("value")
     # an answer is an address, or a name for PTR; "<CNAME>", NXDOMAIN, NODATA... are not answers
     is_ip = ~value.str.starts_with("<") & ~value.str.starts_with("NODATA") & ~value.is_in(
@@ -194,12 +195,16 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         answered=pl.col("is_answer").any(),
     )
 
-    queries = (t.filter(pl.col("is_query")).select("pos", "line_no", "line", "stamp", "name", "value", "qtype")
+    queries = (t.select("pos", "line_no", "line", "stamp", "name", "value", "qtype", "is_query")
+               .filter(pl.col("is_query")).drop("is_query")
                .join(per_query, left_on="pos", right_on="gid", how="left"))
     ts = syslog_timestamps(queries["stamp"], ctx)
     queries = queries.with_columns(ts=ts)
-    bad_ts = queries.filter(pl.col("ts").is_null())
-    queries = queries.filter(pl.col("ts").is_not_null())
+    if queries["ts"].has_nulls():
+        bad_ts = queries.filter(pl.col("ts").is_null())
+        queries = queries.filter(pl.col("ts").is_not_null())
+    else:
+        bad_ts = queries.head(0)
     records = queries.select(
         "ts",
         client=pl.col("value"),
@@ -220,8 +225,9 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     )
     # accounting: query lines -> records (or rejected when the stamp is bad); other tagged lines ->
     # skipped; untagged lines -> rejected
-    untagged = t.filter(~pl.col("tagged"))
-    malformed = t.filter(pl.col("tagged") & pl.col("query_word").fill_null(False) & ~pl.col("is_query"))
+    kinds = t.select("line_no", "line", "tagged", "query_word", "is_query")
+    untagged = kinds.filter(~pl.col("tagged"))
+    malformed = kinds.filter(pl.col("tagged") & pl.col("query_word").fill_null(False) & ~pl.col("is_query"))
     rejected = pl.concat([
         rejected_from(untagged.select("line_no", "line"),
                       "not a dnsmasq log line (expected 'Mon dd HH:MM:SS dnsmasq[pid]: ...')"),
