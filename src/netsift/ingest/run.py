@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 import polars as pl
+import pyarrow as pa
 
 from netsift.errors import BadLineError, InputError
 from netsift.ingest import bookkeeping
@@ -39,6 +40,7 @@ from netsift.ingest.reader import (
     text_shape,
 )
 from netsift.store import DuckDBStore
+from netsift.store.duckdb import arrow_for_append
 
 SNIFF_LINES = 50
 INSERT_ROWS = 500_000  # rows gathered per INSERT (and per transaction) while ingesting one file
@@ -390,9 +392,9 @@ def _after(result: ParseResult, units: int) -> ParseResult:
 
 
 class _Batches:
-    """Stores parse results on a writer thread, in order, in large inserts: DuckDB pays ~40 ms per INSERT
-    statement (a new row group each time), so records are gathered until ``INSERT_ROWS`` and written in
-    one statement and one transaction. The writer may lag ``ROWS_IN_FLIGHT`` rows behind, so that an
+    """Stores parse results on a writer thread, in large inserts: DuckDB pays ~40 ms per INSERT statement
+    (a new row group each time), so records (converted to Arrow on the parsing thread) are gathered until
+    ``INSERT_ROWS`` and written in one statement and one transaction. The writer may lag ``ROWS_IN_FLIGHT`` rows behind, so that an
     insert does not stall the parser. Memory stays bounded by those buffers whatever the file size."""
 
     def __init__(self, store: DuckDBStore, parser: Parser, file_id: int):
@@ -403,18 +405,18 @@ class _Batches:
         store.con.execute("SET threads = 1")
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netsift-store")
         self._pending: deque[Future] = deque()
-        self._records: list[pl.DataFrame] = []
+        self._records: list[pa.Table] = []
         self._rejected: list[pl.DataFrame] = []
         self._buffered = 0
         self._pending_rows = 0
 
-    def _gather(self, result: ParseResult) -> int:
+    def _gather(self, records: pa.Table | None, rejected: pl.DataFrame) -> int:
         """Buffer one result (writing the buffer when it is full); returns the rows it held."""
-        if result.records.height:
-            self._records.append(result.records)
-        if result.rejected.height:
-            self._rejected.append(result.rejected)
-        rows = result.records.height + result.rejected.height
+        if records is not None:
+            self._records.append(records)
+        if rejected.height:
+            self._rejected.append(rejected)
+        rows = (records.num_rows if records is not None else 0) + rejected.height
         self._buffered += rows
         if self._buffered >= INSERT_ROWS:
             self._write()
@@ -423,14 +425,13 @@ class _Batches:
     def _write(self) -> None:
         if not (self._records or self._rejected):
             return
-        records = pl.concat(self._records) if self._records else None
+        records = pa.concat_tables(self._records) if self._records else None
         rejected = pl.concat(self._rejected) if self._rejected else None
         self._records, self._rejected, self._buffered = [], [], 0
         self._store.con.execute("BEGIN TRANSACTION")
         try:
             if records is not None:
-                self._store.append(self._parser.table,
-                                   records.with_columns(source_file_id=pl.lit(self._file_id, pl.Int64)))
+                self._store.append(self._parser.table, records)
             if rejected is not None:
                 _store_rejections(self._store, self._file_id, rejected)
             self._store.con.execute("COMMIT")
@@ -445,7 +446,12 @@ class _Batches:
         while self._pending and self._pending_rows + rows > ROWS_IN_FLIGHT:
             self._pending_rows -= self._pending.popleft().result()
         self._pending_rows += rows
-        self._pending.append(self._pool.submit(self._gather, result))
+        # the conversion to Arrow happens here, on the parsing thread, to keep the writer (the slower
+        # side for a log with one record per line) to the insert itself
+        file_id = pl.lit(self._file_id, pl.Int64)
+        records = (arrow_for_append(result.records.with_columns(source_file_id=file_id))
+                   if result.records.height else None)
+        self._pending.append(self._pool.submit(self._gather, records, result.rejected))
 
     def flush(self) -> None:
         # parsing is over: whatever is still to be written may use every DuckDB thread

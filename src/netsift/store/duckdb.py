@@ -12,11 +12,18 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from netsift import schema
 from netsift.errors import StoreError
 
 DEFAULT_DB = "netsift.duckdb"
+
+
+def arrow_for_append(df: pl.DataFrame) -> pa.Table:
+    """The Arrow form DuckDB appends fastest: classic (large_)string buffers, which it reads faster than
+    Polars' default string views (measured ~5-25 %)."""
+    return df.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
 def default_db_path() -> str:
@@ -72,15 +79,16 @@ class DuckDBStore:
         row = self.con.execute(sql, params or []).fetchone()
         return row[0] if row else None
 
-    def append(self, table: str, df: pl.DataFrame) -> None:
-        """Append a frame whose columns are a subset of the table's (by name)."""
-        if df.height == 0:
+    def append(self, table: str, df: pl.DataFrame | pa.Table) -> None:
+        """Append a frame (or an Arrow table, see :func:`arrow_for_append`) whose columns are a subset of
+        the table's (by name)."""
+        rows = df.num_rows if isinstance(df, pa.Table) else df.height
+        if rows == 0:
             return
         view = f"_append_{table}"
-        # classic (large_)string buffers: DuckDB reads them ~25 % faster than Polars' default string views
-        self.con.register(view, df.to_arrow(compat_level=pl.CompatLevel.oldest()))
+        self.con.register(view, df if isinstance(df, pa.Table) else arrow_for_append(df))
         try:
-            cols = ", ".join(df.columns)
+            cols = ", ".join(df.column_names if isinstance(df, pa.Table) else df.columns)
             self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}")
         finally:
             self.con.unregister(view)
