@@ -394,8 +394,9 @@ def _after(result: ParseResult, units: int) -> ParseResult:
 class _Batches:
     """Stores parse results on a writer thread, in large inserts: DuckDB pays ~40 ms per INSERT statement
     (a new row group each time), so records (converted to Arrow on the parsing thread) are gathered until
-    ``INSERT_ROWS`` and written in one statement and one transaction. The writer may lag ``ROWS_IN_FLIGHT`` rows behind, so that an
-    insert does not stall the parser. Memory stays bounded by those buffers whatever the file size."""
+    ``INSERT_ROWS`` and written in one statement and one transaction. The writer may lag ``ROWS_IN_FLIGHT``
+    rows behind, so that an insert does not stall the parser. Memory stays bounded by those buffers
+    whatever the file size."""
 
     def __init__(self, store: DuckDBStore, parser: Parser, file_id: int):
         self._store, self._parser, self._file_id = store, parser, file_id
