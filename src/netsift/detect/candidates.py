@@ -12,6 +12,7 @@ import polars as pl
 from netsift.detect.dga import left_to_dga, score_name
 from netsift.detect.dga_model import load_model
 from netsift.detect.lexical import load_brands, name_suspicion, split_label
+from netsift.findings import Finding
 
 
 def judged_names(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame,
@@ -31,3 +32,21 @@ def judged_names(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame,
             continue
         suspicion, reasons = name_suspicion(dom, split_label(dom, tld), tld, dga_scores[dom], brands)
         yield r, suspicion, reasons
+
+
+def domain_finding(kind: str, row: dict[str, Any], score: float, sub_scores: dict[str, float],
+                   reasons: list[str]) -> Finding:
+    """The finding for one candidate row (columns registered_domain, client_list, first_seen, last_seen,
+    queries): the client is named when only one asked."""
+    clients = row["client_list"]
+    return Finding(
+        kind=kind,
+        domain=row["registered_domain"],
+        client=clients[0] if len(clients) == 1 else None,
+        score=score,
+        reasons=reasons,
+        sub_scores=sub_scores,
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        evidence_count=int(row["queries"]),
+    )

@@ -16,7 +16,7 @@ import duckdb
 
 from netsift.config import Setting, Settings
 from netsift.detect.context import UNEXPLAINED_QUERIES, frame
-from netsift.detect.candidates import judged_names
+from netsift.detect.candidates import domain_finding, judged_names
 from netsift.detect.scoring import plural, ramp, sample
 from netsift.findings import Finding
 
@@ -86,7 +86,6 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
         return []
     findings = []
     for r, suspicion, name_reasons in judged_names(con, rows, s.brand_max_rank):
-        dom = r["registered_domain"]
         history = (r["first_seen"] - r["data_start"]).total_seconds() / 3600
         score, subs = score_new(history, r["clients"], suspicion, s)
         if score < s.min_score:
@@ -102,17 +101,5 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
                 f"; names: {sample(r['names'], 3)}."
             ),
         ]
-        findings.append(
-            Finding(
-                kind="new_domain",
-                domain=dom,
-                client=clients[0] if len(clients) == 1 else None,
-                score=score,
-                reasons=reasons,
-                sub_scores=subs,
-                first_seen=r["first_seen"],
-                last_seen=r["last_seen"],
-                evidence_count=int(r["queries"]),
-            )
-        )
+        findings.append(domain_finding("new_domain", r, score, subs, reasons))
     return findings

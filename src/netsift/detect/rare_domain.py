@@ -14,7 +14,7 @@ import duckdb
 
 from netsift.config import Setting, Settings
 from netsift.detect.context import UNEXPLAINED_QUERIES, frame
-from netsift.detect.candidates import judged_names
+from netsift.detect.candidates import domain_finding, judged_names
 from netsift.detect.scoring import plural, ramp, sample
 from netsift.findings import Finding
 
@@ -81,7 +81,6 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
         return []
     findings = []
     for r, suspicion, name_reasons in judged_names(con, rows, s.brand_max_rank):
-        dom = r["registered_domain"]
         score, subs = score_rare(r["clients"], r["active_days"], suspicion, s)
         if score < s.min_score:
             continue
@@ -93,17 +92,5 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
                 f"between {r['first_seen']:%Y-%m-%d} and {r['last_seen']:%Y-%m-%d}; names: {sample(r['names'], 3)}."
             ),
         ]
-        findings.append(
-            Finding(
-                kind="rare_domain",
-                domain=dom,
-                client=clients[0] if len(clients) == 1 else None,
-                score=score,
-                reasons=reasons,
-                sub_scores=subs,
-                first_seen=r["first_seen"],
-                last_seen=r["last_seen"],
-                evidence_count=int(r["queries"]),
-            )
-        )
+        findings.append(domain_finding("rare_domain", r, score, subs, reasons))
     return findings
