@@ -173,12 +173,8 @@ _SAMPLES = (read_lines(DATA / "valid_tttt.out") + read_lines(DATA / "valid_verbo
 @given(st.lists(st.sampled_from(_SAMPLES), max_size=60), st.integers(min_value=1, max_value=9))
 @settings(max_examples=100, deadline=None)
 def test_accounting_on_realistic_mixtures_in_chunks(lines, chunk):
-    ctx = ParseContext(mtime=MTIME)
-    accounted = 0
-    for start in range(0, len(lines), chunk):
-        ctx.final = start + chunk >= len(lines)
-        accounted += tcpdump.parse(lines_frame(lines[start:start + chunk], start + 1), ctx).lines_accounted
-    assert accounted == len(lines)
+    parts = parse_lines(tcpdump.parse, lines, ParseContext(mtime=MTIME), chunk)
+    assert sum(part.lines_accounted for part in parts) == len(lines)
 
 
 def test_sniff_on_fixtures():

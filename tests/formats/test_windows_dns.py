@@ -145,12 +145,8 @@ _SAMPLES = read_lines(DATA / "valid.log") + read_lines(DATA / "truncated.log") +
 @given(st.lists(st.sampled_from(_SAMPLES), max_size=60), st.integers(min_value=1, max_value=9))
 @settings(max_examples=100, deadline=None)
 def test_accounting_on_realistic_mixtures_in_chunks(lines, chunk):
-    ctx = ParseContext()
-    accounted = 0
-    for start in range(0, len(lines), chunk):
-        ctx.final = start + chunk >= len(lines)
-        accounted += windows_dns.parse(lines_frame(lines[start:start + chunk], start + 1), ctx).lines_accounted
-    assert accounted == len(lines)
+    parts = parse_lines(windows_dns.parse, lines, ParseContext(), chunk)
+    assert sum(part.lines_accounted for part in parts) == len(lines)
 
 
 def test_sniff_on_fixtures():
