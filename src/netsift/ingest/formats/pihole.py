@@ -61,7 +61,7 @@ _LOCAL_ACTIONS = ["config", "/etc/hosts", "DHCP", "local"]
 
 def _word_table(words: pl.Series) -> pl.DataFrame:
     """What each distinct first word of a chunk says (there are a few dozen, against millions of lines):
-    classified once per word, then joined to the lines."""
+    classified once per word, then looked up for each line."""
     w0 = pl.col("w_field_0")
     return words.unique().to_frame("w_field_0").drop_nulls().with_columns(
         query_word=w0.str.starts_with("query["),
@@ -79,8 +79,8 @@ def _word_table(words: pl.Series) -> pl.DataFrame:
 
 def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     """Split each line into stamp, optional query id and four fields with ``splitn`` (fixed-position
-    tokens cost a fraction of a regex here), then classify it by its first word (a small table joined
-    to the lines). Columns are materialised step by step: eager ``with_columns`` does not share
+    tokens cost a fraction of a regex here), then classify it by its first word (looked up in a small
+    table of the chunk's distinct first words). Columns are materialised step by step: eager ``with_columns`` does not share
     subexpressions, and ``when/then`` computes both branches."""
     line = pl.col("line")
     t = lines.with_columns(
@@ -103,7 +103,7 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     # look each line's first word up in the table: codes, then a gather per column (cheaper than a join)
     codes = t["w_field_0"].replace_strict(table["w_field_0"], pl.int_range(table.height, eager=True),
                                           default=None, return_dtype=pl.UInt32)
-    t = t.with_columns(table.drop("w_field_0")[name].gather(codes) for name in table.columns[1:])
+    t = t.with_columns(table[name].gather(codes) for name in table.columns[1:])
     w1, w2, w3 = (pl.col(f"w_field_{i}") for i in range(1, 4))
     t = t.with_columns(two=pl.col("two_first").fill_null(False) & w1.is_in(_TWO_WORD_SECOND))
     two = pl.col("two")
