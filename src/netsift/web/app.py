@@ -1,7 +1,8 @@
 """The dashboard app: ``create_app(store_path, token=None)`` returns a FastAPI application.
 
 Pages (each with a ``.json`` twin): ``/`` and ``/overview``, ``/findings`` (triage queue), ``/domain?name=``,
-``/client?name=``, ``/categories``, ``/map``, ``/graph``, ``/search?q=``; ``POST /verdict``. Static files:
+``/client?name=``, ``/categories``, ``/map``, ``/graph``, ``/search?q=``; ``POST /verdict``; ``/status.json`` (whether a
+re-analysis runs). Static files:
 ``/static/plotly.min.js`` (from the plotly package), ``/static/topojson/world_110m.json`` (from netsift's
 data), ``/static/app.js`` and ``/static/style.css``.
 
@@ -24,7 +25,7 @@ from netsift import pipeline
 from netsift.report.charts import WORLD_TOPOJSON
 from netsift.web import categories, client, domain, findings, graph, overview, search, security
 from netsift.web import map as map_page
-from netsift.web.pages import Page, add_page
+from netsift.web.pages import Page, add_page, json_response
 from netsift.web.state import Dashboard
 
 PAGES: tuple[Page, ...] = (overview.PAGE, findings.PAGE, domain.PAGE, client.PAGE, categories.PAGE, map_page.PAGE,
@@ -78,6 +79,12 @@ def create_app(store_path: str | None, *, token: str | None = None, bound_host: 
     app.add_api_route("/", overview_html(app), methods=["GET"], include_in_schema=False)
     app.add_api_route("/.json", overview_json(app), methods=["GET"], include_in_schema=False)
     findings.register_routes(app)
+
+    @app.get("/status.json", include_in_schema=False)
+    async def status() -> Response:
+        """Whether a re-analysis runs (the bench and scripts poll this; it never touches the store)."""
+        r = dash.reanalyzer
+        return json_response({"reanalysing": r.running, "runs": r.runs, "error": r.error})
 
     @app.get("/static/{name:path}", include_in_schema=False)
     def static(name: str) -> Response:
