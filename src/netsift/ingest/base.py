@@ -70,11 +70,41 @@ class ParseContext:
         return dt.datetime.now(dt.UTC).year
 
 
+# Stamps a record may carry: after the Unix epoch (0 and negative epochs are a missing clock or garbage),
+# before year 10000 (past it, Python's datetime and so every reader of the store cannot represent it).
+TS_MIN_EPOCH_US = 0  # exclusive: 1970-01-01 00:00:00 itself is rejected
+TS_MAX_EPOCH_US = 253_402_300_800_000_000  # exclusive: 10000-01-01 00:00:00
+
+
 @dataclass
 class ParseResult:
+    """What a parser returns for a chunk. Records stamped outside the representable range (see
+    TS_MIN_EPOCH_US / TS_MAX_EPOCH_US) become rejected lines on construction, whatever the format, so
+    the accounting invariant holds and no reader of the store meets a stamp it cannot handle."""
+
     records: pl.DataFrame
     rejected: pl.DataFrame
     skipped: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.records.height or "ts" not in self.records.columns:
+            return
+        epoch = pl.col("ts").dt.epoch("us")
+        bad = epoch.is_not_null() & ((epoch <= TS_MIN_EPOCH_US) | (epoch >= TS_MAX_EPOCH_US))
+        if not self.records.select(bad.any()).item():
+            return
+        out = self.records.filter(bad)
+        self.records = self.records.filter(~bad)
+        shown = pl.col("ts").cast(pl.String).str.replace(r"\.0+$", "")
+        self.rejected = pl.concat([self.rejected, out.select(
+            pl.col("source_line").cast(pl.Int64),
+            pl.concat_str(pl.lit("timestamp "), shown,
+                          pl.lit(" is out of range: a stamp must fall after 1970-01-01 00:00:00 and "
+                                                 "before the year 10000 (UTC)"))
+            .alias("reason"),
+            pl.concat_str(shown, *(pl.col(c).cast(pl.String) for c in ("client", "query_name", "query_type")
+                                   if c in out.columns), separator=" ", ignore_nulls=True).alias("text"),
+        ).cast(REJECTED_SCHEMA)], how="vertical_relaxed")
 
     @property
     def lines_accounted(self) -> int:
