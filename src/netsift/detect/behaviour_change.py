@@ -22,6 +22,7 @@ import datetime as dt
 from collections import defaultdict
 
 import duckdb
+import polars as pl
 
 from netsift.config import Setting, Settings
 from netsift.detect.context import UNEXPLAINED_NAMES, frame, rows
@@ -44,8 +45,25 @@ SETTINGS = (
 Hour = tuple[dt.datetime, int, int]  # (hour, all questions, unexplained questions)
 
 
+HOUR = dt.timedelta(hours=1)
+
+
 def _bin(hour: dt.datetime, weekly: bool) -> int:
     return hour.weekday() * 24 + hour.hour if weekly else hour.hour
+
+
+def observed_bins(history_start: dt.datetime, history_end: dt.datetime, weekly: bool) -> dict[int, int]:
+    """How many times each hour bin (hour of day, or hour of week) occurs among the whole hours from
+    ``history_start`` (floored to the hour) up to ``history_end``. Worked out from the number of hours,
+    not by walking them: the cost does not follow the span (a stamp in year 9999 is one more hour count)."""
+    first = history_start.replace(minute=0, second=0, microsecond=0)
+    if history_end <= first:
+        return {}
+    hours = -((first - history_end) // HOUR)  # hours t = first + k h with t < history_end
+    period = 168 if weekly else 24
+    b0 = _bin(first, weekly)
+    full, extra = divmod(hours, period)
+    return {b: full + ((b - b0) % period < extra) for b in range(period) if full or (b - b0) % period < extra}
 
 
 def _percentile(values: list[int], q: float) -> float:
@@ -56,20 +74,19 @@ def _percentile(values: list[int], q: float) -> float:
 
 
 def departures(
-    history: list[Hour], window: list[Hour], history_start: dt.datetime, history_end: dt.datetime, s: Settings
+    history: list[Hour], window: list[Hour], history_start: dt.datetime, history_end: dt.datetime, s: Settings,
+    observed: dict[int, int] | None = None,
 ) -> tuple[float, dict[str, float], list[dict]]:
     """(score, sub_scores, departures) for one client. ``history`` / ``window``: its active hours;
     ``history_start``..``history_end``: the hours the history covers (for silent hours, hours the client
-    was not active in count too)."""
+    was not active in count too); ``observed``: :func:`observed_bins` of them, when already known (it is
+    the same for every client). The work follows the client's active hours, never the span."""
     days = (history_end - history_start).total_seconds() / 86400
     if days < s.min_history_days:
         return 0.0, {}, []
     weekly = days >= s.week_profile_days
-    observed: dict[int, int] = defaultdict(int)  # how many times each bin occurred in the history
-    t = history_start.replace(minute=0, second=0, microsecond=0)
-    while t < history_end:
-        observed[_bin(t, weekly)] += 1
-        t += dt.timedelta(hours=1)
+    if observed is None:
+        observed = observed_bins(history_start, history_end, weekly)
     active: dict[int, int] = defaultdict(int)
     for hour, queries, _ in history:
         if queries > 0:
@@ -78,15 +95,16 @@ def departures(
     found = []
     for hour, _queries, unexplained in window:
         b = _bin(hour, weekly)
-        share = active[b] / observed[b] if observed[b] else 1.0
-        if share <= s.silent_share and unexplained >= s.min_unexplained and observed[b] >= 2:
+        seen = observed.get(b, 0)
+        share = active[b] / seen if seen else 1.0
+        if share <= s.silent_share and unexplained >= s.min_unexplained and seen >= 2:
             found.append(
                 {
                     "kind": "silent_hour",
                     "hour": hour,
                     "unexplained": unexplained,
                     "active": active[b],
-                    "observed": observed[b],
+                    "observed": seen,
                     "weekly": weekly,
                 }
             )
@@ -148,17 +166,25 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
     start = rows(con, "SELECT min(ts) FROM dns_queries")[0][0]
     window_start = hourly["window_start"][0]
     window_hour = window_start.replace(minute=0, second=0, microsecond=0)
+    days = (window_hour - start).total_seconds() / 86400
+    if days < s.min_history_days:
+        return []
+    observed = observed_bins(start, window_hour, days >= s.week_profile_days)
+    # only clients active in the window can depart; the others' history is never needed
+    judged = hourly.filter(pl.col("client").is_in(
+        hourly.filter(pl.col("hour") >= window_hour)["client"].unique().implode()))
     by_client: dict[str, tuple[list, list, dict]] = {}
-    for r in hourly.iter_rows(named=True):
-        hist, win, doms = by_client.setdefault(r["client"], ([], [], {}))
-        if r["hour"] >= window_hour:
-            win.append((r["hour"], r["queries"], r["unexplained"]))
-            doms[r["hour"]] = r["domains"] or []
+    for client, hour, queries, unexplained, domains in judged.select(
+            "client", "hour", "queries", "unexplained", "domains").iter_rows():
+        hist, win, doms = by_client.setdefault(client, ([], [], {}))
+        if hour >= window_hour:
+            win.append((hour, queries, unexplained))
+            doms[hour] = domains or []
         else:
-            hist.append((r["hour"], r["queries"], r["unexplained"]))
+            hist.append((hour, queries, unexplained))
     findings = []
     for client, (hist, win, doms) in sorted(by_client.items()):
-        score, subs, found = departures(hist, win, start, window_hour, s)
+        score, subs, found = departures(hist, win, start, window_hour, s, observed)
         if score < s.min_score:
             continue
         reasons = []
@@ -188,7 +214,7 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
                 reasons=reasons,
                 sub_scores=subs,
                 first_seen=min(hours),
-                last_seen=max(hours) + dt.timedelta(hours=1) - dt.timedelta(microseconds=1),
+                last_seen=max(hours) + (HOUR - dt.timedelta(microseconds=1)),  # no overflow in 9999
                 evidence_count=sum(d["unexplained"] for d in found),
             )
         )
