@@ -6,8 +6,14 @@ and incremental.
   ``content_hash``, so reading resumes at ``last_offset`` (a line boundary) with line numbers continuing.
 - A rotated (renamed) file is recognised by the hash of its first 4 KiB, then checked like a grown file;
   the record follows the new name.
-- Compressed files cannot be resumed cheaply: they are recognised by the hash of their whole
-  decompressed content and otherwise ingested as new files.
+- Hashes and offsets are of the *decompressed* content: ``b.log``, ``b.log.gz`` and ``b.log.1.gz`` are the
+  same file, a gzipped copy of an ingested file adds nothing, and a gz that extends one adds its tail.
+  Records written before that for a compressed file hold the hash of its compressed bytes; such a record
+  still recognises the same compressed file (the driver checks the compressed bytes first).
+- A different file that starts with the bytes of an ingested one which still exists elsewhere is a copy:
+  it gets a record of its own that starts where the shared prefix ends (the prefix's rows stay the
+  other file's). A file whose record's path is gone, or now holds other content, was rotated: the
+  record follows it.
 
 Content hashes are BLAKE3 (cryptographic, ~4x faster than SHA-256 here), stored as ``blake3:<hex>``.
 Records written by netsift before that hold a bare SHA-256 hex digest; such a record is still recognised
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -37,6 +44,7 @@ class PriorFile:
     last_line: int
     content_hash: str
     format: str | None
+    head_hash: str | None = None
 
 
 @dataclass
@@ -84,37 +92,61 @@ def _hash_prefix(fh: IO[bytes], length: int, legacy: bool) -> tuple[Any, str | N
     return h, old.hexdigest() if old is not None else None
 
 
-def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int, head: bytes) -> ResumePoint:
-    """Decide where reading ``fh`` (seekable, raw bytes) should start."""
+_PRIOR = "file_id, path, last_offset, last_line, content_hash, format, head_hash"
+
+
+def prefix_hasher(fh: IO[bytes], prior: PriorFile) -> Any | None:
+    """The content hasher fed with the first ``prior.last_offset`` bytes of ``fh`` when they are the
+    content ``prior`` recorded (None otherwise); ``fh`` is left after them."""
+    legacy = not prior.content_hash.startswith(_PREFIX)
+    hasher, sha256 = _hash_prefix(fh, prior.last_offset, legacy)
+    return hasher if (sha256 if legacy else digest_of(hasher)) == prior.content_hash else None
+
+
+def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int | None,
+                      head: bytes) -> ResumePoint:
+    """Decide where reading ``fh`` (seekable content: raw bytes, or a compressed file's decompressed
+    bytes) should start. ``size``: the content's length, None when unknown (compressed)."""
+    limit = size if size is not None else 2**62
     rows = store.rows(
-        "SELECT file_id, path, last_offset, last_line, content_hash, format FROM ingested_files "
+        f"SELECT {_PRIOR} FROM ingested_files "
         "WHERE (path = ? OR head_hash = ?) AND last_offset <= ? AND NOT coalesce(in_progress, false) "
         "ORDER BY last_offset DESC, file_id DESC",
-        [path, head_hash(head), size],
+        [path, head_hash(head), limit],
     )
     # files smaller than the head-hash window: compare their whole content with our prefix of that length
     small = [r[0] for r in store.rows(
         "SELECT DISTINCT last_offset FROM ingested_files WHERE last_offset < ? AND last_offset <= ? "
-        "AND last_offset > 0", [HEAD_HASH_BYTES, size])]
+        "AND last_offset > 0", [HEAD_HASH_BYTES, limit])]
     if small:
         prefix_hashes = [digest for n in small if n <= len(head)
                          for digest in (_digest_of_bytes(head[:n]), hashlib.sha256(head[:n]).hexdigest())]
         rows += store.rows(
-            "SELECT file_id, path, last_offset, last_line, content_hash, format FROM ingested_files "
-            "WHERE last_offset < ? AND list_contains(?, content_hash) ORDER BY last_offset DESC, file_id DESC",
+            f"SELECT {_PRIOR} FROM ingested_files WHERE last_offset < ? AND list_contains(?, content_hash) "
+            "AND NOT coalesce(in_progress, false) ORDER BY last_offset DESC, file_id DESC",
             [HEAD_HASH_BYTES, prefix_hashes],
         )
     for row in rows:
         prior = PriorFile(*row)
         if prior.last_offset == 0:
             continue
-        legacy = not prior.content_hash.startswith(_PREFIX)
-        hasher, sha256 = _hash_prefix(fh, prior.last_offset, legacy)
-        if (sha256 if legacy else digest_of(hasher)) == prior.content_hash:
+        hasher = prefix_hasher(fh, prior)
+        if hasher is not None:
             fh.seek(prior.last_offset)
-            return ResumePoint(prior, prior.last_offset, prior.last_line, hasher, prior.last_offset >= size)
+            complete = size is not None and prior.last_offset >= size
+            return ResumePoint(prior, prior.last_offset, prior.last_line, hasher, complete)
     fh.seek(0)
     return ResumePoint(None, 0, 0, content_hasher(), False)
+
+
+def longer_records(store: DuckDBStore, head: str, length: int, path: str) -> list[PriorFile]:
+    """Complete records of other paths with this head hash and more content than ``length`` bytes: the
+    files a file of ``length`` bytes (at least the head-hash window) may be a part of."""
+    if length < HEAD_HASH_BYTES:
+        return []
+    rows = store.rows(f"SELECT {_PRIOR} FROM ingested_files WHERE head_hash = ? AND last_offset > ? "
+                      "AND path <> ? AND NOT coalesce(in_progress, false) ORDER BY file_id", [head, length, path])
+    return [PriorFile(*r) for r in rows]
 
 
 def same_content(store: DuckDBStore, content_hash: str) -> str | None:
@@ -166,9 +198,62 @@ def discard_after(store: DuckDBStore, file_id: int, last_line: int, *, drop_reco
         store.con.execute("UPDATE ingested_files SET in_progress = false WHERE file_id = ?", [file_id])
 
 
+def rename(store: DuckDBStore, file_id: int, path: str) -> None:
+    """The record follows its file to a new name (rotation)."""
+    store.con.execute("UPDATE ingested_files SET path = ? WHERE file_id = ?", [path, file_id])
+
+
 def recover_interrupted(store: DuckDBStore) -> list[str]:
-    """Clean up after a run that was killed mid-file; returns the paths recovered."""
+    """Clean up after a run that was killed mid-file; returns the paths recovered. DuckDB lets one process
+    write a store, so records in progress found by a process that opens it for writing were left by an
+    ingest that died: the store runs this whenever it is opened writable."""
     rows = store.rows("SELECT file_id, path, last_line, last_offset FROM ingested_files WHERE in_progress")
     for file_id, _path, last_line, last_offset in rows:
         discard_after(store, file_id, last_line, drop_record=last_offset == 0)
     return [r[1] for r in rows]
+
+
+def hide_interrupted(store: DuckDBStore) -> None:
+    """For a store opened read-only (nothing can be cleaned up): temporary views over the row tables and
+    the file records hide what a killed ingest left (rows past an in-progress record's last complete
+    line, records with nothing complete), so every reader sees only complete work."""
+    if not store.scalar("SELECT count(*) FROM ingested_files WHERE coalesce(in_progress, false)"):
+        return
+    files = f'"{store.scalar("SELECT current_database()")}".main'  # the stored tables, past the views
+    for table in _row_tables():
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT t.* FROM {files}.{table} t WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {files}.ingested_files f WHERE coalesce(f.in_progress, false) "
+            "AND f.file_id = t.source_file_id AND t.source_line > f.last_line)")
+    store.con.execute(f"CREATE OR REPLACE TEMP VIEW ingested_files AS SELECT * FROM {files}.ingested_files "
+                      "WHERE NOT (coalesce(in_progress, false) AND last_offset = 0)")
+
+
+def forget_file(store: DuckDBStore, file_id: int) -> tuple[int, int]:
+    """Remove a file's rows, rejected lines and record (one transaction); returns (rows, rejected)."""
+    removed = {}
+    store.con.execute("BEGIN TRANSACTION")
+    try:
+        for table in _row_tables():
+            removed[table] = store.scalar(f"SELECT count(*) FROM {table} WHERE source_file_id = ?", [file_id])
+            store.con.execute(f"DELETE FROM {table} WHERE source_file_id = ?", [file_id])
+        store.con.execute("DELETE FROM ingested_files WHERE file_id = ?", [file_id])
+        store.con.execute("COMMIT")
+    except BaseException:
+        store.con.execute("ROLLBACK")
+        raise
+    rejected = removed.pop("rejected_lines", 0)
+    return sum(removed.values()), rejected
+
+
+def forget(store: DuckDBStore, paths: list[str]) -> list[dict]:
+    """``netsift forget``: remove what was ingested from these paths (rows, rejected lines, record), so the
+    next ingest reads them again. Returns one dict per record removed; paths without a record give none."""
+    out = []
+    for p in paths:
+        where = p if p == "-" else os.path.abspath(p)
+        for file_id, path, fmt in store.rows(
+                "SELECT file_id, path, format FROM ingested_files WHERE path = ? ORDER BY file_id", [where]):
+            rows, rejected = forget_file(store, file_id)
+            out.append({"path": path, "file_id": file_id, "format": fmt, "rows": rows, "rejected": rejected})
+    return out

@@ -46,6 +46,22 @@ class DuckDBStore:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         if not read_only:
             self.ensure_schema()
+        self._complete_work_only(read_only)
+
+    def _complete_work_only(self, read_only: bool) -> None:
+        """Readers see only complete work. One process may write a store, so file records still in
+        progress when it is opened were left by an ingest that died: opened writable, the store removes
+        their partial rows (as the next ingest would) before anyone reads; opened read-only, views hide
+        them."""
+        from netsift.ingest import bookkeeping
+
+        if read_only:
+            try:
+                bookkeeping.hide_interrupted(self)
+            except duckdb.CatalogException:
+                pass  # not a netsift store (yet), or one from before file records had in_progress
+        else:
+            bookkeeping.recover_interrupted(self)
 
     def ensure_schema(self) -> None:
         """Create missing tables, and add columns a newer netsift declares to tables an older one made."""
