@@ -148,6 +148,7 @@ async def post_verdict(request: Request) -> Response:
             return _refuse(request, wants_json, 400, str(exc))
     finally:
         store.close()
+    dash.store_changed()  # the queue leaves the judged finding out from now on
     dash.reanalyzer.request()
     if wants_json:
         return json_response({"ok": True, "finding_id": finding_id, "entity": entity, "verdict": verdict})

@@ -3,7 +3,9 @@
 A page module declares ``PAGE = Page(path, template, title, data, figures)``. :func:`add_page` registers
 ``path`` (HTML: the template rendered with the data and the figures built from it) and ``path.json`` (the
 data itself), so both always show the same numbers. Data functions get a per-request store and the query
-parameters and raise :class:`NotFound` for an unknown entity.
+parameters and raise :class:`NotFound` for an unknown entity. Both routes take the data from the
+dashboard's :class:`~netsift.web.cache.PageCache`: computed once per store version and query, in its
+bounded pool of threads, and shared by every request until a verdict or a re-analysis changes the store.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import jinja2
 from starlette.datastructures import QueryParams
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -49,8 +52,7 @@ class Page:
 
 
 def json_response(data: Any, status: int = 200) -> Response:
-    body = json.dumps(data, default=str, ensure_ascii=False, indent=None)
-    return Response(body, status_code=status, media_type="application/json")
+    return Response(_dumps(data), status_code=status, media_type="application/json")
 
 
 _ENV: jinja2.Environment | None = None
@@ -74,36 +76,63 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     return HTMLResponse(html, status_code=status)
 
 
-def add_page(app, page: Page) -> None:
-    def html_endpoint(request: Request) -> Response:
-        try:
-            data = _run(request, page)
-        except NotFound as exc:
-            return render(request, "error.html.j2", 404, title="Not found", message=str(exc))
-        except BadRequest as exc:
-            return render(request, "error.html.j2", 400, title="Bad request", message=str(exc))
-        figures = {k: charts.figure_json(v) for k, v in page.figures(data).items()}
-        return render(request, page.template, title=page.title, data=data, figures=figures)
+@dataclass(frozen=True)
+class Result:
+    """A page's data for one query (or why there is none), and its JSON twin's body."""
 
-    def json_endpoint(request: Request) -> Response:
-        try:
-            return json_response(_run(request, page))
-        except NotFound as exc:
-            return json_response({"error": str(exc)}, 404)
-        except BadRequest as exc:
-            return json_response({"error": str(exc)}, 400)
+    status: int
+    data: dict[str, Any] | None
+    message: str | None
+    body: bytes
+
+    @property
+    def size(self) -> int:
+        return 2 * len(self.body)  # the body and, roughly, the data it was made from
+
+
+def add_page(app, page: Page) -> None:
+    async def html_endpoint(request: Request) -> Response:
+        result = await page_result(request, page)
+        if result.status != 200:
+            title = "Not found" if result.status == 404 else "Bad request"
+            return render(request, "error.html.j2", result.status, title=title, message=result.message)
+        dash = request.app.state.netsift
+        figures = await dash.pages.get(("figures", page.path, str(request.query_params)),
+                                       lambda: {k: charts.figure_json(v) for k, v in page.figures(result.data).items()},
+                                       lambda f: sum(len(v or "") for v in f.values()))
+        return await run_in_threadpool(render, request, page.template, title=page.title, data=result.data,
+                                       figures=figures)
+
+    async def json_endpoint(request: Request) -> Response:
+        result = await page_result(request, page)
+        return Response(result.body, status_code=result.status, media_type="application/json")
 
     app.add_api_route(page.json_path, json_endpoint, methods=["GET"], include_in_schema=False,
                       name=f"{page.path}.json")
     app.add_api_route(page.path, html_endpoint, methods=["GET"], include_in_schema=False, name=page.path)
 
 
-def _run(request: Request, page: Page) -> dict[str, Any]:
-    store = request.app.state.netsift.request_store()
+async def page_result(request: Request, page: Page) -> Result:
+    """The page's data for the request's query, shared with every request for the same query until the
+    store changes (see :mod:`netsift.web.cache`)."""
+    dash = request.app.state.netsift
+    params = request.query_params
+    return await dash.pages.get(("data", page.path, str(params)), lambda: _compute(dash, page, params),
+                                lambda r: r.size)
+
+
+def _compute(dash, page: Page, params: QueryParams) -> Result:
     try:
-        return page.data(store, request.query_params)
-    finally:
-        store.close()
+        with dash.reader() as store:
+            data = page.data(store, params)
+    except (NotFound, BadRequest) as exc:
+        status = 404 if isinstance(exc, NotFound) else 400
+        return Result(status, None, str(exc), _dumps({"error": str(exc)}))
+    return Result(200, data, None, _dumps(data))
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, default=str, ensure_ascii=False, indent=None).encode()
 
 
 def int_param(params: QueryParams, name: str, default: int, lo: int, hi: int) -> int:

@@ -4,38 +4,92 @@ re-analysis that runs after a verdict.
 DuckDB allows one read-write process per file, so the server opens the store once and keeps it: each
 request reads through its own cursor of that connection (:class:`RequestStore`; cursors are separate
 connections to the same database and safe to use from different threads), and re-analysis runs in one
-background thread on the main connection. Another ``netsift`` command on the same file must wait until
+background thread on the main connection, at a lower CPU priority than the requests. Pages are computed
+once per store version and kept (:class:`~netsift.web.cache.PageCache`), and while a re-analysis runs they
+are computed from a :class:`Snapshot` taken before it began: readers see the previous findings, never a
+half-done analysis, and never wait for it. A verdict and the end of each re-analysis move the version on.
+Another ``netsift`` command on the same file must wait until
 the server stops (or use a copy of the file).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import secrets
 import threading
+from collections.abc import Callable
 
 from netsift import pipeline
 from netsift.report.rollups import ensure_rollups
 from netsift.store import DuckDBStore, open_store
+from netsift.web.cache import PageCache
 
 log = logging.getLogger("netsift.web")
+REANALYSIS_NICE = 10
+PAGE_WORKERS = 4  # pages computed at once (and cursors in a snapshot)
 
 
 class RequestStore(DuckDBStore):
-    """A DuckDBStore over a cursor of the server's connection; closed at the end of the request."""
+    """A DuckDBStore over a cursor of the server's connection (or a given one); closed at the end of the
+    request."""
 
-    def __init__(self, parent: DuckDBStore):  # noqa: super().__init__ would open a second connection
+    def __init__(self, parent: DuckDBStore, con=None):  # noqa: super().__init__ would open a second connection
         self.path = parent.path
-        self.con = parent.con.cursor()
+        self.con = con if con is not None else parent.con.cursor()
+
+
+class Snapshot:
+    """Cursors that all read the store as it was when the snapshot was taken: each holds one open
+    read transaction (DuckDB's MVCC keeps what it saw while others commit). A cursor serves one page
+    computation at a time; :meth:`retire` closes each as soon as nobody uses it."""
+
+    def __init__(self, store: DuckDBStore, size: int):
+        self._lock = threading.Lock()
+        self._free: list = []
+        self._retired = False
+        self._available = threading.Semaphore(size)
+        for _ in range(size):
+            con = store.con.cursor()
+            con.execute("BEGIN TRANSACTION")
+            con.execute("SELECT count(*) FROM findings").fetchall()  # the transaction's view starts here
+            self._free.append(con)
+
+    @contextlib.contextmanager
+    def borrow(self):
+        """One of the cursors, or None when the snapshot was retired meanwhile."""
+        with self._available:
+            with self._lock:
+                con = None if self._retired else self._free.pop()
+            try:
+                yield con
+            finally:
+                if con is not None:
+                    with self._lock:
+                        if self._retired:
+                            con.close()
+                        else:
+                            self._free.append(con)
+
+    def retire(self) -> None:
+        with self._lock:
+            self._retired = True
+            free, self._free = self._free, []
+        for con in free:
+            con.close()
 
 
 class Reanalyzer:
     """Runs ``pipeline.analyze`` in a background thread after verdicts; requests that arrive while it
     runs are folded into one more run."""
 
-    def __init__(self, store: DuckDBStore, options: pipeline.AnalysisOptions | None = None):
+    def __init__(self, store: DuckDBStore, options: pipeline.AnalysisOptions | None = None,
+                 before: Callable[[], None] = lambda: None, after: Callable[[], None] = lambda: None):
         self.store = store
         self.options = options
+        self.before = before  # called before each run
+        self.after = after  # and after it (the store changed)
         self.runs = 0
         self.error: str | None = None
         self._lock = threading.Lock()
@@ -57,6 +111,7 @@ class Reanalyzer:
             self._thread.start()
 
     def _loop(self) -> None:
+        _lower_priority()
         while True:
             with self._lock:
                 if not self._pending:
@@ -64,6 +119,7 @@ class Reanalyzer:
                     return
                 self._pending = False
             try:
+                self.before()
                 pipeline.analyze(self.store, self.options)
                 ensure_rollups(self.store.con)
                 self.error = None
@@ -71,6 +127,7 @@ class Reanalyzer:
                 log.exception("re-analysis failed")
                 self.error = f"{type(exc).__name__}: {exc}"
             self.runs += 1
+            self.after()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until no analysis is running or pending (tests, shutdown)."""
@@ -83,6 +140,13 @@ class Reanalyzer:
                 thread = self._thread if self._running else None
 
 
+def _lower_priority() -> None:
+    """Let the re-analysis thread yield the CPU to the threads answering requests (Linux: a thread's
+    native id is its own scheduling entity; elsewhere nothing happens)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), REANALYSIS_NICE)
+
+
 class Dashboard:
     """Process-wide state of one dashboard app."""
 
@@ -93,11 +157,54 @@ class Dashboard:
         ensure_rollups(self.store.con)
         self.token = token
         self.csrf_token = secrets.token_urlsafe(32)
-        self.reanalyzer = Reanalyzer(self.store, options)
+        self.pages = PageCache(PAGE_WORKERS)
+        self._snapshot: Snapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self.reanalyzer = Reanalyzer(self.store, options, before=self._freeze, after=self._thaw)
 
     def request_store(self) -> RequestStore:
+        """A store over a cursor of its own (autocommit; for writes such as a verdict)."""
         return RequestStore(self.store)
+
+    @contextlib.contextmanager
+    def reader(self):
+        """A store for computing one page: while a re-analysis runs, over a cursor of the snapshot taken
+        before it began; otherwise over a cursor of its own, in one read transaction (so a page is
+        consistent even when a write commits while it is computed)."""
+        snapshot = self._snapshot
+        if snapshot is not None:
+            with snapshot.borrow() as con:
+                if con is not None:
+                    yield RequestStore(self.store, con)
+                    return
+        store = RequestStore(self.store)
+        try:
+            store.con.execute("BEGIN TRANSACTION")
+            yield store
+        finally:
+            store.close()  # ends (rolls back) the read transaction
+
+    def store_changed(self) -> None:
+        """After a write by a request (a verdict): readers see it from now on, also during a re-analysis
+        (whose snapshot is then taken again, with what the re-analysis has committed so far)."""
+        with self._snapshot_lock:
+            if self._snapshot is not None:
+                old, self._snapshot = self._snapshot, Snapshot(self.store, PAGE_WORKERS)
+                old.retire()
+            self.pages.bump()
+
+    def _freeze(self) -> None:
+        with self._snapshot_lock:
+            self._snapshot = Snapshot(self.store, PAGE_WORKERS)
+
+    def _thaw(self) -> None:
+        with self._snapshot_lock:
+            old, self._snapshot = self._snapshot, None
+            self.pages.bump()
+        if old is not None:
+            old.retire()
 
     def close(self) -> None:
         self.reanalyzer.wait()
+        self.pages.close()
         self.store.close()
