@@ -6,6 +6,7 @@ and nothing else.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections.abc import Iterable
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from netsift import baseline
+from netsift import baseline, inputs
 from netsift.baseline.leftovers import unexplained_findings
 from netsift.config import Settings
 from netsift.enrich import step as enrich_step
@@ -50,6 +51,8 @@ class AnalysisOptions:
     settings: dict[str, dict] = field(default_factory=dict)  # section -> overrides (config file)
     detectors: list[str] | None = None  # None: all
     enrich: enrich_step.EnrichOptions = field(default_factory=enrich_step.EnrichOptions)
+    config_path: str | None = None  # the settings file ``settings`` came from (remembered by the store)
+    remember_inputs: bool = True  # remember the inputs given, and use the remembered ones not given
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Analysis:
     baseline: baseline.BaselineSummary
     findings: list[Finding]
     enrichment: enrich_step.EnrichSummary | None = None  # None when enrichment is turned off
+    notes: list[str] = field(default_factory=list)  # e.g. remembered inputs that have gone
 
 
 def section(settings: dict[str, dict], name: str, declared) -> Settings:
@@ -73,7 +77,8 @@ def _detector_findings(store: DuckDBStore, opts: AnalysisOptions) -> list[Findin
 def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis:
     """Baseline, then every detector, then enrichment (feeds, categories, networks; online services and
     --resolve only when asked), then store and return the ranked findings."""
-    opts = opts or AnalysisOptions()
+    opts = copy.deepcopy(opts) if opts is not None else AnalysisOptions()
+    notes = inputs.apply(store, opts, settings_sections) if opts.remember_inputs else []
     refresh_domain_names(store)
     base_settings = section(opts.settings, "baseline", baseline.SETTINGS)
     summary = baseline.build_baseline(store, opts.baseline, base_settings)
@@ -91,7 +96,9 @@ def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis
     from netsift.report.rollups import ensure_rollups
 
     ensure_rollups(store.con)  # the dashboard and report read these: (re)build them now, not on first view
-    return Analysis(summary, findings, enrichment)
+    if enrichment is not None:
+        enrichment.notes[:0] = notes
+    return Analysis(summary, findings, enrichment, notes)
 
 
 def save_findings(store: DuckDBStore, findings: list[Finding]) -> None:
@@ -193,4 +200,16 @@ def overview(store: DuckDBStore, enrichment: enrich_step.EnrichSummary | None = 
         "end": end.isoformat() if end else None,
         "files": files,
         "enrichment": enrich_step.overview(store, enrichment),
+        "inputs": [r.as_dict() for r in inputs.remembered(store)],
     }
+
+
+def status(store: DuckDBStore) -> dict:
+    """``netsift status``: the overview plus findings by severity, the last analysis and the store's path."""
+    doc = overview(store)
+    doc["store"] = store.path
+    doc["findings"] = dict(store.rows(
+        "SELECT severity, count(*) FROM findings GROUP BY severity ORDER BY max(score) DESC"))
+    analyzed = store.scalar("SELECT max(created_at) FROM findings")
+    doc["analyzed_at"] = analyzed.isoformat() if analyzed else None
+    return doc

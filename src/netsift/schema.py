@@ -163,8 +163,22 @@ FINDINGS = Table(
     primary_key=("finding_id",),
 )
 
+ANALYSIS_INPUTS = Table(
+    "analysis_inputs",
+    "The inputs an analysis was given (top lists, allowlist, settings file, feeds, categories, GeoIP "
+    "databases), remembered so that every later analysis of this store uses them until they are changed.",
+    (
+        Column("kind", "text", "top_list, allowlist, config, feed, categories or geoip_db.", False),
+        Column("position", "int", "Order among the inputs of its kind.", False),
+        Column("path", "text", "Absolute path of the file or folder.", False),
+        Column("spec", "text", "The option value it is rebuilt from (a feed's NAME:KIND=PATH).", False),
+        Column("given_at", "timestamp", "When it was given.", False),
+    ),
+)
+
 TABLES: tuple[Table, ...] = (
     DNS_QUERIES, DOMAIN_NAMES, DOMAIN_STATS, INGESTED_FILES, REJECTED_LINES, VERDICTS, TOP_SITES, FINDINGS,
+    ANALYSIS_INPUTS,
 )
 
 _EXTRA_TABLES: list[Table] = []

@@ -5,6 +5,6 @@ server). Library code talks to ``store.con`` (a DuckDB connection) with paramete
 those of ``netsift.schema``.
 """
 
-from netsift.store.duckdb import DuckDBStore, open_store
+from netsift.store.duckdb import DuckDBStore, default_db_path, open_store
 
-__all__ = ["DuckDBStore", "open_store"]
+__all__ = ["DuckDBStore", "default_db_path", "open_store"]
