@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from netsift.schema import DNS_QUERIES, polars_schema
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
 DNS_RECORD_SCHEMA = polars_schema(DNS_QUERIES, without=("source_file_id",))
 REJECTED_SCHEMA = {"source_line": pl.Int64, "reason": pl.String, "text": pl.String}
 LINES_SCHEMA = {"line_no": pl.Int64, "line": pl.String}
+REJECTED_TEXT_CHARS = 4096  # a rejected line's text is kept up to this many characters
+MAX_NAME_CHARS = 253  # the longest name DNS allows (without the trailing dot), and its longest label
+MAX_LABEL_CHARS = 63
 
 
 @dataclass
@@ -151,8 +155,16 @@ QTYPE_NAMES = {
     60: "CDNSKEY", 61: "OPENPGPKEY", 62: "CSYNC", 63: "ZONEMD", 64: "SVCB", 65: "HTTPS", 99: "SPF",
     108: "EUI48", 109: "EUI64", 249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR", 253: "MAILB",
     254: "MAILA", 255: "ANY", 256: "URI", 257: "CAA", 32768: "TA", 32769: "DLV",
+    # the rest of IANA's registry (obsolete and experimental types still turn up in logs)
+    19: "X25", 20: "ISDN", 21: "RT", 22: "NSAP", 23: "NSAP-PTR", 26: "PX", 27: "GPOS", 30: "NXT", 31: "EID",
+    32: "NIMLOC", 34: "ATMA", 38: "A6", 40: "SINK", 56: "NINFO", 57: "RKEY", 58: "TALINK", 66: "DSYNC",
+    100: "UINFO", 101: "UID", 102: "GID", 103: "UNSPEC", 104: "NID", 105: "L32", 106: "L64", 107: "LP",
+    128: "NXNAME", 258: "AVC", 259: "DOA", 260: "AMTRELAY", 261: "RESINFO", 262: "WALLET", 263: "CLA",
+    264: "IPN",
 }
 QTYPE_NUMBERS = {v: k for k, v in QTYPE_NAMES.items()}
+
+_KNOWN_QTYPES = pl.Series(sorted(QTYPE_NAMES.values()), dtype=pl.String)
 
 RCODE_NAMES = {
     0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN",
@@ -226,6 +238,88 @@ def finish_dns_records(df: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
+# --- records no line may store --------------------------------------------------------------------
+
+_CONTROL_CHARS = r"[\x00-\x1f\x7f-\x9f]"
+_TEXT_FIELDS = ("client", "query_name", "query_type", "response_code", "resolver_action", "answers")
+_ESCAPE = r"\\[0-9]{3}|\\."  # dig-style escapes in names read from packets count as one character
+
+
+def _may_hold_control(values: pl.Series) -> bool:
+    """Cheap test on the bytes of a string column (False means none of its values holds a C0/C1 control
+    character or DEL; True, perhaps)."""
+    if values.dtype == pl.List(pl.String):
+        values = values.explode()
+    values = values.drop_nulls()
+    if values.len() == 0:
+        return False
+    data = values.rechunk().to_arrow()
+    if not hasattr(data, "buffers"):  # a chunked array
+        data = data.combine_chunks()
+    buf = data.buffers()[2]
+    if buf is None:
+        return False
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    return bool(np.any(arr < 32) or np.any(arr == 127) or np.any(arr == 0xC2))
+
+
+def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
+             lines: Callable[[], pl.DataFrame] | None = None) -> ParseResult:
+    """What the driver stores of a parser's result, whatever the format: the lines the reader set aside
+    (``ByteChunk.set_aside``; the parser saw them as empty lines) join the rejected lines, and a record
+    that no line may store is rejected with its reason: a control character in any text field, a name
+    longer than ``MAX_NAME_CHARS`` or with a label longer than ``MAX_LABEL_CHARS`` (counted on the stored
+    name, trailing dot stripped), a query type that is neither a known mnemonic nor ``TYPEnnn``.
+    ``lines``: gives the chunk's (line_no, line) frame, for the text of such a record's line.
+
+    Vectorised, and cheap for a clean chunk: a byte test per text column, a length test on the names,
+    a set lookup on the types; the exact checks run only on the columns that need them."""
+    records, rejected, skipped = result.records, result.rejected, result.skipped
+    if set_aside is not None and set_aside.height:
+        # the parser skipped (or, for some formats, rejected) the emptied lines: they are the reader's
+        ours = set_aside["source_line"].implode()
+        theirs = rejected.filter(pl.col("source_line").is_in(ours))
+        rejected = pl.concat([rejected.filter(~pl.col("source_line").is_in(ours)), set_aside])
+        skipped -= set_aside.height - theirs.height
+    reasons: list[pl.Expr] = []
+    if records.height:
+        for name in _TEXT_FIELDS:
+            if name in records.columns and _may_hold_control(records[name]):
+                values = pl.col(name).list.join(" ") if records[name].dtype == pl.List(pl.String) else pl.col(name)
+                reasons.append(pl.when(values.str.contains(_CONTROL_CHARS)).then(
+                    pl.lit(f"control character in the {name.replace('_', ' ')}")))
+        names = records["query_name"]
+        if (names.str.len_bytes() > MAX_LABEL_CHARS).any():
+            name = pl.col("query_name")
+            name = pl.when(name.str.contains("\\", literal=True)).then(name.str.replace_all(_ESCAPE, "x")).otherwise(name)
+            size = name.str.len_chars()
+            longest = name.str.split(".").list.eval(pl.element().str.len_chars()).list.max()
+            reasons.append(pl.when(size > MAX_NAME_CHARS).then(
+                pl.format("name of {} characters, longer than DNS allows ({})", size, pl.lit(MAX_NAME_CHARS))))
+            reasons.append(pl.when((size > MAX_LABEL_CHARS) & (longest > MAX_LABEL_CHARS)).then(
+                pl.format("name with a label of {} characters, longer than DNS allows ({})", longest,
+                          pl.lit(MAX_LABEL_CHARS))))
+        types = records["query_type"]
+        if not (types.is_in(_KNOWN_QTYPES.implode()) | types.is_null()).all():
+            qtype = pl.col("query_type")
+            reasons.append(pl.when(~qtype.is_in(_KNOWN_QTYPES.implode()) & ~qtype.str.contains(r"^TYPE[0-9]{1,5}$")).then(
+                pl.format("unknown query type '{}'", qtype.str.slice(0, 40))))
+    if not reasons:
+        return ParseResult(records, rejected, skipped) if set_aside is not None else result
+    marked = records.with_columns(_reason=pl.coalesce(reasons))
+    bad = marked.filter(pl.col("_reason").is_not_null())
+    if bad.height == 0:
+        return ParseResult(records, rejected, skipped)
+    text = (pl.col("client").fill_null("-") + " " + pl.col("query_name").fill_null("-") + " "
+            + pl.col("query_type").fill_null("-"))
+    if lines is not None:
+        bad = bad.join(lines().select(source_line="line_no", line="line"), on="source_line", how="left")
+        text = pl.coalesce("line", text)
+    bad_rows = bad.select("source_line", reason="_reason", text=text.str.slice(0, REJECTED_TEXT_CHARS))
+    return ParseResult(marked.filter(pl.col("_reason").is_null()).drop("_reason"),
+                       pl.concat([rejected, bad_rows]).sort("source_line"), skipped)
+
+
 def empty_records() -> pl.DataFrame:
     return pl.DataFrame(schema=DNS_RECORD_SCHEMA)
 
@@ -240,7 +334,7 @@ def rejected_from(lines: pl.DataFrame, reason: str | pl.Expr) -> pl.DataFrame:
     return lines.select(
         pl.col("line_no").alias("source_line"),
         reason_expr.cast(pl.String).alias("reason"),
-        pl.col("line").fill_null("").str.slice(0, 4096).alias("text"),
+        pl.col("line").fill_null("").str.slice(0, REJECTED_TEXT_CHARS).alias("text"),
     )
 
 
