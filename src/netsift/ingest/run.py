@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from netsift.errors import BadLineError, InputError
 from netsift.ingest import bookkeeping
-from netsift.ingest.base import ParseContext, Parser, ParseResult
+from netsift.ingest.base import ParseContext, Parser, ParseResult, screened
 from netsift.ingest.formats import detect_format, format_names, parsers
 from netsift.ingest.prefetch import prefetch
 from netsift.ingest.reader import (
@@ -36,7 +36,9 @@ from netsift.ingest.reader import (
     compression_of,
     decompressed,
     iter_byte_chunks,
+    TextShape,
     lines_from_bytes,
+    read_head,
     text_shape,
 )
 from netsift.store import DuckDBStore
@@ -55,6 +57,9 @@ class IngestOptions:
     tz: str = "UTC"
     columns: dict[str, str] = field(default_factory=dict)
     strict: bool = False
+    # a plain file changed within this many seconds may still be written: its unterminated last line is
+    # held back until complete (read when older, rotated or compressed)
+    hold_back_seconds: float = 300.0
 
 
 @dataclass
@@ -91,17 +96,25 @@ class IngestSummary:
 
 
 class _CountingReader(io.RawIOBase):
-    """Feeds every byte read to a hash and a progress callback."""
+    """Feeds every byte read to a hash (if any) and a progress callback; gives at most ``limit`` bytes."""
 
-    def __init__(self, raw: IO[bytes], hasher, on_bytes: Callable[[int], None] | None):
+    def __init__(self, raw: IO[bytes], hasher, on_bytes: Callable[[int], None] | None, limit: int | None = None):
         self._raw, self._hasher, self._on_bytes, self.count = raw, hasher, on_bytes, 0
+        self._left = limit  # bytes it may still give (None: all)
 
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
+        if self._left is not None:
+            size = self._left if size is None or size < 0 else min(size, self._left)
+            if size <= 0:
+                return b""
         data = self._raw.read(size)
-        self._hasher.update(data)
+        if self._left is not None:
+            self._left -= len(data)
+        if self._hasher is not None:
+            self._hasher.update(data)
         self.count += len(data)
         if self._on_bytes:
             self._on_bytes(len(data))
@@ -155,11 +168,7 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
 
 def _decompressed_head(path: str, compression: str | None) -> bytes:
     with open(path, "rb") as fh:
-        stream = decompressed(fh, compression)
-        try:
-            return stream.read(HEAD_BYTES)
-        except (EOFError, OSError, ValueError):
-            return b""
+        return read_head(decompressed(fh, compression), compression)
 
 
 def _sniff_lines(head: bytes) -> list[str]:
@@ -195,7 +204,7 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
     """(result, lines consumed) for each chunk."""
     if parser.kind == "binary":
         for result in parser.parse_stream(stream, ctx):
-            yield result, result.lines_accounted
+            yield screened(result), result.lines_accounted
         return
     shape = text_shape(head)
     if shape.note:
@@ -204,7 +213,7 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
         data = stream.read()
         text = data[shape.bom:].decode(shape.encoding, errors="replace")
         result = parser.parse_document(text, ctx)
-        yield result, result.lines_accounted
+        yield screened(result), result.lines_accounted
         return
     # three overlapping stages: the reader thread reads, hashes and cuts whole-line chunks, and cuts them into
     # lines unless the parser takes bytes; a second thread runs the parser's ``prepare`` (the heavy part of
@@ -225,147 +234,390 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
         result = parser.parse_bytes(chunk, ctx) if parser.parse_bytes is not None else None
         if result is None:
             result = parser.parse(chunk.lines() if prepared is None else prepared, ctx)
-        yield result, chunk.line_count
+        yield screened(result, chunk.set_aside, chunk.lines), chunk.line_count
+
+
+@dataclass
+class _Source:
+    """One input opened for reading. ``content`` is what is hashed, recorded and parsed: the file's bytes,
+    or a compressed file's decompressed bytes (seekable, see ``_Decompressed``)."""
+
+    path: str
+    abs_path: str
+    raw: IO[bytes]
+    content: IO[bytes]
+    head: bytes  # the first raw bytes
+    text_head: bytes  # the first bytes of the content (b"" for compressed stdin: sniffing it needs --format)
+    compression: str | None
+    size: int | None  # raw bytes (None: stdin)
+    mtime: dt.datetime
+    progress: _Progress
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path == "-"
+
+    @property
+    def content_head(self) -> bytes:
+        return self.text_head or self.head
+
+    def close(self) -> None:
+        if not self.is_stdin:
+            self.content.close()
+            self.raw.close()
+
+
+class _Progress:
+    """Forwards byte counts to the progress callback and remembers their sum (to top up at the end)."""
+
+    def __init__(self, on_bytes: Callable[[int], None] | None):
+        self._on_bytes, self.reported = on_bytes, 0
+
+    def __call__(self, n: int) -> None:
+        if self._on_bytes is not None and n > 0:
+            self._on_bytes(n)
+            self.reported += n
+
+    def up_to(self, total: int | None) -> None:
+        if total is not None:
+            self(total - self.reported)
+
+
+class _Decompressed(io.RawIOBase):
+    """A compressed file's content: readable, and seekable (forward by reading on, backward by decompressing
+    again from the start). The compressed bytes of the first pass go to ``progress``."""
+
+    def __init__(self, path: str, compression: str, progress: Callable[[int], None] | None):
+        self._path, self._compression, self._progress = path, compression, progress
+        self._open()
+
+    def _open(self) -> None:
+        self._fh = open(self._path, "rb")  # noqa: SIM115 - closed in close()
+        self._stream = decompressed(io.BufferedReader(_CountingReader(self._fh, None, self._progress),
+                                                      1024 * 1024), self._compression)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._stream.read(-1 if size is None else size)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        if whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("only absolute seeks")
+        if pos < self._pos:
+            self._close_streams()
+            self._progress = None  # counted once
+            self._open()
+        while self._pos < pos and self.read(min(bookkeeping.HASH_BLOCK, pos - self._pos)):
+            pass
+        return self._pos
+
+    def _close_streams(self) -> None:
+        self._stream.close()
+        self._fh.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._close_streams()
+        super().close()
+
+
+def _open_source(path: str, on_bytes: Callable[[int], None] | None) -> _Source:
+    progress = _Progress(on_bytes)
+    if path == "-":
+        stdin: IO[bytes] = sys.stdin.buffer
+        head = stdin.read(HEAD_BYTES)
+        if not head:
+            raise InputError("empty input", path)
+        raw: IO[bytes] = _Prefixed(head, stdin)  # type: ignore[assignment]
+        compression = compression_of(head)
+        content = decompressed(io.BufferedReader(raw), compression) if compression else raw
+        return _Source(path, "-", raw, content, head, b"" if compression else head, compression, None,
+                       dt.datetime.now(dt.UTC), progress)
+    if not os.path.exists(path):
+        raise InputError("no such file", path)
+    st = os.stat(path)
+    if st.st_size == 0:
+        raise InputError("empty file (0 bytes)", path)
+    raw = open(path, "rb")  # noqa: SIM115 - closed by _Source.close
+    try:
+        head = raw.read(HEAD_BYTES)
+        raw.seek(0)
+        compression = compression_of(head)
+        text_head = _decompressed_head(path, compression)
+        content = _Decompressed(path, compression, progress) if compression else raw
+    except BaseException:
+        raw.close()
+        raise
+    return _Source(path, os.path.abspath(path), raw, content, head, text_head, compression, st.st_size,
+                   dt.datetime.fromtimestamp(st.st_mtime, dt.UTC), progress)
+
+
+def _fresh() -> bookkeeping.ResumePoint:
+    return bookkeeping.ResumePoint(None, 0, 0, bookkeeping.content_hasher(), False)
+
+
+def _resume_point(store: DuckDBStore, src: _Source) -> bookkeeping.ResumePoint:
+    if src.is_stdin:
+        return _fresh()
+    if src.compression is None:
+        return bookkeeping.find_resume_point(store, src.abs_path, src.raw, src.size, src.head)
+    # a record netsift made before it hashed decompressed content holds the hash of the compressed bytes
+    legacy = bookkeeping.find_resume_point(store, src.abs_path, src.raw, src.size, src.head)
+    if legacy.already_complete:
+        return legacy
+    try:
+        return bookkeeping.find_resume_point(store, src.abs_path, src.content, None, src.text_head)
+    except (EOFError, OSError, ValueError):  # cut short: read it as a new file (the read says where it ends)
+        src.content.seek(0)
+        return _fresh()
+
+
+def _still_holds(prior: bookkeeping.PriorFile) -> bool:
+    """Whether the file at the record's path still starts with the content the record describes (then a
+    file elsewhere with that content is a copy; otherwise the record's file was rotated or renamed)."""
+    if prior.path == "-":
+        return True  # stdin is never continued by a file
+    if not os.path.isfile(prior.path):
+        return False
+    try:
+        with open(prior.path, "rb") as fh:
+            compression = compression_of(fh.read(HEAD_BYTES))
+            streams: list[IO[bytes]] = [fh] if compression is None else [_Decompressed(prior.path, compression, None), fh]
+            try:
+                for stream in streams:  # a compressed file: its content, or its bytes (an older record)
+                    stream.seek(0)
+                    if (prior.last_offset >= bookkeeping.HEAD_HASH_BYTES and prior.head_hash
+                            and bookkeeping.head_hash(stream.read(bookkeeping.HEAD_HASH_BYTES)) != prior.head_hash):
+                        continue
+                    if bookkeeping.prefix_hasher(stream, prior) is not None:
+                        return True
+                return False
+            finally:
+                for stream in streams[:-1]:
+                    stream.close()
+    except (EOFError, OSError, ValueError):
+        return False
+
+
+def _part_of(store: DuckDBStore, src: _Source, content_hash: str, length: int) -> str | None:
+    """The path of an ingested file (still there) whose content begins with all ``length`` bytes of this
+    one (``content_hash``): then this file is a part of it, already ingested."""
+    for other in bookkeeping.longer_records(store, bookkeeping.head_hash(src.content_head), length, src.abs_path):
+        if not other.content_hash.startswith("blake3:") or not os.path.isfile(other.path):
+            continue
+        try:
+            with open(other.path, "rb") as fh:
+                compression = compression_of(fh.read(HEAD_BYTES))
+                stream = _Decompressed(other.path, compression, None) if compression else fh
+                try:
+                    stream.seek(0)
+                    mine = bookkeeping.PriorFile(other.file_id, other.path, length, 0, content_hash, None)
+                    hasher = bookkeeping.prefix_hasher(stream, mine)
+                    if hasher is not None and bookkeeping.hashes_on_to(stream, hasher, length, other):
+                        return other.path
+                finally:
+                    if stream is not fh:
+                        stream.close()
+        except (EOFError, OSError, ValueError):
+            continue
+    return None
+
+
+def _complete_end(fh: IO[bytes], start: int, size: int, shape: TextShape) -> int:
+    """The offset just after the last line end in bytes [start, size) of ``fh`` (``start`` when there is
+    none). A file with no LF at all (CR-only line ends) counts its last CR."""
+    unit = 2 if shape.encoding.startswith("utf-16") else 1
+    for newline in ("\n", "\r") if unit == 1 else ("\n",):
+        nl = newline.encode(shape.encoding)
+        pos = size
+        while pos > start:
+            lo = max(start, pos - _TAIL_BLOCK)
+            fh.seek(lo)
+            block = fh.read(pos - lo)
+            end = len(block)
+            while (i := block.rfind(nl, 0, end)) >= 0:
+                if (lo + i - shape.bom) % unit == 0:
+                    return lo + i + len(nl)
+                end = i + len(nl) - 1
+            pos = lo + len(nl) - 1 if lo > start else lo
+    return start
+
+
+_TAIL_BLOCK = 64 * 1024
+HELD_BACK = "last line held back (no newline yet)"
 
 
 def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
                 on_bytes: Callable[[int], None] | None = None) -> FileReport:
-    report = FileReport(path=path, status="error")
-    is_stdin = path == "-"
-    if is_stdin:
-        raw: IO[bytes] = sys.stdin.buffer
-        head = raw.read(HEAD_BYTES)
-        raw = _Prefixed(head, raw)  # type: ignore[assignment]
-        size = None
-        mtime = dt.datetime.now(dt.UTC)
-        resume = bookkeeping.ResumePoint(None, 0, 0, bookkeeping.content_hasher(), False)
-        if not head:
-            raise InputError("empty input", path)
-    else:
-        if not os.path.exists(path):
-            raise InputError("no such file", path)
-        st = os.stat(path)
-        size = st.st_size
-        mtime = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
-        if size == 0:
-            raise InputError("empty file (0 bytes)", path)
-        raw = open(path, "rb")  # noqa: SIM115 - closed in finally
-        head = raw.read(HEAD_BYTES)
-        raw.seek(0)
-        resume = bookkeeping.find_resume_point(store, os.path.abspath(path), raw, size, head)
-        if resume.already_complete:
-            raw.close()
-            prior = resume.prior
-            report.status, report.format = "unchanged", prior.format if prior else None
-            same = "" if prior is None or prior.path == path else f" (as {prior.path})"
-            report.message = f"already ingested{same}; nothing new"
-            if on_bytes:
-                on_bytes(size)
-            return report
-        if on_bytes and resume.offset:
-            on_bytes(resume.offset)
+    src = _open_source(path, on_bytes)
     try:
-        compression = compression_of(head)
-        if compression and not is_stdin:
-            text_head = _decompressed_head(path, compression)
-        elif compression:
-            text_head = b""  # sniffing compressed stdin needs --format
-        else:
-            text_head = head
-        forced = opts.format or (resume.prior.format if resume.prior else None)
-        if compression and is_stdin and not forced:
-            raise InputError("compressed data on stdin: give --format", path)
-        parser = choose_parser(text_head, forced)
-        report.format = parser.name
-        ctx = ParseContext(path=path, year=opts.year, mtime=mtime, tz=opts.tz, columns=dict(opts.columns))
-        resumed = resume.offset > 0
-        skip_units = 0
-        if resumed and parser.kind != "lines" and not is_stdin:
-            # captures and JSON documents cannot start mid-file: read them again from the start and keep
-            # only the units (packets, elements) after the ones already stored
-            skip_units = resume.line
-            raw.seek(0)
-            resume = bookkeeping.ResumePoint(resume.prior, 0, 0, bookkeeping.content_hasher(), False)
-        elif resumed and parser.kind == "lines":
-            _prime(parser, ctx, text_head)
-        counting = _CountingReader(raw, resume.hasher, on_bytes)
-        # plain files are read straight through the counting reader in large pieces (no extra copy);
-        # decompressors want a buffered stream under them
-        stream = (decompressed(io.BufferedReader(counting, 1024 * 1024), compression) if compression
-                  else counting)
-        # a grown file, or a rotated one (its old name is gone), continues its record; a copy that grew
-        # gets a record of its own that starts where the shared prefix ends
-        continues = resume.prior is not None and (
-            resume.prior.path == os.path.abspath(path) or not os.path.exists(resume.prior.path))
-        file_id = resume.prior.file_id if continues else bookkeeping.new_file_id(store)
-        abs_path = os.path.abspath(path) if not is_stdin else "-"
-        # the record says "in progress" while rows are committed in batches (bounded memory); if the run
-        # dies, the next one removes the rows past the record's last complete line
-        if continues:
-            bookkeeping.mark_in_progress(store, file_id)
-        else:
-            bookkeeping.record(
-                store, file_id=file_id, is_new=True, path=abs_path, size=resume.offset,
-                head=bookkeeping.head_hash(head), content_hash=bookkeeping.digest_of(resume.hasher.copy()),
-                last_offset=resume.offset, last_line=resume.line, fmt=parser.name, rows=0, rejected=0,
-                in_progress=True)
-        notes: list[str] = []
-        batches = _Batches(store, parser, file_id)
-        lines = rows = rejected = 0
-        try:
-            try:
-                for result, consumed in _results(parser, stream, text_head, ctx, resume.line + 1, notes):
-                    if skip_units:
-                        result = _after(result, skip_units)
-                    lines += consumed
-                    rows += result.records.height
-                    rejected += result.rejected.height
-                    batches.submit(result)
-                    if result.rejected.height:
-                        if opts.strict:
-                            first = result.rejected.sort("source_line").row(0)
-                            raise BadLineError(path, first[0], first[1], first[2] or "")
-                        room = REPORT_REJECTIONS - len(report.first_rejections)
-                        if room > 0:
-                            report.first_rejections += [tuple(r) for r in result.rejected.head(room).rows()]
-                batches.flush()
-            except (EOFError, OSError, ValueError) as exc:
-                batches.flush()
-                if lines == 0 and rows == 0:
-                    raise InputError(f"cannot read as {parser.name}: {exc}", path) from exc
-                # truncated compressed stream / capture: keep what was read, say where it stopped
-                reason = f"input truncated or corrupt after line {resume.line + lines}: {exc}"
-                notes.append(reason)
-                _store_rejections(store, file_id, pl.DataFrame(
-                    {"source_line": [resume.line + lines + 1], "reason": [reason], "text": [""]}))
-                rejected += 1
-            consumed_bytes = resume.offset + counting.count
-            content_hash = bookkeeping.digest_of(resume.hasher)
-            if is_stdin:
-                dup = bookkeeping.same_content(store, content_hash)
-                if dup:
-                    bookkeeping.discard_after(store, file_id, resume.line, drop_record=True)
-                    report.status, report.message = "duplicate", f"same content as {dup} already ingested"
-                    return report
-            bookkeeping.record(
-                store, file_id=file_id, is_new=False, path=abs_path, size=consumed_bytes,
-                head=bookkeeping.head_hash(head), content_hash=content_hash, last_offset=consumed_bytes,
-                last_line=resume.line + lines, fmt=parser.name, rows=rows, rejected=rejected,
-            )
-        except BaseException:
-            batches.abort()
-            bookkeeping.discard_after(store, file_id, resume.line, drop_record=not continues)
-            raise
-        report.status = "resumed" if resumed else "ingested"
-        if skip_units:
-            lines -= skip_units
-        report.rows, report.rejected, report.lines = rows, rejected, lines
-        if notes:
-            report.message = "; ".join(notes)
-        return report
+        return _ingest_source(store, src, opts)
     finally:
-        if not is_stdin:
-            raw.close()
+        src.progress.up_to(src.size)
+        src.close()
+
+
+def _ingest_source(store: DuckDBStore, src: _Source, opts: IngestOptions) -> FileReport:
+    path, abs_path, is_stdin = src.path, src.abs_path, src.is_stdin
+    report = FileReport(path=path, status="error")
+    resume = _resume_point(store, src)
+    notes: list[str] = []
+    prior = resume.prior
+    if prior is not None and opts.format and prior.format and opts.format != prior.format:
+        # read before with another format: what that stored is replaced
+        bookkeeping.forget_file(store, prior.file_id)
+        where = "" if prior.path == abs_path else f" from {prior.path}"
+        notes.append(f"replaces what was read as {prior.format}{where}")
+        src.content.seek(0)
+        resume, prior = _fresh(), None
+    # a grown file, or one rotated or renamed (its record's path is gone or holds other content now),
+    # continues its record; a different file that starts with the content of one still there is a copy
+    continues = prior is not None and (prior.path == abs_path or not _still_holds(prior))
+    rotated = continues and prior is not None and prior.path != abs_path
+    peek = b""
+    if prior is not None and src.compression and not resume.already_complete:
+        peek = src.content.read(1)  # the content's length is unknown: is there more?
+    if prior is not None and (resume.already_complete or (src.compression and not peek)):
+        if rotated:
+            bookkeeping.rename(store, prior.file_id, abs_path)
+        return _unchanged(report, prior, abs_path)
+    src.progress(resume.offset if src.compression is None else 0)
+    text_head = src.text_head
+    forced = opts.format or (prior.format if prior else None)
+    if src.compression and is_stdin and not forced:
+        raise InputError("compressed data on stdin: give --format", path)
+    parser = choose_parser(text_head, forced)
+    report.format = parser.name
+    ctx = ParseContext(path=path, year=opts.year, mtime=src.mtime, tz=opts.tz, columns=dict(opts.columns))
+    # a plain file still being written may end in half a line: hold it back until it is complete, or the
+    # file has not changed for a while, or is seen rotated or compressed (then nothing more will come)
+    limit = None
+    age = (dt.datetime.now(dt.UTC) - src.mtime).total_seconds()
+    if (parser.kind == "lines" and src.compression is None and not is_stdin and not rotated
+            and age < opts.hold_back_seconds and src.size is not None):
+        end = _complete_end(src.raw, resume.offset, src.size, text_shape(text_head))
+        src.raw.seek(resume.offset)
+        if end < src.size:
+            notes.append(HELD_BACK)
+            limit = end - resume.offset
+            if limit == 0:
+                if prior is not None:
+                    return _unchanged(report, prior, abs_path, notes)
+                report.status, report.message = "waiting", "; ".join(notes)
+                return report
+    resumed = resume.offset > 0
+    skip_units = 0
+    stream: IO[bytes] = src.content
+    if resumed and parser.kind != "lines" and not is_stdin:
+        # captures and JSON documents cannot start mid-file: read them again from the start and keep
+        # only the units (packets, elements) after the ones already stored
+        skip_units = resume.line
+        src.content.seek(0)
+        resume = bookkeeping.ResumePoint(prior, 0, 0, bookkeeping.content_hasher(), False)
+    else:
+        if resumed:
+            _prime(parser, ctx, text_head)
+        if peek:
+            stream = _Prefixed(peek, src.content)  # type: ignore[assignment]
+    # plain files are read straight through the counting reader in large pieces (no extra copy)
+    counting = _CountingReader(stream, resume.hasher, src.progress if src.compression is None else None, limit)
+    if prior is not None and not continues and resumed:
+        notes.append(f"its first {resume.line:,} lines are those of {prior.path}, already ingested: "
+                     f"read from line {resume.line + 1:,}")
+    file_id = prior.file_id if continues and prior is not None else bookkeeping.new_file_id(store)
+    head = bookkeeping.head_hash(src.content_head)
+    # the record says "in progress" while rows are committed in batches (bounded memory); if the run
+    # dies, the next one removes the rows past the record's last complete line
+    if continues:
+        bookkeeping.mark_in_progress(store, file_id)
+    else:
+        bookkeeping.record(
+            store, file_id=file_id, is_new=True, path=abs_path, size=resume.offset, head=head,
+            content_hash=bookkeeping.digest_of(resume.hasher.copy()), last_offset=resume.offset,
+            last_line=resume.line, fmt=parser.name, rows=0, rejected=0, in_progress=True)
+    batches = _Batches(store, parser, file_id)
+    lines = rows = rejected = 0
+    try:
+        try:
+            for result, consumed in _results(parser, counting, text_head, ctx, resume.line + 1, notes):
+                if skip_units:
+                    result = _after(result, skip_units)
+                lines += consumed
+                rows += result.records.height
+                rejected += result.rejected.height
+                batches.submit(result)
+                if result.rejected.height:
+                    if opts.strict:
+                        first = result.rejected.sort("source_line").row(0)
+                        raise BadLineError(path, first[0], first[1], first[2] or "")
+                    room = REPORT_REJECTIONS - len(report.first_rejections)
+                    if room > 0:
+                        report.first_rejections += [tuple(r) for r in result.rejected.head(room).rows()]
+            batches.flush()
+        except (EOFError, OSError, ValueError) as exc:
+            batches.flush()
+            if lines == 0 and rows == 0:
+                raise InputError(f"cannot read as {parser.name}: {exc}", path) from exc
+            # truncated compressed stream / capture: keep what was read, say where it stopped
+            reason = f"input truncated or corrupt after line {resume.line + lines}: {exc}"
+            notes.append(reason)
+            _store_rejections(store, file_id, pl.DataFrame(
+                {"source_line": [resume.line + lines + 1], "reason": [reason], "text": [""]}))
+            rejected += 1
+        consumed_bytes = resume.offset + counting.count
+        content_hash = bookkeeping.digest_of(resume.hasher)
+        if is_stdin:
+            dup = bookkeeping.same_content(store, content_hash)
+            if dup:
+                bookkeeping.discard_after(store, file_id, resume.line, drop_record=True)
+                report.status, report.message = "duplicate", f"same content as {dup} already ingested"
+                return report
+        elif prior is None:
+            whole = _part_of(store, src, content_hash, consumed_bytes)
+            if whole:
+                bookkeeping.discard_after(store, file_id, 0, drop_record=True)
+                report.status, report.message = "unchanged", f"already ingested as a part of {whole}; nothing new"
+                return report
+        bookkeeping.record(
+            store, file_id=file_id, is_new=False, path=abs_path, size=consumed_bytes, head=head,
+            content_hash=content_hash, last_offset=consumed_bytes, last_line=resume.line + lines,
+            fmt=parser.name, rows=rows, rejected=rejected,
+        )
+    except BaseException:
+        batches.abort()
+        bookkeeping.discard_after(store, file_id, resume.line, drop_record=not continues)
+        raise
+    report.status = "resumed" if resumed and continues else "ingested"
+    if skip_units:
+        lines -= skip_units
+    report.rows, report.rejected, report.lines = rows, rejected, lines
+    if notes:
+        report.message = "; ".join(notes)
+    return report
+
+
+def _unchanged(report: FileReport, prior: bookkeeping.PriorFile, abs_path: str,
+               notes: list[str] | None = None) -> FileReport:
+    report.status, report.format = "unchanged", prior.format
+    same = "" if prior.path == abs_path else f" (as {prior.path})"
+    report.message = "; ".join([f"already ingested{same}; nothing new", *(notes or [])])
+    return report
 
 
 def _prime(parser: Parser, ctx: ParseContext, head: bytes) -> None:
