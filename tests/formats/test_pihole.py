@@ -63,6 +63,12 @@ def test_truncated_and_foreign_lines_are_rejected_with_reasons():
     assert "truncated" in reasons[2] and "not a dnsmasq" in reasons[3] and "timestamp" in reasons[4]
 
 
+def test_blank_lines_are_skipped_not_rejected():
+    lines = ["", "May  9 02:36:02 dnsmasq[1]: query[A] a.example from 10.0.0.1", "  ", ""]
+    result = parse_lines(pihole.parse, lines, ParseContext(year=2025))
+    assert (result.records.height, result.rejected.height, result.skipped) == (1, 0, 3)
+
+
 def test_wrong_encoding_never_raises_and_idn_becomes_punycode():
     result = parse_file("wrong_encoding.log")
     names = result.records["query_name"].to_list()

@@ -19,8 +19,8 @@ dnsmasq prints a PTR answer as ``reply 10.0.0.7 is printer.lan``; answers are ad
 same instant may therefore share one reply. To join across chunk boundaries the parser holds back the
 last ``HOLD_BACK`` lines of a chunk and parses them with the next one (``ctx.final`` flushes them).
 
-Other dnsmasq messages (start-up, ``validation result``, DHCP, ``dnssec-query``...) are skipped; a line
-whose syslog stamp or dnsmasq tag does not parse is rejected. Year-less stamps: see
+Other dnsmasq messages (start-up, ``validation result``, DHCP, ``dnssec-query``...) and blank lines are
+skipped; a line whose syslog stamp or dnsmasq tag does not parse is rejected. Year-less stamps: see
 ``base.syslog_timestamps``.
 """
 
@@ -224,9 +224,9 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         source_line=pl.col("line_no"),
     )
     # accounting: query lines -> records (or rejected when the stamp is bad); other tagged lines ->
-    # skipped; untagged lines -> rejected
+    # skipped; blank lines -> skipped; other untagged lines -> rejected
     kinds = t.select("line_no", "line", "tagged", "query_word", "is_query")
-    untagged = kinds.filter(~pl.col("tagged"))
+    untagged = kinds.filter(~pl.col("tagged")).filter(pl.col("line").fill_null("").str.strip_chars() != "")
     malformed = kinds.filter(pl.col("tagged") & pl.col("query_word").fill_null(False) & ~pl.col("is_query"))
     rejected = pl.concat([
         rejected_from(untagged.select("line_no", "line"),
