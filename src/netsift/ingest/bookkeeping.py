@@ -33,7 +33,7 @@ import blake3
 from netsift.store import DuckDBStore
 
 HEAD_HASH_BYTES = 4096
-_BLOCK = 4 * 1024 * 1024
+HASH_BLOCK = _BLOCK = 4 * 1024 * 1024
 
 
 @dataclass
@@ -101,6 +101,19 @@ def prefix_hasher(fh: IO[bytes], prior: PriorFile) -> Any | None:
     legacy = not prior.content_hash.startswith(_PREFIX)
     hasher, sha256 = _hash_prefix(fh, prior.last_offset, legacy)
     return hasher if (sha256 if legacy else digest_of(hasher)) == prior.content_hash else None
+
+
+def hashes_on_to(fh: IO[bytes], hasher: Any, start: int, prior: PriorFile) -> bool:
+    """Feed ``hasher`` (fed with bytes [0, start) of ``fh``, positioned there) the bytes up to
+    ``prior.last_offset``: whether they all are the content ``prior`` recorded."""
+    remaining = prior.last_offset - start
+    while remaining > 0:
+        block = fh.read(min(_BLOCK, remaining))
+        if not block:
+            return False
+        hasher.update(block)
+        remaining -= len(block)
+    return digest_of(hasher) == prior.content_hash
 
 
 def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int | None,
@@ -246,14 +259,18 @@ def forget_file(store: DuckDBStore, file_id: int) -> tuple[int, int]:
     return sum(removed.values()), rejected
 
 
+def record_path(path: str) -> str:
+    """How a path given on the command line is stored in ``ingested_files.path``."""
+    return path if path == "-" else os.path.abspath(path)
+
+
 def forget(store: DuckDBStore, paths: list[str]) -> list[dict]:
     """``netsift forget``: remove what was ingested from these paths (rows, rejected lines, record), so the
     next ingest reads them again. Returns one dict per record removed; paths without a record give none."""
     out = []
     for p in paths:
-        where = p if p == "-" else os.path.abspath(p)
         for file_id, path, fmt in store.rows(
-                "SELECT file_id, path, format FROM ingested_files WHERE path = ? ORDER BY file_id", [where]):
+                "SELECT file_id, path, format FROM ingested_files WHERE path = ? ORDER BY file_id", [record_path(p)]):
             rows, rejected = forget_file(store, file_id)
             out.append({"path": path, "file_id": file_id, "format": fmt, "rows": rows, "rejected": rejected})
     return out
