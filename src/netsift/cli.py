@@ -132,6 +132,33 @@ def rejected(db, file_id, limit, output):
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@output_options
+@handle_errors
+def forget(paths, db, output):
+    """Remove what was ingested from these files (rows, rejected lines, record): the next ingest reads them
+    again."""
+    from netsift.ingest.bookkeeping import forget as forget_files
+    from netsift.ingest.bookkeeping import record_path
+
+    with open_store(db) as store:
+        removed = forget_files(store, list(paths))
+    err = con_out.console(stderr=True)
+    found = {r["path"] for r in removed}
+    missing = [p for p in paths if record_path(p) not in found]
+    for p in missing:
+        err.print(f"{con_out.escape(p)}: not ingested (see `netsift files`)")
+    if output:
+        _emit(removed, output, "Forgotten files")
+    else:
+        for r in removed:
+            err.print(f"{con_out.escape(r['path'])}: removed {r['rows']:,} rows, {r['rejected']:,} rejected lines")
+    if not removed:
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--markdown", "as_markdown", is_flag=True, help="Full documentation as Markdown (docs/formats.md).")
 @output_options
 def formats(as_markdown, output):
