@@ -15,6 +15,9 @@ BRANDS = BrandIndex.from_rows(
         ("anydesk.com", 297),
         ("signal.org", 327),
         ("x.com", 20),
+        ("slack.com", 300),
+        ("samsung.com", 200),
+        ("bytedance.com", 900),
     ]
 )
 
@@ -42,8 +45,12 @@ def test_one_edit(a, b, expected):
         ("micros0ft", ("microsoft", "one edit from")),
         ("micros0ft-secure-login", ("microsoft", "one edit from")),
         ("paypa1", ("paypal", "one edit from")),
-        ("paypal-verify", ("paypal", "contains")),
+        ("paypal-verify", ("paypal", "contains as a word")),
         ("pineapple", ("apple", "contains")),
+        ("paypall", ("paypal", "one edit from")),  # a repeated last letter: the classic typo
+        ("gooogle", ("google", "one edit from")),
+        ("slackb", ("slack", "extends")),
+        ("samsungads", ("samsung", "contains")),
         ("signly", None),  # two edits from 'signal'
         ("paydesk", None),  # two edits from 'anydesk'
         ("microsoft", None),  # the brand's own label (another TLD) is not a look-alike by itself
@@ -62,7 +69,16 @@ def test_lookalike(label, expected):
         ("paypa1.com", "com", 0.0, 0.7, 0.7),
         ("account-verify-center.xyz", "xyz", 0.0, 0.5, 0.8),
         ("kxqzvbnwtrpl.top", "top", 0.93, 0.93, 1.0),
-        ("pineapple-recipes.com", "com", 0.0, 0.45, 0.45),
+        ("pineapple-recipes.com", "com", 0.0, 0.0, 0.0),  # contains a brand, nothing else: not a look-alike
+        # companies' own domains that contain or extend their brand
+        ("samsungads.com", "com", 0.0, 0.0, 0.0),
+        ("slackb.com", "com", 0.0, 0.0, 0.0),
+        ("byteoversea.com", "com", 0.0, 0.0, 0.0),
+        ("bytedance-cdn.com", "com", 0.0, 0.45, 0.45),  # the brand as a word of its own still counts
+        # ... but with phishing vocabulary they are
+        ("samsungaccount.com", "com", 0.0, 0.55, 0.8),
+        ("slackb-login.com", "com", 0.0, 0.6, 0.8),
+        ("paypall.com", "com", 0.0, 0.7, 0.7),
         ("weatherstation.com", "com", 0.0, 0.0, 0.0),
         ("weatherstation.shop", "shop", 0.0, 0.15, 0.15),
     ],

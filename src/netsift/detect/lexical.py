@@ -5,6 +5,13 @@ top-level domain favoured by abusers, or a machine-made label (the DGA model).
 Brand look-alikes are found without comparing against every brand: a brand is *contained* in the label,
 or the label is within one edit of a brand (symmetric-delete index: both sides' one-character deletions
 meet), so thousands of candidates cost no more than a set lookup each.
+
+Companies register names that contain their brand (``samsungads.com``, ``googleapis.com``) or add a letter
+to it (``slackb.com``), so those shapes alone are not look-alikes: a label that *contains* a brand counts
+only when the brand stands as a word of its own (``paypal-verify``) or phishing vocabulary comes with it,
+and a label that *extends* a brand by one character at either end (other than repeating its last letter,
+the ``paypall`` typo) only with phishing vocabulary. A label one edit *inside* a brand (``micros0ft``,
+``paypa1``, ``gooogle``) is a look-alike on its own.
 """
 
 from __future__ import annotations
@@ -113,19 +120,45 @@ class BrandIndex:
 
     def lookalike(self, label: str) -> tuple[str, str] | None:
         """(brand, how) when ``label`` imitates a brand: 'one edit from' (the label or one of its
-        hyphen-separated words, e.g. ``micros0ft`` in ``micros0ft-secure-login``) or 'contains'."""
+        hyphen-separated words, e.g. ``micros0ft`` in ``micros0ft-secure-login``), 'extends' (the brand with
+        one character added at either end, e.g. ``slackb``: weak, see the module's note), 'contains as a word'
+        (``paypal-verify``) or 'contains' (``samsungads``: weak)."""
         if label in self.brands:
             return None  # the brand's own label under another TLD is not a look-alike by itself
-        for token in dict.fromkeys([label, *label.split("-")]):
+        tokens = label.split("-")
+        for token in dict.fromkeys([label, *tokens]):
             brand = self._one_edit_brand(token)
             if brand:
-                return brand, "one edit from"
+                return brand, "extends" if _extends(token, brand) else "one edit from"
+        if len(tokens) > 1:
+            for token in tokens:
+                if token in self.brands:
+                    return token, "contains as a word"
         n = len(label)
         for size in range(n - 1, self.min_length - 1, -1):  # longest brand first
             for i in range(n - size + 1):
                 if label[i : i + size] in self.brands:
                     return label[i : i + size], "contains"
         return None
+
+
+def _extends(token: str, brand: str) -> bool:
+    """``token`` is ``brand`` with one character added at the start or the end — other than a repeated last
+    letter (``paypall``), a typo typosquatters favour."""
+    if len(token) != len(brand) + 1:
+        return False
+    if token.startswith(brand):
+        return token[-1] != brand[-1]
+    return token.endswith(brand)
+
+
+# how a look-alike imitates its brand -> (weight, verb, needs other evidence to count)
+LOOKALIKE_WEIGHTS = {
+    "one edit from": (0.7, "is one edit from", False),
+    "contains as a word": (0.45, "contains", False),
+    "extends": (0.5, "adds one character to", True),
+    "contains": (0.45, "contains", True),
+}
 
 
 def one_edit(a: str, b: str) -> bool:
@@ -145,14 +178,15 @@ def name_suspicion(
 ) -> tuple[float, list[str]]:
     """(0..1, reasons) for one registered domain's name."""
     parts: list[tuple[float, str]] = []
+    words = [w for w in PHISHING_WORDS if w in label]
     hit = brands.lookalike(label)
     if hit:
         brand, how = hit
         domain, rank = brands.brands[brand]
-        weight = 0.7 if how == "one edit from" else 0.45
-        verb = "is one edit from" if how == "one edit from" else "contains"
-        parts.append((weight, f"Its name {verb} the popular brand '{brand}' ({domain}, rank {rank})."))
-    words = [w for w in PHISHING_WORDS if w in label]
+        weight, verb, needs_more = LOOKALIKE_WEIGHTS[how]
+        # a company's own names often contain or extend its brand: alone, that is no look-alike
+        if not needs_more or [w for w in words if w not in brand]:
+            parts.append((weight, f"Its name {verb} the popular brand '{brand}' ({domain}, rank {rank})."))
     if words:
         parts.append((min(0.5, 0.25 * len(words)), f"Phishing vocabulary in the name: {', '.join(words)}."))
     hyphens = label.count("-")
