@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 
@@ -86,3 +87,46 @@ def test_run_flags_the_night_owl_only(store):
         "active at 02:00 on only 0 of 4 days before"
     )
     assert "odd-backup-host.biz" in f.reasons[0]
+
+
+@pytest.mark.parametrize("weekly", [False, True])
+def test_observed_bins_match_walking_the_hours(weekly):
+    rnd = random.Random(5)
+    for _ in range(300):
+        start = T0 + dt.timedelta(seconds=rnd.randrange(10**7))
+        end = start + dt.timedelta(seconds=rnd.randrange(-10**4, 5 * 10**6))
+        if rnd.random() < 0.5:
+            end = end.replace(minute=0, second=0, microsecond=0)
+        walked: dict[int, int] = {}
+        t = start.replace(minute=0, second=0, microsecond=0)
+        while t < end:
+            b = behaviour_change._bin(t, weekly)
+            walked[b] = walked.get(b, 0) + 1
+            t += dt.timedelta(hours=1)
+        assert behaviour_change.observed_bins(start, end, weekly) == walked
+
+
+@pytest.mark.parametrize("far", [dt.datetime(2286, 11, 20, 17, 46), dt.datetime(9999, 12, 31, 23, 30)])
+def test_work_follows_the_rows_not_the_time_span(store, monkeypatch, far):
+    """One question stamped centuries later must not make the detector visit every hour in between:
+    the hour-bin function is called a number of times bounded by the rows (the old code walked every
+    hour of the history, per client: 70 million calls per client for year 9999)."""
+    rows = [(T0 + dt.timedelta(days=d, hours=h, minutes=m), c, "intranet-portal.net")
+            for d in range(5) for h in range(9, 18) for m in (5, 35) for c in ("10.0.0.1", "10.0.0.2")]
+    rows += [(far - dt.timedelta(minutes=k), "10.0.0.1", f"n{k}.odd-backup-host.biz") for k in range(12)]
+    con = store(events(rows))
+    calls = 0
+    real_bin = behaviour_change._bin
+
+    def counting_bin(hour, weekly):
+        nonlocal calls
+        calls += 1
+        if calls > 50 * len(rows):
+            raise AssertionError("behaviour_change walks the time span")
+        return real_bin(hour, weekly)
+
+    monkeypatch.setattr(behaviour_change, "_bin", counting_bin)
+    findings = behaviour_change.run(con, Settings(behaviour_change.SETTINGS, {"min_score": 0.01}))
+    assert calls <= 50 * len(rows)
+    assert [f.client for f in findings] == ["10.0.0.1"]
+    assert findings[0].last_seen.year == far.year
