@@ -1,14 +1,22 @@
 """Machine output on stdout: JSON (one document), NDJSON (one object per line) and CSV. Lists and nested
-values are JSON-encoded inside CSV cells. Timestamps are ISO 8601 UTC."""
+values are JSON-encoded inside CSV cells. Timestamps are ISO 8601 UTC.
+
+Values are exact. JSON escapes C0 control characters itself; DEL, C1 and the Unicode bidi controls (which
+JSON allows raw) are written as ``\\u`` escapes too, so JSON and NDJSON are safe to print on a terminal and
+decode to the same string. CSV keeps every value as it is, control characters included (a CSV is for a
+program or a spreadsheet, not a terminal)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Iterable
 from typing import IO, Any
+
+from netsift.report.console import BEYOND_C0
 
 
 def _default(value: Any) -> Any:
@@ -19,14 +27,22 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, default=_default, ensure_ascii=False)
+# what json.dumps(ensure_ascii=False) leaves raw but a terminal would act on; it can only occur inside
+# JSON strings, where a \\u escape stands for the same character
+_RAW_CONTROLS = re.compile(f"[{BEYOND_C0}]")
+
+
+def _escaped(text: str) -> str:
+    return _RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def dumps(obj: Any, indent: int | None = None) -> str:
+    return _escaped(json.dumps(obj, default=_default, ensure_ascii=False, indent=indent))
 
 
 def write_json(obj: Any, out: IO[str] | None = None) -> None:
     out = out or sys.stdout
-    json.dump(obj, out, default=_default, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(dumps(obj, indent=2) + "\n")
 
 
 def write_ndjson(rows: Iterable[dict], out: IO[str] | None = None) -> None:
