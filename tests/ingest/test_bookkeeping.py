@@ -331,3 +331,19 @@ def test_a_rotated_file_continues_its_record_although_a_new_file_has_its_old_nam
     assert summary.files[0].status == "resumed" and summary.files[0].rows == 3
     assert summary.files[1].status == "ingested" and summary.files[1].rows == 150
     assert sorted(store.rows("SELECT path, rows FROM ingested_files")) == [(str(log), 150), (str(rotated), 103)]
+
+
+@pytest.mark.parametrize("encoding, newline", [("utf-8", "\r\n"), ("utf-16", "\n"), ("utf-16-be", "\n")])
+def test_a_held_back_line_in_other_encodings_and_line_ends(store, tmp_path, encoding, newline):
+    f = tmp_path / "pihole.log"
+    whole = pihole_lines(11).replace("\n", newline)
+    cut = whole.rindex("example")
+    bom = "\ufeff" if encoding == "utf-16-be" else ""
+    f.write_bytes((bom + whole[:cut]).encode(encoding))
+    first = ingest(store, f).files[0]
+    assert (first.rows, first.rejected) == (10, 0) and "held back" in first.message
+    with f.open("ab") as fh:
+        fh.write(whole[cut:].encode(encoding.replace("utf-16", "utf-16-le") if encoding == "utf-16" else encoding))
+    second = ingest(store, f).files[0]
+    assert (second.status, second.rows, second.rejected) == ("resumed", 1, 0)
+    assert store.scalar("SELECT source_line FROM dns_queries WHERE query_name = 'host10.example.com'") == 11

@@ -3,14 +3,17 @@
 For each file: skip what is already in the store (``bookkeeping``), pick the format (``--format``, the
 format a resumed file had, or sniffing), stream whole-line chunks through the parser, append records and
 rejected lines in large batched inserts, and record the file. The file's record is marked in progress
-until the end: a failure removes this run's rows, and a run that died is cleaned up by the next one, so a
-file is never left half-ingested.
+until the end: a failure removes this run's rows, and a run that died is cleaned up when the store is next
+opened for writing, so a file is never left half-ingested. Content is hashed after decompression; a plain
+file's unterminated last line is held back while the file is recent (``IngestOptions.hold_back_seconds``).
 Errors about one file (empty, binary, unknown format, truncated) are reported for that file and the
 batch goes on; ``strict`` turns the first rejected line into an error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import glob
 import io
@@ -65,7 +68,7 @@ class IngestOptions:
 @dataclass
 class FileReport:
     path: str
-    status: str  # ingested, resumed, unchanged, duplicate, error
+    status: str  # ingested, resumed, unchanged, duplicate, waiting (nothing complete yet), error
     format: str | None = None
     rows: int = 0
     rejected: int = 0
@@ -209,6 +212,8 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
     shape = text_shape(head)
     if shape.note:
         notes.append(shape.note)
+    if first_line > 1:  # a grown file's tail: its byte order mark was at the start, long read
+        shape = dataclasses.replace(shape, bom=0)
     if parser.kind == "document":
         data = stream.read()
         text = data[shape.bom:].decode(shape.encoding, errors="replace")
@@ -388,6 +393,23 @@ def _resume_point(store: DuckDBStore, src: _Source) -> bookkeeping.ResumePoint:
         return _fresh()
 
 
+@contextlib.contextmanager
+def _contents(path: str) -> Iterator[list[IO[bytes]]]:
+    """A file's content, to compare with records: a plain file's bytes; a compressed file's decompressed
+    bytes, then its compressed bytes (what records made before netsift hashed decompressed content hold)."""
+    with open(path, "rb") as fh:
+        compression = compression_of(fh.read(HEAD_BYTES))
+        fh.seek(0)
+        if compression is None:
+            yield [fh]
+            return
+        content = _Decompressed(path, compression, None)
+        try:
+            yield [content, fh]
+        finally:
+            content.close()
+
+
 def _still_holds(prior: bookkeeping.PriorFile) -> bool:
     """Whether the file at the record's path still starts with the content the record describes (then a
     file elsewhere with that content is a copy; otherwise the record's file was rotated or renamed)."""
@@ -395,45 +417,33 @@ def _still_holds(prior: bookkeeping.PriorFile) -> bool:
         return True  # stdin is never continued by a file
     if not os.path.isfile(prior.path):
         return False
+    head_window = prior.last_offset >= bookkeeping.HEAD_HASH_BYTES and prior.head_hash
     try:
-        with open(prior.path, "rb") as fh:
-            compression = compression_of(fh.read(HEAD_BYTES))
-            streams: list[IO[bytes]] = [fh] if compression is None else [_Decompressed(prior.path, compression, None), fh]
-            try:
-                for stream in streams:  # a compressed file: its content, or its bytes (an older record)
-                    stream.seek(0)
-                    if (prior.last_offset >= bookkeeping.HEAD_HASH_BYTES and prior.head_hash
-                            and bookkeeping.head_hash(stream.read(bookkeeping.HEAD_HASH_BYTES)) != prior.head_hash):
-                        continue
-                    if bookkeeping.prefix_hasher(stream, prior) is not None:
-                        return True
-                return False
-            finally:
-                for stream in streams[:-1]:
-                    stream.close()
+        with _contents(prior.path) as streams:
+            for stream in streams:
+                stream.seek(0)
+                if head_window and bookkeeping.head_hash(stream.read(bookkeeping.HEAD_HASH_BYTES)) != prior.head_hash:
+                    continue  # cheap: a new file under the old name differs in its first bytes
+                if bookkeeping.prefix_hasher(stream, prior) is not None:
+                    return True
     except (EOFError, OSError, ValueError):
-        return False
+        pass
+    return False
 
 
 def _part_of(store: DuckDBStore, src: _Source, content_hash: str, length: int) -> str | None:
-    """The path of an ingested file (still there) whose content begins with all ``length`` bytes of this
-    one (``content_hash``): then this file is a part of it, already ingested."""
+    """The path of an ingested file (still there, still holding what was ingested) whose content begins
+    with all ``length`` bytes of this one (``content_hash``): then this file is a part of it, already
+    ingested."""
     for other in bookkeeping.longer_records(store, bookkeeping.head_hash(src.content_head), length, src.abs_path):
         if not other.content_hash.startswith("blake3:") or not os.path.isfile(other.path):
             continue
+        mine = bookkeeping.PriorFile(other.file_id, other.path, length, 0, content_hash, None)
         try:
-            with open(other.path, "rb") as fh:
-                compression = compression_of(fh.read(HEAD_BYTES))
-                stream = _Decompressed(other.path, compression, None) if compression else fh
-                try:
-                    stream.seek(0)
-                    mine = bookkeeping.PriorFile(other.file_id, other.path, length, 0, content_hash, None)
-                    hasher = bookkeeping.prefix_hasher(stream, mine)
-                    if hasher is not None and bookkeeping.hashes_on_to(stream, hasher, length, other):
-                        return other.path
-                finally:
-                    if stream is not fh:
-                        stream.close()
+            with _contents(other.path) as streams:
+                hasher = bookkeeping.prefix_hasher(streams[0], mine)
+                if hasher is not None and bookkeeping.hashes_on_to(streams[0], hasher, length, other):
+                    return other.path
         except (EOFError, OSError, ValueError):
             continue
     return None
