@@ -50,11 +50,16 @@ def summary(store) -> dict[str, Any]:
     findings = store.rows("SELECT count(*) FROM findings")[0][0]
     return {
         "rows": int(rows), "clients": int(clients),
-        "start": _plain(start), "end": _plain(end + dt.timedelta(hours=1)) if end else None,
+        "start": _plain(start), "end": _plain(end_of_hour(end)) if end else None,
         "files": sum(f["files"] for f in formats), "formats": formats,
         "rejected": int(sum(f["rejected"] for f in formats)),
         "domains": int(domains), "normal_domains": int(normal), "findings": int(findings),
     }
+
+
+def end_of_hour(hour: dt.datetime) -> dt.datetime:
+    """The end of the hour that starts at ``hour`` (the last representable instant in 9999-12-31 23:00)."""
+    return hour + dt.timedelta(hours=1) if hour < dt.datetime.max - dt.timedelta(hours=1) else dt.datetime.max
 
 
 def bucket_for(store) -> str:
