@@ -48,6 +48,19 @@ def age(path: Path, seconds: float = 3600) -> None:
     os.utime(path, (t, t))
 
 
+def rotate(store, tmp_path: Path, *, ingested: int, last: int, new: int) -> tuple[Path, Path]:
+    """pihole.log with ``ingested`` lines is ingested, renamed to pihole.log.1 and gets ``last`` more lines;
+    a new pihole.log has ``new`` other lines. Returns both paths."""
+    log, rotated = tmp_path / "pihole.log", tmp_path / "pihole.log.1"
+    log.write_text(pihole_lines(ingested))
+    ingest(store, log)
+    os.rename(log, rotated)
+    with rotated.open("a") as fh:
+        fh.write(pihole_lines(last, start=ingested))
+    log.write_text(pihole_lines(new, start=7000))
+    return log, rotated
+
+
 def ingest(store, *paths, **opts):
     return ingest_paths(store, [str(p) for p in paths], IngestOptions(year=2024, **opts))
 
@@ -71,15 +84,8 @@ def test_a_gzipped_copy_of_an_ingested_file_adds_nothing(store, tmp_path):
 
 
 def test_logrotate_rename_then_gzip_reads_only_what_is_new(store, tmp_path):
-    log = tmp_path / "pihole.log"
-    log.write_text(pihole_lines(300))
-    ingest(store, log)
     # logrotate (create, compress): rename, the daemon writes its last lines, a new file, then gzip
-    rotated = tmp_path / "pihole.log.1"
-    os.rename(log, rotated)
-    with rotated.open("a") as fh:
-        fh.write(pihole_lines(7, start=300))
-    log.write_text(pihole_lines(5, start=5000))
+    log, rotated = rotate(store, tmp_path, ingested=300, last=7, new=5)
     (tmp_path / "pihole.log.1.gz").write_bytes(gzip.compress(rotated.read_bytes()))
     rotated.unlink()
     summary = ingest(store, *sorted(tmp_path.glob("pihole.log*")))
@@ -319,18 +325,13 @@ def test_a_renamed_file_that_grew_continues_its_record(store, tmp_path):
 
 
 def test_a_rotated_file_continues_its_record_although_a_new_file_has_its_old_name(store, tmp_path):
-    log = tmp_path / "pihole.log"
-    log.write_text(pihole_lines(100))
-    ingest(store, log)
-    rotated = tmp_path / "pihole.log.1"
-    os.rename(log, rotated)
-    with rotated.open("a") as fh:
-        fh.write(pihole_lines(3, start=100))
-    log.write_text(pihole_lines(150, start=7000))  # the new file, already larger than the old one was
+    # the new file is already larger than the old one was
+    log, rotated = rotate(store, tmp_path, ingested=100, last=3, new=150)
     summary = ingest(store, rotated, log)
     assert summary.files[0].status == "resumed" and summary.files[0].rows == 3
     assert summary.files[1].status == "ingested" and summary.files[1].rows == 150
-    assert sorted(store.rows("SELECT path, rows FROM ingested_files")) == [(str(log), 150), (str(rotated), 103)]
+    assert sorted(store.rows("SELECT path, rows FROM ingested_files")) == [(str(log), 150),
+                                                                        (str(rotated), 103)]
 
 
 @pytest.mark.parametrize("encoding, newline", [("utf-8", "\r\n"), ("utf-16", "\n"), ("utf-16-be", "\n")])

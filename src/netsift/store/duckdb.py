@@ -58,7 +58,7 @@ class DuckDBStore:
         if read_only:
             try:
                 bookkeeping.hide_interrupted(self)
-            except duckdb.CatalogException:
+            except (duckdb.CatalogException, duckdb.BinderException):
                 pass  # not a netsift store (yet), or one from before file records had in_progress
         else:
             bookkeeping.recover_interrupted(self)
