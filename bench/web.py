@@ -183,6 +183,7 @@ class LoadRun:
         self.reanalysing = False
         self.samples: list[tuple[str, float, bool]] = []  # label, ms, started during a re-analysis
         self.errors: list[str] = []
+        self.durations: list[float] = []  # of the re-analyses that ended during the phase
         self.issued = 0
 
     def url(self, n: int) -> tuple[str, str]:
@@ -216,6 +217,7 @@ class LoadRun:
         import httpx
 
         posted = 0
+        started = 0.0
         async with httpx.AsyncClient(base_url=self.base, timeout=60) as http:
             page = (await http.get("/findings")).text
             csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -229,7 +231,10 @@ class LoadRun:
                     resp.raise_for_status()
                     posted += 1
                     self.reanalysing = True
+                    started = time.monotonic()
                 else:
+                    if self.reanalysing and not status["reanalysing"]:
+                        self.durations.append(time.monotonic() - started)
                     self.reanalysing = status["reanalysing"]
                 await asyncio.sleep(0.1)
         return posted
@@ -298,7 +303,8 @@ def load(db: str, clients: int, seconds: float, max_requests: int) -> None:
                 results[name] = kept
                 print(f"\n{name}: {clients} clients, {len(run.samples)} requests in {elapsed:.0f} s "
                       f"({len(run.samples) / elapsed:.0f}/s), {len(kept)} counted"
-                      + (f", {posted} verdicts posted" if reanalyse else "")
+                      + (f", {posted} verdicts posted, re-analyses ended after "
+                         f"{', '.join(f'{d:.0f}' for d in run.durations) or '-'} s" if reanalyse else "")
                       + (f", {len(run.errors)} errors: {run.errors[:3]}" if run.errors else ""))
                 print(f"{'page':<22} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
                 for label in [*LOAD_PAGES, "all"]:
@@ -309,7 +315,11 @@ def load(db: str, clients: int, seconds: float, max_requests: int) -> None:
                               f"{percentile(times, 0.95):8.0f} {max(times):8.0f}{flag}")
         finally:
             server.terminate()
-            server.wait(30)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:  # a re-analysis still running: the server waits for it
+                server.kill()
+                server.wait(30)
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ re-analysis that runs after a verdict.
 DuckDB allows one read-write process per file, so the server opens the store once and keeps it: each
 request reads through its own cursor of that connection (:class:`RequestStore`; cursors are separate
 connections to the same database and safe to use from different threads), and re-analysis runs in one
-background thread on the main connection, at a lower CPU priority than the requests. Pages are computed
+background thread on the main connection, at a lower CPU priority than the requests (and with the GIL
+handed over more often while it runs). Pages are computed
 once per store version and kept (:class:`~netsift.web.cache.PageCache`), and while a re-analysis runs they
 are computed from a :class:`Snapshot` taken before it began: readers see the previous findings, never a
 half-done analysis, and never wait for it. A verdict and the end of each re-analysis move the version on.
@@ -18,6 +19,7 @@ import contextlib
 import logging
 import os
 import secrets
+import sys
 import threading
 from collections.abc import Callable
 
@@ -28,6 +30,7 @@ from netsift.web.cache import PageCache
 
 log = logging.getLogger("netsift.web")
 REANALYSIS_NICE = 10
+REANALYSIS_SWITCH_INTERVAL = 0.0005  # seconds (Python's default is 0.005)
 PAGE_WORKERS = 4  # pages computed at once (and cursors in a snapshot)
 
 
@@ -112,10 +115,14 @@ class Reanalyzer:
 
     def _loop(self) -> None:
         _lower_priority()
+        switch = sys.getswitchinterval()
+        # the analysis' Python steps hold the GIL: hand it to the event loop and the page threads sooner
+        sys.setswitchinterval(min(switch, REANALYSIS_SWITCH_INTERVAL))
         while True:
             with self._lock:
                 if not self._pending:
                     self._running = False
+                    sys.setswitchinterval(switch)
                     return
                 self._pending = False
             try:
@@ -145,6 +152,7 @@ def _lower_priority() -> None:
     native id is its own scheduling entity; elsewhere nothing happens)."""
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), REANALYSIS_NICE)
+
 
 
 class Dashboard:
