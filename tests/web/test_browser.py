@@ -75,3 +75,31 @@ def test_triage_in_the_browser_survives_restart(store_path):
             assert page.locator("details.finding").filter(has_text="bad-actor.xyz").count() >= 1
     finally:
         srv.stop()
+
+
+EVIL_CLIENT = '<a href="http://evil/">x</a>'
+
+
+def test_chart_labels_are_text_not_markup(store_path):
+    """Plotly reads HTML in chart titles and labels: a client named like a link shows as that text, and
+    no link to its target exists anywhere in the page."""
+    require_chromium()
+    from netsift.store import open_store
+
+    with open_store(store_path) as store:
+        store.con.execute("INSERT INTO dns_queries (ts, client, query_name, query_type, response_code, "
+                          "source_file_id, source_line) SELECT max(ts), ?, 'example.com', 'A', 'NOERROR', 1, 999999 "
+                          "FROM dns_queries", [EVIL_CLIENT])
+    srv = Server(store_path)  # the app rebuilds the rollups: dns_queries changed
+    try:
+        with browser_page() as (page, watch):
+            page.goto(f"{srv.url}/client?name={quote(EVIL_CLIENT)}")
+            assert wait_for_charts(page) >= 2
+            titles = page.locator("[data-figure] .gtitle").all_text_contents()
+            assert f"Activity of {EVIL_CLIENT}" in titles
+            links = page.evaluate("""() => [...document.querySelectorAll('a')].map(a =>
+                a.getAttribute('href') || a.getAttributeNS('http://www.w3.org/1999/xlink', 'href') || '')""")
+            assert "http://evil/" not in links
+            assert watch.blocked == [] and watch.dialogs == []
+    finally:
+        srv.stop()

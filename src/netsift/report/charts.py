@@ -44,8 +44,19 @@ def html_safe_json(text: str) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+def label(value: Any) -> str:
+    """A value as literal text in a plotly label. Plotly reads a subset of HTML in titles, axis and tick
+    labels, legend names, annotations, slice labels and hover text (``<a href>`` becomes a link, ``<br>``
+    a line break, ``&lt;`` an entity), so a name from a log is escaped as well as the page around it is."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def labels(values: list) -> list[str]:
+    return [label(v) for v in values]
+
+
 def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
-    fig.update_layout(**{**BASE_LAYOUT, "title": {"text": title, "x": 0.01}, **extra})
+    fig.update_layout(**{**BASE_LAYOUT, "title": {"text": label(title), "x": 0.01}, **extra})
     return fig
 
 
@@ -70,10 +81,10 @@ def small_multiples_figure(clients: list[dict], title: str = "Busiest clients") 
     if not clients:
         return None
     fig = make_subplots(rows=len(clients), cols=1, shared_xaxes=True, vertical_spacing=0.04,
-                        subplot_titles=[f"{c['client']} ({c['queries']:,} queries)" for c in clients])
+                        subplot_titles=[label(f"{c['client']} ({c['queries']:,} queries)") for c in clients])
     for i, c in enumerate(clients, start=1):
         fig.add_trace(go.Scatter(x=[p["t"] for p in c["series"]], y=[p["queries"] for p in c["series"]],
-                                 name=c["client"], mode="lines", line_shape="hv", fill="tozeroy",
+                                 name=label(c["client"]), mode="lines", line_shape="hv", fill="tozeroy",
                                  showlegend=False, line={"color": "#3b5bdb"}), row=i, col=1)
     fig.update_annotations(font_size=11, xanchor="left", x=0)
     return _layout(fig, title, height=110 + 95 * len(clients))
@@ -82,7 +93,7 @@ def small_multiples_figure(clients: list[dict], title: str = "Busiest clients") 
 def heatmap_figure(hm: dict, title: str | None = None) -> go.Figure | None:
     if not hm.get("z"):
         return None
-    fig = go.Figure(go.Heatmap(z=hm["z"], x=[f"{h:02d}" for h in range(24)], y=hm["rows"],
+    fig = go.Figure(go.Heatmap(z=hm["z"], x=[f"{h:02d}" for h in range(24)], y=labels(hm["rows"]),
                                colorscale="Blues", hovertemplate="%{y} %{x}:00 — %{z} queries<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(title="hour of day (UTC)", type="category")
@@ -97,7 +108,7 @@ def category_timeline_figure(rows: list[dict], title: str = "Categories over tim
     by_cat: dict[str, list[dict]] = {}
     for r in rows:
         by_cat.setdefault(r["category"], []).append(r)
-    fig = go.Figure([go.Bar(x=[r["t"] for r in pts], y=[r["queries"] for r in pts], name=cat)
+    fig = go.Figure([go.Bar(x=[r["t"] for r in pts], y=[r["queries"] for r in pts], name=label(cat))
                      for cat, pts in sorted(by_cat.items())])
     return _layout(fig, title, barmode="stack")
 
@@ -111,7 +122,7 @@ def normal_figure(breakdown: list[dict], title: str = "Normal vs not normal (que
     greens = iter(NORMAL_SHADES * len(breakdown))
     colours = [next(greens) if b["normal"] else NOT_NORMAL_COLOUR for b in breakdown]
     fig = go.Figure(go.Pie(
-        labels=[b["explanation"] for b in breakdown], values=[b["queries"] for b in breakdown], hole=0.45,
+        labels=[label(b["explanation"]) for b in breakdown], values=[b["queries"] for b in breakdown], hole=0.45,
         customdata=[b["domains"] for b in breakdown], sort=False, marker={"colors": colours, "line": {
             "color": "white", "width": 1}},
         hovertemplate="%{label}: %{value:,} queries (%{percent}), %{customdata:,} domains<extra></extra>"))
@@ -126,7 +137,7 @@ def top_domains_figure(in_list: list[dict], out_list: list[dict],
                         horizontal_spacing=0.25)
     for col, rows, colour in ((1, in_list, NORMAL_COLOUR), (2, out_list, NOT_NORMAL_COLOUR)):
         rows = list(reversed(rows))
-        fig.add_trace(go.Bar(x=[r["queries"] for r in rows], y=[r["domain"] for r in rows], orientation="h",
+        fig.add_trace(go.Bar(x=[r["queries"] for r in rows], y=[label(r["domain"]) for r in rows], orientation="h",
                              marker_color=colour, showlegend=False,
                              hovertemplate="%{y}: %{x:,} queries<extra></extra>"), row=1, col=col)
     fig.update_yaxes(type="category", automargin=True)
@@ -138,7 +149,7 @@ def findings_figure(by_kind: list[dict], title: str = "Findings by kind and seve
         return None
     kinds = sorted({r["kind"] for r in by_kind})
     counts = {(r["kind"], r["severity"]): r["findings"] for r in by_kind}
-    fig = go.Figure([go.Bar(x=kinds, y=[counts.get((k, s), 0) for k in kinds], name=s,
+    fig = go.Figure([go.Bar(x=labels(kinds), y=[counts.get((k, s), 0) for k in kinds], name=s,
                             marker_color=SEVERITY_COLOURS[s])
                      for s in SEVERITIES if any((k, s) in counts for k in kinds)])
     fig.update_xaxes(type="category")
@@ -165,9 +176,9 @@ def map_figure(countries: list[dict], title: str = "Where answers point") -> go.
     rows = [c for c in countries if c.get("country") in codes]
     if not rows:
         return None
-    hover = [f"{c['country_name'] or c['country']}: {c['queries']:,} queries to {c['ips']:,} addresses"
-             + (f"; {c['flagged_queries']:,} flagged ({c['flagged_domains']} domains)" if c["flagged_queries"] else "")
-             for c in rows]
+    hover = [label(f"{c['country_name'] or c['country']}: {c['queries']:,} queries to {c['ips']:,} addresses"
+                   + (f"; {c['flagged_queries']:,} flagged ({c['flagged_domains']} domains)"
+                      if c["flagged_queries"] else "")) for c in rows]
     traces = [go.Choropleth(locations=[codes[c["country"]] for c in rows], locationmode="ISO-3",
                             z=[c["queries"] for c in rows], colorscale="Blues", text=hover,
                             hovertemplate="%{text}<extra></extra>", colorbar={"title": "queries"},
@@ -211,11 +222,11 @@ def graph_figure(infra: dict, title: str = "Findings' infrastructure: domain →
             marker.update(color=[n.get("score", 0) for n in group], colorscale="YlOrRd", cmin=0, cmax=1,
                           line={"color": "#343a40", "width": 1})
         # label domains, and only the autonomous systems that several domains share
-        labels = [n["label"] if kind == "domain" or n.get("shared") else "" for n in group]
+        texts = [label(n["label"]) if kind == "domain" or n.get("shared") else "" for n in group]
         traces.append(go.Scatter(
             x=[n["x"] for n in group], y=[n["y"] for n in group], mode="markers+text" if kind != "ip" else "markers",
-            text=labels, textposition="top center", textfont={"size": 9},
-            hovertext=[n["hover"] for n in group], hoverinfo="text", marker=marker, name=kind,
+            text=texts, textposition="top center", textfont={"size": 9},
+            hovertext=[label(n["hover"]) for n in group], hoverinfo="text", marker=marker, name=kind,
             customdata=[f"{link_prefix}{quote(n['label'], safe='')}" if link_prefix and kind == "domain" else ""
                         for n in group]))
     fig = go.Figure(traces)
@@ -228,21 +239,21 @@ def graph_figure(infra: dict, title: str = "Findings' infrastructure: domain →
 def sunburst_figure(categories: list[dict], title: str = "Categories") -> go.Figure | None:
     if not categories:
         return None
-    ids, labels, parents, values = [], [], [], []
+    ids, names, parents, values = [], [], [], []
     totals: dict[str, int] = {}
     for r in categories:
         for key in (r["kind"], f"{r['kind']}/{r['category']}"):
             totals[key] = totals.get(key, 0) + int(r["queries"])
     for key, total in totals.items():
         ids.append(key)
-        labels.append(key.split("/", 1)[-1])
+        names.append(label(key.split("/", 1)[-1]))
         parents.append(key.split("/", 1)[0] if "/" in key else "")
         values.append(total)
     for r in categories:
         ids.append(f"{r['kind']}/{r['category']}/{r['domain']}")
-        labels.append(r["domain"])
+        names.append(label(r["domain"]))
         parents.append(f"{r['kind']}/{r['category']}")
         values.append(int(r["queries"]))
-    fig = go.Figure(go.Sunburst(ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
+    fig = go.Figure(go.Sunburst(ids=ids, labels=names, parents=parents, values=values, branchvalues="total",
                                 maxdepth=2, hovertemplate="%{label}: %{value:,} queries<extra></extra>"))
     return _layout(fig, title, height=520)
