@@ -135,11 +135,12 @@ def read_head(stream: IO[bytes], compression: str | None = None) -> bytes:
     return bytes(data)
 
 
-def _blank_prefix(data: bytes | bytearray) -> int:
-    """Bytes of BOM and blank lines (spaces, tabs, CR, LF; UTF-16's NUL halves) at the start."""
+def _blank_prefix(data: bytes | bytearray, blank: bytes = _BLANK_BYTES) -> int:
+    """Bytes of BOM and blank lines (spaces, tabs, CR, LF; by default also NUL, UTF-16's other half) at
+    the start."""
     start = next((len(bom) for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
                   if data.startswith(bom)), 0)
-    return len(data) - len(data[start:].lstrip(_BLANK_BYTES))
+    return len(data) - len(data[start:].lstrip(blank))
 
 
 @dataclass
@@ -168,7 +169,7 @@ def _encoding_shape(head: bytes) -> TextShape:
         return TextShape("utf-16-le", 2, "UTF-16 (little endian) text")
     if head.startswith(codecs.BOM_UTF16_BE):
         return TextShape("utf-16-be", 2, "UTF-16 (big endian) text")
-    skip = _blank_prefix(head) & ~1  # even, so that UTF-16 stays aligned
+    skip = _blank_prefix(head, b" \t\r\n") & ~1  # NULs are not skipped (binary); even: UTF-16 stays aligned
     sample = head[skip:skip + 8192]
     if head.startswith(b"ElfFile\x00"):
         raise InputError("a Windows event log (EVTX); netsift reads DNS logs and captures, not EVTX (yet)")
