@@ -24,7 +24,9 @@ def test_planted_script_renders_as_text(client, path):
     html = client.get(path).text
     assert XSS not in html
     assert "<script>alert" not in html
-    assert ESCAPED in html or "\\u003cscript\\u003ealert(1)\\u003c" in html
+    # in the page's HTML, in JSON data, or as a chart label (escaped for plotly, then for the script element)
+    assert ESCAPED in html or "\\u003cscript\\u003ealert(1)\\u003c" in html or \
+        "\\u0026lt;script\\u0026gt;alert(1)\\u0026lt;" in html
     # the only script elements are ours: the two static files and JSON data
     for tag in re.findall(r"<script[^>]*>", html):
         assert tag in ('<script src="/static/plotly.min.js" defer>', '<script src="/static/app.js" defer>') or \
