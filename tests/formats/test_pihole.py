@@ -24,13 +24,13 @@ def parse_file(name: str, year: int = 2025, chunk: int | None = None):
 @pytest.mark.parametrize(
     "line_no, client, name, qtype, rcode, answers, action, ts",
     [
-        (1, "10.0.0.5", "www.example.com", "A", "NOERROR", ["93.184.216.34"], "forwarded", dt.datetime(2025, 12, 31, 23, 59, 58)),
+        (1, "10.0.0.5", "www.example.com", "A", "NOERROR", ["93.184.216.34"], "forwarded:9.9.9.9", dt.datetime(2025, 12, 31, 23, 59, 58)),
         (5, "10.0.0.6", "ads.tracker.test", "AAAA", "NOERROR", ["::"], "blocked:gravity", dt.datetime(2025, 12, 31, 23, 59, 59)),
-        (7, "10.0.0.5", "nosuch.example.org", "A", "NXDOMAIN", [], "forwarded", dt.datetime(2026, 1, 1, 0, 0, 1)),
+        (7, "10.0.0.5", "nosuch.example.org", "A", "NXDOMAIN", [], "forwarded:9.9.9.9", dt.datetime(2026, 1, 1, 0, 0, 1)),
         (10, "10.0.0.7", "cached.example.com", "TXT", "NOERROR", [], "cached", dt.datetime(2026, 1, 1, 0, 0, 2)),
         (13, "127.0.0.1", "5.0.0.10.in-addr.arpa", "PTR", "NXDOMAIN", [], "local", dt.datetime(2026, 1, 1, 0, 0, 3)),
         (15, "10.0.0.8", "bad.regex.test", "A", "NOERROR", ["0.0.0.0"], "blocked:regex", dt.datetime(2026, 1, 1, 0, 0, 4)),
-        (17, "10.0.0.5", "7.0.0.10.in-addr.arpa", "PTR", "NOERROR", ["printer.lan"], "forwarded",
+        (17, "10.0.0.5", "7.0.0.10.in-addr.arpa", "PTR", "NOERROR", ["printer.lan"], "forwarded:10.0.0.1",
          dt.datetime(2026, 1, 1, 0, 0, 5)),
     ],
 )
@@ -50,7 +50,7 @@ def test_valid_accounting_and_new_year_rollover():
 def test_extra_ids_join_exactly():
     result = parse_file("extra.log")
     rows = {r["client"]: r for r in result.records.to_dicts()}
-    assert rows["10.0.0.5"]["resolver_action"] == "forwarded"
+    assert rows["10.0.0.5"]["resolver_action"] == "forwarded:1.1.1.1"  # the upstream is kept
     assert rows["10.0.0.6"]["resolver_action"] == "cached"
     assert rows["10.0.0.5"]["answers"] == ["192.0.2.7"]
 

@@ -65,6 +65,9 @@ class ParseContext:
     state: dict[str, Any] = field(default_factory=dict)  # carried between chunks of one file
     final: bool = True  # the driver sets False for every chunk but the file's last; a parser that holds
     # lines back for joining (Pi-hole replies) must flush them when final is True
+    # what the file's ingest report should say, one line per topic ("year", "capture"), set by the parser
+    notes: dict[str, str] = field(default_factory=dict)
+    assumed_year: int | None = None  # the year year-less stamps were read as (set when a parser assumed one)
 
     def default_year(self) -> int:
         if self.year is not None:
@@ -360,6 +363,26 @@ def localize_expr(expr: pl.Expr, tz: str) -> pl.Expr:
 
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTH_NAMES = [m.capitalize() for m in _MONTHS]
+
+
+def year_note(ctx: ParseContext, year: int, first_month: int | None = None, last_year: int | None = None) -> str:
+    """What the ingest report says about the year given to year-less stamps, and why: ``--year``, the
+    file's modification time (or the year before it, for a first stamp in a later month), or today."""
+    if ctx.year is not None:
+        why = f"--year {ctx.year}"
+    elif ctx.mtime is not None and ctx.path != "-":
+        when = f"{ctx.mtime:%Y-%m-%d}"
+        if year == ctx.mtime.year:
+            why = f"the file's modification time, {when}; --year to change it"
+        else:
+            month = _MONTH_NAMES[(first_month or 1) - 1]
+            why = (f"the year before the file's modification time, {when}, as the first stamp ({month}) comes "
+                   "later in the year; --year to change it")
+    else:
+        why = "the current year: stdin has no modification time; --year to change it"
+    rolled = f", rolling over to {last_year} at New Year" if last_year is not None and last_year != year else ""
+    return f"year-less stamps read as {year}{rolled} ({why})"
 
 
 def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
@@ -397,12 +420,19 @@ def _syslog_run_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
             year = dt.datetime.now(dt.UTC).year
         state["syslog_year"] = year
         state["syslog_month"] = first_month
+        state["syslog_first_year"], state["syslog_first_month"] = year, first_month
+        ctx.assumed_year = year
+        ctx.notes["year"] = year_note(ctx, year, first_month)
     prev_month = state["syslog_month"]
     # forward-fill months so unparsable lines do not break the rollover sequence
     filled = month.fill_null(strategy="forward").fill_null(prev_month)
     previous = filled.shift(1, fill_value=prev_month)
     years = ((previous - filled) > 1).cast(pl.Int32).cum_sum() + state["syslog_year"]
     state["syslog_year"] = int(years[-1]) if years.len() else state["syslog_year"]
+    if state["syslog_year"] != state.get("syslog_noted_last", state["syslog_first_year"]):
+        state["syslog_noted_last"] = state["syslog_year"]
+        ctx.notes["year"] = year_note(ctx, state["syslog_first_year"], state["syslog_first_month"],
+                                   state["syslog_year"])
     state["syslog_month"] = int(filled[-1]) if filled.len() else prev_month
     # logs repeat the same stamp many times: parse each distinct (year, stamp) once
     frame = pl.DataFrame({"y": years, "s": s})

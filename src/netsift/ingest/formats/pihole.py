@@ -8,7 +8,8 @@
 
 One record per ``query[TYPE]`` line. The lines that follow it for the same name — forwarded, cached,
 cached-stale, reply, gravity blocked, regex/exactly denied or blacklisted, special domain, config,
-/etc/hosts and other local sources — are joined back to it and give ``resolver_action``,
+/etc/hosts and other local sources — are joined back to it and give ``resolver_action`` (``forwarded:UPSTREAM``
+with the server a forwarded line names, e.g. ``forwarded:127.0.0.1#5335``; ``cached``, ``blocked:gravity``...),
 ``response_code`` and ``answers``; they are counted as *skipped* (understood, not questions). Answer lines
 for CNAME targets (``reply bolt.v.dropbox.com is 162.125.40.1`` after ``reply thunder... is <CNAME>``)
 belong to the query whose answer chain they continue.
@@ -188,6 +189,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         blocked=pl.col("blocked").drop_nulls().first(),
         cached=(pl.col("is_answer") & pl.col("cached")).any(),
         forwarded=pl.col("is_forward").any(),
+        upstream=value.filter(pl.col("is_forward")).first(),
         local=(pl.col("is_answer") & pl.col("local")).any(),
         nx=(pl.col("is_answer") & (value == "NXDOMAIN")).any(),
         servfail=(pl.col("is_answer") & (value == "SERVFAIL")).any(),
@@ -219,7 +221,9 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
             pl.col("blocked"),
             pl.when(pl.col("local")).then(pl.lit("local")),
             pl.when(pl.col("cached")).then(pl.lit("cached")),
-            pl.when(pl.col("forwarded")).then(pl.lit("forwarded")),
+            pl.when(pl.col("forwarded")).then(
+                pl.when(pl.col("upstream").is_not_null()).then(pl.lit("forwarded:") + pl.col("upstream"))
+                .otherwise(pl.lit("forwarded"))),
         ),
         source_line=pl.col("line_no"),
     )

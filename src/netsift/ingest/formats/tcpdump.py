@@ -105,6 +105,18 @@ def _base_date(first_tod_ns: int, ctx: ParseContext) -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+def _date_note(day: dt.date, ctx: ParseContext) -> str:
+    """What the ingest report says about the date given to bare times of day, and why."""
+    if ctx.mtime is not None and ctx.path != "-":
+        why = f"the file's modification time, {ctx.mtime:%Y-%m-%d %H:%M} UTC"
+        why += f", year from --year {ctx.year}" if ctx.year is not None else "; --year to change the year"
+    elif ctx.year is not None:
+        why = f"--year {ctx.year}, no modification time"
+    else:
+        why = "today: stdin has no modification time; --year to change the year"
+    return f"times of day without a date read as from {day:%Y-%m-%d} on ({why})"
+
+
 def _bare_times(df: pl.DataFrame, ctx: ParseContext) -> pl.Series:
     """Datetimes for rows whose stamp is a bare time of day (column tod_ns), rolling over at midnight."""
     tod = df["tod_ns"]
@@ -114,6 +126,8 @@ def _bare_times(df: pl.DataFrame, ctx: ParseContext) -> pl.Series:
     state = ctx.state
     if "tcpdump_date" not in state:
         state["tcpdump_date"] = _base_date(int(first[0]), ctx)
+        ctx.assumed_year = state["tcpdump_date"].year
+        ctx.notes["year"] = _date_note(state["tcpdump_date"], ctx)
         state["tcpdump_day"] = 0
         state["tcpdump_last_tod"] = int(first[0])
     frame = pl.DataFrame({"tod": tod}).with_columns(
