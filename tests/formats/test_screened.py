@@ -31,7 +31,7 @@ def records(**columns) -> pl.DataFrame:
 
 
 def screen(frame: pl.DataFrame, lines=None) -> ParseResult:
-    return screened(ParseResult(frame, empty_rejected(), 0), lines=lines)
+    return screened(ParseResult(frame, empty_rejected(), 0, unescaped=True), lines=lines)
 
 
 def name_of(length: int) -> str:

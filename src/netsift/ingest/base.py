@@ -92,6 +92,7 @@ class ParseResult:
     records: pl.DataFrame
     rejected: pl.DataFrame
     skipped: int = 0
+    unescaped: bool = False  # fields were decoded from escapes (JSON): ``screened`` checks them for controls
 
     def __post_init__(self) -> None:
         if not self.records.height or "ts" not in self.records.columns:
@@ -270,7 +271,8 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
              lines: Callable[[], pl.DataFrame] | None = None) -> ParseResult:
     """What the driver stores of a parser's result, whatever the format: the lines the reader set aside
     (``ByteChunk.set_aside``; the parser saw them as empty lines) join the rejected lines, and a record
-    that no line may store is rejected with its reason: a control character in any text field, a name
+    that no line may store is rejected with its reason: a control character in a text field decoded from
+    an escape (``result.unescaped``; raw control characters never get past the reader), a name
     longer than ``MAX_NAME_CHARS`` or with a label longer than ``MAX_LABEL_CHARS`` (counted on the stored
     name, trailing dot stripped), a query type that is neither a known mnemonic nor ``TYPEnnn``.
     ``lines``: gives the chunk's (line_no, line) frame, for the text of such a record's line.
@@ -284,43 +286,55 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
         theirs = rejected.filter(pl.col("source_line").is_in(ours))
         rejected = pl.concat([rejected.filter(~pl.col("source_line").is_in(ours)), set_aside])
         skipped -= set_aside.height - theirs.height
-    reasons: list[pl.Expr] = []
+    found: list[pl.DataFrame] = []  # (row, reason) of records to reject, each check on its candidates only
+
+    def check(candidates: pl.Series, values: pl.DataFrame, reason: pl.Expr) -> None:
+        rows = candidates.fill_null(False).arg_true()
+        if rows.len():
+            hits = values[rows].select(row=rows, reason=reason).filter(pl.col("reason").is_not_null())
+            if hits.height:
+                found.append(hits)
+
     if records.height:
-        for name in _TEXT_FIELDS:
+        # a line format's fields are pieces of lines the reader has screened already; a field decoded from
+        # an escape (JSON's \u001b) may still hold a control character
+        for name in _TEXT_FIELDS if result.unescaped else ():
             if name in records.columns and _may_hold_control(records[name]):
-                values = pl.col(name).list.join(" ") if records[name].dtype == pl.List(pl.String) else pl.col(name)
-                reasons.append(pl.when(values.str.contains(_CONTROL_CHARS)).then(
-                    pl.lit(f"control character in the {name.replace('_', ' ')}")))
+                column = records[name]
+                text = column.list.join(" ") if column.dtype == pl.List(pl.String) else column
+                check(text.str.contains(_CONTROL_CHARS), records.select(name),
+                      pl.lit(f"control character in the {name.replace('_', ' ')}"))
         names = records["query_name"]
-        if (names.str.len_bytes() > MAX_LABEL_CHARS).any():
-            name = pl.col("query_name")
-            name = pl.when(name.str.contains("\\", literal=True)).then(name.str.replace_all(_ESCAPE, "x")).otherwise(name)
-            size = name.str.len_chars()
-            longest = name.str.split(".").list.eval(pl.element().str.len_chars()).list.max()
-            reasons.append(pl.when(size > MAX_NAME_CHARS).then(
-                pl.format("name of {} characters, longer than DNS allows ({})", size, pl.lit(MAX_NAME_CHARS))))
-            reasons.append(pl.when((size > MAX_LABEL_CHARS) & (longest > MAX_LABEL_CHARS)).then(
-                pl.format("name with a label of {} characters, longer than DNS allows ({})", longest,
-                          pl.lit(MAX_LABEL_CHARS))))
+        # only a name of more than 63 bytes can be too long or hold too long a label
+        name = pl.col("query_name")
+        name = pl.when(name.str.contains("\\", literal=True)).then(name.str.replace_all(_ESCAPE, "x")).otherwise(name)
+        size = name.str.len_chars()
+        longest = name.str.split(".").list.eval(pl.element().str.len_chars()).list.max()
+        check(names.str.len_bytes() > MAX_LABEL_CHARS, records.select("query_name"),
+              pl.when(size > MAX_NAME_CHARS)
+              .then(pl.format("name of {} characters, longer than DNS allows ({})", size, pl.lit(MAX_NAME_CHARS)))
+              .when(longest > MAX_LABEL_CHARS)
+              .then(pl.format("name with a label of {} characters, longer than DNS allows ({})", longest,
+                              pl.lit(MAX_LABEL_CHARS))))
         types = records["query_type"]
-        if not (types.is_in(_KNOWN_QTYPES.implode()) | types.is_null()).all():
-            qtype = pl.col("query_type")
-            reasons.append(pl.when(~qtype.is_in(_KNOWN_QTYPES.implode()) & ~qtype.str.contains(r"^TYPE[0-9]{1,5}$")).then(
-                pl.format("unknown query type '{}'", qtype.str.slice(0, 40))))
-    if not reasons:
-        return ParseResult(records, rejected, skipped) if set_aside is not None else result
-    marked = records.with_columns(_reason=pl.coalesce(reasons))
-    bad = marked.filter(pl.col("_reason").is_not_null())
-    if bad.height == 0:
-        return ParseResult(records, rejected, skipped)
+        qtype = pl.col("query_type")
+        check(~types.is_in(_KNOWN_QTYPES.implode()) & types.is_not_null(), records.select("query_type"),
+              pl.when(~qtype.str.contains(r"^TYPE[0-9]{1,5}$"))
+              .then(pl.format("unknown query type '{}'", qtype.str.slice(0, 40))))
+    if not found:
+        return ParseResult(records, rejected, skipped, result.unescaped) if set_aside is not None else result
+    reasons = pl.concat(found).unique("row", keep="first", maintain_order=True)
+    bad = records[reasons["row"]].with_columns(_reason=reasons["reason"])
     text = (pl.col("client").fill_null("-") + " " + pl.col("query_name").fill_null("-") + " "
             + pl.col("query_type").fill_null("-"))
     if lines is not None:
-        bad = bad.join(lines().select(source_line="line_no", line="line"), on="source_line", how="left")
+        bad = bad.join(lines().select(source_line="line_no", line="line"), on="source_line", how="left",
+                       maintain_order="left")
         text = pl.coalesce("line", text)
     bad_rows = bad.select("source_line", reason="_reason", text=text.str.slice(0, REJECTED_TEXT_CHARS))
-    return ParseResult(marked.filter(pl.col("_reason").is_null()).drop("_reason"),
-                       pl.concat([rejected, bad_rows]).sort("source_line"), skipped)
+    keep = pl.Series([True]).extend_constant(True, records.height - 1).scatter(reasons["row"], False)
+    return ParseResult(records.filter(keep), pl.concat([rejected, bad_rows]).sort("source_line"), skipped,
+                       result.unescaped)
 
 
 def empty_records() -> pl.DataFrame:

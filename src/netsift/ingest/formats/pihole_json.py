@@ -234,7 +234,7 @@ def parse_document(text: str, ctx: ParseContext) -> ParseResult:
         if rejected
         else empty_rejected()
     )
-    return ParseResult(records, rejected_frame, 0)
+    return ParseResult(records, rejected_frame, 0, unescaped=True)
 
 
 def sniff(lines: list[str]) -> float:

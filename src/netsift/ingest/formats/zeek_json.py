@@ -109,7 +109,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         bad = pl.DataFrame(failures, schema={"line_no": pl.Int64, "reason": pl.String}, orient="row")
         reasons.append(rejected_from(bad.join(lines, on="line_no", how="left"), pl.col("reason")))
     rejected = pl.concat(reasons).sort("source_line") if any(r.height for r in reasons) else empty_rejected()
-    return ParseResult(finish_dns_records(questions), rejected, skipped)
+    return ParseResult(finish_dns_records(questions), rejected, skipped, unescaped=True)
 
 
 def sniff(lines: list[str]) -> float:
