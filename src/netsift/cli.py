@@ -11,7 +11,10 @@ from pathlib import Path
 import click
 
 from netsift import __version__, pipeline
-from netsift.cli_options import db_option, handle_errors, output_options
+from netsift.cli_options import (
+    ALLOWLIST_TEXT, CATEGORIES_TEXT, COUNT, TOP_LIST_TEXT, YEAR, FeedSpec, NetsiftGroup, SettingsFile, TextFile,
+    TimeZone, db_option, handle_errors, output_options,
+)
 from netsift.ingest.run import IngestOptions, IngestSummary
 from netsift.report import console as con_out
 from netsift.report import machine
@@ -25,8 +28,10 @@ def ingest_options(f):
     f = click.option("--strict", is_flag=True, help="Stop at the first line that does not parse.")(f)
     f = click.option("--columns", default=None, metavar="FIELD=COLUMN,...",
                      help="Map CSV columns by name, e.g. ts=When,client=Source,query_name=Host.")(f)
-    f = click.option("--tz", default="UTC", show_default=True, help="Zone of timestamps without one.")(f)
-    f = click.option("--year", type=int, default=None, help="Year of year-less syslog stamps (default: mtime).")(f)
+    f = click.option("--tz", type=TimeZone(), default="UTC", show_default=True,
+                     help="Zone of timestamps without one (an IANA name: UTC, Europe/Berlin).")(f)
+    f = click.option("--year", type=YEAR, default=None,
+                     help="Year of year-less syslog stamps, 1970-2100 (default: the file's mtime).")(f)
     f = click.option("--format", "fmt", default=None, metavar="NAME",
                      help="Skip detection; see `netsift formats`.")(f)
     return f
@@ -58,7 +63,7 @@ def _print_ingest(summary: IngestSummary, quiet: bool) -> None:
             continue
         detail = f"{f.rows:,} rows, {f.rejected:,} rejected" if f.status in ("ingested", "resumed") else ""
         note = f" ({con_out.escape(f.message)})" if f.message else ""
-        err.print(f"{con_out.escape(f.path)}: [bold]{f.format or '?'}[/] {f.status} {detail}{note}")
+        err.print(f"{con_out.escape(f.path)}: [bold]{con_out.escape(f.format or '?')}[/] {f.status} {detail}{note}")
         for line, reason, text in f.first_rejections:
             err.print(f"    line {line}: {con_out.escape(reason)}: {con_out.escape((text or '')[:100])!s}")
 
@@ -78,7 +83,7 @@ def _emit(rows: list[dict], output: str | None, title: str, columns: list[str] |
 # --- commands -------------------------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=NetsiftGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="netsift")
 def main() -> None:
     """Sift DNS and security logs: ingest any common format, explain normal away, rank what is left."""
@@ -116,8 +121,8 @@ def files(db, output):
 
 @main.command()
 @db_option
-@click.option("--file-id", type=int, default=None, help="Only this file (see `netsift files`).")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--file-id", type=COUNT, default=None, help="Only this file (see `netsift files`).")
+@click.option("--limit", type=COUNT, default=50, show_default=True, help="Rows to show (0: all).")
 @output_options
 @handle_errors
 def rejected(db, file_id, limit, output):
@@ -126,7 +131,8 @@ def rejected(db, file_id, limit, output):
         where, params = ("WHERE r.source_file_id = ?", [file_id]) if file_id is not None else ("", [])
         rows = store.frame(
             f"SELECT f.path, r.source_line AS line, r.reason, r.text FROM rejected_lines r JOIN ingested_files f "
-            f"ON f.file_id = r.source_file_id {where} ORDER BY f.path, r.source_line LIMIT ?", [*params, limit],
+            f"ON f.file_id = r.source_file_id {where} ORDER BY f.path, r.source_line" + (" LIMIT ?" if limit else ""),
+            [*params, limit] if limit else params,
         ).to_dicts()
     _emit(rows, output, "Rejected lines")
 
@@ -173,11 +179,11 @@ def formats(as_markdown, output):
 
 
 def analysis_options(f):
-    f = click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
+    f = click.option("--config", "config_file", type=SettingsFile(), default=None,
                      envvar="NETSIFT_CONFIG", help="Settings file (TOML); see `netsift config`.")(f)
-    f = click.option("--allowlist", type=click.Path(exists=True, dir_okay=False), default=None,
+    f = click.option("--allowlist", type=TextFile(ALLOWLIST_TEXT), default=None,
                      help="Allowlist file: one domain or *.domain per line.")(f)
-    f = click.option("--top-list", "top_lists", multiple=True, type=click.Path(exists=True, dir_okay=False),
+    f = click.option("--top-list", "top_lists", multiple=True, type=TextFile(TOP_LIST_TEXT, archives=True),
                      help="Top-sites CSV (Tranco/Umbrella/Majestic); repeatable.")(f)
     return f
 
@@ -197,10 +203,10 @@ def enrich_options(f):
                           "Investigate ($UMBRELLA_INVESTIGATE_TOKEN); rate-limited, answers cached in the store.")(f)
     f = click.option("--geoip-db", "geoip_dbs", multiple=True, type=click.Path(exists=True, dir_okay=False),
                      help="MaxMind .mmdb (City, Country or ASN) adding city, coordinates, AS numbers; repeatable.")(f)
-    f = click.option("--categories", "category_paths", multiple=True, type=click.Path(exists=True),
+    f = click.option("--categories", "category_paths", multiple=True, type=TextFile(CATEGORIES_TEXT, dir_okay=True),
                      help="Category list: UT1-style folder, <category>.domains file or domain,category CSV; "
                           "repeatable.")(f)
-    f = click.option("--feed", "feed_specs", multiple=True, metavar="[NAME[:KIND]=]PATH",
+    f = click.option("--feed", "feed_specs", multiple=True, type=FeedSpec(), metavar="[NAME[:KIND]=]PATH",
                      help="Threat feed file (hosts, one domain per line, or CSV), e.g. --feed mylist:suspicious="
                           "list.txt; KIND is malicious (default), suspicious or informational; repeatable.")(f)
     return f
@@ -253,7 +259,7 @@ def _analysis_opts(top_lists, allowlist, config_file, enrich=None) -> pipeline.A
 @ingest_options
 @analysis_options
 @enrich_options
-@click.option("--limit", type=int, default=25, show_default=True, help="Findings to show (0: all).")
+@click.option("--limit", type=COUNT, default=25, show_default=True, help="Findings to show (0: all).")
 @click.option("--kind", "kinds", multiple=True, help="Only findings of this kind; repeatable.")
 @finding_filters
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -290,7 +296,7 @@ def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, con
         out.print(f"{overview['rows']:,} queries from {overview['clients']:,} clients in {len(overview['files'])} "
                   f"files ({overview['rejected']:,} rejected lines); {result.baseline.normal:,} of "
                   f"{result.baseline.domains:,} registered domains explained as normal "
-                  f"(lists: {', '.join(result.baseline.lists)}).")
+                  f"(lists: {con_out.escape(', '.join(result.baseline.lists))}).")
         out.print(con_out.escape(_enrichment_line(overview["enrichment"])))
         out.print(con_out.findings_table(shown, title=f"Top {len(shown)} of {len(findings)} findings"))
 
@@ -311,7 +317,7 @@ def _enrichment_line(e: dict) -> str:
 
 @main.command()
 @db_option
-@click.option("--limit", type=int, default=50, show_default=True, help="Rows to show (0: all).")
+@click.option("--limit", type=COUNT, default=50, show_default=True, help="Rows to show (0: all).")
 @output_options
 @handle_errors
 def normal(db, limit, output):
@@ -325,10 +331,34 @@ def normal(db, limit, output):
     _emit(rows, output, "Explained as normal")
 
 
+def _checked(check):
+    """A click callback running one of verdicts' checks: its ConfigError is a usage error (exit 2)."""
+    def callback(ctx, param, value):
+        from netsift.errors import ConfigError
+
+        try:
+            return check(value) if value is not None else None
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from exc
+    return callback
+
+
+def _check_entity(value):
+    from netsift.baseline.verdicts import check_entity
+
+    return check_entity(value)
+
+
+def _check_note(value):
+    from netsift.baseline.verdicts import check_note
+
+    return check_note(value)
+
+
 @main.command()
-@click.argument("entity")
+@click.argument("entity", callback=_checked(_check_entity))
 @click.argument("verdict", type=click.Choice(["benign", "malicious", "needs_review"]))
-@click.option("--note", default=None, help="Why.")
+@click.option("--note", default=None, callback=_checked(_check_note), help="Why (at most 2,000 characters).")
 @db_option
 @handle_errors
 def verdict(entity, verdict, note, db):
@@ -337,7 +367,7 @@ def verdict(entity, verdict, note, db):
 
     with open_store(db) as store:
         add_verdict(store, entity, verdict, note)
-    click.echo(f"{entity}: {verdict}", err=True)
+    click.echo(f"{con_out.printable(entity)}: {verdict}", err=True)
 
 
 @main.command()
@@ -346,7 +376,7 @@ def verdict(entity, verdict, note, db):
 @click.option("--db", type=click.Path(dir_okay=False), default=None,
               help="DuckDB file (default: DIR/netsift.duckdb).")
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--limit", type=COUNT, default=20, show_default=True, help="Findings to show (0: all).")
 @click.option("-q", "--quiet", is_flag=True)
 @output_options
 @handle_errors
@@ -388,7 +418,7 @@ def score_domains(source):
 @main.command()
 @click.argument("what")
 @db_option
-@click.option("--rows", "max_rows", type=int, default=20, show_default=True, help="Evidence rows to show.")
+@click.option("--rows", "max_rows", type=COUNT, default=20, show_default=True, help="Evidence rows to show.")
 @output_options
 @handle_errors
 def explain(what, db, max_rows, output):
@@ -512,13 +542,10 @@ def config_validate(path):
     """Check a settings file: every unknown name and out-of-range value is reported."""
     from netsift.config import load_file, validate
 
-    try:
-        user = load_file(path)
-    except Exception as exc:  # tomllib.TOMLDecodeError and OSError
-        raise click.ClickException(f"{path}: {exc}") from exc
+    user = load_file(path)  # ConfigError: not TOML, not UTF-8, unreadable
     problems = validate(pipeline.settings_sections(), user)
     for p in problems:
-        click.echo(f"{path}: {p}", err=True)
+        click.echo(con_out.printable(f"{path}: {p}"), err=True)
     if problems:
         sys.exit(1)
     click.echo(f"{path}: ok", err=True)

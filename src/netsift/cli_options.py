@@ -3,11 +3,27 @@ the machine-output flags, and the one place where netsift's errors become one-li
 
 from __future__ import annotations
 
+import codecs
 import functools
+import zlib
+from pathlib import Path
 
 import click
 
-from netsift.errors import NetsiftError
+from netsift.errors import ConfigError, NetsiftError
+from netsift.report.console import printable
+
+
+class NetsiftGroup(click.Group):
+    """The ``netsift`` group: Ctrl-C ends any command with one line and exit status 130 (128 + SIGINT, the
+    shell's convention), not click's "Aborted!" and 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            raise click.exceptions.Exit(130) from None
 
 
 def db_option(f):
@@ -24,12 +40,137 @@ def output_options(f):
 
 
 def handle_errors(f):
-    """Turn a NetsiftError into a one-line error on stderr (exit 1) instead of a traceback."""
+    """Turn a NetsiftError into a one-line error on stderr (exit 1) instead of a traceback; text from a log
+    or a file name in the message is shown inert (control characters as visible escapes)."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         try:
             return f(*args, **kwargs)
         except NetsiftError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(printable(str(exc))) from exc
 
     return wrapper
+
+
+# --- parameter types: a bad value is a usage error (one line, exit 2) before any work starts ---------------
+
+YEAR = click.IntRange(1970, 2100)
+COUNT = click.IntRange(min=0)
+PORT = click.IntRange(1, 65535)
+
+
+class TimeZone(click.ParamType):
+    """A zone name for naive timestamps, as the parsers use it (polars' time zone database)."""
+
+    name = "zone"
+
+    def convert(self, value, param, ctx):
+        if value in ("UTC", "utc", "Z"):
+            return value
+        import datetime as dt
+
+        import polars as pl
+
+        try:
+            if not str(value).strip():
+                raise ValueError("empty")
+            pl.Series([dt.datetime(2020, 1, 1)]).dt.replace_time_zone(str(value))
+        except (ValueError, pl.exceptions.PolarsError):
+            self.fail(f"{value!r} is not a time zone: use an IANA name such as UTC, Europe/Berlin or "
+                      "America/New_York", param, ctx)
+        return value
+
+
+def _text_problem(path: str, archives: bool) -> str | None:
+    """Why ``path`` cannot be a text list (binary, not UTF-8, a broken archive), or None."""
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    if archives and head[:2] == b"PK":
+        import zipfile
+
+        return None if zipfile.is_zipfile(path) else "a broken zip archive"
+    if archives and head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 8192)
+        except zlib.error:
+            return "a broken gzip file"
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head)
+    odd = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r\f\v"))
+    if "\x00" in text or odd > len(text) // 20:
+        return "binary data, not a text list"
+    return None
+
+
+class TextFile(click.Path):
+    """An input list that must exist and be text (a directory too when ``dir_okay``); ``archives`` admits
+    .zip and .gz files."""
+
+    def __init__(self, what: str, dir_okay: bool = False, archives: bool = False):
+        super().__init__(exists=True, dir_okay=dir_okay)
+        self.what, self.archives = what, archives
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        problem = text_file_problem(str(path), self.what, self.archives)
+        if problem:
+            self.fail(problem, param, ctx)
+        return path
+
+
+def text_file_problem(path: str, what: str, archives: bool = False) -> str | None:
+    """One line saying why the file at ``path`` is not a readable text list, or None; directories pass
+    (their files are read by the list's own reader)."""
+    if Path(path).is_dir():
+        return None
+    try:
+        problem = _text_problem(path, archives)
+    except OSError as exc:
+        problem = f"cannot be read ({exc.strerror or exc})"
+    return f"{printable(path)}: {problem}; expected {what}" if problem else None
+
+
+class SettingsFile(click.Path):
+    """A TOML settings file, read and checked against every declared setting when the option is parsed."""
+
+    def __init__(self):
+        super().__init__(exists=True, dir_okay=False)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        from netsift import pipeline
+        from netsift.config import load_file, validate
+
+        try:
+            problems = validate(pipeline.settings_sections(), load_file(path))
+        except ConfigError as exc:
+            self.fail(printable(str(exc)), param, ctx)
+        if problems:
+            self.fail(printable(f"{path}: {'; '.join(problems)}") + " (`netsift config` lists every setting)",
+                      param, ctx)
+        return path
+
+
+TOP_LIST_TEXT = "a top-sites CSV (rank,domain as Tranco, Umbrella or Majestic ship it; plain, .gz or .zip)"
+ALLOWLIST_TEXT = "an allowlist: one domain or *.domain per line"
+CATEGORIES_TEXT = "a category list: UT1-style folder, <category>.domains file or domain,category CSV"
+FEED_TEXT = "a threat feed: hosts file, one domain per line, or CSV"
+
+
+class FeedSpec(click.ParamType):
+    """``[NAME[:KIND]=]PATH`` of a threat feed file; the value stays the spec (parsed again by the caller)."""
+
+    name = "feed"
+
+    def convert(self, value, param, ctx):
+        from netsift.enrich.step import FeedFile
+
+        try:
+            feed = FeedFile.parse(value)
+        except ValueError as exc:
+            self.fail(printable(str(exc)), param, ctx)
+        if not Path(feed.path).is_file():
+            self.fail(f"no such file: {printable(feed.path)}", param, ctx)
+        problem = text_file_problem(str(feed.path), FEED_TEXT)
+        if problem:
+            self.fail(problem, param, ctx)
+        return value

@@ -6,10 +6,13 @@ file (TOML, ``[section] name = value``).
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from netsift.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,14 @@ class Setting:
         if isinstance(self.default, (int, float)) and not isinstance(self.default, bool):
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 return f"{self.name}: expected a number, got {value!r}"
+            if not math.isfinite(value):
+                return f"{self.name}: expected a finite number, got {value!r}"
             if self.min is not None and value < self.min:
                 return f"{self.name}: {value} is below the minimum {self.min}"
             if self.max is not None and value > self.max:
                 return f"{self.name}: {value} is above the maximum {self.max}"
+        if isinstance(self.default, str) and not isinstance(value, str):
+            return f"{self.name}: expected a string, got {value!r}"
         if self.choices is not None and value not in self.choices:
             return f"{self.name}: {value!r} is not one of {', '.join(map(str, self.choices))}"
         return None
@@ -61,10 +68,19 @@ class Settings:
 
 
 def load_file(path: str | Path | None) -> dict[str, dict[str, Any]]:
+    """The user's settings file as a dict; ConfigError (one line: file, what, where) when it cannot be read
+    or is not TOML."""
     if path is None:
         return {}
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file (byte {exc.start}); a settings file is TOML") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def validate(sections: dict[str, tuple[Setting, ...]], user: dict[str, dict[str, Any]]) -> list[str]:

@@ -6,23 +6,27 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import socket
 import sys
 
 import click
 
-from netsift.cli_options import db_option, handle_errors
+from netsift.cli_options import (
+    ALLOWLIST_TEXT, CATEGORIES_TEXT, PORT, TOP_LIST_TEXT, FeedSpec, SettingsFile, TextFile, db_option, handle_errors,
+)
 
 # netsift.cli imports this module to register the commands, so this module must not import netsift.cli at
 # import time (either may be imported first); the shared options live in netsift.cli_options.
 
 
 def analysis_options(f):
-    f = click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
+    f = click.option("--config", "config_file", type=SettingsFile(), default=None,
                      envvar="NETSIFT_CONFIG", help="Settings file (TOML) for re-analyses after verdicts.")(f)
-    f = click.option("--allowlist", type=click.Path(exists=True, dir_okay=False), default=None,
+    f = click.option("--allowlist", type=TextFile(ALLOWLIST_TEXT), default=None,
                      help="Allowlist file for re-analyses: one domain or *.domain per line.")(f)
-    f = click.option("--top-list", "top_lists", multiple=True, type=click.Path(exists=True, dir_okay=False),
+    f = click.option("--top-list", "top_lists", multiple=True, type=TextFile(TOP_LIST_TEXT, archives=True),
                      help="Top-sites CSV for re-analyses (Tranco/Umbrella/Majestic); repeatable.")(f)
     return f
 
@@ -67,15 +71,15 @@ async def get_json(app, path: str) -> tuple[int, str]:
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback prints a warning and requires an access token.")
-@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--port", type=PORT, default=8080, show_default=True, help="Port to listen on (1-65535).")
 @click.option("--get", "get_path", default=None, metavar="/PATH",
               help="Print the JSON of one page (e.g. /findings?severity=high) and exit, without opening a port.")
 @analysis_options
 @click.option("--geoip-db", "geoip_dbs", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="MaxMind .mmdb file(s) adding city/coordinates to re-analyses; repeatable.")
-@click.option("--categories", "category_paths", multiple=True, type=click.Path(exists=True),
+@click.option("--categories", "category_paths", multiple=True, type=TextFile(CATEGORIES_TEXT, dir_okay=True),
               help="Category list folder or file used by re-analyses; repeatable.")
-@click.option("--feed", "feed_specs", multiple=True, metavar="[NAME[:KIND]=]PATH",
+@click.option("--feed", "feed_specs", multiple=True, type=FeedSpec(), metavar="[NAME[:KIND]=]PATH",
               help="Threat feed file used by re-analyses (after a verdict); repeatable.")
 @handle_errors
 def serve(db, host, port, get_path, top_lists, allowlist, config_file, geoip_dbs, category_paths, feed_specs):
@@ -109,15 +113,40 @@ def serve(db, host, port, get_path, top_lists, allowlist, config_file, geoip_dbs
 
     import uvicorn
 
+    sock = listen_socket(host, port)  # first: a port in use is one line, not uvicorn's error after "dashboard on"
     token = None
     if not is_loopback(host):
         token = new_token()
         click.echo(f"WARNING: listening on {host}, reachable from other machines. Every request needs the access "
                    "token below; anyone who has it can read the logs and record verdicts.", err=True)
-    app = create_app(db, token=token, bound_host=host, options=options)
-    shown_host = f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{port}/" + (f"?token={token}" if token else "")
-    click.echo(f"netsift dashboard on {url}  (Ctrl-C to stop)", err=True)
-    if token:
-        click.echo(f"access token (shown once): {token}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        app = create_app(db, token=token, bound_host=host, options=options)
+        shown_host = f"[{host}]" if ":" in host else host
+        url = f"http://{shown_host}:{port}/" + (f"?token={token}" if token else "")
+        click.echo(f"netsift dashboard on {url}  (Ctrl-C to stop)", err=True)
+        if token:
+            click.echo(f"access token (shown once): {token}", err=True)
+        uvicorn.run(app, host=host, port=port, fd=sock.fileno(), log_level="warning")
+    finally:
+        sock.close()
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (uvicorn serves on it); a usage error when that is not possible."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart finds TIME_WAIT
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            problem = f"port {port} on {host} is in use; choose another with --port"
+        elif exc.errno == errno.EACCES:
+            problem = f"port {port} on {host} needs privileges; choose one above 1023 with --port"
+        else:
+            raise click.BadParameter(f"cannot listen on {host} port {port} ({exc.strerror or exc})",
+                                     param_hint="--host") from exc
+        raise click.BadParameter(problem, param_hint="--port") from exc
+    sock.set_inheritable(True)
+    return sock
