@@ -383,20 +383,19 @@ _MONTH_NAMES = [m.capitalize() for m in _MONTHS]
 def year_note(ctx: ParseContext, year: int, first_month: int | None = None, last_year: int | None = None) -> str:
     """What the ingest report says about the year given to year-less stamps, and why: ``--year``, the
     file's modification time (or the year before it, for a first stamp in a later month), or today."""
+    rolled = f", rolling over to {last_year} at New Year" if last_year is not None and last_year != year else ""
     if ctx.year is not None:
-        why = f"--year {ctx.year}"
-    elif ctx.mtime is not None and ctx.path != "-":
+        return f"year-less stamps read as {year}{rolled} (--year)"
+    if ctx.mtime is not None and ctx.path != "-":
         when = f"{ctx.mtime:%Y-%m-%d}"
         if year == ctx.mtime.year:
-            why = f"the file's modification time, {when}; --year to change it"
+            why = f"the year the file was last modified ({when})"
         else:
             month = _MONTH_NAMES[(first_month or 1) - 1]
-            why = (f"the year before the file's modification time, {when}, as the first stamp ({month}) comes "
-                   "later in the year; --year to change it")
+            why = f"the year before the file was last modified ({when}), as its first stamp ({month}) is later in the year"
     else:
-        why = "the current year: stdin has no modification time; --year to change it"
-    rolled = f", rolling over to {last_year} at New Year" if last_year is not None and last_year != year else ""
-    return f"year-less stamps read as {year}{rolled} ({why})"
+        why = "the current year (stdin has no modification time)"
+    return f"year-less stamps read as {year}, {why}{rolled}; --year changes it"
 
 
 def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:

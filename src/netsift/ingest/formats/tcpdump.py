@@ -108,13 +108,13 @@ def _base_date(first_tod_ns: int, ctx: ParseContext) -> dt.date:
 def _date_note(day: dt.date, ctx: ParseContext) -> str:
     """What the ingest report says about the date given to bare times of day, and why."""
     if ctx.mtime is not None and ctx.path != "-":
-        why = f"the file's modification time, {ctx.mtime:%Y-%m-%d %H:%M} UTC"
-        why += f", year from --year {ctx.year}" if ctx.year is not None else "; --year to change the year"
+        why = f"the day the file was last modified ({ctx.mtime:%Y-%m-%d %H:%M} UTC)"
+        why += " in the year given by --year" if ctx.year is not None else "; --year changes the year"
     elif ctx.year is not None:
-        why = f"--year {ctx.year}, no modification time"
+        why = "1 January of --year (no modification time)"
     else:
-        why = "today: stdin has no modification time; --year to change the year"
-    return f"times of day without a date read as from {day:%Y-%m-%d} on ({why})"
+        why = "today (stdin has no modification time); --year changes the year"
+    return f"times of day without a date read as from {day:%Y-%m-%d} on, {why}"
 
 
 def _bare_times(df: pl.DataFrame, ctx: ParseContext) -> pl.Series:
