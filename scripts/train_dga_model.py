@@ -1,176 +1,409 @@
-"""Build ``src/netsift/data/dga_model.json``: the character model of the DGA detector.
+"""Build the DGA detector's per-name model (``src/netsift/data/dga_model.json``, ``dga_words.txt``).
 
-    python scripts/train_dga_model.py ../shared/data/top_sites/tranco_top10k_2025-06_LimoWagdy.csv \
-        --ranks 1-5000 --out src/netsift/data/dga_model.json
+    pip install scikit-learn wordfreq          # training only; netsift itself needs neither
+    python scripts/train_dga_model.py --shared ../shared/data            # train, evaluate, write
+    python scripts/train_dga_model.py --shared ../shared/data --no-lfo   # skip the leave-family-out table
 
-What it does, step by step:
+Inputs (read by path, never copied into the repository):
 
-1. Reads a top-sites list (one domain per line with a ``Domain`` header, or ``rank,domain`` CSV) and keeps
-   the registrable label of every domain ranked inside ``--ranks`` (``google`` for ``google.co.uk``),
-   each distinct label once.
-2. Counts character trigrams over those labels (the shipped n-gram model).
-3. Describes the popular labels with :func:`netsift.detect.dga_model.features`, *out of fold* (5 folds:
-   a label is scored by a model that never saw it, as a new benign name would be).
-4. Generates random labels (letters, letters and digits, hex, consonant clusters, random syllables) as the
-   "machine-made" class — no malware list is used for training, so the DGA families in
-   ``../shared/data/dga/`` stay an honest test set for ``bench/detection.py``.
-5. Fits a logistic regression (numpy, L2) and moves its bias so that ``--benign-fp`` of the out-of-fold
-   popular labels score above 0.5.
+- benign: Tranco top 10k (``top_sites/tranco_top10k_2025-06_LimoWagdy.csv``) and Cisco Umbrella top 10k
+  (``top_sites/cisco_umbrella_top10k_2021-03.csv``): ranks ``--train-ranks`` (default 1-5000) train, ranks
+  5001-10000 are **held out** (never trained on) and measure false positives; plus the UT1 category lists
+  of legitimate services (``categorisation/ut1/{bank,webmail,vpn,...}.domains``), minus held-out names.
+- generated: the maltrail DGA family lists (``dga/maltrail_dga_family_domains.csv``, family,domain), plus
+  synthetic names of the shapes published DGA descriptions give (word pairs, word chunks, consonant-vowel
+  syllables, short random letters, base64-like, alphanumeric, two-letter pools; see ``SHAPES``), made here
+  from a fixed seed.
+- words: the English word list of the ``wordfreq`` package (``top_n_list('en', N)``, 3-15 letters a-z),
+  written to ``dga_words.txt`` in frequency order (CC BY-SA 4.0 data, see ``dga_words.LICENSE``).
 
-Only derived counts and weights are written; the list itself is never copied. Needs numpy (installed with
-pyarrow). Deterministic for a given ``--seed``.
+Model: per-label features (:data:`netsift.detect.dga_model.FEATURES`; benign labels' trigram features are
+*out of fold*, 5 folds, so a popular name is scored by a trigram model that never saw it) fed to
+scikit-learn's HistGradientBoostingClassifier with ``interaction_cst="no_interactions"``: every tree uses one
+feature, so the ensemble collapses exactly into one step function per feature, exported as thresholds and
+values and scored with numpy. The bias is then moved so that ``--benign-fp`` of the out-of-fold benign
+training labels score at or above 0.5.
+
+Prints the per-family table: in-sample recall (5-fold cross-validation over the generated names) and
+leave-family-out recall (each maltrail family scored by a model trained without it), and the false
+positives on the held-out ranks. Deterministic for a given ``--seed``.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import json
+import math
 import random
+import re
 import string
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
-from netsift.detect.dga_model import FEATURES, Classifier, DgaModel, TrigramModel, features
+from netsift.detect.dga_model import (
+    FEATURES,
+    FORMAT,
+    DgaModel,
+    ShapeModel,
+    TrigramModel,
+    WordTable,
+    feature_matrix,
+)
 from netsift.enrich.psl import split_name
 
+UT1_BENIGN = ("bank", "webmail", "vpn", "social_networks", "filehosting", "remote-control", "update", "doh",
+              "dynamic-dns")
+TLD_COL = FEATURES.index("tld_log_odds")
 
-def read_labels(path: Path, first: int, last: int) -> list[str]:
-    labels: list[str] = []
-    seen: set[str] = set()
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def label_of(domain: str) -> tuple[str, str] | None:
+    """(registrable label, suffix) of a name, None for infrastructure/suffix-only names."""
+    domain = domain.strip().lower().rstrip(".")
+    if not domain or " " in domain:
+        return None
+    reg, suffix, _sub, infra = split_name(domain)
+    if infra or reg == suffix or not reg.endswith("." + suffix):
+        return None
+    label = reg[: -len(suffix) - 1]
+    if not label or label.startswith("xn--"):
+        return None
+    return label, suffix
+
+
+def ranked(path: Path) -> list[tuple[int, str]]:
+    """(rank, domain) of a top list: ``Domain`` header + one per line, or ``rank,domain`` rows."""
     with open(path, newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.reader(fh) if r]
     if rows and not rows[0][0].strip().isdigit():
-        rows = rows[1:]  # header
-    for line_no, row in enumerate(rows, start=1):
-        rank, domain = (int(row[0]), row[1]) if len(row) > 1 else (line_no, row[0])
-        if not first <= rank <= last:
-            continue
-        reg, suffix, _sub, infra = split_name(domain.strip().lower().rstrip("."))
-        if infra or reg == suffix:
-            continue
-        label = reg[: -len(suffix) - 1]
-        if label and label not in seen:
-            seen.add(label)
-            labels.append(label)
-    return labels
+        rows = rows[1:]
+    return [(int(r[0]), r[1]) if len(r) > 1 else (i, r[0]) for i, r in enumerate(rows, start=1)]
 
 
-def random_labels(n: int, rng: random.Random) -> list[str]:
-    """Machine-made labels of several kinds, lengths 6-24."""
-    consonants = "bcdfghjklmnpqrstvwxz"
-    makers = [
-        lambda k: "".join(rng.choice(string.ascii_lowercase) for _ in range(k)),
-        lambda k: "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(k)),
-        lambda k: "".join(rng.choice("0123456789abcdef") for _ in range(k + 4)),
-        lambda k: "".join(rng.choice(consonants + "aeiou" if i % 3 else consonants) for i in range(k)),
-        lambda k: "".join(rng.choice(consonants) + rng.choice("aeiouy") for _ in range(k // 2)),
-    ]
-    weights = [0.3, 0.25, 0.15, 0.15, 0.15]
-    return [rng.choices(makers, weights)[0](rng.randint(6, 20)) for _ in range(n)]
+def top_labels(path: Path, first: int, last: int) -> list[tuple[str, str]]:
+    out, seen = [], set()
+    for rank, domain in ranked(path):
+        if first <= rank <= last and (ls := label_of(domain)) and ls[0] + "." + ls[1] not in seen:
+            seen.add(ls[0] + "." + ls[1])
+            out.append(ls)
+    return out
 
 
-def matrix(labels: list[str], model: TrigramModel) -> np.ndarray:
-    return np.array([[features(lb, model)[f] for f in FEATURES] for lb in labels])
+# --- synthetic generated names ---------------------------------------------------------------------------
+
+CONS, VOW = "bcdfghjklmnpqrstvwxz", "aeiou"
 
 
-def out_of_fold(labels: list[str], folds: int, rng: random.Random, discount: float) -> np.ndarray:
-    order = list(range(len(labels)))
-    rng.shuffle(order)
-    rows = np.zeros((len(labels), len(FEATURES)))
-    for k in range(folds):
-        held = [i for j, i in enumerate(order) if j % folds == k]
-        held_set = set(held)
-        model = TrigramModel.train([labels[i] for i in range(len(labels)) if i not in held_set], discount)
-        rows[held] = matrix([labels[i] for i in held], model)
-    return rows
+def _wordpair(rng, words, sep=""):
+    return rng.choice(words) + sep + rng.choice(words)
 
 
-# The direction each feature may push towards "machine-made" (+1), away from it (-1), or either (0).
-# Fitting under these sign constraints keeps every weight explainable ("a long consonant run made it look
-# generated") instead of letting correlated features cancel each other with odd signs.
-SIGNS = {
-    "log_likelihood": -1,
-    "total_log_likelihood": -1,
-    "worst_transitions": -1,
-    "length": 0,
-    "entropy": 1,
-    "digit_ratio": 1,
-    "consonant_run": 1,
-    "vowel_ratio": -1,
-    "digit_switches": 1,
+def _chunks(rng, words):
+    target = rng.randint(12, 23)
+    out = ""
+    while len(out) < target:
+        w = rng.choice(words)
+        if rng.random() < 0.33:
+            w = w[: max(len(w) // 2, 2)]
+        if len(out) + len(w) <= 24:
+            out += w
+    return out
+
+
+def _syllables(rng, n, extra_vowel=0.25, tail_cons=0.3):
+    out = ""
+    while len(out) < n:
+        out += rng.choice(CONS) + rng.choice(VOW)
+        if rng.random() < extra_vowel:
+            out += rng.choice(VOW)
+        elif rng.random() < tail_cons:
+            out += rng.choice(CONS)
+    return out[:n]
+
+
+def _random(rng, n, alphabet):
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def _pool_pairs(rng, n):
+    pool = [rng.choice(CONS + VOW + "y") + rng.choice(VOW + "y" + CONS) for _ in range(128)]
+    return "".join(rng.choice(pool) for _ in range(n))
+
+
+# shape -> (maker(rng, words), suffixes): shapes published DGA descriptions give, made from our own code
+SHAPES = {
+    "word pair": (lambda r, w: _wordpair(r, w), ["net", "com", "ru", "info", "org", "biz"]),
+    "hyphenated word pair": (lambda r, w: _wordpair(r, w, "-"), ["com", "ru", "net", "in", "pw", "xyz"]),
+    "word chunks": (lambda r, w: _chunks(r, w), ["com", "ru", "net"]),
+    "consonant-vowel syllables": (
+        lambda r, w: _syllables(r, r.randint(7, 12), 0.15, 0.1),
+        ["com", "org", "biz", "net", "info", "mobi", "us", "name", "me", "kz"],
+    ),
+    "syllables with codas": (
+        lambda r, w: _syllables(r, r.randint(9, 14), 0.1, 0.45),
+        ["kz", "com", "ddns.net", "net", "info"],
+    ),
+    "short random letters": (
+        lambda r, w: _random(r, r.randint(7, 11), string.ascii_lowercase),
+        ["top", "com", "net", "ru", "info", "biz", "org"],
+    ),
+    "base64-like": (
+        lambda r, w: _random(r, r.randint(10, 16), string.ascii_lowercase + string.digits + "-"),
+        ["com", "net"],
+    ),
+    "alphanumeric": (
+        lambda r, w: _random(r, r.randint(12, 24), string.ascii_lowercase + string.digits),
+        ["ddns.net", "com", "net", "org", "info"],
+    ),
+    "two-letter pool": (lambda r, w: _pool_pairs(r, r.randint(4, 6)), ["bazar", "com", "net"]),
+    "hex": (lambda r, w: _random(r, r.randint(8, 32), "0123456789abcdef"), ["com", "net", "org", "info", "ru"]),
 }
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 4000, lr: float = 0.5):
-    """Logistic regression by projected gradient descent under :data:`SIGNS`."""
-    signs = np.array([SIGNS[f] for f in FEATURES])
-    w = np.zeros(x.shape[1])
-    b = 0.0
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-(x @ w + b)))
-        w -= lr * (x.T @ (p - y) / len(y) + l2 * w)
-        b -= lr * float(np.mean(p - y))
-        w = np.where(signs > 0, np.maximum(w, 0), np.where(signs < 0, np.minimum(w, 0), w))
-    return w, b
+def synthetic(n_per_shape: int, words: list[str], rng: random.Random) -> list[tuple[str, str, str]]:
+    """(shape, label, suffix) of generated names; word shapes draw from common words (ranks 200-8000)."""
+    common = [w for w in words[200:8000] if 4 <= len(w) <= 10]
+    out = []
+    for shape, (make, suffixes) in SHAPES.items():
+        for _ in range(n_per_shape):
+            out.append((shape, make(rng, common), rng.choice(suffixes)))
+    return out
+
+
+# --- model fitting -----------------------------------------------------------------------------------------
+
+
+def tld_table(suffixes: list[str], y: np.ndarray, prior: float = 20.0, low: float = -1.0, high: float = 4.0) -> dict[str, float]:
+    """Smoothed log-odds of 'generated' per suffix, relative to the overall rate (0 = no evidence)."""
+    gen = collections.Counter(s for s, t in zip(suffixes, y) if t)
+    ben = collections.Counter(s for s, t in zip(suffixes, y) if not t)
+    rate = (sum(gen.values()) + 1) / (sum(ben.values()) + 1)
+    out = {"": 0.0}
+    for s in set(gen) | set(ben):
+        lo = math.log((gen[s] + prior * rate / (1 + rate)) / (ben[s] + prior / (1 + rate)) / rate)
+        out[s] = round(max(low, min(high, lo)), 3)
+    return out
+
+
+def with_tld(x: np.ndarray, suffixes: list[str], table: dict[str, float]) -> np.ndarray:
+    x = x.copy()
+    x[:, TLD_COL] = [table.get(s, 0.0) for s in suffixes]
+    return x
+
+
+def fit(x: np.ndarray, y: np.ndarray, seed: int):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    w = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    clf = HistGradientBoostingClassifier(
+        max_iter=400,
+        learning_rate=0.1,
+        max_leaf_nodes=8,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        interaction_cst="no_interactions",
+        early_stopping=False,
+        random_state=seed,
+    )
+    clf.fit(x, y, sample_weight=w)
+    return export(clf)
+
+
+def export(clf) -> ShapeModel:
+    """Collapse a no-interaction boosted ensemble into one step function per feature."""
+    cuts: dict[int, set[float]] = collections.defaultdict(set)
+    trees = [pred[0].nodes for pred in clf._predictors]
+    for nodes in trees:
+        for nd in nodes:
+            if not nd["is_leaf"]:
+                cuts[int(nd["feature_idx"])].add(float(nd["num_threshold"]))
+    thresholds, values = {}, {}
+    bias = float(np.ravel(clf._baseline_prediction)[0])
+    for fi, f in enumerate(FEATURES):
+        t = np.array(sorted(cuts.get(fi, ())))
+        probe = np.concatenate([t, [t[-1] + 1.0 if len(t) else 0.0]])  # one point per bin
+        total = np.zeros(len(probe))
+        for nodes in trees:
+            feats = {int(nd["feature_idx"]) for nd in nodes if not nd["is_leaf"]}
+            if feats and feats != {fi}:
+                continue
+            if not feats:  # a single leaf: a constant
+                if fi == 0:
+                    bias += float(nodes[0]["value"])
+                continue
+            idx = np.zeros(len(probe), dtype=int)
+            for _ in range(64):
+                leaf = nodes["is_leaf"][idx].astype(bool)
+                if leaf.all():
+                    break
+                go_left = probe <= nodes["num_threshold"][idx]
+                idx = np.where(leaf, idx, np.where(go_left, nodes["left"][idx], nodes["right"][idx]))
+            total += nodes["value"][idx]
+        centre = float(np.median(total))  # keep contributions centred; the bias carries the rest
+        thresholds[f] = t
+        values[f] = total - centre
+        bias += centre
+    return ShapeModel(thresholds, values, bias)
+
+
+# --- main ----------------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("top_sites", type=Path)
-    ap.add_argument("--ranks", default="1-5000", help="rank range used for training, e.g. 1-5000")
+    ap.add_argument("--shared", type=Path, default=Path("../shared/data"), help="the shared data folder")
+    ap.add_argument("--train-ranks", default="1-5000", help="top-list ranks used for training")
     ap.add_argument("--out", type=Path, default=Path("src/netsift/data/dga_model.json"))
-    ap.add_argument("--benign-fp", type=float, default=0.003, help="share of popular labels allowed >= 0.5")
-    ap.add_argument("--discount", type=float, default=0.75, help="Kneser-Ney absolute discount")
+    ap.add_argument("--words-out", type=Path, default=Path("src/netsift/data/dga_words.txt"))
+    ap.add_argument("--words", type=int, default=40000, help="wordfreq top-N English words to consider")
+    ap.add_argument("--synthetic", type=int, default=700, help="synthetic names per shape")
+    ap.add_argument("--benign-fp", type=float, default=0.005, help="share of benign labels allowed >= 0.5")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-lfo", action="store_true", help="skip the leave-family-out table")
     args = ap.parse_args(argv)
-    first, last = (int(v) for v in args.ranks.split("-"))
+    t0 = time.perf_counter()
     rng = random.Random(args.seed)
+    np.random.seed(args.seed)
+    first, last = (int(v) for v in args.train_ranks.split("-"))
+    top = args.shared / "top_sites"
+    tranco, umbrella = top / "tranco_top10k_2025-06_LimoWagdy.csv", top / "cisco_umbrella_top10k_2021-03.csv"
 
-    benign = read_labels(args.top_sites, first, last)
-    model = TrigramModel.train(benign, args.discount)
-    x_benign = out_of_fold(benign, 5, rng, args.discount)
-    machine = random_labels(2 * len(benign), rng)
-    x_machine = matrix(machine, model)
+    # words
+    from wordfreq import top_n_list
 
-    x = np.vstack([x_benign, x_machine])
-    y = np.concatenate([np.zeros(len(benign)), np.ones(len(machine))])
-    means, scales = x.mean(axis=0), x.std(axis=0) + 1e-9
-    w, b = fit_logistic((x - means) / scales, y)
-    z_benign = ((x_benign - means) / scales) @ w + b
-    b -= float(np.quantile(z_benign, 1 - args.benign_fp))  # put 0.5 at the chosen benign quantile
-
-    clf = Classifier(
-        {f: round(float(v), 5) for f, v in zip(FEATURES, w)},
-        {f: round(float(v), 5) for f, v in zip(FEATURES, means)},
-        {f: round(float(v), 5) for f, v in zip(FEATURES, scales)},
-        round(b, 5),
+    words = [w for w in top_n_list("en", args.words) if re.fullmatch(r"[a-z]{3,15}", w)]
+    args.words_out.write_text(
+        "# English words, most frequent first: wordfreq top_n_list('en', %d), 3-15 letters a-z.\n"
+        "# Derived from the wordfreq package's data (CC BY-SA 4.0); see dga_words.LICENSE.\n" % args.words
+        + "\n".join(words)
+        + "\n",
+        encoding="utf-8",
     )
-    reference = {f: round(float(v), 4) for f, v in zip(FEATURES, np.median(x_benign, axis=0))}
+    table = WordTable(words)
+
+    # benign
+    held = top_labels(tranco, last + 1, 10**9) + top_labels(umbrella, last + 1, 10**9)
+    held_names = {lb + "." + s for lb, s in held}
+    benign = top_labels(tranco, first, last) + top_labels(umbrella, first, last)
+    seen = {lb + "." + s for lb, s in benign}
+    held = [(lb, s) for lb, s in held if lb + "." + s not in seen]
+    held_names = {lb + "." + s for lb, s in held}
+    for cat in UT1_BENIGN:
+        path = args.shared / "categorisation" / "ut1" / f"{cat}.domains"
+        for line in path.read_text(encoding="utf-8", errors="replace").split():
+            ls = label_of(line)
+            if ls and (n := ls[0] + "." + ls[1]) not in seen and n not in held_names:
+                seen.add(n)
+                benign.append(ls)
+    # generated
+    with open(args.shared / "dga" / "maltrail_dga_family_domains.csv", newline="") as fh:
+        mal = [(r["family"], *ls) for r in csv.DictReader(fh) if (ls := label_of(r["domain"]))]
+    synth = synthetic(args.synthetic, words, rng)
+    gen = mal + synth
+    families = [g[0] for g in gen]
+    print(f"benign train {len(benign)}, held out {len(held)}, maltrail {len(mal)}, synthetic {len(synth)}",
+          file=sys.stderr)
+
+    # features: benign trigram features out of fold; generated and held-out under the full benign model
+    b_labels = [lb for lb, _ in benign]
+    order = list(range(len(benign)))
+    rng.shuffle(order)
+    xb = np.zeros((len(benign), len(FEATURES)))
+    for k in range(5):
+        fold = [i for j, i in enumerate(order) if j % 5 == k]
+        fold_set = set(fold)
+        ng = TrigramModel.train([b_labels[i] for i in range(len(benign)) if i not in fold_set])
+        xb[fold] = feature_matrix([b_labels[i] for i in fold], ["com"] * len(fold), ng, table, {})[0]
+    ngrams = TrigramModel.train(b_labels)
+    xg = feature_matrix([g[1] for g in gen], ["com"] * len(gen), ngrams, table, {})[0]
+    xh = feature_matrix([lb for lb, _ in held], ["com"] * len(held), ngrams, table, {})[0]
+    x = np.vstack([xb, xg])
+    y = np.concatenate([np.zeros(len(benign)), np.ones(len(gen))])
+    suffixes = [s for _, s in benign] + [g[2] for g in gen]
+    print(f"features in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+    def train(mask: np.ndarray) -> tuple[ShapeModel, dict[str, float]]:
+        tt = tld_table([s for s, m in zip(suffixes, mask) if m], y[mask])
+        return fit(with_tld(x[mask], [s for s, m in zip(suffixes, mask) if m], tt), y[mask], args.seed), tt
+
+    def logits(model: ShapeModel, tt: dict, rows: np.ndarray, sfx: list[str]) -> np.ndarray:
+        return model.logit(with_tld(rows, sfx, tt))
+
+    # in-sample: 5-fold CV over everything (benign and generated)
+    folds = np.array([i % 5 for i in range(len(y))])
+    np.random.default_rng(args.seed).shuffle(folds)
+    oof = np.zeros(len(y))
+    for k in range(5):
+        m, tt = train(folds != k)
+        sel = folds == k
+        oof[sel] = logits(m, tt, x[sel], [s for s, f in zip(suffixes, sel) if f])
+    shift = float(np.quantile(oof[: len(benign)], 1 - args.benign_fp))  # logit at the FP target
+    print(f"cross-validation done, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+    final, tt = train(np.ones(len(y), dtype=bool))
+    final.bias -= shift
+    # leave-family-out (maltrail families only: the synthetic shapes are always in training)
+    lfo: dict[str, float] = {}
+    if not args.no_lfo:
+        for fam in sorted({f for f, *_ in mal}):
+            mask = np.array([True] * len(benign) + [f != fam for f in families])
+            m, t2 = train(mask)
+            sel = np.array([False] * len(benign) + [f == fam for f in families])
+            z = logits(m, t2, x[sel], [s for s, f in zip(suffixes, sel) if f]) - shift
+            lfo[fam] = float(np.mean(z >= 0))
+        print(f"leave-family-out done, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+    reference = {f: round(float(v), 4) for f, v in zip(FEATURES, np.median(xb, axis=0))}
     meta = {
-        "trained_on": f"{args.top_sites.name} ranks {first}-{last}",
+        "trained_on": (f"Tranco and Umbrella top 10k ranks {first}-{last} + UT1 {','.join(UT1_BENIGN)} "
+                       f"(benign); maltrail DGA families + synthetic shapes (generated)"),
         "benign_labels": len(benign),
-        "random_labels": len(machine),
+        "generated_labels": len(gen),
         "benign_fp_target": args.benign_fp,
-        "discount": args.discount,
+        "words": f"wordfreq top_n_list('en', {args.words}), {len(words)} words of 3-15 letters",
         "seed": args.seed,
     }
-    dga = DgaModel(model, clf, reference, meta)
-    benign_flagged = np.mean([clf.score(dict(zip(FEATURES, row))) >= 0.5 for row in x_benign])
-    machine_flagged = np.mean([clf.score(dict(zip(FEATURES, row))) >= 0.5 for row in x_machine])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(dga.to_json(), separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8"
-    )
-    print(
-        f"{len(benign)} popular labels, {len(machine)} random labels; out-of-fold popular flagged "
-        f"{benign_flagged:.2%}, random flagged {machine_flagged:.2%}; wrote {args.out} "
-        f"({args.out.stat().st_size // 1024} KiB)",
-        file=sys.stderr,
-    )
-    print("weights:", {f: round(float(v), 2) for f, v in zip(FEATURES, w)}, file=sys.stderr)
+    # tables
+    zg = oof[len(benign):] - shift
+    per_fam = collections.defaultdict(list)
+    for f, z in zip(families, zg):
+        per_fam[f].append(z >= 0)
+    print("| family | names | in-sample (5-fold CV) | leave-family-out |")
+    print("|---|---|---|---|")
+    for f in sorted(per_fam, key=lambda f: (f not in lfo, f)):
+        v = per_fam[f]
+        lf = f"{lfo[f]:.0%}" if f in lfo else ("synthetic" if f in SHAPES else "-")
+        print(f"| {f} | {len(v)} | {np.mean(v):.0%} | {lf} |")
+    mal_n = sum(len(per_fam[f]) for f in lfo) or 1
+    print(f"| **maltrail all** | {mal_n} | "
+          f"{sum(sum(per_fam[f]) for f in lfo) / mal_n:.1%} | "
+          f"{sum(lfo[f] * len(per_fam[f]) for f in lfo) / mal_n:.1%} |")
+    zh = logits(final, tt, xh, [s for _, s in held])
+    fps = [lb + "." + s for (lb, s), z in zip(held, zh) if z >= 0]
+    print(f"\nbenign out-of-fold flagged {np.mean(oof[:len(benign)] - shift >= 0):.2%}; held-out ranks "
+          f"{last + 1}+: {np.mean(zh >= 0):.2%} of {len(held)} "
+          f"(e.g. {', '.join(fps[:12])})")
+    meta["evaluation"] = {
+        "families": {f: {"names": len(v), "cv": round(float(np.mean(v)), 4),
+                         "lfo": round(lfo[f], 4) if f in lfo else None, "synthetic": f in SHAPES}
+                     for f, v in sorted(per_fam.items())},
+        "benign_oof_fp": round(float(np.mean(oof[: len(benign)] - shift >= 0)), 5),
+        "held_out_fp": round(float(np.mean(zh >= 0)), 5),
+        "held_out_names": len(held),
+    }
+    dga = DgaModel(ngrams, final, tt, reference, meta, table)
+    args.out.write_text(json.dumps(dga.to_json(), separators=(",", ":"), sort_keys=True) + "\n",
+                        encoding="utf-8")
+    assert dga.to_json()["format"] == FORMAT
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB), {args.words_out} "
+          f"({args.words_out.stat().st_size // 1024} KiB) in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return 0
 
 

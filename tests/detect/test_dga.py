@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import random
 import string
+from importlib import resources
 
 import pytest
 from hypothesis import given, settings
@@ -116,10 +117,12 @@ def test_noise_names_are_not_scored(name, reason_word):
     assert reason_word in out["reasons"][0]
 
 
-def test_platform_suffix_halves_the_score():
+def test_platform_suffix_scales_the_odds():
     plain = dga.score_name("qxzvbkwjtrpl.com")
     hosted = dga.score_name("qxzvbkwjtrpl.duckdns.org")
-    assert hosted["score"] == pytest.approx(plain["score"] * S.platform_factor, abs=1e-3)
+    assert hosted["score"] < plain["score"]
+    assert dga._platform(0.5, 0.5) == pytest.approx(1 / 3)
+    assert dga._platform(0.99, 0.5) > 0.98  # a clearly generated name stays generated
     assert "duckdns.org" in hosted["reasons"][-1]
 
 
@@ -132,9 +135,12 @@ def test_score_names_skips_blanks_and_comments_keeps_order_and_is_json():
 
 def test_shipped_model_is_small_and_complete():
     model = load_model()
-    assert set(model.classifier.weights) == set(FEATURES) == set(model.reference)
+    assert set(model.shapes.values) == set(FEATURES) == set(model.reference)
     assert "ranks 1-5000" in model.meta["trained_on"]
     assert len(model.ngrams.trigrams) > 1000
+    assert len(model.words.words) > 20000
+    for name in ("dga_model.json", "dga_words.txt"):
+        assert (resources.files("netsift") / "data" / name).stat().st_size < 20 * 2**20
 
 
 @settings(max_examples=200, deadline=None)
@@ -210,7 +216,7 @@ def infected_network() -> list[tuple]:
 
 def test_gather_and_run_find_only_the_infected_client(store):
     con = store(events(infected_network()), top_sites=[("cloudfront.net", 80)])
-    per_client, peaks = dga.gather(con, S)
+    per_client, peaks, _shapes = dga.gather(con, S)
     assert per_client["client"].to_list() == ["10.0.0.66"]
     assert peaks["client"].to_list() == ["10.0.0.66"]  # the scanner and the search-suffix junk are quiet
     [finding] = dga.run(con, S)
@@ -229,3 +235,100 @@ def test_top_sites_and_verdict_explained_domains_are_quiet(store):
         events(rows), top_sites=[(d, i + 1) for i, d in enumerate(generated)] + [("cloudfront.net", 80)]
     )
     assert dga.run(con, S) == []
+
+
+# --- word-list DGAs ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "evidence"),
+    [
+        ("tixlzwxuqaoy.com", "Random characters"),
+        ("pleasantwhistle.net", "Dictionary words: 'pleasant', 'whistle'"),
+        ("bestbuy.com", "Made of common words: 'best', 'buy'"),
+    ],
+)
+def test_reasons_say_which_evidence_fired(name, evidence):
+    out = dga.score_name(name)
+    assert any(evidence in r for r in out["reasons"]), out["reasons"]
+
+
+@pytest.mark.parametrize("name", ["bestbuy.com", "weather.com", "booking.com", "facebook.com", "homedepot.com"])
+def test_brand_names_made_of_words_are_benign(name):
+    assert dga.score_name(name)["verdict"] == "benign"
+
+
+def test_score_batch_equals_score_name():
+    names = ["google.com", "tixlzwxuqaoy.com", "printer.local", "pleasantwhistle.net", "x"]
+    batch = [{k: v for k, v in o.items() if not k.startswith("_")} for o in dga.score_batch(names)]
+    assert batch == [dga.score_name(n) for n in names]
+
+
+WORDS_A = ["pleasant", "movement", "whistle", "beyond", "garden", "thunder", "silver", "market", "window"]
+WORDS_B = ["second", "river", "yellow", "picture", "morning", "animal", "corner", "letter", "summer"]
+
+
+def word_names(n: int, suffixes=("net",), sep="") -> list[tuple[str, str, list[str]]]:
+    rng = random.Random(n)
+    out = []
+    for i in range(n):
+        a, b = rng.choice(WORDS_A), rng.choice(WORDS_B)
+        out.append((f"{a}{sep}{b}", suffixes[i % len(suffixes)], [a, b]))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("names", "low", "high"),
+    [
+        (word_names(5), 0.0, 0.0),  # below word_list_min
+        (word_names(12), 0.2, 1.0),  # one suffix, one length band, shared word stock
+        (word_names(40), 0.8, 1.0),
+        (word_names(40, ("com", "net", "org", "info", "biz", "ru", "de", "fr")), 0.0, 0.3),  # suffixes spread
+        (
+            [(("ab" * (3 + i % 12)), "net", ["ab"]) for i in range(40)],  # lengths 6..28: no length band
+            0.0,
+            0.1,
+        ),
+    ],
+)
+def test_word_list_shape(names, low, high):
+    shape, details = dga.word_list_shape(names, S)
+    assert low <= shape <= high
+    assert all(isinstance(v, float) for v in details.values())
+
+
+@pytest.mark.parametrize(
+    ("shape", "peak", "low", "high"),
+    [
+        (0.0, 0, 0.0, 0.0),
+        (0.3, 0, 0.1, 0.3),
+        (1.0, 0, 0.4, 0.6),
+        (1.0, 40, 0.7, 1.0),  # word-list shape plus an NXDOMAIN burst
+    ],
+)
+def test_score_client_word_shape(shape, peak, low, high):
+    score, subs = dga.score_client(0, 0.0, 0.0, peak, S, shape)
+    assert low <= score <= high
+    assert all(0.0 <= v <= 1.0 for v in subs.values())
+
+
+def word_dga_network() -> list[tuple]:
+    """Client .77 walks a word-pair DGA (all NXDOMAIN, one .net); .10 visits real word-made names."""
+    rows = []
+    t = T0 + dt.timedelta(hours=9)
+    for label, _sfx, _w in word_names(30):
+        t += dt.timedelta(seconds=20)
+        rows.append((t, "10.0.0.77", f"{label}.net", "A", "NXDOMAIN"))
+    for k, name in enumerate(["bestbuy.com", "weatherstation.com", "gardenclub.org", "booking.com"] * 5):
+        rows.append((T0 + dt.timedelta(minutes=7 * k), "10.0.0.10", name, "A", "NOERROR"))
+    return rows
+
+
+def test_word_list_dga_client_is_found_by_its_shape(store):
+    con = store(events(word_dga_network()))
+    findings = {f.client: f for f in dga.run(con, S)}
+    assert set(findings) == {"10.0.0.77"}
+    f = findings["10.0.0.77"]
+    assert f.severity in ("high", "critical")
+    assert f.sub_scores["word_list_shape"] > 0.5
+    assert "Word-list DGA shape" in " ".join(f.reasons)

@@ -19,7 +19,7 @@ import polars as pl
 
 from netsift.config import Setting, Settings
 from netsift.detect.context import UNEXPLAINED_QUERIES, frame
-from netsift.detect.dga_model import DgaModel, load_model
+from netsift.detect.dga_model import FEATURES, GROUPS, DgaModel, load_model, words_of
 from netsift.detect.scoring import MIN_SCORE, log_ramp, noisy_or, plural, ramp, sample
 from netsift.enrich import psl
 from netsift.findings import Finding
@@ -29,7 +29,7 @@ SETTINGS = (
     Setting(
         "platform_factor",
         0.5,
-        "Multiplier for names under a hosting platform's suffix (x.duckdns.org).",
+        "Multiplier for the odds of names under a hosting platform's suffix (x.duckdns.org).",
         0,
         1,
     ),
@@ -51,6 +51,13 @@ SETTINGS = (
     Setting(
         "nxdomain_burst_high", 100, "Distinct NXDOMAIN names per hour for a full burst sub-score.", 2, 1e6
     ),
+    Setting(
+        "word_list_min",
+        8,
+        "NXDOMAIN-only registered domains made of dictionary words a client needs for word-list DGA evidence.",
+        3,
+        10000,
+    ),
     MIN_SCORE,
 )
 
@@ -69,128 +76,178 @@ def _label(name: str) -> tuple[str, str, str, bool, bool]:
     return reg[: -len(suffix) - 1], reg, suffix, False, private
 
 
+_NOT_DOMAIN = "Not a domain name; not scored."
+_INFRA = "Reverse lookup, local/private-TLD or single-label name: nothing registrable to score."
+_PUNYCODE = "Internationalised (punycode) label: the character model only knows ASCII names; not scored."
+BATCH = 8192
+
+
 def explain_label(
     label: str,
+    suffix: str,
     feats: dict[str, float],
     contrib: dict[str, float],
     reference: dict[str, float],
+    words: list[str],
     generated: bool,
 ) -> list[str]:
-    """Human sentences for the features that moved the decision the way it went, strongest first."""
+    """Human sentences for the evidence that moved the decision the way it went, strongest first. Each
+    names its evidence: "random characters", "dictionary words: ..." (word-list DGA shape), "pronounceable
+    syllables", "long label", "digits mixed into letters", "suffix"."""
+    groups: dict[str, float] = {}
+    for f, v in contrib.items():
+        groups[GROUPS[f]] = groups.get(GROUPS[f], 0.0) + v
+    sign = 1.0 if generated else -1.0
     ll, ref_ll = feats["log_likelihood"], reference["log_likelihood"]
-    sentences: list[tuple[float, str]] = []
-    seq = contrib["log_likelihood"] + contrib["total_log_likelihood"] + contrib["worst_transitions"]
-    if generated and seq > 0:
-        sentences.append(
-            (
-                seq,
-                (
-                    f"Its character sequences are rare in popular domain names: {ll:.2f} log10-probability "
-                    f"per character over {len(label)} characters (popular names: median {ref_ll:.2f})."
-                ),
+    quoted = ", ".join(f"'{w}'" for w in words[:6])
+    cover = feats["word_coverage"]
+    out: list[tuple[float, str]] = []
+    for group, v in groups.items():
+        weight = sign * v
+        if weight <= 0.05:
+            continue
+        if group == "characters":
+            if generated:
+                text = (
+                    f"Random characters: its character sequences are rare in popular domain names, "
+                    f"{ll:.2f} log10-probability per character over {len(label)} characters (popular names: "
+                    f"median {ref_ll:.2f}); entropy {feats['entropy']:.2f} bits per character."
+                )
+            elif ll >= ref_ll - 0.15:
+                text = (
+                    f"Its character sequences are common in popular domain names: {ll:.2f} log10-probability "
+                    f"per character (popular names: median {ref_ll:.2f})."
+                )
+            else:
+                continue
+        elif group == "words":
+            if generated and words:
+                text = (
+                    f"Dictionary words: {quoted} (word-list DGA shape: {len(words)} words cover "
+                    f"{cover:.0%} of its {len(label)} characters)."
+                )
+            elif generated:
+                text = f"No English word of 3+ letters covers it ({cover:.0%} covered): not a name made of words."
+            elif words:
+                text = f"Made of common words: {quoted} ({cover:.0%} of its letters), as real names often are."
+            else:
+                continue
+        elif group == "syllables":
+            alt = feats["cv_alternation"]
+            if generated:
+                text = (
+                    f"Pronounceable syllables: {alt:.0%} of its letter pairs alternate consonant and vowel "
+                    f"(popular names: median {reference['cv_alternation']:.0%})."
+                )
+            else:
+                continue
+        elif group == "length":
+            text = (
+                f"{'Long' if feats['length'] > reference['length'] else 'Short'} label: {int(feats['length'])} "
+                f"characters (popular names: median {reference['length']:.0f})."
             )
-        )
-    elif not generated and seq <= 0:
-        sentences.append(
-            (
-                -seq,
-                (
-                    f"Its character sequences are common in popular domain names: {ll:.2f} "
-                    f"log10-probability per character (popular names: median {ref_ll:.2f})."
-                ),
+        elif group == "digits":
+            if generated:
+                text = (
+                    f"Digits mixed into letters: {round(feats['digit_ratio'] * feats['length'])} digits, "
+                    f"{int(feats['digit_switches'])} switches between letters and digits, "
+                    f"{int(feats['hyphens'])} hyphens."
+                )
+            else:
+                continue
+        else:  # tld
+            text = (
+                f"The suffix .{suffix} is {'common among generated' if generated else 'common among popular'} "
+                f"names in the training data (log-odds {feats['tld_log_odds']:+.1f})."
             )
-        )
-    if generated and contrib["entropy"] > 0.2 and feats["entropy"] > reference["entropy"]:
-        sentences.append(
-            (
-                contrib["entropy"],
-                (
-                    f"High character entropy: {feats['entropy']:.2f} bits per character "
-                    f"(popular names: median {reference['entropy']:.2f})."
-                ),
+        out.append((weight, text))
+    out.sort(key=lambda t: -t[0])
+    return [t for _, t in out]
+
+
+def _platform(score: float, factor: float) -> float:
+    """The score with its odds multiplied by ``factor`` (a hosting platform's suffix)."""
+    if score >= 1.0:
+        return 1.0 if factor > 0 else 0.0
+    odds = score / (1.0 - score) * factor
+    return odds / (1.0 + odds)
+
+
+def score_batch(names: list[str], model: DgaModel | None = None, settings: Settings | None = None) -> list[dict]:
+    """``{"name", "score", "verdict", "reasons"}`` for each name (FQDN or registered domain), in order;
+    the model runs once over the whole batch. Also carries ``"_words"`` and ``"_features"`` for the
+    per-client evidence (dropped by :func:`score_names`)."""
+    s = settings or Settings(SETTINGS)
+    model = model or load_model()
+    out: list[dict] = []
+    todo: list[tuple[int, str, str, bool]] = []  # (index in out, label, suffix, platform)
+    for raw in names:
+        name = raw.strip().lower().rstrip(".")
+        if not name or "." not in name and not name.isalnum():
+            out.append({"name": name, "score": 0.0, "verdict": "benign", "reasons": [_NOT_DOMAIN]})
+            continue
+        label, _reg, suffix, infra, platform = _label(name)
+        if infra:
+            out.append({"name": name, "score": 0.0, "verdict": "benign", "reasons": [_INFRA]})
+            continue
+        if label.startswith("xn--"):
+            out.append({"name": name, "score": 0.0, "verdict": "benign", "reasons": [_PUNYCODE]})
+            continue
+        out.append({"name": name})
+        todo.append((len(out) - 1, label, suffix, platform))
+    if not todo:
+        return out
+    scored = model.score_labels([t[1] for t in todo], [t[2] for t in todo])
+    for row, (i, label, suffix, platform) in enumerate(todo):
+        score = float(scored.scores[row])
+        raw_generated = score >= s.threshold
+        if platform:
+            score = _platform(score, s.platform_factor)
+        score = round(score, 4)  # the verdict follows the score as printed
+        generated = score >= s.threshold
+        feats = dict(zip(FEATURES, scored.features[row].tolist()))
+        words = words_of(label, scored.back[row])
+        contrib = dict(zip(FEATURES, scored.contributions[row].tolist()))
+        reasons = explain_label(label, suffix, feats, contrib, model.reference, words, raw_generated)
+        if platform:
+            reasons.append(
+                f"Under the hosting platform suffix {suffix}, where machine-made names are common "
+                f"(odds x{s.platform_factor:g})."
             )
+        if not reasons:
+            reasons = [f"Scored {score:.2f} on the name model (threshold {s.threshold:g})."]
+        out[i].update(
+            score=score, verdict="dga" if generated else "benign", reasons=reasons, _words=words, _features=feats
         )
-    if generated and feats["length"] >= 12:
-        sentences.append(
-            (
-                0.1,
-                (
-                    f"Long label: {int(feats['length'])} characters (popular names: median "
-                    f"{reference['length']:.0f})."
-                ),
-            )
-        )
-    if generated and feats["consonant_run"] >= 5:
-        sentences.append((0.1, f"{int(feats['consonant_run'])} consonants in a row."))
-    if generated and feats["digit_switches"] >= 2:
-        sentences.append(
-            (
-                0.1,
-                (
-                    f"Digits mixed into letters: {int(feats['digit_ratio'] * feats['length'])} digits, "
-                    f"{int(feats['digit_switches'])} switches between letters and digits."
-                ),
-            )
-        )
-    sentences.sort(key=lambda t: -t[0])
-    return [s for _, s in sentences]
+    return out
 
 
 def score_name(name: str, model: DgaModel | None = None, settings: Settings | None = None) -> dict:
     """``{"name", "score", "verdict", "reasons"}`` for one name (FQDN or registered domain)."""
-    s = settings or Settings(SETTINGS)
-    model = model or load_model()
-    name = name.strip().lower().rstrip(".")
-    if not name or "." not in name and not name.isalnum():
-        return {
-            "name": name,
-            "score": 0.0,
-            "verdict": "benign",
-            "reasons": ["Not a domain name; not scored."],
-        }
-    label, _reg, suffix, infra, platform = _label(name)
-    if infra:
-        return {
-            "name": name,
-            "score": 0.0,
-            "verdict": "benign",
-            "reasons": [
-                "Reverse lookup, local/private-TLD or single-label name: nothing registrable to score."
-            ],
-        }
-    if label.startswith("xn--"):
-        return {
-            "name": name,
-            "score": 0.0,
-            "verdict": "benign",
-            "reasons": [
-                "Internationalised (punycode) label: the character model only knows ASCII names; not scored."
-            ],
-        }
-    score, feats, contrib = model.score_label(label)
-    reasons = explain_label(label, feats, contrib, model.reference, score >= s.threshold)
-    if platform:
-        score *= s.platform_factor
-        reasons.append(
-            f"Under the hosting platform suffix {suffix}, where machine-made names are common "
-            f"(score x{s.platform_factor:g})."
-        )
-    score = round(score, 4)  # the verdict follows the score as printed
-    verdict = "dga" if score >= s.threshold else "benign"
-    if not reasons:
-        reasons = [f"Scored {score:.2f} on the character model of popular names (threshold {s.threshold:g})."]
-    return {"name": name, "score": score, "verdict": verdict, "reasons": reasons}
+    out = score_batch([name], model, settings)[0]
+    return {k: v for k, v in out.items() if not k.startswith("_")}
 
 
-def score_names(names: Iterable[str]) -> Iterator[dict]:
-    """Score each name (blank lines and ``#`` comments skipped), one dict per name, in input order."""
+def score_names(names: Iterable[str], settings: Settings | None = None) -> Iterator[dict]:
+    """Score each name (blank lines and ``#`` comments skipped), one dict per name, in input order;
+    names are scored in batches of :data:`BATCH`."""
     model = load_model()
-    s = Settings(SETTINGS)
+    s = settings or Settings(SETTINGS)
+    batch: list[str] = []
+
+    def flush() -> Iterator[dict]:
+        for o in score_batch(batch, model, s):
+            yield {k: v for k, v in o.items() if not k.startswith("_")}
+        batch.clear()
+
     for raw in names:
         name = raw.strip()
         if not name or name.startswith("#"):
             continue
-        yield score_name(name, model, s)
+        batch.append(name)
+        if len(batch) >= BATCH:
+            yield from flush()
+    yield from flush()
 
 
 def left_to_dga(
@@ -214,13 +271,49 @@ def left_to_dga(
 # --- per client -------------------------------------------------------------------------------------
 
 
+def word_list_shape(names: list[tuple[str, str, list[str]]], s: Settings) -> tuple[float, dict[str, float]]:
+    """(0..1, details) of the shape a client's unanswered names share, for word-list DGAs whose single
+    names score modestly (``pleasantwhistle.net``). ``names``: (label, suffix, words) of the client's
+    distinct NXDOMAIN-only unexplained registered domains that are made of dictionary words (2+ words
+    covering the label). Evidence: how many (``word_list_min`` .. ``names_high``), the share inside one
+    length band (median +-4 characters), the share on its 3 commonest suffixes, and how much the word
+    stock is reused across names."""
+    n = len(names)
+    if n < s.word_list_min:
+        return 0.0, {}
+    lengths = sorted(len(label) for label, _, _ in names)
+    median = lengths[n // 2]
+    band = sum(abs(x - median) <= 4 for x in lengths) / n
+    suffixes: dict[str, int] = {}
+    for _, sfx, _ in names:
+        suffixes[sfx] = suffixes.get(sfx, 0) + 1
+    tld_share = sum(sorted(suffixes.values(), reverse=True)[:3]) / n
+    words = [w for _, _, ws in names for w in ws]
+    reuse = 1.0 - len(set(words)) / max(len(words), 1)
+    volume = log_ramp(n, s.word_list_min - 1, max(s.names_high, s.word_list_min))
+    shape = volume * ramp(band, 0.5, 0.9) * ramp(tld_share, 0.5, 0.9) * (0.8 + 0.2 * min(1.0, 4 * reuse))
+    return shape, {
+        "word_names": float(n),
+        "length_band": band,
+        "suffix_share": tld_share,
+        "word_reuse": reuse,
+        "median_length": float(median),
+    }
+
+
 def score_client(
-    generated: int, mean_name_score: float, nxdomain_share: float, peak_nx_names: int, s: Settings
+    generated: int,
+    mean_name_score: float,
+    nxdomain_share: float,
+    peak_nx_names: int,
+    s: Settings,
+    word_shape: float = 0.0,
 ) -> tuple[float, dict[str, float]]:
     """(score, sub_scores) of one client. ``generated``: distinct generated-looking registered domains it
     asked for; ``mean_name_score``: their mean name score; ``nxdomain_share``: share of them that only
-    ever answered NXDOMAIN; ``peak_nx_names``: most distinct NXDOMAIN names it asked in one hour."""
-    if generated < s.min_names and peak_nx_names < s.nxdomain_burst:
+    ever answered NXDOMAIN; ``peak_nx_names``: most distinct NXDOMAIN names it asked in one hour;
+    ``word_shape``: :func:`word_list_shape` of its unanswered word-made names."""
+    if generated < s.min_names and peak_nx_names < s.nxdomain_burst and word_shape <= 0:
         return 0.0, {}
     volume = log_ramp(generated, 1, s.names_high) if generated else 0.0
     quality = ramp(mean_name_score, s.threshold, 0.9) if generated else 0.0
@@ -233,11 +326,14 @@ def score_client(
         "nxdomain_burst": burst,
         "nxdomain_share": nxdomain_share,
     }
+    if word_shape > 0:
+        subs["word_list_shape"] = word_shape
     score = noisy_or(
         [
             0.8 * volume * (0.5 + 0.5 * quality),
-            0.45 * burst * (0.3 + 0.7 * volume),
+            0.45 * burst * (0.3 + 0.7 * max(volume, word_shape)),
             0.3 * nxdomain_share * volume,
+            0.75 * word_shape * (0.6 + 0.4 * burst),
         ]
     )
     return score, subs
@@ -247,7 +343,17 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, p
     """(per-client aggregates over generated-looking domains, per-client NXDOMAIN peak hour)."""
     domains = frame(con, f"SELECT DISTINCT registered_domain FROM ({UNEXPLAINED_QUERIES}) u")
     model = load_model()
-    scored = [(d, score_name(d, model, s)["score"]) for d in domains["registered_domain"].to_list() if d]
+    names = [d for d in domains["registered_domain"].to_list() if d]
+    results = score_batch(names, model, s)
+    scored = [(d, o["score"]) for d, o in zip(names, results)]
+    word_made = {
+        d: o["_words"]
+        for d, o in zip(names, results)
+        if "_features" in o
+        and o["_features"]["word_coverage"] >= 0.85
+        and len(o["_words"]) >= 2
+        and o["score"] < s.threshold
+    }
     scores = pl.DataFrame(
         [(d, v) for d, v in scored if v >= s.threshold],
         schema={"registered_domain": pl.String, "name_score": pl.Float64},
@@ -292,15 +398,53 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, p
         """,
         [s.nxdomain_burst],
     )
-    return per_client, peaks
+    word_shapes = _word_shapes(con, word_made, s)
+    return per_client, peaks, word_shapes
+
+
+def _word_shapes(con: duckdb.DuckDBPyConnection, word_made: dict[str, list[str]], s: Settings) -> dict:
+    """client -> (shape, details, names) for clients whose NXDOMAIN-only word-made names share a shape."""
+    if not word_made:
+        return {}
+    con.register(
+        "dga_word_names",
+        pl.DataFrame({"registered_domain": list(word_made)}, schema={"registered_domain": pl.String}),
+    )
+    try:
+        rows = frame(
+            con,
+            f"""
+            SELECT u.client, u.registered_domain, any_value(u.tld) AS tld
+            FROM ({UNEXPLAINED_QUERIES}) u JOIN dga_word_names w ON w.registered_domain = u.registered_domain
+            GROUP BY u.client, u.registered_domain
+            HAVING bool_and(u.response_code = 'NXDOMAIN')
+            """,
+        )
+    finally:
+        con.unregister("dga_word_names")
+    per_client: dict = {}
+    for r in rows.iter_rows(named=True):
+        per_client.setdefault(r["client"], []).append(r["registered_domain"])
+    out = {}
+    for client, doms in per_client.items():
+        if len(doms) < s.word_list_min:
+            continue
+        names = []
+        for d in sorted(doms):
+            label, _reg, suffix, _infra, _platform = _label(d)
+            names.append((label, suffix, word_made[d]))
+        shape, details = word_list_shape(names, s)
+        if shape > 0:
+            out[client] = (shape, details, sorted(doms))
+    return out
 
 
 def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
-    per_client, peaks = gather(con, s)
+    per_client, peaks, word_shapes = gather(con, s)
     rows = {r["client"]: r for r in per_client.iter_rows(named=True)}
     peak_rows = {r["client"]: r for r in peaks.iter_rows(named=True)}
     findings = []
-    for client in sorted(set(rows) | set(peak_rows), key=str):
+    for client in sorted(set(rows) | set(peak_rows) | set(word_shapes), key=str):
         r = rows.get(client) or {
             "generated": 0,
             "mean_name_score": 0.0,
@@ -312,8 +456,14 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
             "last_seen": None,
         }
         p = peak_rows.get(client) or {"peak_nx_names": 0}
+        shape, shape_details, shape_names = word_shapes.get(client, (0.0, {}, []))
         score, subs = score_client(
-            r["generated"], r["mean_name_score"] or 0.0, r["nxdomain_share"] or 0.0, p["peak_nx_names"], s
+            r["generated"],
+            r["mean_name_score"] or 0.0,
+            r["nxdomain_share"] or 0.0,
+            p["peak_nx_names"],
+            s,
+            shape,
         )
         if score < s.min_score:
             continue
@@ -330,6 +480,15 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
                     f"Of those names, these resolved — the likely command-and-control: "
                     f"{sample(r['resolved'], 3)}."
                 )
+        if shape > 0:
+            d = shape_details
+            reasons.append(
+                f"Word-list DGA shape: {plural(len(shape_names), 'unanswered (NXDOMAIN) registered domain')} "
+                f"made of dictionary words, e.g. {sample(shape_names, total=len(shape_names))}; "
+                f"{d['length_band']:.0%} within 4 characters of the median length {d['median_length']:.0f}, "
+                f"{d['suffix_share']:.0%} on its 3 commonest suffixes, {d['word_reuse']:.0%} of the words "
+                f"reused across names."
+            )
         if p["peak_nx_names"] >= s.nxdomain_burst:
             reasons.append(
                 f"{p['peak_nx_names']} distinct names answered NXDOMAIN in one hour "

@@ -1,41 +1,110 @@
-"""The character model behind the DGA detector: how much does a label look like the names people register?
+"""The per-name model behind the DGA detector: how much does a label look machine-made?
 
-A label (the registrable part of a name: ``google`` in ``www.google.co.uk``) is described by a few
-numbers — how likely its character trigrams are under a model of popular names, its length, entropy,
-digits, consonant runs — and a small logistic regression turns them into a 0..1 score. Both the trigram
-counts and the regression weights are package data (``netsift/data/dga_model.json``), built offline by
-``scripts/train_dga_model.py`` from a top-sites list; the list itself is never shipped.
+A label (the registrable part of a name: ``google`` in ``www.google.co.uk``) is described by about twenty
+numbers — how likely its character trigrams are under a model of popular names, length, entropy, digits,
+consonant runs, consonant/vowel alternation, and a **word segmentation** against an English word list
+(how many words, how much of the label they cover, how common they are) — plus how often its TLD carries
+generated names. A boosted additive model (one shape function per feature, learnt by gradient-boosted
+trees that may not mix features) turns them into a log-odds score; every feature's share of the decision
+is therefore exact and explains the verdict.
 
-Everything here is pure Python on plain strings: no database, no network.
+Everything is numpy over a batch of labels (:meth:`DgaModel.score_labels`): labels are packed into a byte
+matrix, trigram log-probabilities come from a dense table, dictionary words are found with a polynomial
+rolling hash looked up in an open-addressed table, and the segmentation is a dynamic programme over
+positions that runs for every label at once. No database, no network.
+
+Package data (built offline by ``scripts/train_dga_model.py``; the training lists are never shipped):
+
+- ``netsift/data/dga_model.json`` — trigram counts, the shape functions, the TLD table, reference medians.
+- ``netsift/data/dga_words.txt`` — English words in frequency order, derived from the ``wordfreq`` package
+  (CC BY-SA 4.0 data; see ``dga_words.LICENSE``).
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+import numpy as np
 
 VOWELS = frozenset("aeiouy")
 LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 DIGITS = frozenset("0123456789")
 START, END = "^", "$"
+FORMAT = "netsift-dga-model/2"
 
-# The features the classifier sees, in order. Each is computed by :func:`features`.
+# symbol codes: 0 padding, 1-26 a-z, 27-36 0-9, 37 '-', 38 any other character, 39 start, 40 end
+N_SYMBOLS = 41
+PAD, HYPHEN, OTHER, START_CODE, END_CODE = 0, 37, 38, 39, 40
+_CODE = np.full(256, OTHER, dtype=np.uint8)
+for _i, _ch in enumerate("abcdefghijklmnopqrstuvwxyz0123456789-"):
+    _CODE[ord(_ch)] = _i + 1
+_SYMBOL = "_" + "abcdefghijklmnopqrstuvwxyz0123456789-" + "_" + START + END
+_IS_VOWEL = np.zeros(N_SYMBOLS, dtype=bool)
+_IS_VOWEL[[ord(c) - 96 for c in "aeiouy"]] = True
+_IS_LETTER = np.zeros(N_SYMBOLS, dtype=bool)
+_IS_LETTER[1:27] = True
+_IS_DIGIT = np.zeros(N_SYMBOLS, dtype=bool)
+_IS_DIGIT[27:37] = True
+
+MAX_LABEL = 63
+SEG_WIDTH = 40  # the word segmentation looks at the first 40 characters
+MIN_WORD, MAX_WORD = 3, 15
+UNKNOWN_COST = 4.0  # cost of a character no dictionary word covers (a word costs ln(rank + 2) + 1)
+_HASH_BASE = np.uint64(0x9E3779B97F4A7C15)
+_TABLE_BITS = 20
+
+# The features the model sees, in order. Each is computed by :func:`feature_matrix`.
 FEATURES = (
     "log_likelihood",  # mean log10 probability per character transition (higher = more name-like)
     "total_log_likelihood",  # the sum: evidence grows with length, so long random labels stand out
     "worst_transitions",  # mean of the 3 least likely transitions
     "length",  # characters in the label
     "entropy",  # Shannon entropy, bits per character
+    "distinct_ratio",  # distinct characters / length
     "digit_ratio",  # share of digits
+    "digit_switches",  # letter<->digit changes ("d34ft" has 2)
+    "hyphens",  # '-' count
     "consonant_run",  # longest run of consonants (y counts as a vowel)
     "vowel_ratio",  # share of vowels among letters
-    "digit_switches",  # letter<->digit changes ("d34ft" has 2)
+    "cv_alternation",  # share of adjacent letter pairs that switch consonant<->vowel (pronounceable DGAs)
+    "word_cost",  # word segmentation cost per character (lower = made of common words)
+    "word_coverage",  # share of the label's letters covered by dictionary words of 3+ letters
+    "word_count",  # words in the best segmentation
+    "full_word_count",  # word_count when the words cover the whole label (letters), else 0
+    "longest_word",  # letters in the longest word found
+    "word_rarity",  # mean ln(rank) of the words found (0 when none)
+    "full_word_length",  # length when words cover the whole label, else 0 (word-pair DGAs: 10-20)
+    "tld_log_odds",  # how often the TLD carried generated names in training (smoothed log-odds)
 )
+
+# feature -> group named in the reasons
+GROUPS = {
+    "log_likelihood": "characters",
+    "total_log_likelihood": "characters",
+    "worst_transitions": "characters",
+    "entropy": "characters",
+    "distinct_ratio": "characters",
+    "consonant_run": "characters",
+    "vowel_ratio": "characters",
+    "length": "length",
+    "digit_ratio": "digits",
+    "digit_switches": "digits",
+    "hyphens": "digits",
+    "cv_alternation": "syllables",
+    "word_cost": "words",
+    "word_coverage": "words",
+    "word_count": "words",
+    "full_word_count": "words",
+    "longest_word": "words",
+    "word_rarity": "words",
+    "full_word_length": "words",
+    "tld_log_odds": "tld",
+}
 
 
 def entropy(text: str) -> float:
@@ -53,6 +122,9 @@ def normalise_label(label: str) -> str:
     return "".join(ch if ch in LETTERS or ch in DIGITS or ch == "-" else "_" for ch in label.lower())
 
 
+# --- character trigram model ---------------------------------------------------------------------------
+
+
 @dataclass
 class TrigramModel:
     """Character trigram model over padded labels (``^^label$``) with interpolated Kneser-Ney smoothing
@@ -63,7 +135,6 @@ class TrigramModel:
     discount: float = 0.75
 
     def __post_init__(self) -> None:
-        d = self.discount
         self._ctx3: dict[str, list[int]] = {}  # "ab" -> [count of ab*, distinct chars after ab]
         cont2: dict[str, int] = {}  # "bc" -> distinct chars seen before bc
         for tri, c in self.trigrams.items():
@@ -82,7 +153,7 @@ class TrigramModel:
         self._cont1 = cont1
         self._cont1_total = sum(cont1.values())
         self._vocab = len(cont1) + 1
-        self._d = d
+        self._d = self.discount
 
     @classmethod
     def train(cls, labels: list[str], discount: float = 0.75) -> TrigramModel:
@@ -120,6 +191,18 @@ class TrigramModel:
         padded = START + START + normalise_label(label) + END
         return [math.log10(self._p3(padded[i - 2 : i], padded[i])) for i in range(2, len(padded))]
 
+    @functools.cached_property
+    def table(self) -> np.ndarray:
+        """log10 P(c | a b) for every symbol code triple, as a dense float32 array [41, 41, 41]."""
+        out = np.zeros((N_SYMBOLS, N_SYMBOLS, N_SYMBOLS), dtype=np.float32)
+        targets = range(1, N_SYMBOLS)
+        for a in range(1, N_SYMBOLS):
+            for b in range(1, N_SYMBOLS):
+                ctx = _SYMBOL[a] + _SYMBOL[b]
+                for c in targets:
+                    out[a, b, c] = math.log10(self._p3(ctx, _SYMBOL[c]))
+        return out
+
     def to_json(self) -> dict:
         return {"trigrams": self.trigrams, "discount": self.discount}
 
@@ -128,86 +211,348 @@ class TrigramModel:
         return cls(data["trigrams"], data["discount"])
 
 
-def features(label: str, model: TrigramModel) -> dict[str, float]:
-    """The numbers the classifier sees for one label."""
-    label = normalise_label(label)
-    lps = model.transition_logprobs(label)
-    worst = sorted(lps)[:3]
-    letters = [ch for ch in label if ch in LETTERS]
-    run = best = 0
-    for ch in label:
-        run = run + 1 if ch in LETTERS and ch not in VOWELS else 0
-        best = max(best, run)
-    switches = sum(
-        1
-        for a, b in itertools.pairwise(label)
-        if (a in DIGITS and b in LETTERS) or (a in LETTERS and b in DIGITS)
-    )
-    return {
-        "log_likelihood": sum(lps) / len(lps),
-        "total_log_likelihood": sum(lps),
-        "worst_transitions": sum(worst) / len(worst),
-        "length": float(len(label)),
-        "entropy": entropy(label),
-        "digit_ratio": sum(ch in DIGITS for ch in label) / max(len(label), 1),
-        "consonant_run": float(best),
-        "vowel_ratio": sum(ch in VOWELS for ch in letters) / max(len(letters), 1),
-        "digit_switches": float(switches),
-    }
+# --- packing and word table ------------------------------------------------------------------------------
+
+
+def encode(labels: list[str], width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(codes uint8 [n, width], lengths int [n]) of lower-case labels; labels longer than MAX_LABEL are cut."""
+    raw = [lb.encode("ascii", "replace")[:MAX_LABEL] for lb in labels]
+    lengths = np.fromiter((len(r) for r in raw), dtype=np.int64, count=len(raw))
+    w = int(lengths.max(initial=1)) if width is None else width
+    w = max(w, 1)
+    flat = np.frombuffer(b"".join(raw), dtype=np.uint8)
+    codes = np.zeros((len(raw), w), dtype=np.uint8)
+    if flat.size:
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        cols = np.arange(w)
+        mask = cols[None, :] < np.minimum(lengths, w)[:, None]
+        idx = (starts[:, None] + cols[None, :])[mask]
+        codes[mask] = _CODE[flat[idx]]
+    return codes, np.minimum(lengths, w)
+
+
+def _hash_windows(codes: np.ndarray, k: int) -> np.ndarray:
+    """Polynomial hash of every window of k symbols, shape [n, width - k + 1] (uint64, wrapping)."""
+    n, w = codes.shape
+    h = np.zeros((n, w - k + 1), dtype=np.uint64)
+    c = codes.astype(np.uint64)
+    for j in range(k):
+        h = h * _HASH_BASE + c[:, j : j + w - k + 1]
+    return h
 
 
 @dataclass
-class Classifier:
-    """Logistic regression on standardised features; ``bias`` already includes the calibration that puts
-    the 0.5 decision point at the chosen false-positive rate on popular names."""
+class WordTable:
+    """English words (frequency order) in an open-addressed hash table: two probes, 64-bit keys."""
 
-    weights: dict[str, float]
-    means: dict[str, float]
-    scales: dict[str, float]
+    words: list[str]
+    keys: np.ndarray = field(init=False, repr=False)
+    ranks: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        size = 1 << _TABLE_BITS
+        self.keys = np.zeros(size, dtype=np.uint64)
+        self.ranks = np.full(size, -1, dtype=np.int32)
+        self.index = {w: i for i, w in enumerate(self.words)}
+        by_len: dict[int, list[int]] = {}
+        for i, w in enumerate(self.words):
+            by_len.setdefault(len(w), []).append(i)
+        keys, ranks = self.keys.tolist(), self.ranks.tolist()
+        for k, ids in sorted(by_len.items()):
+            codes, _ = encode([self.words[i] for i in ids], k)
+            hashes = _hash_windows(codes, k)[:, 0]
+            s1, s2 = self._slots(hashes)
+            for i, h, a, b in zip(ids, hashes.tolist(), s1.tolist(), s2.tolist()):
+                for s in (a, b):
+                    if ranks[s] < 0:
+                        keys[s], ranks[s] = h, i
+                        break
+        self.keys = np.asarray(keys, dtype=np.uint64)
+        self.ranks = np.asarray(ranks, dtype=np.int32)
+
+    @staticmethod
+    def _slots(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        shift = np.uint64(64 - _TABLE_BITS)
+        return (h >> shift).astype(np.int64), ((h * np.uint64(0xC2B2AE3D27D4EB4F)) >> shift).astype(np.int64)
+
+    def lookup(self, h: np.ndarray) -> np.ndarray:
+        """Rank of the word with hash ``h`` (any shape), -1 when it is not a word."""
+        s1, s2 = self._slots(h)
+        r = np.where(self.keys[s1] == h, self.ranks[s1], -1)
+        return np.where((r < 0) & (self.keys[s2] == h), self.ranks[s2], r)
+
+
+def segment(codes: np.ndarray, lengths: np.ndarray, words: WordTable) -> dict[str, np.ndarray]:
+    """Best segmentation of every label into dictionary words (3-15 letters) and unknown characters,
+    minimising ``sum(ln(rank + 2) + 1)`` over words plus ``UNKNOWN_COST`` per unknown character. Returns
+    per-label cost, covered letters, word count, longest word, summed ln(rank), and the back-pointer
+    matrix (word length ending at each position, 0 = unknown character) for :func:`words_of`."""
+    n = codes.shape[0]
+    w = min(codes.shape[1], SEG_WIDTH)
+    codes = codes[:, :w]
+    lens = np.minimum(lengths, w)
+    letter = _IS_LETTER[codes]
+    nonletter_prefix = np.concatenate([np.zeros((n, 1), np.int32), np.cumsum(~letter, axis=1, dtype=np.int32)], 1)
+    matches: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # k -> (rank [n, w-k+1], cost)
+    for k in range(MIN_WORD, min(MAX_WORD, w) + 1):
+        h = _hash_windows(codes, k)
+        ok = (nonletter_prefix[:, k:] - nonletter_prefix[:, : w - k + 1]) == 0
+        rank = np.where(ok, words.lookup(h), -1)
+        if (rank >= 0).any():
+            matches[k] = (rank, np.where(rank >= 0, np.log(rank + 2.0) + 1.0, np.inf))
+    cost = np.zeros((n, w + 1))
+    covered = np.zeros((n, w + 1), dtype=np.int32)
+    count = np.zeros((n, w + 1), dtype=np.int32)
+    longest = np.zeros((n, w + 1), dtype=np.int32)
+    rarity = np.zeros((n, w + 1))
+    back = np.zeros((n, w + 1), dtype=np.int8)
+    for j in range(1, w + 1):
+        best = cost[:, j - 1] + UNKNOWN_COST
+        bk = np.zeros(n, dtype=np.int8)
+        for k, (rank, wcost) in matches.items():
+            if k > j:
+                continue
+            cand = cost[:, j - k] + wcost[:, j - k]
+            better = cand < best
+            best = np.where(better, cand, best)
+            bk = np.where(better, k, bk)
+        cost[:, j] = best
+        back[:, j] = bk
+        prev = j - np.maximum(bk, 1)
+        rows = np.arange(n)
+        is_word = bk > 0
+        covered[:, j] = covered[rows, prev] + np.where(is_word, bk, 0)
+        count[:, j] = count[rows, prev] + is_word
+        longest[:, j] = np.maximum(longest[rows, prev], np.where(is_word, bk, 0))
+        rk = np.zeros(n)
+        for k, (rank, _wc) in matches.items():
+            sel = is_word & (bk == k)
+            if sel.any():
+                rk[sel] = np.log(rank[sel, j - k] + 2.0)
+        rarity[:, j] = rarity[rows, prev] + rk
+    rows = np.arange(n)
+    return {
+        "cost": cost[rows, lens],
+        "covered": covered[rows, lens],
+        "count": count[rows, lens],
+        "longest": longest[rows, lens],
+        "rarity": rarity[rows, lens],
+        "back": back,
+    }
+
+
+def words_of(label: str, back_row: np.ndarray) -> list[str]:
+    """The dictionary words of one label's best segmentation (from its back-pointer row)."""
+    out = []
+    j = min(len(label), SEG_WIDTH)
+    while j > 0:
+        k = int(back_row[j])
+        if k > 0:
+            out.append(label[j - k : j])
+            j -= k
+        else:
+            j -= 1
+    return out[::-1]
+
+
+# --- features --------------------------------------------------------------------------------------------
+
+
+def feature_matrix(
+    labels: list[str], tlds: list[str], ngrams: TrigramModel, words: WordTable, tld_table: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(features [n, len(FEATURES)], segmentation back-pointers [n, w+1]) of lower-case labels."""
+    n = len(labels)
+    codes, lengths = encode(labels)
+    w = codes.shape[1]
+    lens = np.maximum(lengths, 1).astype(float)
+    cols = np.arange(w)
+    valid = cols[None, :] < lengths[:, None]
+    # trigram transitions over ^^label$
+    padded = np.zeros((n, w + 3), dtype=np.uint8)
+    padded[:, :2] = START_CODE
+    padded[:, 2 : w + 2] = codes
+    padded[np.arange(n), lengths + 2] = END_CODE
+    table = ngrams.table
+    lp = table[padded[:, :-2], padded[:, 1:-1], padded[:, 2:]]  # [n, w+1]
+    tvalid = np.arange(w + 1)[None, :] <= lengths[:, None]
+    lp = np.where(tvalid, lp, 0.0)
+    total = lp.sum(axis=1)
+    n_trans = lengths + 1
+    worst = np.sort(np.where(tvalid, lp, np.inf), axis=1)[:, :3]
+    worst_n = np.minimum(n_trans, 3)
+    worst_mean = np.where(np.isfinite(worst), worst, 0.0).sum(axis=1) / worst_n
+    # character counts
+    counts = np.zeros((n, N_SYMBOLS), dtype=np.int32)
+    np.add.at(counts, (np.repeat(np.arange(n), w), codes.ravel()), 1)
+    counts[:, PAD] = 0
+    p = counts / lens[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.where(p > 0, p * np.log2(np.where(p > 0, p, 1)), 0.0).sum(axis=1)
+    distinct = (counts > 0).sum(axis=1) / lens
+    is_letter = _IS_LETTER[codes] & valid
+    is_digit = _IS_DIGIT[codes] & valid
+    is_vowel = _IS_VOWEL[codes] & valid
+    is_cons = is_letter & ~is_vowel
+    n_letters = is_letter.sum(axis=1)
+    digit_ratio = is_digit.sum(axis=1) / lens
+    switches = ((is_digit[:, :-1] & is_letter[:, 1:]) | (is_letter[:, :-1] & is_digit[:, 1:])).sum(axis=1)
+    hyphens = (codes == HYPHEN).sum(axis=1)
+    run = np.zeros(n, dtype=np.int32)
+    best = np.zeros(n, dtype=np.int32)
+    for j in range(w):
+        run = np.where(is_cons[:, j], run + 1, 0)
+        best = np.maximum(best, run)
+    vowel_ratio = is_vowel.sum(axis=1) / np.maximum(n_letters, 1)
+    pair = is_letter[:, :-1] & is_letter[:, 1:]
+    alt = pair & (is_vowel[:, :-1] != is_vowel[:, 1:])
+    cv_alt = alt.sum(axis=1) / np.maximum(pair.sum(axis=1), 1)
+    seg = segment(codes, lengths, words)
+    seg_letters = np.maximum(np.minimum(n_letters, SEG_WIDTH), 1)
+    coverage = seg["covered"] / seg_letters
+    full = (seg["covered"] >= np.minimum(n_letters, SEG_WIDTH)) & (seg["count"] > 0)
+    word_cost = seg["cost"] / np.maximum(np.minimum(lengths, SEG_WIDTH), 1)
+    rarity = np.where(seg["count"] > 0, seg["rarity"] / np.maximum(seg["count"], 1), 0.0)
+    default_tld = tld_table.get("", 0.0)
+    tld_lo = np.fromiter((tld_table.get(t, default_tld) for t in tlds), dtype=float, count=n)
+    x = np.column_stack(
+        [
+            total / n_trans,
+            total,
+            worst_mean,
+            lengths.astype(float),
+            ent,
+            distinct,
+            digit_ratio,
+            switches,
+            hyphens,
+            best,
+            vowel_ratio,
+            cv_alt,
+            word_cost,
+            coverage,
+            seg["count"],
+            np.where(full, seg["count"], 0),
+            seg["longest"],
+            rarity,
+            np.where(full, lengths, 0),
+            tld_lo,
+        ]
+    ).astype(float)
+    return x, seg["back"]
+
+
+# --- the additive model ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ShapeModel:
+    """Sum of per-feature step functions: feature f contributes ``values[f][searchsorted(thresholds[f],
+    x)]`` log-odds (``x <= thresholds[i]`` falls in bin i); ``bias`` includes the calibration that puts the
+    0.5 decision point at the chosen false-positive rate on held-out popular names."""
+
+    thresholds: dict[str, np.ndarray]
+    values: dict[str, np.ndarray]
     bias: float
 
-    def contributions(self, feats: dict[str, float]) -> dict[str, float]:
-        return {k: self.weights[k] * (feats[k] - self.means[k]) / self.scales[k] for k in self.weights}
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(x)
+        for i, f in enumerate(FEATURES):
+            t = self.thresholds.get(f)
+            if t is None or not len(t):
+                if f in self.values:
+                    out[:, i] = self.values[f][0]
+                continue
+            out[:, i] = self.values[f][np.searchsorted(t, x[:, i], side="left")]
+        return out
 
-    def score(self, feats: dict[str, float]) -> float:
-        z = self.bias + sum(self.contributions(feats).values())
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return self.bias + self.contributions(x).sum(axis=1)
+
+
+@dataclass
+class Scored:
+    """What :meth:`DgaModel.score_labels` returns for a batch: scores, features, contributions and the
+    segmentation back-pointers (for naming the words found)."""
+
+    scores: np.ndarray
+    features: np.ndarray
+    contributions: np.ndarray
+    back: np.ndarray
 
 
 @dataclass
 class DgaModel:
     ngrams: TrigramModel
-    classifier: Classifier
+    shapes: ShapeModel
+    tld_table: dict[str, float]
     reference: dict[str, float]  # median of each feature over the popular names the model was trained on
     meta: dict
+    words: WordTable
 
-    def score_label(self, label: str) -> tuple[float, dict[str, float], dict[str, float]]:
+    def score_labels(self, labels: list[str], tlds: list[str]) -> Scored:
+        if not labels:
+            z = np.zeros((0, len(FEATURES)))
+            return Scored(np.zeros(0), z, z, np.zeros((0, 1), dtype=np.int8))
+        x, back = feature_matrix([lb.lower() for lb in labels], tlds, self.ngrams, self.words, self.tld_table)
+        contrib = self.shapes.contributions(x)
+        z = np.clip(self.shapes.bias + contrib.sum(axis=1), -50, 50)
+        return Scored(1.0 / (1.0 + np.exp(-z)), x, contrib, back)
+
+    def score_label(self, label: str, tld: str = "com") -> tuple[float, dict[str, float], dict[str, float]]:
         """(score 0..1, features, per-feature contribution to the decision) for one label."""
-        feats = features(label, self.ngrams)
-        return self.classifier.score(feats), feats, self.classifier.contributions(feats)
+        s = self.score_labels([label], [tld])
+        return (
+            float(s.scores[0]),
+            dict(zip(FEATURES, s.features[0].tolist())),
+            dict(zip(FEATURES, s.contributions[0].tolist())),
+        )
 
     def to_json(self) -> dict:
-        c = self.classifier
         return {
-            "format": "netsift-dga-model/1",
+            "format": FORMAT,
             "meta": self.meta,
             "features": list(FEATURES),
-            "classifier": {"weights": c.weights, "means": c.means, "scales": c.scales, "bias": c.bias},
+            "shapes": {
+                "bias": self.shapes.bias,
+                "thresholds": {f: [float(v) for v in t] for f, t in self.shapes.thresholds.items()},
+                "values": {f: [round(float(v), 5) for v in t] for f, t in self.shapes.values.items()},
+            },
+            "tld_log_odds": self.tld_table,
             "reference": self.reference,
             "ngrams": self.ngrams.to_json(),
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> DgaModel:
-        if data.get("format") != "netsift-dga-model/1":
+    def from_json(cls, data: dict, words: WordTable) -> DgaModel:
+        if data.get("format") != FORMAT:
             raise ValueError(f"not a netsift DGA model (format {data.get('format')!r})")
-        c = data["classifier"]
+        if list(data["features"]) != list(FEATURES):
+            raise ValueError("the DGA model was built for other features; rebuild it")
+        s = data["shapes"]
+        shapes = ShapeModel(
+            {f: np.asarray(t, dtype=float) for f, t in s["thresholds"].items()},
+            {f: np.asarray(v, dtype=float) for f, v in s["values"].items()},
+            float(s["bias"]),
+        )
         return cls(
             TrigramModel.from_json(data["ngrams"]),
-            Classifier(c["weights"], c["means"], c["scales"], c["bias"]),
+            shapes,
+            data["tld_log_odds"],
             data["reference"],
             data.get("meta", {}),
+            words,
         )
+
+
+@functools.cache
+def load_words(path: str | None = None) -> WordTable:
+    """The shipped English word list (``netsift/data/dga_words.txt``), or one at ``path``."""
+    if path is None:
+        text = resources.files("netsift").joinpath("data/dga_words.txt").read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return WordTable([w for w in text.split() if w and not w.startswith("#")])
 
 
 @functools.cache
@@ -217,4 +562,6 @@ def load_model(path: str | None = None) -> DgaModel:
         text = resources.files("netsift").joinpath("data/dga_model.json").read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
-    return DgaModel.from_json(json.loads(text))
+    model = DgaModel.from_json(json.loads(text), load_words())
+    _ = model.ngrams.table  # build the dense table once
+    return model
