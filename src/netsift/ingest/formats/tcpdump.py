@@ -108,7 +108,10 @@ def _base_date(first_tod_ns: int, ctx: ParseContext) -> dt.date:
 def _date_note(day: dt.date, ctx: ParseContext) -> str:
     """What the ingest report says about the date given to bare times of day, and why."""
     if ctx.mtime is not None and ctx.path != "-":
-        why = f"the day the file was last modified ({ctx.mtime:%Y-%m-%d %H:%M} UTC)"
+        when = f"{ctx.mtime:%Y-%m-%d %H:%M} UTC"
+        why = (f"the day the file was last modified ({when})" if day.month == ctx.mtime.month and
+               day.day == ctx.mtime.day else f"the day before the file was last modified ({when}), as its "
+               "first time of day is later")
         why += " in the year given by --year" if ctx.year is not None else "; --year changes the year"
     elif ctx.year is not None:
         why = "1 January of --year (no modification time)"
