@@ -62,23 +62,103 @@ def end_of_hour(hour: dt.datetime) -> dt.datetime:
     return hour + dt.timedelta(hours=1) if hour < dt.datetime.max - dt.timedelta(hours=1) else dt.datetime.max
 
 
-def bucket_for(store) -> str:
-    """'hour' for spans up to 60 days, else 'day' (keeps timelines at a few thousand points)."""
-    start, end = store.rows("SELECT min(hour), max(hour) FROM rollup_client_hour")[0]
-    return "day" if start and (end - start).days > 60 else "hour"
+# Time buckets: (name, seconds, DuckDB interval). Hour and longer read the per-hour rollups; shorter ones
+# read dns_queries, only for spans under MIN_POINTS hours.
+BUCKETS = (("minute", 60, "1 minute"), ("5 min", 300, "5 minutes"), ("15 min", 900, "15 minutes"),
+           ("hour", 3600, "1 hour"), ("6 h", 6 * 3600, "6 hours"), ("day", 86400, "1 day"),
+           ("week", 7 * 86400, "7 days"))
+BUCKET_SECONDS = {name: secs for name, secs, _ in BUCKETS}
+_INTERVAL = {name: interval for name, _, interval in BUCKETS}
+MIN_POINTS, MAX_POINTS = 50, 500  # aim: this many buckets across the span shown
+MAX_BUCKETS = 1000  # never more zero-filled buckets than this; beyond, zeros only beside the data
 
 
-def timeline(store, client: str | None = None, bucket: str = "hour") -> list[dict]:
-    """Questions (and NXDOMAIN answers) per time bucket, overall or for one client."""
-    where, params = ("WHERE client = ?", [client]) if client is not None else ("", [])
-    return dicts(store, f"SELECT date_trunc('{_bucket(bucket)}', hour) AS t, sum(queries) AS queries, "
-                        f"sum(nxdomain) AS nxdomain FROM rollup_client_hour {where} GROUP BY ALL ORDER BY t", params)
+def choose_bucket(span: dt.timedelta) -> str:
+    """The smallest bucket that cuts ``span`` into at most MAX_POINTS; sub-hour buckets only when hours
+    would give fewer than MIN_POINTS; week for anything longer (see :func:`fill_zeros`)."""
+    seconds = span.total_seconds()
+    hourly = seconds >= MIN_POINTS * 3600
+    for name, secs, _ in BUCKETS:
+        if (secs >= 3600) == hourly and seconds / secs <= MAX_POINTS:
+            return name
+    return "week"
+
+
+def _where(client: str | None, domain: str | None) -> tuple[str, str, str, list]:
+    """(rollup table, rollup condition, dns_queries condition, params) for a series' scope."""
+    if domain is not None:
+        return ("rollup_domain_hour", "registered_domain = ?",
+                "query_name IN (SELECT query_name FROM domain_names WHERE registered_domain = ?)", [domain])
+    if client is not None:
+        return "rollup_client_hour", "client = ?", "client = ?", [client]
+    return "rollup_client_hour", "true", "true", []
+
+
+def bucket_for(store, client: str | None = None, domain: str | None = None) -> str:
+    """The bucket that suits the time span of the store's questions (or one client's, or one domain's)."""
+    table, cond, raw_cond, params = _where(client, domain)
+    start, end = store.rows(f"SELECT min(hour), max(hour) FROM {table} WHERE {cond}", params)[0]
+    if start is None:
+        return "hour"
+    if (end - start).total_seconds() < (MIN_POINTS - 1) * 3600:  # exact stamps: sub-hour buckets may fit
+        start, end = store.rows(f"SELECT min(ts), max(ts) FROM dns_queries WHERE ts >= ? AND ts <= ? AND "
+                                f"{raw_cond}", [start, end_of_hour(end), *params])[0]
+    return choose_bucket(end - start)
+
+
+def timeline(store, client: str | None = None, bucket: str | None = None, domain: str | None = None) -> list[dict]:
+    """Questions (and NXDOMAIN answers) per time bucket, overall or for one client or registered domain,
+    with empty buckets as zeros (see :func:`fill_zeros`). ``bucket`` defaults to :func:`bucket_for`'s."""
+    bucket = bucket or bucket_for(store, client, domain)
+    table, cond, raw_cond, params = _where(client, domain)
+    interval = _bucket(bucket)
+    if BUCKET_SECONDS[bucket] >= 3600:
+        sql = (f"SELECT time_bucket(INTERVAL '{interval}', hour) AS t, sum(queries), sum(nxdomain) FROM {table} "
+               f"WHERE {cond} GROUP BY ALL ORDER BY t")
+    else:
+        sql = (f"SELECT time_bucket(INTERVAL '{interval}', ts) AS t, count(*), "
+               f"count(*) FILTER (WHERE response_code = 'NXDOMAIN') FROM dns_queries WHERE {raw_cond} "
+               "GROUP BY ALL ORDER BY t")
+    rows = {t: (int(q), int(nx)) for t, q, nx in store.rows(sql, params)}
+    return [{"t": t.isoformat(), "queries": q, "nxdomain": nx}
+            for t, (q, nx) in fill_zeros(rows, bucket, (0, 0)).items()]
+
+
+def fill_zeros(rows: dict[dt.datetime, Any], bucket: str, zero: Any) -> dict[dt.datetime, Any]:
+    """``rows`` (bucket start -> value) with every empty bucket between the first and the last as ``zero``,
+    and one empty bucket either side (so a single bucket draws as a step); when that would exceed
+    MAX_BUCKETS (a stamp centuries away), only the empty buckets beside the data, so the output is at most
+    three times the data and the line still drops to zero between far-apart points."""
+    if not rows:
+        return {}
+    step = dt.timedelta(seconds=BUCKET_SECONDS[bucket])
+    starts = sorted(rows)
+    dense = (starts[-1] - starts[0]) / step < MAX_BUCKETS
+    wanted: set[dt.datetime] = set(starts)
+    for t in starts:
+        wanted.update(_neighbours(t, step))
+    if dense:
+        t = starts[0]
+        while t < starts[-1]:
+            t += step
+            wanted.add(t)
+    return {t: rows.get(t, zero) for t in sorted(wanted)}
+
+
+def _neighbours(t: dt.datetime, step: dt.timedelta) -> list[dt.datetime]:
+    out = []
+    for sign in (-1, 1):
+        try:
+            out.append(t + sign * step)
+        except OverflowError:  # year 1 or 9999
+            pass
+    return out
 
 
 def _bucket(bucket: str) -> str:
-    if bucket not in ("hour", "day"):
-        raise ValueError(f"bucket must be hour or day, not {bucket!r}")
-    return bucket
+    if bucket not in _INTERVAL:
+        raise ValueError(f"bucket must be one of {', '.join(_INTERVAL)}, not {bucket!r}")
+    return _INTERVAL[bucket]
 
 
 def busiest_clients(store, limit: int = 6) -> list[dict]:
@@ -86,8 +166,9 @@ def busiest_clients(store, limit: int = 6) -> list[dict]:
                         "ORDER BY queries DESC, client LIMIT ?", [limit])
 
 
-def client_timelines(store, limit: int = 6, bucket: str = "hour") -> list[dict]:
-    """Small multiples: one timeline per busiest client."""
+def client_timelines(store, limit: int = 6, bucket: str | None = None) -> list[dict]:
+    """Small multiples: one timeline per busiest client, all in the same bucket (the whole store's)."""
+    bucket = bucket or bucket_for(store)
     return [{"client": c["client"], "queries": c["queries"], "series": timeline(store, c["client"], bucket)}
             for c in busiest_clients(store, limit)]
 
@@ -208,11 +289,12 @@ def categories(store) -> list[dict]:
         WHERE c.registered_domain IS NOT NULL GROUP BY ALL ORDER BY queries DESC LIMIT 2000""")
 
 
-def category_timeline(store, client: str, bucket: str = "hour") -> list[dict]:
+def category_timeline(store, client: str, bucket: str | None = None) -> list[dict]:
     """Questions per category per time bucket for one client (empty before enrichment)."""
     if not has_rows(store, "domain_categories"):
         return []
+    bucket = bucket or bucket_for(store, client)
     return dicts(store, f"""
-        SELECT date_trunc('{_bucket(bucket)}', q.ts) AS t, c.category, count(*) AS queries
+        SELECT time_bucket(INTERVAL '{_bucket(bucket)}', q.ts) AS t, c.category, count(*) AS queries
         FROM dns_queries q JOIN (SELECT DISTINCT name, category FROM domain_categories) c ON c.name = q.query_name
         WHERE q.client = ? GROUP BY ALL ORDER BY t, c.category""", [client])

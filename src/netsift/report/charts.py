@@ -9,8 +9,11 @@ MIT): the dashboard serves them and points plotly's ``topojsonURL`` at them, the
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import functools
 import json
+import math
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from netsift.findings import SEVERITIES
+from netsift.report.chart_data import BUCKET_SECONDS
 from netsift.report.graph_layout import layout_infrastructure
 
 SEVERITY_COLOURS = {"info": "#9aa5b1", "low": "#5b8def", "medium": "#f0b429", "high": "#e8590c",
@@ -28,6 +32,9 @@ NORMAL_SHADES = ("#2b8a3e", "#74b816", "#a9e34b", "#40c057", "#c0eb75", "#087f5b
 BASE_LAYOUT = {"template": "plotly_white", "margin": {"l": 50, "r": 20, "t": 40, "b": 40}, "height": 320,
                    "font": {"family": "system-ui, sans-serif", "size": 12}}
 WORLD_TOPOJSON = "world_110m.json"
+GRAPH_ROW_PX, GRAPH_MIN_PLOT_PX, GRAPH_MAX_IP_LABELS, GRAPH_LABEL_CHARS = 17, 420, 120, 34
+GRAPH_NAMES = {"domain": "domain (colour: score)", "ip": "address", "as": "autonomous system / network"}
+MAP_COLOURS = [[0, "#c6dbef"], [0.5, "#4292c6"], [1, "#08306b"]]
 
 
 def figure_json(fig: go.Figure | None) -> str | None:
@@ -63,29 +70,56 @@ def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
 # --- time ------------------------------------------------------------------------------------------------
 
 
-def timeline_figure(series: list[dict], title: str = "Queries over time") -> go.Figure | None:
+def bucket_ms(series: list[dict], bucket: str | None = None) -> float:
+    """Width of one bucket in milliseconds: the named bucket's, else the smallest step between points
+    (series are zero-filled), else a minute (a single bucket is one only when the span is under a minute)."""
+    if bucket in BUCKET_SECONDS:
+        return BUCKET_SECONDS[bucket] * 1000.0
+    times = sorted({dt.datetime.fromisoformat(p["t"]) for p in series})
+    steps = [(b - a).total_seconds() for a, b in zip(times, times[1:]) if b > a]
+    return (min(steps) if steps else 60) * 1000.0
+
+
+def _step_trace(series: list[dict], key: str, width_ms: float, **kwargs: Any) -> go.Scatter:
+    """Counts per bucket as steps (each value holds for its bucket, empty buckets are zeros in the data);
+    values with no neighbour a bucket away (far-apart data) also get a marker, so they show at any zoom."""
+    x = [p["t"] for p in series]
+    y = [p[key] for p in series]
+    times = [dt.datetime.fromisoformat(t) for t in x]
+    step = dt.timedelta(milliseconds=width_ms)
+
+    def busy(j: int, i: int) -> bool:  # point j holds questions and is the bucket next to point i
+        return 0 <= j < len(y) and bool(y[j]) and abs(times[j] - times[i]) <= step
+
+    lonely = [bool(y[i]) and not (busy(i - 1, i) or busy(i + 1, i)) for i in range(len(y))]
+    if any(lonely):
+        kwargs.update(mode="lines+markers", marker={"size": [7 if f else 0 for f in lonely]})
+    return go.Scatter(x=x, y=y, line_shape="hv", **{"mode": "lines", **kwargs})
+
+
+def timeline_figure(series: list[dict], title: str = "Queries over time", bucket: str | None = None) -> go.Figure | None:
     if not series:
         return None
-    x = [p["t"] for p in series]
+    width = bucket_ms(series, bucket)
     fig = go.Figure([
-        go.Scatter(x=x, y=[p["queries"] for p in series], name="queries", mode="lines", line_shape="hv",
-                   fill="tozeroy", line={"color": "#3b5bdb"}),
-        go.Scatter(x=x, y=[p["nxdomain"] for p in series], name="NXDOMAIN", mode="lines", line_shape="hv",
-                   line={"color": NOT_NORMAL_COLOUR}),
+        _step_trace(series, "queries", width, name="queries", fill="tozeroy", line={"color": "#3b5bdb"}),
+        _step_trace(series, "nxdomain", width, name="NXDOMAIN", line={"color": NOT_NORMAL_COLOUR}),
     ])
     fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.08}, type="date")
     return _layout(fig, title, height=340, legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"})
 
 
-def small_multiples_figure(clients: list[dict], title: str = "Busiest clients") -> go.Figure | None:
+def small_multiples_figure(clients: list[dict], title: str = "Busiest clients", bucket: str | None = None
+                           ) -> go.Figure | None:
     if not clients:
         return None
     fig = make_subplots(rows=len(clients), cols=1, shared_xaxes=True, vertical_spacing=0.04,
                         subplot_titles=[label(f"{c['client']} ({c['queries']:,} queries)") for c in clients])
     for i, c in enumerate(clients, start=1):
-        fig.add_trace(go.Scatter(x=[p["t"] for p in c["series"]], y=[p["queries"] for p in c["series"]],
-                                 name=label(c["client"]), mode="lines", line_shape="hv", fill="tozeroy",
-                                 showlegend=False, line={"color": "#3b5bdb"}), row=i, col=1)
+        if c["series"]:
+            fig.add_trace(_step_trace(c["series"], "queries", bucket_ms(c["series"], bucket), name=label(c["client"]),
+                                      fill="tozeroy", showlegend=False, line={"color": "#3b5bdb"}), row=i, col=1)
+    fig.update_xaxes(type="date")
     fig.update_annotations(font_size=11, xanchor="left", x=0)
     return _layout(fig, title, height=110 + 95 * len(clients))
 
@@ -102,14 +136,22 @@ def heatmap_figure(hm: dict, title: str | None = None) -> go.Figure | None:
                    height=max(220, 90 + 22 * len(hm["rows"])))
 
 
-def category_timeline_figure(rows: list[dict], title: str = "Categories over time") -> go.Figure | None:
+def category_timeline_figure(rows: list[dict], title: str = "Categories over time", bucket: str | None = None
+                             ) -> go.Figure | None:
+    """Stacked bars, each as wide as its bucket (plotly would draw a lone bar 1 ms wide), on an x range of
+    at least three buckets."""
     if not rows:
         return None
+    width = bucket_ms(rows, bucket)
     by_cat: dict[str, list[dict]] = {}
     for r in rows:
         by_cat.setdefault(r["category"], []).append(r)
-    fig = go.Figure([go.Bar(x=[r["t"] for r in pts], y=[r["queries"] for r in pts], name=label(cat))
-                     for cat, pts in sorted(by_cat.items())])
+    fig = go.Figure([go.Bar(x=[r["t"] for r in pts], y=[r["queries"] for r in pts], name=label(cat), width=width,
+                            offset=0) for cat, pts in sorted(by_cat.items())])
+    times = sorted(dt.datetime.fromisoformat(r["t"]) for r in rows)
+    pad = dt.timedelta(milliseconds=width)
+    with contextlib.suppress(OverflowError):
+        fig.update_xaxes(type="date", range=[(times[0] - pad).isoformat(), (times[-1] + 2 * pad).isoformat()])
     return _layout(fig, title, barmode="stack")
 
 
@@ -171,6 +213,14 @@ def iso2_to_iso3() -> dict[str, str]:
             if g.get("id") and g.get("properties", {}).get("a2")}
 
 
+def count_label(n: int) -> str:
+    """1, 10, 100, 1k, 10k, 100k, 1M, ..."""
+    for div, suffix in ((10 ** 9, "G"), (10 ** 6, "M"), (10 ** 3, "k")):
+        if n >= div:
+            return f"{n // div:,}{suffix}"
+    return str(n)
+
+
 def map_figure(countries: list[dict], title: str = "Where answers point") -> go.Figure | None:
     codes = iso2_to_iso3()
     rows = [c for c in countries if c.get("country") in codes]
@@ -179,9 +229,18 @@ def map_figure(countries: list[dict], title: str = "Where answers point") -> go.
     hover = [label(f"{c['country_name'] or c['country']}: {c['queries']:,} queries to {c['ips']:,} addresses"
                    + (f"; {c['flagged_queries']:,} flagged ({c['flagged_domains']} domains)"
                       if c["flagged_queries"] else "")) for c in rows]
+    # log scale: counts span orders of magnitude, and a linear one leaves all but the busiest country white;
+    # the lightest colour is still visibly blue, and the legend's ticks are real counts
+    z = [math.log10(max(int(c["queries"]), 1)) for c in rows]
+    low, high = min(int(c["queries"]) for c in rows), max(int(c["queries"]) for c in rows)
+    ticks = {low: f"{low:,}", high: f"{high:,}"}  # the real extremes, and the powers of ten between them
+    ticks.update({10 ** k: count_label(10 ** k) for k in range(int(min(z)) + 1, int(max(z)) + 1)
+                  if min(z) + 0.2 < k < max(z) - 0.2})
     traces = [go.Choropleth(locations=[codes[c["country"]] for c in rows], locationmode="ISO-3",
-                            z=[c["queries"] for c in rows], colorscale="Blues", text=hover,
-                            hovertemplate="%{text}<extra></extra>", colorbar={"title": "queries"},
+                            z=z, zmin=min(z), zmax=max(max(z), min(z) + 1), colorscale=MAP_COLOURS, text=hover,
+                            hovertemplate="%{text}<extra></extra>",
+                            colorbar={"title": {"text": "queries (log)"}, "tickvals": [math.log10(max(t, 1)) for t in ticks],
+                                      "ticktext": list(ticks.values())},
                             marker_line_color="#ffffff", marker_line_width=0.5)]
     flagged = [c for c in rows if c["flagged_queries"]]
     if flagged:
@@ -211,9 +270,18 @@ def graph_figure(infra: dict, title: str = "Findings' infrastructure: domain →
                 ys += [a["y"], b["y"], None]
         traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1}, hoverinfo="skip",
                                  showlegend=False))
-    styles = {"as": {"symbol": "square", "size": 18, "color": "#495057"}, "ip": {"symbol": "circle", "size": 7,
-              "color": "#74c0fc"}, "domain": {"symbol": "diamond", "size": 12}}
-    for kind, style in styles.items():
+    rows = {kind: max((n["rows"] for n in nodes.values() if n["kind"] == kind), default=0)
+            for kind in ("domain", "ip", "as")}
+    # addresses are labelled only while their column has room for a line each; the panel is as tall as
+    # the busiest labelled column needs at GRAPH_ROW_PX a line, the font a little smaller than a line
+    show_ip = rows["ip"] <= GRAPH_MAX_IP_LABELS
+    lines = max(rows["domain"], rows["as"], rows["ip"] if show_ip else 0)
+    plot_px = max(GRAPH_MIN_PLOT_PX, GRAPH_ROW_PX * lines)
+    font = max(8, min(12, int(0.72 * plot_px / max(lines, 1))))
+    styles = {"domain": ({"symbol": "diamond", "size": 12}, "middle left"),
+              "ip": ({"symbol": "circle", "size": 7, "color": "#74c0fc"}, "middle right"),
+              "as": ({"symbol": "square", "size": 14, "color": "#495057"}, "middle right")}
+    for kind, (style, position) in styles.items():
         group = [n for n in nodes.values() if n["kind"] == kind]
         if not group:
             continue
@@ -221,19 +289,27 @@ def graph_figure(infra: dict, title: str = "Findings' infrastructure: domain →
         if kind == "domain":
             marker.update(color=[n.get("score", 0) for n in group], colorscale="YlOrRd", cmin=0, cmax=1,
                           line={"color": "#343a40", "width": 1})
-        # label domains, and only the autonomous systems that several domains share
-        texts = [label(n["label"]) if kind == "domain" or n.get("shared") else "" for n in group]
+        shown = kind != "ip" or show_ip
         traces.append(go.Scatter(
-            x=[n["x"] for n in group], y=[n["y"] for n in group], mode="markers+text" if kind != "ip" else "markers",
-            text=texts, textposition="top center", textfont={"size": 9},
-            hovertext=[label(n["hover"]) for n in group], hoverinfo="text", marker=marker, name=kind,
+            x=[n["x"] for n in group], y=[n["y"] for n in group], mode="markers+text" if shown else "markers",
+            text=[label(_short(n["label"])) for n in group] if shown else None, textposition=position,
+            textfont={"size": font}, cliponaxis=False,
+            hovertext=[label(n["hover"]) for n in group], hoverinfo="text", marker=marker, name=GRAPH_NAMES[kind],
             customdata=[f"{link_prefix}{quote(n['label'], safe='')}" if link_prefix and kind == "domain" else ""
                         for n in group]))
     fig = go.Figure(traces)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
-    return _layout(fig, title, height=560, legend={"orientation": "h", "y": -0.02}, hovermode="closest",
-                   dragmode="pan")
+    # columns at x = 0, 1, 2: room for domain labels on the left and AS labels on the right
+    fig.update_xaxes(visible=False, range=[-0.8, 2.8], fixedrange=False)
+    fig.update_yaxes(visible=False, range=[0, 1])
+    top, bottom = 50, 40
+    return _layout(fig, title, height=plot_px + top + bottom, margin={"l": 10, "r": 10, "t": top, "b": bottom},
+                   legend={"orientation": "h", "y": 0, "yanchor": "top", "x": 0.5, "xanchor": "center"},
+                   hovermode="closest", dragmode="pan")
+
+
+def _short(text: str, limit: int = GRAPH_LABEL_CHARS) -> str:
+    """A label cut to ``limit`` characters (the hover text keeps the whole name)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sunburst_figure(categories: list[dict], title: str = "Categories") -> go.Figure | None:

@@ -18,6 +18,7 @@ import jinja2
 from netsift import __version__
 from netsift.report import chart_data as data
 from netsift.report import charts
+from netsift.report.console import decimals
 from netsift.report.rollups import ensure_rollups
 
 TOP_FINDINGS = 50
@@ -34,6 +35,7 @@ def environment(package: str = "netsift.report") -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader(package, "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda n: f"{n:,}" if isinstance(n, int) else (f"{n:,.2f}" if isinstance(n, float) else n)
+    env.filters["dec"] = decimals
     env.filters["pct"] = lambda part, whole: f"{100 * part / whole:.1f} %" if whole else "-"
     return env
 
@@ -52,8 +54,8 @@ def report_context(store) -> dict[str, Any]:
     figures = {
         "normal": charts.normal_figure(breakdown),
         "findings": charts.findings_figure(data.findings_by_kind(store)),
-        "timeline": charts.timeline_figure(data.timeline(store, bucket=bucket)),
-        "clients": charts.small_multiples_figure(busiest),
+        "timeline": charts.timeline_figure(data.timeline(store, bucket=bucket), bucket=bucket),
+        "clients": charts.small_multiples_figure(busiest, bucket=bucket),
         "domains": charts.top_domains_figure(data.top_domains(store, True), data.top_domains(store, False)),
         "map": charts.map_figure(countries),
         "graph": charts.graph_figure(infra),

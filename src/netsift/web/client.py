@@ -16,9 +16,10 @@ def client_data(store, params) -> dict:
                         "WHERE client = ?", [client])[0]
     if totals[0] is None:
         raise NotFound(f"no queries from client {client!r} in this store")
-    bucket = data.bucket_for(store)
+    bucket = data.bucket_for(store, client)  # follows this client's span
     return {
         "client": client,
+        "bucket": bucket,
         "queries": int(totals[0]), "nxdomain": int(totals[1]),
         "first_hour": totals[2].isoformat(), "last_hour": totals[3].isoformat(),
         "domains_count": store.rows("SELECT count(*) FROM rollup_domain_client WHERE client = ?", [client])[0][0],
@@ -40,9 +41,9 @@ def client_data(store, params) -> dict:
 
 def client_figures(d: dict) -> dict:
     return {
-        "timeline": charts.timeline_figure(d["timeline"], f"Activity of {d['client']}"),
+        "timeline": charts.timeline_figure(d["timeline"], f"Activity of {d['client']}", d["bucket"]),
         "heatmap": charts.heatmap_figure(d["heatmap"], "Hour of day × weekday (UTC)"),
-        "categories": charts.category_timeline_figure(d["category_timeline"]),
+        "categories": charts.category_timeline_figure(d["category_timeline"], bucket=d["bucket"]),
     }
 
 

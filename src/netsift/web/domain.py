@@ -26,14 +26,15 @@ def domain_data(store, params) -> dict:
     domain = resolve_domain(store, required_param(params, "name"))
     stats = data.dicts(store, "SELECT * FROM domain_stats WHERE registered_domain = ?", [domain])
     has_ip_info = data.has_rows(store, "ip_info")
+    bucket = data.bucket_for(store, domain=domain)  # follows this domain's span
     answer_cols = "i.country, i.country_name, i.as_org, i.asn" if has_ip_info else \
         "NULL AS country, NULL AS country_name, NULL AS as_org, NULL AS asn"
     answer_join = "LEFT JOIN ip_info i ON i.ip = a.answer" if has_ip_info else ""
     return {
         "domain": domain,
         "stats": stats[0] if stats else None,
-        "timeline": data.dicts(store, "SELECT hour AS t, queries, nxdomain FROM rollup_domain_hour "
-                                      "WHERE registered_domain = ? ORDER BY hour", [domain]),
+        "bucket": bucket,
+        "timeline": data.timeline(store, bucket=bucket, domain=domain),
         "clients": data.dicts(store, "SELECT client, queries, names, first_seen, last_seen FROM rollup_domain_client "
                                      "WHERE registered_domain = ? ORDER BY queries DESC, client LIMIT 100", [domain]),
         "names": [r[0] for r in store.rows("SELECT query_name FROM domain_names WHERE registered_domain = ? "
@@ -55,7 +56,7 @@ def domain_data(store, params) -> dict:
 
 
 def domain_figures(d: dict) -> dict:
-    return {"timeline": charts.timeline_figure(d["timeline"], f"Queries for {d['domain']}")}
+    return {"timeline": charts.timeline_figure(d["timeline"], f"Queries for {d['domain']}", d["bucket"])}
 
 
 PAGE = Page("/domain", "domain.html.j2", "Domain", domain_data, domain_figures)
