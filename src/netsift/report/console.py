@@ -36,6 +36,15 @@ def printable(text: object) -> str:
     return UNSAFE_CHARS.sub(_visible, "" if text is None else str(text))
 
 
+def decimals(value: object, places: int = 3) -> object:
+    """A float with at most ``places`` decimals and no trailing zeros (0.9393939393939394 -> 0.939,
+    1.0 -> 1); anything else unchanged. How sub-scores and other ratios are shown to a person."""
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    return value
+
+
 def escape(text: object) -> str:
     """``text`` for rich's ``print``: :func:`printable`, then rich markup escaped (printed literally)."""
     return _markup_escape(printable(text))
@@ -53,7 +62,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[obj
     for c in columns:
         t.add_column(escape(c), overflow="fold")
     for row in rows:
-        t.add_row(*(escape(v) for v in row))
+        t.add_row(*(escape(decimals(v)) for v in row))
     return t
 
 
