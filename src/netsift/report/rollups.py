@@ -3,7 +3,8 @@ a few thousand pre-aggregated rows instead of scanning ten million.
 
 The rollups depend only on ``dns_queries`` and ``domain_names`` (not on the baseline, verdicts or
 findings), so a verdict never invalidates them. :func:`ensure_rollups` rebuilds them when the row count or
-the latest timestamp of ``dns_queries`` changed since the last build (recorded in ``rollup_state``);
+the latest timestamp of ``dns_queries`` changed since the last build (recorded in ``rollup_state``), or the
+rollups were built by code of another ``ROLLUP_VERSION``;
 ``pipeline.analyze`` may call :func:`refresh_rollups` at its end to keep them warm.
 """
 
@@ -61,20 +62,67 @@ ROLLUP_DOMAIN_ANSWER = Table(
     ),
 )
 
+# Resolver rollups: only the questions of files whose log carries block status (Pi-hole, Pi-hole JSON, an
+# Infoblox/BIND log with RPZ hits, Umbrella, a CSV with an action column): a file with at least one
+# resolver_action other than 'local' (Windows DNS marks authoritative answers so, and says nothing of
+# blocking). Every question of such a file counts, blocked ('blocked:<list>') or allowed (anything else).
+ROLLUP_RESOLVER_HOUR = Table(
+    "rollup_resolver_hour",
+    "Questions per hour, resolver action and query type, in logs that carry block status.",
+    (
+        Column("hour", "timestamp", "Start of the hour, UTC.", False),
+        Column("blocked", "bool", "resolver_action is blocked:<list>.", False),
+        Column("resolver_action", "text", "As stored (forwarded:<upstream>, cached, blocked:gravity, ...)."),
+        Column("query_type", "text", "Query type."),
+        Column("queries", "int", "Questions asked."),
+    ),
+)
+
+ROLLUP_RESOLVER_NAME = Table(
+    "rollup_resolver_name",
+    "Questions per query name, blocked or allowed, in logs that carry block status.",
+    (
+        Column("query_name", "text", "Query name.", False),
+        Column("blocked", "bool", "resolver_action is blocked:<list>.", False),
+        Column("queries", "int", "Questions asked."),
+        Column("clients", "int", "Distinct clients that asked."),
+        Column("last_seen", "timestamp", "Last question."),
+    ),
+)
+
+ROLLUP_RESOLVER_CLIENT = Table(
+    "rollup_resolver_client",
+    "Questions and blocked questions per client, in logs that carry block status.",
+    (
+        Column("client", "text", "Asking host."),
+        Column("queries", "int", "Questions asked."),
+        Column("blocked", "int", "Of which blocked."),
+        Column("last_seen", "timestamp", "Last question."),
+    ),
+)
+
 ROLLUP_STATE = Table(
     "rollup_state",
-    "What the rollups were built from: when dns_queries changes, they are rebuilt.",
+    "What the rollups were built from: when dns_queries changes (or netsift's rollups do), they are rebuilt.",
     (
         Column("dns_rows", "int", "count(*) of dns_queries at build time.", False),
         Column("max_ts", "timestamp", "max(ts) of dns_queries at build time."),
         Column("built_at", "timestamp", "When they were built.", False),
+        Column("version", "int", "ROLLUP_VERSION of the code that built them."),
     ),
 )
 
-TABLES = (ROLLUP_CLIENT_HOUR, ROLLUP_DOMAIN_HOUR, ROLLUP_DOMAIN_CLIENT, ROLLUP_DOMAIN_ANSWER, ROLLUP_STATE)
+ROLLUP_VERSION = 2  # bump when a rollup is added or changes: stores rebuild theirs on the next open
+
+TABLES = (ROLLUP_CLIENT_HOUR, ROLLUP_DOMAIN_HOUR, ROLLUP_DOMAIN_CLIENT, ROLLUP_DOMAIN_ANSWER, ROLLUP_RESOLVER_HOUR,
+          ROLLUP_RESOLVER_NAME, ROLLUP_RESOLVER_CLIENT, ROLLUP_STATE)
 schema.register_tables(*TABLES)
 
 _NAMED = "dns_queries q JOIN domain_names n USING (query_name)"
+# the questions of files with block status (see ROLLUP_RESOLVER_HOUR); rollup_resolver_hour is built first
+_RESOLVER_ROWS = """(SELECT *, coalesce(starts_with(resolver_action, 'blocked'), false) AS is_blocked FROM dns_queries
+    WHERE source_file_id IN (SELECT DISTINCT source_file_id FROM dns_queries
+                             WHERE resolver_action IS NOT NULL AND resolver_action <> 'local'))"""
 
 BUILD_SQL = {
     "rollup_client_hour": """
@@ -94,6 +142,16 @@ BUILD_SQL = {
         FROM (SELECT n.registered_domain, q.ts, unnest(q.answers) AS answer
               FROM {_NAMED} WHERE q.answers IS NOT NULL AND len(q.answers) > 0)
         WHERE answer IS NOT NULL AND answer <> '' GROUP BY ALL""",
+    "rollup_resolver_hour": f"""
+        SELECT date_trunc('hour', ts) AS hour, is_blocked AS blocked, resolver_action, query_type, count(*) AS queries
+        FROM {_RESOLVER_ROWS} GROUP BY ALL""",
+    "rollup_resolver_name": f"""
+        SELECT query_name, is_blocked AS blocked, count(*) AS queries, count(DISTINCT client) AS clients,
+               max(ts) AS last_seen
+        FROM {_RESOLVER_ROWS} GROUP BY ALL""",
+    "rollup_resolver_client": f"""
+        SELECT client, count(*) AS queries, count(*) FILTER (WHERE is_blocked) AS blocked, max(ts) AS last_seen
+        FROM {_RESOLVER_ROWS} GROUP BY ALL""",
 }
 
 
@@ -103,11 +161,13 @@ def _source_state(con) -> tuple[int, dt.datetime | None]:
 
 
 def rollups_current(con) -> bool:
-    """True when the rollups were built from the dns_queries that are there now."""
-    if not table_exists(con, "rollup_state"):
-        return False
-    built = con.execute("SELECT dns_rows, max_ts FROM rollup_state").fetchall()
-    return bool(built) and tuple(built[0]) == _source_state(con)
+    """True when the rollups were built from the dns_queries that are there now, by this version's code."""
+    if not table_exists(con, "rollup_state") or not con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'rollup_state' "
+            "AND table_schema = 'main' AND column_name = 'version'").fetchall()[0][0]:
+        return False  # built before rollups had versions
+    built = con.execute("SELECT dns_rows, max_ts, version FROM rollup_state").fetchall()
+    return bool(built) and tuple(built[0]) == (*_source_state(con), ROLLUP_VERSION)
 
 
 def refresh_rollups(con) -> None:
@@ -117,14 +177,15 @@ def refresh_rollups(con) -> None:
     state = _source_state(con)
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute("DROP TABLE IF EXISTS rollup_state")  # may predate its version column
         for table in TABLES:
             con.execute(schema.duckdb_ddl(table))
         for name, sql in BUILD_SQL.items():
             con.execute(f"DELETE FROM {name}")
             con.execute(f"INSERT INTO {name} {sql}")
         con.execute("DELETE FROM rollup_state")
-        con.execute("INSERT INTO rollup_state VALUES (?, ?, ?)",
-                    [state[0], state[1], dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+        con.execute("INSERT INTO rollup_state VALUES (?, ?, ?, ?)",
+                    [state[0], state[1], dt.datetime.now(dt.UTC).replace(tzinfo=None), ROLLUP_VERSION])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
