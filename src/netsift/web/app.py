@@ -1,7 +1,8 @@
 """The dashboard app: ``create_app(store_path, token=None)`` returns a FastAPI application.
 
 Pages (each with a ``.json`` twin): ``/`` and ``/overview``, ``/findings`` (triage queue), ``/domain?name=``,
-``/client?name=``, ``/categories``, ``/map``, ``/graph``, ``/search?q=``; ``POST /verdict``; ``/status.json`` (whether a
+``/client?name=``, ``/categories``, ``/map``, ``/graph``, ``/search?q=``, ``/resolver`` (blocked vs allowed, when a log
+carries block status); ``POST /verdict``; ``/status.json`` (whether a
 re-analysis runs). Static files:
 ``/static/plotly.min.js`` (from the plotly package), ``/static/topojson/world_110m.json`` (from netsift's
 data), ``/static/app.js`` and ``/static/style.css``.
@@ -23,13 +24,13 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 
 from netsift import pipeline
 from netsift.report.charts import WORLD_TOPOJSON
-from netsift.web import categories, client, domain, findings, graph, overview, search, security
+from netsift.web import categories, client, domain, findings, graph, overview, resolver, search, security
 from netsift.web import map as map_page
 from netsift.web.pages import Page, add_page, json_response
 from netsift.web.state import Dashboard
 
 PAGES: tuple[Page, ...] = (overview.PAGE, findings.PAGE, domain.PAGE, client.PAGE, categories.PAGE, map_page.PAGE,
-                           graph.PAGE, search.PAGE)
+                           graph.PAGE, search.PAGE, resolver.PAGE)
 STATIC_FILES = {  # URL name -> (package, path inside it)
     "plotly.min.js": ("plotly", "package_data/plotly.min.js"),
     f"topojson/{WORLD_TOPOJSON}": ("netsift", f"data/{WORLD_TOPOJSON}"),
@@ -52,7 +53,9 @@ def create_app(store_path: str | None, *, token: str | None = None, bound_host: 
 
     app = FastAPI(title="netsift", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.netsift = dash
-    app.state.nav = [(p.path, p.nav) for p in PAGES if p.nav]
+    # the resolver page only when a log carries block status (the server never ingests, so this holds)
+    app.state.nav = [(p.path, p.nav) for p in PAGES
+                     if p.nav and (p is not resolver.PAGE or resolver.available(dash.store))]
     hosts = None if bound_host in ("0.0.0.0", "::") else security.allowed_hosts(bound_host)
 
     @app.middleware("http")
