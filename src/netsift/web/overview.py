@@ -1,9 +1,13 @@
-"""Overview page: totals, queries over time (zoomable), normal vs not normal, findings by kind and severity."""
+"""Overview page: totals, queries over time (zoomable), normal vs not normal, findings by kind and severity,
+the resolver's blocked share (linking to /resolver when a log carries block status) and the analysis inputs
+the store remembers (top lists, allowlist, settings file, feeds, categories, GeoIP databases: each with its
+age and whether the file is still there; see :mod:`netsift.inputs`)."""
 
 from __future__ import annotations
 
 from netsift.report import chart_data as data
-from netsift.report import charts
+from netsift.report import charts, resolver
+from netsift import inputs
 from netsift.web.pages import Page
 
 
@@ -17,7 +21,14 @@ def overview_data(store, params) -> dict:
         "normal_breakdown": breakdown,
         "findings_by_kind": data.findings_by_kind(store),
         "top_findings": data.top_findings(store, 10),
+        "resolver": resolver.totals(store),
+        "inputs": remembered_inputs(store),
     }
+
+
+def remembered_inputs(store) -> list[dict]:
+    """What ``pipeline.overview(store)["inputs"]`` holds, without its scan of dns_queries."""
+    return [r.as_dict() for r in inputs.remembered(store)]
 
 
 def overview_figures(d: dict) -> dict:
