@@ -582,3 +582,22 @@ def test_real_sample_details(shared_data):
     assert wiki.filter(pl.col("response_code") == "NXDOMAIN").height == 4
     assert wiki.filter(pl.col("query_name") == "brwc0cb383d1f42")["client"].unique().sort().to_list() == [
         "141.142.220.226", "fe80::3074:17d5:2052:c324"]
+
+
+def test_a_capture_without_dns_says_what_it_holds(tmp_path):
+    frames = [(T0 + i, eth(tcp(b"GET / HTTP/1.1\r\n\r\n", seq=i, sport=50000 + i, dport=80))) for i in range(4)]
+    frames += [(T0 + 5, eth(udp(b"x" * 48, sport=40123, dport=123))),
+               (T0 + 6, eth(udp(b"x" * 48, sport=123, dport=40124))),
+               (T0 + 7, eth(tcp(b"\x16\x03\x01", seq=1, src=CLIENT6, dst=SERVER6, sport=50443, dport=443))),
+               (T0 + 8, b"\xff" * 12 + b"\x08\x06" + b"\x00" * 28)]
+    results, ctx = run(write_pcap(tmp_path / "web.pcap", frames))
+    assert sum(r.records.height for r in results) == 0
+    assert ctx.notes["capture"] == ("capture has 8 packets, none of them DNS (TCP 80: 4, UDP 123: 2, TCP 443: 1, "
+                                    "ARP: 1): netsift reads DNS from captures")
+
+
+def test_a_capture_with_dns_or_no_packets_has_no_such_note(tmp_path):
+    _, ctx = run(write_pcap(tmp_path / "dns.pcap", udp_exchange() + [(T0 + 1, eth(udp(b"x", dport=123)))]))
+    assert "capture" not in ctx.notes
+    _, ctx = run(write_pcap(tmp_path / "empty.pcap", []))
+    assert ctx.notes["capture"] == "capture holds no packets"

@@ -148,38 +148,61 @@ _LINK_DECODERS: dict[int, Callable[[bytes], Any]] = {
 }
 
 
-def _surely_not_dns(buf: bytes, linktype: int) -> bool:
+def _surely_not_dns(buf: bytes, linktype: int) -> tuple[int, int | None] | None:
     """A cheap look at the IP protocol and ports of plain Ethernet / raw IP frames, so that the bulk of a
-    capture (web, TLS, ...) is skipped without building dpkt objects. Anything unusual (VLAN tags,
-    fragments, IPv6 extension headers, short frames) answers False and is left to dpkt."""
+    capture (web, TLS, ...) is skipped without building dpkt objects: (IP protocol, service port or None)
+    of a frame that is surely not DNS, counted for the note on a capture without DNS. Anything unusual
+    (VLAN tags, fragments, IPv6 extension headers, short frames) answers None and is left to dpkt."""
     try:
         if linktype == 1:
             if buf[12:14] not in (b"\x08\x00", b"\x86\xdd"):
-                return False
+                return None
             off = 14
         elif linktype in (12, 14, 101, 228, 229):
             off = 0
         else:
-            return False
+            return None
         version = buf[off] >> 4
         if version == 4:
             if buf[off + 6] & 0x3F or buf[off + 7]:
-                return False
+                return None
             proto, l4 = buf[off + 9], off + (buf[off] & 0x0F) * 4
             if proto not in (6, 17):
-                return True
+                return proto, None
         elif version == 6:
             proto, l4 = buf[off + 6], off + 40
             if proto not in (6, 17):
-                return False
+                return None
         else:
-            return False
+            return None
         sport, dport = struct.unpack_from(">HH", buf, l4)
     except (IndexError, struct.error):
-        return False
+        return None
     if proto == 17:
-        return sport not in UDP_PORTS and dport not in UDP_PORTS
-    return TCP_PORT not in (sport, dport)
+        return None if sport in UDP_PORTS or dport in UDP_PORTS else (17, min(sport, dport))
+    return None if TCP_PORT in (sport, dport) else (6, min(sport, dport))
+
+
+_IP_PROTOCOLS = {1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 41: "IPv6 in IPv4", 47: "GRE", 50: "ESP", 51: "AH",
+                 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP", 132: "SCTP"}
+
+
+def _traffic_name(key: tuple) -> str:
+    """'TCP 80', 'ICMP', 'ARP' for a key counted by _Session.other."""
+    proto, port = key
+    if isinstance(proto, str):
+        return proto
+    name = _IP_PROTOCOLS.get(proto, f"IP protocol {proto}")
+    return name if port is None else f"{name} {port}"
+
+
+def no_dns_note(packets: int, other: dict[tuple, int], shown: int = 5) -> str:
+    """The one line a capture without DNS gets: its packets and what they were (most common first)."""
+    if not packets:
+        return "capture holds no packets"
+    top = sorted(other.items(), key=lambda kv: -kv[1])
+    kinds = ", ".join(f"{_traffic_name(k)}: {n:,}" for k, n in top[:shown]) + (", ..." if len(top) > shown else "")
+    return (f"capture has {packets:,} packets, none of them DNS ({kinds}): netsift reads DNS from captures")
 
 
 def _open(fileobj: IO[bytes]) -> tuple[Any, int, _GuardedStream] | None:
@@ -306,6 +329,8 @@ class _Session:
         self.answered: dict[tuple, int] = {}  # (bucket, questions) -> response time, for duplicates
         self.tcp = _TcpStreams()
         self.packets = 0
+        self.other: dict[tuple, int] = {}  # packets that are not DNS by (protocol, service port), for the note
+        self.dns_seen = False  # a packet on a DNS port (or a rejection) was met
         self.debt = 0  # rows beyond a packet's first, not yet offset against skipped
         self.now = 0
         self._new_result()
@@ -332,6 +357,7 @@ class _Session:
             rows["source_line"].append(packet)
 
     def reject(self, packet: int, reason: str, data: bytes) -> None:
+        self.dns_seen = True
         self.rejects["source_line"].append(packet)
         self.rejects["reason"].append(reason)
         self.rejects["text"].append(data[:64].hex())
@@ -342,8 +368,11 @@ class _Session:
         self.packets = number
         self.now = ts
         self.packet_rows = 0
-        if not _surely_not_dns(buf, self.linktype):
+        other = _surely_not_dns(buf, self.linktype)
+        if other is None:
             self._packet(number, ts, buf)
+        elif not self.dns_seen:
+            self.other[other] = self.other.get(other, 0) + 1
         if self.packet_rows:
             self.debt += self.packet_rows - 1
         else:
@@ -353,13 +382,17 @@ class _Session:
         try:
             ip = self.decode_link(buf)
         except Exception:  # noqa: BLE001 - dpkt raises assorted errors on headers it cannot read
+            self._other(("undecodable frames", None))
             return
         if not isinstance(ip, (dpkt.ip.IP, dpkt.ip6.IP6)):
+            self._other((type(ip).__name__ if isinstance(ip, dpkt.Packet) else "other link-layer", None))
             return
         l4 = ip.data
         if isinstance(l4, dpkt.udp.UDP):
             if l4.sport not in UDP_PORTS and l4.dport not in UDP_PORTS:
+                self._other((17, min(l4.sport, l4.dport)))
                 return
+            self.dns_seen = True
             if isinstance(ip, dpkt.ip.IP):
                 fragment = ip.mf
             else:
@@ -372,8 +405,17 @@ class _Session:
                 payload = payload[:l4.ulen - 8]
             self._message(number, ts, ip.src, l4.sport, ip.dst, l4.dport, payload)
         elif isinstance(l4, dpkt.tcp.TCP) and TCP_PORT in (l4.sport, l4.dport):
+            self.dns_seen = True
             for message in self.tcp.feed((ip.src, l4.sport, ip.dst, l4.dport), ts, l4):
                 self._message(number, ts, ip.src, l4.sport, ip.dst, l4.dport, message)
+        elif isinstance(l4, dpkt.tcp.TCP):
+            self._other((6, min(l4.sport, l4.dport)))
+        else:
+            self._other((ip.p if isinstance(ip, dpkt.ip.IP) else ip.nxt, None))
+
+    def _other(self, key: tuple) -> None:
+        if not self.dns_seen:
+            self.other[key] = self.other.get(key, 0) + 1
 
     def _message(self, number: int, ts: int, src: bytes, sport: int, dst: bytes, dport: int,
                  payload: bytes) -> None:
@@ -473,6 +515,7 @@ def parse_stream(fileobj: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]
     Raises ValueError for input that is not a capture, or whose link type is not supported."""
     opened = _open(fileobj)
     if opened is None:
+        ctx.notes["capture"] = no_dns_note(0, {})
         yield _Session(ctx).result()
         return
     reader, linktype, stream = opened
@@ -502,6 +545,8 @@ def parse_stream(fileobj: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]
             session.expire()
             yield session.result()
     session.expire(everything=True)
+    if not session.dns_seen:
+        ctx.notes["capture"] = no_dns_note(session.packets, session.other)
     yield session.result()
 
 
