@@ -75,10 +75,13 @@ class FileReport:
     lines: int = 0
     message: str | None = None
     first_rejections: list[tuple[int, str, str]] = field(default_factory=list)
+    year: int | None = None  # the year year-less stamps were read as (None: the stamps carry their year)
+    warnings: list[str] = field(default_factory=list)  # stamps in the future or far from the rest of the store
 
     def as_dict(self) -> dict:
         return {"path": self.path, "status": self.status, "format": self.format, "rows": self.rows,
-                "rejected": self.rejected, "lines": self.lines, "message": self.message}
+                "rejected": self.rejected, "lines": self.lines, "message": self.message, "year": self.year,
+                "warnings": self.warnings}
 
 
 @dataclass
@@ -474,16 +477,17 @@ HELD_BACK = "last line held back (no newline yet)"
 
 
 def ingest_file(store: DuckDBStore, path: str, opts: IngestOptions,
-                on_bytes: Callable[[int], None] | None = None) -> FileReport:
+                on_bytes: Callable[[int], None] | None = None, times: StoreTimes | None = None) -> FileReport:
+    """Ingest one file. ``times``: the store's time ranges, kept across a batch (see StoreTimes)."""
     src = _open_source(path, on_bytes)
     try:
-        return _ingest_source(store, src, opts)
+        return _ingest_source(store, src, opts, times)
     finally:
         src.progress.up_to(src.size)
         src.close()
 
 
-def _ingest_source(store: DuckDBStore, src: _Source, opts: IngestOptions) -> FileReport:
+def _ingest_source(store: DuckDBStore, src: _Source, opts: IngestOptions, times: StoreTimes | None) -> FileReport:
     path, abs_path, is_stdin = src.path, src.abs_path, src.is_stdin
     report = FileReport(path=path, status="error")
     resume = _resume_point(store, src)
@@ -492,12 +496,24 @@ def _ingest_source(store: DuckDBStore, src: _Source, opts: IngestOptions) -> Fil
     if prior is not None and opts.format and prior.format and opts.format != prior.format:
         # read before with another format: what that stored is replaced
         bookkeeping.forget_file(store, prior.file_id)
+        if times is not None:
+            times.drop(prior.file_id)
         where = "" if prior.path == abs_path else f" from {prior.path}"
         notes.append(f"replaces what was read as {prior.format}{where}")
         src.content.seek(0)
         resume, prior = _fresh(), None
     # a grown file, or one rotated or renamed (its record's path is gone or holds other content now),
     # continues its record; a different file that starts with the content of one still there is a copy
+    if prior is not None and opts.year is not None and prior.path == abs_path:
+        read_as = _read_as_year(store, prior)
+        if read_as is not None and read_as != opts.year:
+            # read before with year-less stamps in another year: --year replaces what that stored
+            bookkeeping.forget_file(store, prior.file_id)
+            if times is not None:
+                times.drop(prior.file_id)
+            notes.append(f"replaces what was read as {read_as}")
+            src.content.seek(0)
+            resume, prior = _fresh(), None
     continues = prior is not None and (prior.path == abs_path or not _still_holds(prior))
     rotated = continues and prior is not None and prior.path != abs_path
     peek = b""
@@ -590,6 +606,8 @@ def _ingest_source(store: DuckDBStore, src: _Source, opts: IngestOptions) -> Fil
             _store_rejections(store, file_id, pl.DataFrame(
                 {"source_line": [resume.line + lines + 1], "reason": [reason], "text": [""]}))
             rejected += 1
+        if opts.format and rows == 0 and lines > 0:
+            _check_forced_format(parser, text_head, lines, rejected)
         consumed_bytes = resume.offset + counting.count
         content_hash = bookkeeping.digest_of(resume.hasher)
         if is_stdin:
@@ -617,9 +635,128 @@ def _ingest_source(store: DuckDBStore, src: _Source, opts: IngestOptions) -> Fil
     if skip_units:
         lines -= skip_units
     report.rows, report.rejected, report.lines = rows, rejected, lines
+    notes += ctx.notes.values()
+    report.year = ctx.assumed_year
     if notes:
         report.message = "; ".join(notes)
+    if rows and parser.table == "dns_queries":
+        report.warnings = _time_warnings(store, file_id, ctx, times or StoreTimes())
     return report
+
+
+# formats whose stamps may lack the year (or the date): --year changes what they store
+_YEAR_LESS_FORMATS = ("pihole", "bind", "tcpdump")
+
+
+def _read_as_year(store: DuckDBStore, prior: bookkeeping.PriorFile) -> int | None:
+    """The year a year-less file's first stamp was stored in (None: not such a format, or no rows)."""
+    if prior.format not in _YEAR_LESS_FORMATS:
+        return None
+    return store.scalar("SELECT year(ts) FROM dns_queries WHERE source_file_id = ? AND ts IS NOT NULL "
+                        "ORDER BY source_line LIMIT 1", [prior.file_id])
+
+
+def _check_forced_format(parser: Parser, head: bytes, lines: int, rejected: int) -> None:
+    """A --format that gave no record from a file whose lines another format would read is a mistake:
+    raise (the file fails, nothing of it is kept) saying what was detected."""
+    detected, _ = detect_format(head, _sniff_lines(head))
+    if detected is not None and detected.name == parser.name:
+        return  # the right format; the file just holds no questions
+    unit = "packets" if parser.kind == "binary" else "lines"
+    how = f"all {rejected:,} rejected" if rejected == lines else f"{rejected:,} rejected, the rest skipped"
+    would = (f"the detected format would be {detected.name} (drop --format, or --format {detected.name})"
+             if detected is not None else "no format recognises it either")
+    raise InputError(f"--format {parser.name} matched none of its {lines:,} {unit} ({how}); {would}")
+
+
+FUTURE_SLACK = dt.timedelta(days=1)  # stamps later than now + this are in the future
+FAR_GAP = dt.timedelta(days=30)  # a file this far outside the store's time range (not overlapping) is far
+FAR_MEDIAN = dt.timedelta(days=180)  # or whose median stamp is this far from the store's
+
+
+class StoreTimes:
+    """The time range of each file's rows in the store (rows, min, max, median), read in one scan the first
+    time a file needs comparing and kept up to date through a batch, so that comparing a file with the rest
+    of the store costs an aggregate over its own rows only. The store's median is the row-weighted median
+    of the files' medians (close enough to tell months from years)."""
+
+    def __init__(self) -> None:
+        self._files: dict[int, tuple[int, dt.datetime, dt.datetime, dt.datetime]] | None = None
+
+    def load(self, store: DuckDBStore) -> None:
+        if self._files is None:
+            self._files = {int(f): (n, lo, hi, mid) for f, n, lo, hi, mid in store.con.execute(
+                "SELECT source_file_id, count(*), min(ts), max(ts), quantile_disc(ts, 0.5) FROM dns_queries "
+                "WHERE ts IS NOT NULL GROUP BY source_file_id").fetchall()}
+
+    def drop(self, file_id: int) -> None:
+        if self._files is not None:
+            self._files.pop(file_id, None)
+
+    def update(self, store: DuckDBStore, file_id: int) -> tuple[dt.datetime, dt.datetime, dt.datetime] | None:
+        """Read one file's (min, max, median) afresh (after its rows changed) and return it."""
+        self.load(store)
+        n, lo, hi, mid = store.con.execute(
+            "SELECT count(*), min(ts), max(ts), quantile_disc(ts, 0.5) FROM dns_queries WHERE source_file_id = ?",
+            [file_id]).fetchone()
+        assert self._files is not None
+        if lo is None:
+            self._files.pop(file_id, None)
+            return None
+        self._files[file_id] = (n, lo, hi, mid)
+        return lo, hi, mid
+
+    def others(self, file_id: int) -> tuple[dt.datetime, dt.datetime, dt.datetime] | None:
+        """(min, max, median) of every other file's rows; None when there are none."""
+        rest = sorted((mid, n, lo, hi) for f, (n, lo, hi, mid) in (self._files or {}).items() if f != file_id)
+        if not rest:
+            return None
+        half, seen = sum(r[1] for r in rest) / 2, 0
+        for mid, n, _, _ in rest:
+            seen += n
+            if seen >= half:
+                break
+        return min(r[2] for r in rest), max(r[3] for r in rest), mid
+
+
+def _time_warnings(store: DuckDBStore, file_id: int, ctx: ParseContext, times: StoreTimes) -> list[str]:
+    """One line if the file's stamps fall in the future, or far from the rest of the store (its range does
+    not overlap the store's and lies more than FAR_GAP away, or its median is more than FAR_MEDIAN from the
+    store's): the mark of a wrong year given to year-less stamps, or of a wrong clock."""
+    mine = times.update(store, file_id)
+    if mine is None:
+        return []
+    lo, hi, mid = mine
+    found = []
+    shift = 0  # years the stamps seem off by (a hint for --year)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if hi > now + FUTURE_SLACK:
+        found.append(f"stamps reach {hi:%Y-%m-%d %H:%M}, {_span(hi - now)} in the future")
+        shift = -max(1, round((hi - now).days / 365.25))
+    rest = times.others(file_id)
+    if rest is not None:
+        s_lo, s_hi, s_mid = rest
+        gap = s_lo - hi if hi < s_lo else lo - s_hi if lo > s_hi else dt.timedelta(0)
+        if gap > FAR_GAP or abs(mid - s_mid) > FAR_MEDIAN:
+            where = "before" if mid < s_mid else "after"
+            found.append(f"its stamps ({lo:%Y-%m-%d} to {hi:%Y-%m-%d}) lie {_span(abs(mid - s_mid))} {where} "
+                         f"the rest of the store ({s_lo:%Y-%m-%d} to {s_hi:%Y-%m-%d})")
+            shift = shift or round((s_mid - mid).days / 365.25)
+    if not found:
+        return []
+    if ctx.assumed_year is not None:
+        hint = (f"if their year is wrong, ingest it again with --year {ctx.assumed_year + shift}" if shift else
+                "if their year is wrong, ingest it again with --year")
+        hint += f" (read as {ctx.assumed_year})"
+    else:
+        hint = "the stamps carry their date: check the clock of the machine that wrote them"
+    return ["; ".join(found) + f": {hint}"]
+
+
+def _span(delta: dt.timedelta) -> str:
+    days = delta.total_seconds() / 86400
+    return f"{days / 365.25:.1f} years" if days >= 365 else f"{days:,.0f} days" if days >= 2 else \
+        f"{delta.total_seconds() / 3600:,.0f} h"
 
 
 def _unchanged(report: FileReport, prior: bookkeeping.PriorFile, abs_path: str,
@@ -747,11 +884,12 @@ def ingest_paths(store: DuckDBStore, paths: Iterable[str], opts: IngestOptions |
     summary = IngestSummary()
     bookkeeping.recover_interrupted(store)
     files = expand_paths(paths)
+    times = StoreTimes()
     if progress is not None:
         progress.start(sum(os.path.getsize(p) for p in files if p != "-" and os.path.isfile(p)))
     for path in files:
         try:
-            report = ingest_file(store, path, opts, progress.advance if progress is not None else None)
+            report = ingest_file(store, path, opts, progress.advance if progress is not None else None, times)
         except BadLineError:
             raise
         except InputError as exc:
