@@ -15,9 +15,9 @@ from typing import Any
 
 import jinja2
 
-from netsift import __version__
+from netsift import __version__, inputs
 from netsift.report import chart_data as data
-from netsift.report import charts
+from netsift.report import charts, resolver
 from netsift.report.console import decimals
 from netsift.report.rollups import ensure_rollups
 
@@ -51,6 +51,7 @@ def report_context(store) -> dict[str, Any]:
                 for c in busiest]
     countries = data.countries(store)
     infra = data.infrastructure(store)
+    resolver_panels = resolver.resolver_data(store)
     figures = {
         "normal": charts.normal_figure(breakdown),
         "findings": charts.findings_figure(data.findings_by_kind(store)),
@@ -59,6 +60,7 @@ def report_context(store) -> dict[str, Any]:
         "domains": charts.top_domains_figure(data.top_domains(store, True), data.top_domains(store, False)),
         "map": charts.map_figure(countries),
         "graph": charts.graph_figure(infra),
+        **resolver.figures(resolver_panels),
     }
     return {
         "summary": summary,
@@ -71,6 +73,8 @@ def report_context(store) -> dict[str, Any]:
         "heatmaps": [h for h in heatmaps if h],
         "has_ip_info": data.has_rows(store, "ip_info"),
         "infra_edges": len(infra["edges"]),
+        "resolver": resolver_panels,
+        "inputs": [r.as_dict() for r in inputs.remembered(store)],
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
         "store_path": store.path,
