@@ -134,6 +134,7 @@ def build(root: Path, long_line_mb: int = 0) -> list[Case]:
         base.replace("host9.example.com", "x\x1b]0;owned\x07.example.com", 1))
     add(Case("escape_in_client.log", rows=199, rejects=[CONTROL]),
         base.replace("host11.example.com from 10.0.0.4", "host11.example.com from \x1b[2J10.0.0.4", 1))
+    add(Case("escape_in_unterminated_last_line.log", None), base + PIHOLE.format(s=1, name="\x1b[2J.x", client="1").rstrip())
     add(Case("c1_control.log", rows=199, rejects=[CONTROL]),
         base.replace("host13.example.com", "x\u009b31m.example.com", 1))
     add(Case("names_over_253.log", rows=199, rejects=["253"]),

@@ -115,6 +115,13 @@ def test_a_line_with_a_control_character_is_set_aside_and_named(line, named):
     assert "\x00" not in text and text.replace("\ufffd", "\x00").encode() == line.replace(b"\x00", b"\x00")
 
 
+@pytest.mark.parametrize("chunk_bytes", [4, 1 << 20])
+def test_an_unterminated_last_line_with_a_control_character_stays_a_line(chunk_bytes):
+    chunks = chunks_of(b"ok\nbad\x1b[2J", chunk_bytes)
+    assert all_lines(chunks) == ["ok", ""] and [r[0] for r in aside_rows(chunks)] == [2]
+    assert sum(c.line_count for c in chunks) == 2 and all(c.line_count == c.lines().height for c in chunks)
+
+
 def test_a_clean_chunk_is_returned_as_is():
     data = b"a\tb\r\nc d\n" * 1000
     assert screen_lines(data, 1) == (data, [])

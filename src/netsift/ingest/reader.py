@@ -285,40 +285,41 @@ def _control_reason(line: bytes) -> str:
     return f"control character 0x{code:02X}{f' ({name})' if name else ''} in the line"
 
 
-def screen_lines(data: bytes, first_line_no: int) -> tuple[bytes, list[tuple[int, str, str]]]:
+def screen_lines(data: bytes, first_line_no: int, newlines: int | None = None) -> tuple[bytes, list[tuple[int, str, str]]]:
     """Set aside the lines of a chunk that no parser should see: longer than ``MAX_LINE_BYTES``, or holding
     a control character. Returns the chunk with those lines emptied and their rejected rows. Vectorised:
-    a clean chunk costs a few passes of numpy over its bytes."""
+    a clean chunk costs one or two passes of numpy over its bytes (three with tabs or CRs).
+    ``newlines``: the chunk's count of LF bytes, when the caller has it."""
     arr = np.frombuffer(data, dtype=np.uint8)
-    newline = arr == 10
     bad_lines: dict[int, str] = {}
     # a line longer than MAX_LINE_BYTES covers a whole aligned block of half that size: only a chunk with a
-    # block without a newline needs the exact line lengths
+    # block without a newline (memchr from each block's start) needs the exact line lengths
     block = MAX_LINE_BYTES // 2
-    whole = len(arr) // block * block
-    long_possible = whole and not newline[:whole].reshape(-1, block).any(axis=1).all()
+    long_possible = any(data.find(b"\n", start, start + block) < 0 for start in range(0, len(data) - block + 1, block))
     ends = None
     if long_possible:
-        ends = np.flatnonzero(newline)
+        ends = np.flatnonzero(arr == 10)
         starts = np.concatenate(([0], ends + 1))
         stops = np.concatenate((ends, [len(arr)]))
         for index in np.flatnonzero(stops - starts > MAX_LINE_BYTES):
             bad_lines[int(index)] = "long"
     # bytes below 32 are newlines in most chunks, tabs and CRs in some; anything else is a control
-    low, newlines = int(np.count_nonzero(arr < 32)), int(np.count_nonzero(newline))
+    low = int(np.count_nonzero(arr < 32))
+    if newlines is None:
+        newlines = count_byte(data, b"\n")
     if (low != newlines and low != newlines + count_byte(data, b"\t") + count_byte(data, b"\r")) \
             or b"\x7f" in data or (b"\xc2" in data and _C1_CONTROL.search(data)):
         control = (arr < 32) & (arr != 9) & (arr != 10) & (arr != 13) | (arr == 127)
         positions = np.flatnonzero(control)
         positions = np.concatenate((positions, [m.start() for m in _C1_CONTROL.finditer(data)])).astype(np.int64)
         if ends is None:
-            ends = np.flatnonzero(newline)
+            ends = np.flatnonzero(arr == 10)
         for index in np.unique(np.searchsorted(ends, positions)):
             bad_lines.setdefault(int(index), "control")
     if not bad_lines:
         return data, []
     if ends is None:
-        ends = np.flatnonzero(newline)
+        ends = np.flatnonzero(arr == 10)
     rows, pieces, at = [], [], 0
     for index in sorted(bad_lines):
         start = int(ends[index - 1]) + 1 if index else 0
@@ -328,7 +329,7 @@ def screen_lines(data: bytes, first_line_no: int) -> tuple[bytes, list[tuple[int
             rows.append(_too_long(first_line_no + index, len(line), line))
         else:
             rows.append(_set_aside_row(first_line_no + index, _control_reason(line), line))
-        pieces.append(data[at:start])
+        pieces.append(data[at:start] if index < len(ends) else data[at:start] + b"\n")  # an unterminated line too
         at = stop
     pieces.append(data[at:])
     return b"".join(pieces), rows
@@ -341,8 +342,7 @@ def iter_byte_chunks(
     compressed stream) ends the iteration: the lines before it are yielded (the last one flagged is_last),
     then the error is raised."""
 
-    def chunk(data: bytes, line_no: int, set_aside: list[tuple[int, str, str]]) -> tuple[ByteChunk, int]:
-        count = line_count(data)
+    def chunk(data: bytes, line_no: int, set_aside: list[tuple[int, str, str]], count: int) -> tuple[ByteChunk, int]:
         aside = pl.DataFrame(set_aside, schema=REJECTED_SCHEMA, orient="row") if set_aside else None
         return ByteChunk(data, line_no, count, aside), count
 
@@ -355,7 +355,7 @@ def iter_line_chunks(
     """Like :func:`iter_byte_chunks`, with every chunk cut into a (line_no, line) frame (lines set aside
     by the reader are empty)."""
 
-    def frame(data: bytes, line_no: int, _set_aside: list) -> tuple[pl.DataFrame, int]:
+    def frame(data: bytes, line_no: int, _set_aside: list, _count: int) -> tuple[pl.DataFrame, int]:
         lines = lines_from_bytes(data, line_no)
         return lines, lines.height
 
@@ -363,9 +363,9 @@ def iter_line_chunks(
 
 
 def _chunks(stream: IO[bytes], shape: TextShape, first_line_no: int, chunk_bytes: int,
-            build: Callable[[bytes, int, list], tuple[T, int]]) -> Iterator[tuple[T, bool]]:
-    """Cut the stream into chunks of whole UTF-8 lines; ``build(bytes, first line number, set-aside rows)``
-    gives the item and its line count. Yields (item, is_last) for every chunk with at least one line.
+            build: Callable[[bytes, int, list, int], tuple[T, int]]) -> Iterator[tuple[T, bool]]:
+    """Cut the stream into chunks of whole UTF-8 lines; ``build(bytes, first line number, set-aside rows,
+    line count)`` gives the item and its line count. Yields (item, is_last) for every chunk with at least one line.
 
     A line that grows past ``MAX_LINE_BYTES`` without a newline is not gathered: its first bytes are kept,
     the rest is dropped up to its newline, and it reaches the chunk as an empty line with a set-aside
@@ -422,8 +422,10 @@ def _chunks(stream: IO[bytes], shape: TextShape, first_line_no: int, chunk_bytes
             cut = parts[last].rfind(b"\n") + 1
             data = b"".join([carry, *parts[:last], parts[last][:cut]])
             carry = b"".join([parts[last][cut:], *parts[last + 1:]])
-        data, screened = screen_lines(data, line_no)
-        item, count = build(data, line_no, aside + screened)
+        newlines = count_byte(data, b"\n")
+        count = newlines + (0 if not data or data.endswith(b"\n") else 1)  # as line_count(data)
+        data, screened = screen_lines(data, line_no, newlines)
+        item, count = build(data, line_no, aside + screened, count)
         line_no += count
         if pending is not None:
             yield pending, eof and count == 0
