@@ -68,7 +68,14 @@ def formats_markdown() -> str:
     """docs/formats.md: each format's module docstring (generated; `netsift formats --markdown`)."""
     out = ["# Formats", "",
            "Generated from the parser modules' docstrings by `netsift formats --markdown`; do not edit by hand.",
-           "Detection sniffs the first 50 non-empty lines (pcap: the magic bytes); `--format NAME` overrides.", ""]
+           "Detection sniffs the first 50 non-empty lines (pcap: the magic bytes), past any run of leading blank",
+           "lines; `--format NAME` overrides.", "",
+           "In every format, before and after the parser (`ingest/reader.py`, `base.screened`): a line longer than",
+           "1 MiB is a rejected line, never read whole; a line holding a control character (NUL, ESC, DEL, C1;",
+           "tab and CR excepted) is rejected, as is a record whose name is longer than 253 characters or has a",
+           "label longer than 63 (counted without the trailing dot), whose query type is neither a known",
+           "mnemonic nor `TYPEnnn`, or (JSON formats) whose fields decode to a control character. Text with",
+           "CR-only line endings is split on CR.", ""]
     for module_name in FORMAT_MODULES:
         module = importlib.import_module(f"{__name__}.{module_name}")
         parser: Parser = module.PARSER
