@@ -166,3 +166,63 @@ def test_explain_finding_domain_and_client(tmp_path):
     assert by_client["evidence_total"] == 3
     missing = netsift("explain", "nothing-here.invalid", cwd=tmp_path, check=False)
     assert missing.returncode != 0 and "not a finding id, a client or a domain" in missing.stderr.decode()
+
+
+def test_config_and_schema_list_as_json_ndjson_and_csv(tmp_path):
+    settings = json.loads(netsift("config", "--json", cwd=tmp_path).stdout)
+    row = next(r for r in settings if r["name"] == "top_rank_max")
+    assert set(row) == {"section", "name", "default", "range", "help"} and row["section"] == "baseline"
+    lines = netsift("config", "--ndjson", cwd=tmp_path).stdout.decode().splitlines()
+    assert len(lines) == len(settings) and json.loads(lines[0]) == settings[0]
+    csv_text = netsift("config", "--csv", cwd=tmp_path).stdout.decode()
+    assert csv_text.splitlines()[0] == "section,name,default,range,help" and "top_rank_max" in csv_text
+    columns = json.loads(netsift("schema", "--json", cwd=tmp_path).stdout)
+    ts = next(c for c in columns if c["table"] == "dns_queries" and c["column"] == "ts")
+    assert set(ts) == {"table", "column", "type", "nullable", "primary_key", "doc"}
+    assert {c["table"] for c in columns} >= {"dns_queries", "ingested_files", "rejected_lines", "findings"}
+    assert len(netsift("schema", "--ndjson", cwd=tmp_path).stdout.decode().splitlines()) == len(columns)
+    assert netsift("schema", "--csv", cwd=tmp_path).stdout.decode().startswith("table,column,type,")
+
+
+def test_ingest_says_which_year_it_assumed_and_warns_when_far_from_the_store(tmp_path):
+    (tmp_path / "old.csv").write_text("timestamp,client,query_name,query_type\n" + "".join(
+        f"2024-05-09T10:00:{i:02d}Z,10.0.0.{i},h{i}.example.net,A\n" for i in range(9)))
+    netsift("ingest", "old.csv", cwd=tmp_path)
+    log = tmp_path / "pihole.log"
+    log.write_text("".join(f"May  9 02:36:{i:02d} dnsmasq[1]: query[A] p{i}.example.com from 10.0.0.1\n"
+                           for i in range(9)))
+    mtime = 1796040000  # 2026-11-30 12:00 UTC
+    os.utime(log, (mtime, mtime))
+    proc = netsift("ingest", "pihole.log", cwd=tmp_path)
+    err = proc.stderr.decode()
+    assert ("pihole.log: pihole ingested 9 rows, 0 rejected (year-less stamps read as 2026, the year the file was "
+            "last modified (2026-11-30); --year changes it)") in " ".join(err.split())
+    warning = [ln for ln in err.splitlines() if ln.startswith("warning")]
+    assert len(warning) == 1 and "lie 2.0 years after the rest of the store" in warning[0]
+    assert "--year 2024" in " ".join(err.split())
+    again = json.loads(netsift("ingest", "pihole.log", "--year", "2024", "--json", cwd=tmp_path).stdout)[0]
+    assert again["year"] == 2024 and again["warnings"] == [] and "replaces what was read as 2026" in again["message"]
+
+
+def test_a_forced_format_that_matches_nothing_is_an_error(tmp_path):
+    zeek = str(DATA / "zeek_tsv" / "valid.log")
+    proc = netsift("ingest", zeek, "--format", "bind", cwd=tmp_path, check=False)
+    err = " ".join(proc.stderr.decode().split())
+    assert proc.returncode == 1
+    assert "--format bind matched none of its 18 lines (all 18 rejected)" in err
+    assert "detected format would be zeek_tsv" in err
+    assert json.loads(netsift("files", "--json", cwd=tmp_path).stdout) == []
+
+
+def test_a_capture_without_dns_says_what_it_holds(tmp_path):
+    import dpkt
+
+    with (tmp_path / "web.pcap").open("wb") as fh:
+        writer = dpkt.pcap.Writer(fh)
+        for i in range(3):
+            tcp = dpkt.tcp.TCP(sport=50000 + i, dport=443, data=b"\x16\x03\x01")
+            ip = dpkt.ip.IP(src=bytes([10, 0, 0, 5]), dst=bytes([192, 0, 2, 1]), p=6, data=tcp)
+            writer.writepkt(bytes(dpkt.ethernet.Ethernet(src=b"\0" * 6, dst=b"\1" * 6, data=ip)), ts=1.7e9 + i)
+    err = " ".join(netsift("ingest", "web.pcap", cwd=tmp_path).stderr.decode().split())
+    assert ("web.pcap: pcap ingested 0 rows, 0 rejected (capture has 3 packets, none of them DNS (TCP 443: 3): "
+            "netsift reads DNS from captures)") in err

@@ -54,16 +54,21 @@ def _ingest_opts(fmt, year, tz, columns, strict) -> IngestOptions:
 
 
 def _print_ingest(summary: IngestSummary, quiet: bool) -> None:
-    err = con_out.console(stderr=True)
+    err = con_out.console(stderr=True)  # one line per file, however long (soft_wrap)
     for f in summary.files:
         if f.status == "error":
-            err.print(f"[red]error[/] {con_out.escape(f.path)}: {con_out.escape(f.message or '')}")
+            err.print(f"[red]error[/] {con_out.escape(f.path)}: {con_out.escape(f.message or '')}",
+                      soft_wrap=True)
             continue
+        for warning in f.warnings:  # stamps in the future or far from the store: shown even with -q
+            err.print(f"[yellow]warning[/] {con_out.escape(f.path)}: {con_out.escape(warning)}",
+                      soft_wrap=True)
         if quiet:
             continue
         detail = f"{f.rows:,} rows, {f.rejected:,} rejected" if f.status in ("ingested", "resumed") else ""
         note = f" ({con_out.escape(f.message)})" if f.message else ""
-        err.print(f"{con_out.escape(f.path)}: [bold]{con_out.escape(f.format or '?')}[/] {f.status} {detail}{note}")
+        err.print(f"{con_out.escape(f.path)}: [bold]{con_out.escape(f.format or '?')}[/] {f.status} {detail}{note}",
+                  soft_wrap=True)
         for line, reason, text in f.first_rejections:
             err.print(f"    line {line}: {con_out.escape(reason)}: {con_out.escape((text or '')[:100])!s}")
 
@@ -509,21 +514,27 @@ def lists_update(names, quiet):
 
 @main.command()
 @click.option("--markdown", "as_markdown", is_flag=True, help="As Markdown (docs/schema.md).")
-def schema(as_markdown):
-    """Print the canonical tables (DDL, or Markdown)."""
+@output_options
+def schema(as_markdown, output):
+    """Print the canonical tables (DDL, or Markdown; --json/--ndjson/--csv: one row per column)."""
     from netsift import schema as s
 
     pipeline.register_all_tables()
-    if as_markdown:
+    if output:
+        _emit([{"table": t.name, "column": c.name, "type": c.type, "nullable": c.nullable,
+                "primary_key": c.name in t.primary_key, "doc": c.doc}
+               for t in s.all_tables() for c in t.columns], output, "Tables")
+    elif as_markdown:
         click.echo(s.markdown())
     else:
         click.echo(";\n\n".join(s.duckdb_ddl(t) for t in s.all_tables()) + ";")
 
 
 @main.group(invoke_without_command=True)
+@output_options
 @click.pass_context
-def config(ctx):
-    """Show every setting with its default, range and help."""
+def config(ctx, output):
+    """Show every setting with its section, default, range and help (--json/--ndjson/--csv for machines)."""
     if ctx.invoked_subcommand is None:
         rows = []
         for section_name, settings in pipeline.settings_sections().items():
@@ -532,7 +543,7 @@ def config(ctx):
                     ", ".join(map(str, s.choices)) if s.choices else "")
                 rows.append({"section": section_name, "name": s.name, "default": s.default, "range": rng,
                              "help": s.help})
-        _emit(rows, None, "Settings ([section] name = value in a TOML file given with --config)")
+        _emit(rows, output, "Settings ([section] name = value in a TOML file given with --config)")
 
 
 @config.command("validate")
