@@ -44,16 +44,18 @@ def test_score_rare(clients, days, suspicion, low, high):
     assert low <= score <= high
 
 
-def network(days: int = 4):
-    """Six clients browse popular sites daily; on the last day .41 opens a look-alike; .42 has
-    visited a look-alike daily all along; .43 visits an innocent new site; a scanner-style NXDOMAIN name."""
+def network(days: int = 4, start: dt.datetime = T0):
+    """Six clients browse popular sites daily (one of them every hour); on the last day .41 opens a
+    look-alike; .42 has visited a look-alike daily all along; .43 visits an innocent new site; a
+    scanner-style NXDOMAIN name."""
     rows = []
     for d in range(days):
-        day = T0 + dt.timedelta(days=d)
+        day = start + dt.timedelta(days=d)
         for c in range(6):
             rows += [(day + dt.timedelta(hours=h), f"10.0.0.{c}", "www.google.com") for h in (9, 13, 17)]
+        rows += [(day + dt.timedelta(hours=h, minutes=30), "10.0.0.0", "www.google.com") for h in range(24)]
         rows.append((day + dt.timedelta(hours=10), "10.0.0.42", "paypa1-account.net"))
-    last = T0 + dt.timedelta(days=days - 1, hours=15)
+    last = start + dt.timedelta(days=days - 1, hours=15)
     rows += [
         (last + dt.timedelta(seconds=s), "10.0.0.41", n)
         for s, n in (
@@ -73,11 +75,31 @@ def test_new_domain_finds_the_lookalike_only(store):
     f = findings[0]
     assert f.severity == "critical" and f.evidence_count == 3
     assert f.reasons[0] == "Its name is one edit from the popular brand 'microsoft' (microsoft.com, rank 4)."
-    assert "after 78 h of traffic without it" in " ".join(f.reasons)
+    assert "after 87 hours with traffic in which nobody asked for it" in " ".join(f.reasons)
     # gardenclub.org is new too, but its name is innocent: gathered, scored ~0.35, not reported
     assert "gardenclub.org" in new_domain.gather(con, NEW)["registered_domain"].to_list()
     # the never-resolving name is the dga / nxdomain_storm detectors' business
     assert "qxzvbnwtrplk.com" not in new_domain.gather(con, NEW)["registered_domain"].to_list()
+
+
+def test_history_counts_only_hours_with_data(store):
+    """A store with two years of nothing between an old log and this week's: the look-alike comes after
+    the hours that hold questions, not after 17,000 h of wall clock."""
+    old = [(T0 - dt.timedelta(days=730) + dt.timedelta(hours=h), "10.0.0.1", "www.google.com") for h in range(10)]
+    con = store(events(old + network()), top_sites=SITES)
+    findings = new_domain.run(con, NEW)
+    assert [f.domain for f in findings] == ["micros0ft-secure-login.com"]
+    reasons = " ".join(findings[0].reasons)
+    assert "after 97 hours with traffic in which nobody asked for it" in reasons  # 87 this week + 10 then
+    assert "17," not in reasons
+
+
+def test_sparse_hours_are_not_enough_history(store):
+    """Ten hours of questions spread over two years are not the 24 h of history a domain must come after."""
+    old = [(T0 - dt.timedelta(days=730 - 70 * h), "10.0.0.1", "www.google.com") for h in range(10)]
+    last = T0 + dt.timedelta(hours=15)
+    con = store(events(old + [(last, "10.0.0.41", "micros0ft-secure-login.com")]), top_sites=SITES)
+    assert new_domain.gather(con, NEW).height == 0
 
 
 def test_nothing_is_new_without_history(store):

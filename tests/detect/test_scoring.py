@@ -117,6 +117,15 @@ def test_first_seen_change(first_days_before_end, span_days, change):
     assert (reason is None) == (change == 0)
 
 
+def test_first_seen_change_counts_hours_with_data():
+    """Two years of span but ten hours of data before the domain appeared: not enough history to call it
+    new; with 30 such hours it is new, and the reason counts those hours, not the wall clock."""
+    start, first = END - dt.timedelta(days=730), END - dt.timedelta(days=2)
+    assert first_seen_change(first, start, END, MODS, history_hours=10) == (0.0, None)
+    change, reason = first_seen_change(first, start, END, MODS, history_hours=30)
+    assert change == pytest.approx(0.15) and "after 30 hours with traffic without it" in reason
+
+
 def test_apply_change_clips_records_and_recomputes_severity():
     f = Finding(kind="beacon", score=0.7, reasons=["r"], domain="x.com")
     assert f.severity == "medium"

@@ -117,22 +117,27 @@ def apply_modifiers(
     if not targets:
         return findings
     span = data_span(con)
+    # the watched time before a domain appeared counts hours that hold data, not the wall clock (an old log
+    # stored years before the rest adds its hours, not the gap)
     stats = {
-        dom: (clients, first)
-        for dom, clients, first in rows(
+        dom: (clients, first, history)
+        for dom, clients, first, history in rows(
             con,
-            "SELECT registered_domain, clients, first_seen FROM domain_stats "
+            "WITH hours AS (SELECT DISTINCT date_trunc('hour', ts) AS h FROM dns_queries WHERE ts IS NOT NULL) "
+            "SELECT registered_domain, clients, first_seen, "
+            "(SELECT count(*) FROM hours WHERE h < date_trunc('hour', first_seen)) FROM domain_stats "
             "WHERE registered_domain IN (SELECT unnest(CAST(? AS VARCHAR[])))",
             [sorted({f.domain for f in targets})],
         )
     }
     for f in targets:
-        clients, first = stats.get(f.domain, (None, None))
+        clients, first, history = stats.get(f.domain, (None, None, None))
         kinds = applies.get(f.kind, MODIFIERS)
         if "prevalence" in kinds:
             apply_change(f, "prevalence", *prevalence_change(clients, span.clients, settings))
         if "first_seen" in kinds and span.start is not None:
-            apply_change(f, "first_seen", *first_seen_change(first, span.start, span.end, settings))
+            apply_change(f, "first_seen", *first_seen_change(first, span.start, span.end, settings,
+                                                             None if history is None else int(history)))
     return findings
 
 

@@ -2,7 +2,9 @@
 
 "New" means new *to this network*: first seen (``domain_stats.first_seen``) within the last
 ``window_hours`` of the data, after at least ``min_history_hours`` of traffic in which nobody asked for it
-(so the first day of a capture does not make everything new). Domains that never resolved (only NXDOMAIN)
+(so the first day of a capture does not make everything new). Hours of traffic are hours that hold data
+(distinct clock hours with at least one question before the hour of the first appearance), not the
+wall-clock span: an old log stored years before the rest adds its own hours, not the gap. Domains that never resolved (only NXDOMAIN)
 are left to the dga and nxdomain_storm detectors: a phishing or C2 domain that is in use resolves.
 
 Newness and few clients alone give a low score (every new website a user visits is new); the name carries
@@ -28,7 +30,8 @@ SETTINGS = (
         1,
         8760,
     ),
-    Setting("min_history_hours", 24, "Hours of traffic needed before a domain's first appearance.", 0, 8760),
+    Setting("min_history_hours", 24, "Hours with traffic (at least one question) needed before a domain's first "
+            "appearance.", 0, 8760),
     Setting("max_clients", 3, "Most clients a new domain may have been asked by.", 1, 1e6),
     Setting("brand_max_rank", 1000, "Top-sites ranks whose names are brands for look-alike checks.", 10, 1e6),
     Setting(
@@ -60,20 +63,23 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
         con,
         f"""
         WITH bounds AS (SELECT min(ts) AS data_start, max(ts) AS data_end FROM dns_queries),
+        hours AS (SELECT DISTINCT date_trunc('hour', ts) AS h FROM dns_queries WHERE ts IS NOT NULL),
         u AS ({UNEXPLAINED_QUERIES}),
-        cand AS (
-            SELECT ds.registered_domain, ds.first_seen, ds.clients, ds.queries, ds.nxdomain
+        recent AS (
+            SELECT ds.registered_domain, ds.first_seen, ds.clients, ds.queries, ds.nxdomain,
+                   (SELECT count(*) FROM hours WHERE h < date_trunc('hour', ds.first_seen)) AS history_hours
             FROM domain_stats ds, bounds b
             WHERE ds.normal_reason IS NULL AND ds.nxdomain < ds.queries AND ds.clients <= ?
               AND ds.first_seen >= b.data_end - to_seconds(CAST(? AS DOUBLE) * 3600)
-              AND ds.first_seen >= b.data_start + to_seconds(CAST(? AS DOUBLE) * 3600)
-        )
-        SELECT c.registered_domain, c.first_seen, c.clients, c.queries, c.nxdomain, any_value(u.tld) AS tld,
+        ),
+        cand AS (SELECT * FROM recent WHERE history_hours >= ?)
+        SELECT c.registered_domain, c.first_seen, c.clients, c.queries, c.nxdomain, c.history_hours,
+               any_value(u.tld) AS tld,
                list(DISTINCT u.client ORDER BY u.client) AS client_list,
                list(DISTINCT u.query_name ORDER BY u.query_name)[1:4] AS names,
                max(u.ts) AS last_seen, any_value(b.data_start) AS data_start
         FROM cand c JOIN u USING (registered_domain), bounds b
-        GROUP BY c.registered_domain, c.first_seen, c.clients, c.queries, c.nxdomain
+        GROUP BY c.registered_domain, c.first_seen, c.clients, c.queries, c.nxdomain, c.history_hours
         ORDER BY c.registered_domain
         """,
         [s.max_clients, s.window_hours, s.min_history_hours],
@@ -86,15 +92,15 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
         return []
     findings = []
     for r, suspicion, name_reasons in judged_names(con, rows, s.brand_max_rank):
-        history = (r["first_seen"] - r["data_start"]).total_seconds() / 3600
+        history = int(r["history_hours"])
         score, subs = score_new(history, r["clients"], suspicion, s)
         if score < s.min_score:
             continue
         clients = r["client_list"]
         reasons = name_reasons + [
             (
-                f"First seen on this network at {r['first_seen']:%Y-%m-%d %H:%M} UTC, after {history:.0f} h of traffic "
-                f"without it (new = within the last {s.window_hours:g} h)."
+                f"First seen on this network at {r['first_seen']:%Y-%m-%d %H:%M} UTC, after {history:,} hours with "
+                f"traffic in which nobody asked for it (new = within the last {s.window_hours:g} h)."
             ),
             (
                 f"Asked for by {plural(len(clients), 'client')} ({sample(clients)}), {plural(r['queries'], 'question')}"

@@ -115,18 +115,25 @@ def prevalence_change(clients: int | None, total_clients: int, s: Settings) -> t
 
 
 def first_seen_change(
-    first_seen: dt.datetime | None, data_start: dt.datetime, data_end: dt.datetime, s: Settings
+    first_seen: dt.datetime | None, data_start: dt.datetime, data_end: dt.datetime, s: Settings,
+    history_hours: int | None = None,
 ) -> tuple[float, str | None]:
     """(signed score change, reason) for a domain first seen at ``first_seen`` in data spanning
-    ``data_start``..``data_end``."""
+    ``data_start``..``data_end``; ``history_hours``: the hours with data before it appeared (the watched
+    time; without it, the wall-clock time since ``data_start``)."""
     if first_seen is None:
         return 0.0, None
     age_days = (data_end - first_seen).total_seconds() / 86400
-    watched_before_days = (first_seen - data_start).total_seconds() / 86400
+    if history_hours is None:
+        watched_before_days = (first_seen - data_start).total_seconds() / 86400
+        watched = f"{watched_before_days:.1f} days of traffic"
+    else:
+        watched_before_days = history_hours / 24
+        watched = f"{history_hours:,} hours with traffic"
     if age_days <= s.first_seen_increase_days and watched_before_days >= 1:
         return s.first_seen_score_increase, (
             f"New to this network: first seen {age_days:.1f} days before the end of the data, after "
-            f"{watched_before_days:.1f} days of traffic without it."
+            f"{watched} without it."
         )
     if age_days >= s.first_seen_decrease_days:
         return -s.first_seen_score_decrease, (
