@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from netsift.detect.dga import left_to_dga, score_name
+from netsift.detect.dga import left_to_dga, score_batch
 from netsift.detect.dga_model import load_model
 from netsift.detect.lexical import load_brands, name_suspicion, split_label
 from netsift.findings import Finding
@@ -22,7 +22,8 @@ def judged_names(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame,
     brands = load_brands(con, brand_max_rank)
     model = load_model()
     candidates = list(rows.iter_rows(named=True))
-    dga_scores = {r["registered_domain"]: score_name(r["registered_domain"], model)["score"] for r in candidates}
+    domains = [r["registered_domain"] for r in candidates]
+    dga_scores = {d: scored["score"] for d, scored in zip(domains, score_batch(domains, model), strict=True)}
     dga_hosts = left_to_dga(
         [(r["registered_domain"], r["client_list"], dga_scores[r["registered_domain"]]) for r in candidates]
     )
