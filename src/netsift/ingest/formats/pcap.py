@@ -36,7 +36,10 @@ timed out). Rows beyond a packet's first (several questions or TCP messages) are
 rejected.height) == packets``, exceeded only where extra rows outnumber skippable packets, by
 ``ctx.state["pcap_unbalanced_rows"]``; ``ctx.state["pcap_packets"]`` is the packets read. A file cut
 inside a record ends with one rejection ``file truncated at packet N`` (N = the cut record's number);
-an empty file or a header without packets gives no records.
+an empty file or a header without packets gives no records. A capture without any DNS gets a note for the
+ingest summary (``ctx.notes["capture"]``): its packet count and what they were, by protocol and service
+port (the lower port), most common first — "capture has 1,234 packets, none of them DNS (TCP 443: 900,
+UDP 123: 12, ...)" — counted while parsing.
 """
 from __future__ import annotations
 
