@@ -44,7 +44,7 @@ from netsift.store import open_store
 
 PAGES = ["/overview.json", "/findings.json", "/findings.json?sort=domain&order=asc&page=2",
          "/domain.json?name={domain}", "/client.json?name={client}", "/categories.json", "/map.json",
-         "/graph.json", "/search.json?q={search}"]
+         "/graph.json", "/search.json?q={search}", "/resolver.json"]
 
 GENERATE_SQL = """
 INSERT INTO dns_queries
@@ -70,7 +70,9 @@ SELECT TIMESTAMP '2024-05-01' + to_days(CAST(day AS INTEGER)) + to_hours(CAST(ho
        CASE WHEN d.random_looking AND (h2 >> 44) % 3 = 0 THEN 'NXDOMAIN' ELSE 'NOERROR' END AS response_code,
        CASE WHEN d.random_looking AND (h2 >> 44) % 3 = 0 THEN NULL
             ELSE [d.ip_base || ((h3 >> 8) % 4 + 1)] END AS answers,
-       CASE WHEN (h1 >> 50) % 2 = 0 THEN 'forwarded' ELSE 'cached' END AS resolver_action,
+       CASE WHEN d.domain_no % 11 = 3 THEN 'blocked:gravity'  -- a Pi-hole's view: some domains blocked,
+            WHEN (h1 >> 50) % 2 = 0 THEN ['forwarded:1.1.1.1', 'forwarded:9.9.9.9#53'][CAST(1 + (h2 >> 52) % 2 AS BIGINT)]
+            ELSE 'cached' END AS resolver_action,  -- the rest forwarded to two upstreams or cached
        1 AS source_file_id, i + 1 AS source_line
 FROM p JOIN bench_domains d ON d.domain_no = p.domain_no
 """
@@ -159,6 +161,7 @@ LOAD_PAGES = {  # label -> URL templates, rotated per request ({domain}, {client
     "map": ["/map.json"],
     "graph": ["/graph.json"],
     "search": ["/search.json?q=shop-1", "/search.json?q=10.0.1", "/search.json?q=google"],
+    "resolver": ["/resolver.json"],
 }
 
 
