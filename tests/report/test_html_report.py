@@ -70,3 +70,39 @@ def test_report_draws_offline_in_chromium(report):
         assert page.locator(".choroplethlocation").count() >= 3
         assert watch.blocked == [] and watch.errors == [] and watch.dialogs == []
         assert XSS in page.locator("#findings table").inner_text()
+
+
+LONG_DOMAIN = "stoenbridge-chronicle-secure-login-portal.com"
+LONG_REASON = "first seen after 110,835 h of traffic without it; resolved by " + "x" * 70 + ".example"
+
+
+@pytest.fixture(scope="module")
+def wide_report(tmp_path_factory):
+    """The fixture's report plus findings with a long name and a reason with a long unbroken token (as on
+    the demo, where the table overflowed a 1,400 px window and cut addresses into fragments)."""
+    tmp = tmp_path_factory.mktemp("wide")
+    with open_store(build(tmp / "netsift.duckdb")) as store:
+        for i in range(3):
+            store.con.execute("INSERT INTO findings SELECT * REPLACE (? AS finding_id, ? AS domain, ? AS reasons, "
+                              "'192.168.250.231' AS client, 0.99 AS score) FROM findings LIMIT 1",
+                              [f"wide{i}", f"{i}{LONG_DOMAIN}", [LONG_REASON, "no allowlist entry or benign verdict"]])
+        return write_report(store, tmp / "report.html")
+
+
+@pytest.mark.browser
+def test_findings_table_fits_1400_px_and_keeps_addresses_whole(wide_report):
+    with browser_page(viewport=(1400, 900)) as (page, watch):
+        page.goto(wide_report.as_uri())
+        page.wait_for_function("() => [...document.querySelectorAll('[data-figure]')]"
+                               ".every(d => d.querySelector('.main-svg'))", timeout=30_000)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 1400
+        table = page.locator("#findings table")
+        assert page.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth", table.element_handle())
+        cells = page.evaluate("""() => [...document.querySelectorAll('#findings td.id code')].map(c => {
+            const line = parseFloat(getComputedStyle(c).lineHeight) || c.getClientRects()[0].height;
+            return [c.textContent, c.getClientRects().length, c.getBoundingClientRect().height, line]; })""")
+        ips = [c for c in cells if re.fullmatch(r"[0-9.]+", c[0])]
+        assert ips
+        for text, rects, height, line in cells:
+            assert rects == 1 and height <= line * 1.3, (text, rects, height, line)
+        assert watch.errors == []

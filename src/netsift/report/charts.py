@@ -235,7 +235,7 @@ def map_figure(countries: list[dict], title: str = "Where answers point") -> go.
     low, high = min(int(c["queries"]) for c in rows), max(int(c["queries"]) for c in rows)
     ticks = {low: f"{low:,}", high: f"{high:,}"}  # the real extremes, and the powers of ten between them
     ticks.update({10 ** k: count_label(10 ** k) for k in range(int(min(z)) + 1, int(max(z)) + 1)
-                  if min(z) + 0.2 < k < max(z) - 0.2})
+                  if min(z) + 0.3 < k < max(z) - 0.3})
     traces = [go.Choropleth(locations=[codes[c["country"]] for c in rows], locationmode="ISO-3",
                             z=z, zmin=min(z), zmax=max(max(z), min(z) + 1), colorscale=MAP_COLOURS, text=hover,
                             hovertemplate="%{text}<extra></extra>",
