@@ -6,7 +6,12 @@ The machine shape (``analyze --json``) is stable and documented in docs/cli.md::
     {"id": str, "kind": str, "client": str | None, "domain": str | None, "score": float 0..1,
      "severity": "info|low|medium|high|critical", "reasons": [str, ...],
      "sub_scores": {name: float}, "first_seen": iso8601 | None, "last_seen": iso8601 | None,
-     "evidence_count": int}
+     "evidence_count": int, "names": [str, ...], "group": str | None}
+
+``names`` lists the registered domains folded into a finding (a dga client's generated names, an
+nxdomain_storm's names), which then raise no ``unexplained_domain`` row of their own; ``group`` is set on
+``unexplained_domain`` rows that share a hosting platform suffix or an answer network (``platform:SUFFIX``,
+``network:PREFIX``), which the queue and the report show as one group row.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ class Finding:
     evidence_count: int = 0
     severity: str = ""
     id: str = ""
+    names: list[str] = field(default_factory=list)  # registered domains folded into this finding
+    group: str | None = None  # unexplained_domain rows sharing a platform / network
 
     def __post_init__(self) -> None:
         self.score = max(0.0, min(1.0, float(self.score)))
@@ -71,4 +78,6 @@ class Finding:
             "first_seen": self.first_seen.isoformat() if self.first_seen else None,
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
             "evidence_count": int(self.evidence_count),
+            "names": list(self.names),
+            "group": self.group,
         }

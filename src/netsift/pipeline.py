@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from netsift import baseline, inputs
-from netsift.baseline.leftovers import unexplained_findings
+from netsift.baseline.leftovers import fold_into_findings, group_leftovers, unexplained_findings
 from netsift.config import Settings
 from netsift.enrich import step as enrich_step
 from netsift.enrich.psl import derive_names
@@ -87,10 +87,15 @@ def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis
     covered = {f.domain for f in detected if f.domain}
     leftovers = unexplained_findings(store, base_settings) if opts.detectors is None or \
         "unexplained_domain" in opts.detectors else []
-    findings = detected + [f for f in leftovers if f.domain not in covered]
+    # names that are the evidence of a client's finding (a dga host's generated names, a storm's names)
+    # are listed inside it, not as rows of their own
+    leftovers = fold_into_findings(store, detected, [f for f in leftovers if f.domain not in covered],
+                                   opts.settings.get("dga"))
+    findings = detected + leftovers
     enrichment = None
     if opts.enrich.enabled:
         findings, enrichment = enrich_step.enrich(store, findings, opts.enrich, opts.settings)
+    group_leftovers(store, findings)  # what is left, by hosting platform / answer network
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
     save_findings(store, findings)
     from netsift.report.rollups import ensure_rollups
@@ -130,9 +135,12 @@ def _findings_frame(findings: list[Finding], now: dt.datetime) -> pl.DataFrame:
             "last_seen": [f.last_seen for f in findings],
             "evidence_count": [int(f.evidence_count) for f in findings],
             "created_at": [now] * len(findings),
+            "names": [list(f.names) for f in findings],
+            "group_key": [f.group for f in findings],
         },
         schema_overrides={"first_seen": pl.Datetime("us"), "last_seen": pl.Datetime("us"),
-                          "reasons": pl.List(pl.String), "client": pl.String, "domain": pl.String},
+                          "reasons": pl.List(pl.String), "client": pl.String, "domain": pl.String,
+                          "names": pl.List(pl.String), "group_key": pl.String},
     ).unique("finding_id", keep="first", maintain_order=True)
 
 
@@ -143,21 +151,22 @@ def finding_from_dict(d: dict) -> Finding:
                    domain=d["domain"], sub_scores=dict(d.get("sub_scores") or {}),
                    first_seen=parse(d["first_seen"]) if d.get("first_seen") else None,
                    last_seen=parse(d["last_seen"]) if d.get("last_seen") else None,
-                   evidence_count=d.get("evidence_count", 0), severity=d["severity"], id=d["id"])
+                   evidence_count=d.get("evidence_count", 0), severity=d["severity"], id=d["id"],
+                   names=list(d.get("names") or []), group=d.get("group"))
 
 
 def load_findings(store: DuckDBStore, limit: int | None = None) -> list[Finding]:
     sql = ("SELECT finding_id, kind, client, domain, score, severity, reasons, sub_scores, first_seen, "
-           "last_seen, evidence_count FROM findings ORDER BY score DESC, kind, domain, client")
+           "last_seen, evidence_count, names, group_key FROM findings ORDER BY score DESC, kind, domain, client")
     params: list = []
     if limit:
         sql += " LIMIT ?"
         params.append(limit)
     out = []
-    for fid, kind, client, domain, score, sev, reasons, sub, first, last, n in store.rows(sql, params):
+    for fid, kind, client, domain, score, sev, reasons, sub, first, last, n, names, group in store.rows(sql, params):
         out.append(Finding(kind=kind, score=score, reasons=list(reasons or []), client=client, domain=domain,
                            sub_scores=json.loads(sub or "{}"), first_seen=first, last_seen=last,
-                           evidence_count=n, severity=sev, id=fid))
+                           evidence_count=n, severity=sev, id=fid, names=list(names or []), group=group))
     return out
 
 

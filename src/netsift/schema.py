@@ -111,6 +111,8 @@ VERDICTS = Table(
         Column("note", "text", "Free text."),
         Column("who", "text", "Analyst (defaults to the OS user)."),
         Column("ts", "timestamp", "When the verdict was given.", False),
+        Column("undone_at", "timestamp", "When the verdict was undone (null: in force); kept for the audit trail."),
+        Column("undone_by", "text", "Who undid it."),
     ),
 )
 
@@ -159,6 +161,10 @@ FINDINGS = Table(
         Column("last_seen", "timestamp", "Last evidence."),
         Column("evidence_count", "int", "Rows behind the finding."),
         Column("created_at", "timestamp", "When the analysis that produced it ran.", False),
+        Column("names", "text[]", "Registered domains folded into this finding (a dga client's generated names, "
+                                  "a storm's names): listed here instead of as unexplained_domain rows."),
+        Column("group_key", "text", "unexplained_domain rows sharing a hosting platform suffix or answer network "
+                                    "(platform:SUFFIX, network:PREFIX): shown as one group row in the queue."),
     ),
     primary_key=("finding_id",),
 )

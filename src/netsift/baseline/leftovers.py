@@ -45,3 +45,149 @@ def unexplained_findings(store: DuckDBStore, settings: Settings) -> list[Finding
         findings.append(Finding(kind="unexplained_domain", score=score, reasons=reasons, domain=domain,
                                 sub_scores=sub, first_seen=first, last_seen=last, evidence_count=queries))
     return findings
+
+
+# --- names that belong to a finding, and groups of what is left --------------------------------------
+
+FOLDING_KINDS = ("dga", "nxdomain_storm")  # client-level findings whose evidence is a set of names
+GROUP_MIN = 3  # leftovers sharing a platform suffix or an answer network before they form a group
+
+
+def fold_into_findings(store: DuckDBStore, detected: list[Finding], leftovers: list[Finding],
+                       dga_settings: dict | None = None) -> list[Finding]:
+    """Fold ``unexplained_domain`` leftovers into the client-level finding whose evidence they are, and
+    return the leftovers that stay rows of their own. A registered domain is folded when every client that
+    asked for it has a finding it belongs to: a ``dga`` finding when its name scores as generated
+    (``[dga] threshold``) or the client only ever got NXDOMAIN for it; an ``nxdomain_storm`` finding when
+    the client only got NXDOMAIN for it within the storm's time span. The finding lists them in ``names``
+    (and says so in a reason)."""
+    owners = [f for f in detected if f.kind in FOLDING_KINDS and f.client and not f.domain]
+    if not owners or not leftovers:
+        return leftovers
+    by_domain = {f.domain: f for f in leftovers if f.domain}
+    pairs = store.rows(
+        "SELECT q.client, d.registered_domain, bool_and(q.response_code = 'NXDOMAIN'), min(q.ts), max(q.ts) "
+        "FROM dns_queries q JOIN domain_names d USING (query_name) "
+        "WHERE d.registered_domain IN (SELECT unnest(?)) GROUP BY ALL", [sorted(by_domain)])
+    askers: dict[str, list[tuple]] = {}
+    for client, domain, only_nx, first, last in pairs:
+        askers.setdefault(domain, []).append((client, bool(only_nx), first, last))
+    by_client: dict[str, list[Finding]] = {}
+    for f in owners:
+        by_client.setdefault(f.client, []).append(f)
+    dga_clients = {f.client for f in owners if f.kind == "dga"}
+    generated = _generated(sorted(d for d, rows in askers.items() if any(c in dga_clients for c, *_ in rows)),
+                           dga_settings)
+    folded: dict[str, set[str]] = {}  # finding id -> domains
+    kept = []
+    for leftover in leftovers:
+        homes = []
+        for client, only_nx, first, last in askers.get(leftover.domain, []):
+            mine = [f for f in by_client.get(client, []) if _belongs(f, leftover.domain, only_nx, first, last,
+                                                                        generated)]
+            if not mine:
+                homes = []
+                break
+            homes += mine
+        if not homes:
+            kept.append(leftover)
+            continue
+        for f in homes:
+            folded.setdefault(f.id, set()).add(leftover.domain)
+    for f in owners:
+        names = sorted(folded.get(f.id, set()) | set(f.names))
+        if names and len(names) > len(f.names):
+            f.names = names
+            f.reasons.append(f"{len(names):,} registered domains it asked for are listed with this finding "
+                             "(names), not as unexplained_domain rows of their own")
+    return kept
+
+
+def _belongs(f: Finding, domain: str, only_nx: bool, first, last, generated: set[str]) -> bool:
+    if f.kind == "dga":
+        return domain in generated or only_nx
+    if f.kind == "nxdomain_storm":
+        return only_nx and (f.first_seen is None or last >= f.first_seen) and \
+            (f.last_seen is None or first <= f.last_seen)
+    return False
+
+
+def _generated(domains: list[str], overrides: dict | None) -> set[str]:
+    """The registered domains whose name the dga model scores as generated."""
+    if not domains:
+        return set()
+    from netsift.detect import dga
+
+    s = Settings(dga.SETTINGS, overrides or {})
+    return {d for d, o in zip(domains, dga.score_batch(domains, None, s)) if o["score"] >= s.threshold}
+
+
+def group_leftovers(store: DuckDBStore, findings: list[Finding]) -> None:
+    """Set ``group`` on the ``unexplained_domain`` findings that share a hosting platform's suffix (customer
+    names of one platform: ``a.duckdns.org``, ``b.duckdns.org``: ``platform:duckdns.org``) or, failing
+    that, the network most of their answers point to (an IPv4 /24 or IPv6 /48: ``network:203.0.113.0/24``),
+    when at least GROUP_MIN of them do. The queue and the report show each group as one row."""
+    rows = [f for f in findings if f.kind == "unexplained_domain" and f.domain]
+    if len(rows) < GROUP_MIN:
+        return
+    domains = sorted({f.domain for f in rows})
+    suffixes = dict(store.rows(
+        "SELECT registered_domain, any_value(tld) FROM domain_names WHERE registered_domain IN (SELECT unnest(?)) "
+        "GROUP BY ALL", [domains]))
+    platform = {d: f"platform:{s}" for d, s in suffixes.items() if s and is_platform_suffix(s)}
+    answers = store.rows(
+        "SELECT d.registered_domain, a.ip, count(*) AS n FROM (SELECT query_name, unnest(answers) AS ip "
+        "FROM dns_queries WHERE len(answers) > 0) a JOIN domain_names d USING (query_name) "
+        "WHERE d.registered_domain IN (SELECT unnest(?)) GROUP BY ALL", [domains])
+    weight: dict[str, dict[str, int]] = {}
+    for domain, ip, n in answers:
+        prefix = network_of(ip)
+        if prefix:
+            per = weight.setdefault(domain, {})
+            per[prefix] = per.get(prefix, 0) + n
+    network = {d: "network:" + max(per.items(), key=lambda kv: (kv[1], kv[0]))[0] for d, per in weight.items()}
+    counts: dict[str, int] = {}
+    for d in domains:
+        if d in platform:
+            counts[platform[d]] = counts.get(platform[d], 0) + 1
+    for d in domains:
+        if counts.get(platform.get(d, ""), 0) < GROUP_MIN and d in network:
+            counts[network[d]] = counts.get(network[d], 0) + 1
+    for f in rows:
+        key = platform.get(f.domain)
+        if counts.get(key or "", 0) < GROUP_MIN:
+            key = network.get(f.domain)
+        if key and counts.get(key, 0) >= GROUP_MIN:
+            f.group = key
+            what = "hosting platform" if key.startswith("platform:") else "answer network"
+            f.reasons.append(f"shares the {what} {key.split(':', 1)[1]} with {counts[key] - 1:,} other "
+                             "unexplained domains (shown as one group)")
+
+
+def network_of(ip: str) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) of a public address; None for names, private and invalid addresses."""
+    import ipaddress
+
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if not addr.is_global:
+        return None
+    return str(ipaddress.ip_network(f"{ip}/{24 if addr.version == 4 else 48}", strict=False))
+
+
+_ICANN_ONLY = None
+
+
+def is_platform_suffix(suffix: str) -> bool:
+    """Whether a public suffix comes from the PSL's private section (a hosting platform: duckdns.org,
+    github.io, cloudfront.net), not from a registry (com, co.uk)."""
+    global _ICANN_ONLY
+    if "." not in suffix:
+        return False
+    if _ICANN_ONLY is None:
+        import tldextract
+
+        _ICANN_ONLY = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
+    return _ICANN_ONLY(f"x.{suffix}").suffix != suffix

@@ -1,5 +1,9 @@
 """The analyst's verdicts (benign / malicious / needs_review) on a domain, name, client or finding.
-The latest verdict per entity wins; a benign verdict on a domain explains it as normal."""
+The latest verdict per entity wins; a benign verdict on a domain explains it as normal.
+
+Verdicts are never deleted: :func:`undo_verdicts` marks the entity's latest verdict in force as undone
+(``undone_at``, ``undone_by``), so the one before it (if any) is in force again and the table stays an
+audit trail of who judged what, and who took it back."""
 
 from __future__ import annotations
 
@@ -42,25 +46,83 @@ def check_note(note: str | None) -> str | None:
     return note or None
 
 
-def add_verdict(store: DuckDBStore, entity: str, verdict: str, note: str | None = None,
-                who: str | None = None) -> None:
-    verdict = verdict.strip().lower().replace("-", "_").replace(" ", "_")
+def check_verdict(verdict: str) -> str:
+    verdict = (verdict or "").strip().lower().replace("-", "_").replace(" ", "_")
     if verdict not in VERDICTS:
         raise ConfigError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
-    entity, note = check_entity(entity), check_note(note)
+    return verdict
+
+
+def _who(who: str | None) -> str:
     try:
-        who = who or getpass.getuser()
+        return who or getpass.getuser()
     except (KeyError, OSError):
-        who = "analyst"
-    store.con.execute(
-        "INSERT INTO verdicts VALUES (?, ?, ?, ?, ?)",
-        [entity, verdict, note, who, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
-    )
+        return "analyst"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def add_verdict(store: DuckDBStore, entity: str, verdict: str, note: str | None = None,
+                who: str | None = None) -> None:
+    add_verdicts(store, [entity], verdict, note, who)
+
+
+def add_verdicts(store: DuckDBStore, entities: list[str], verdict: str, note: str | None = None,
+                 who: str | None = None) -> list[str]:
+    """Record one verdict on many entities at once: every entity is checked (:func:`check_entity`) before
+    anything is written, then all are written in one transaction. Returns the entities as stored
+    (duplicates once). ConfigError when none is given or one is not valid."""
+    verdict, note = check_verdict(verdict), check_note(note)
+    checked = list(dict.fromkeys(check_entity(e) for e in entities))
+    if not checked:
+        raise ConfigError("a verdict needs at least one entity (domain, client or finding id)")
+    now, who = _now(), _who(who)
+    _in_transaction(store, lambda: store.con.executemany(
+        "INSERT INTO verdicts (entity, verdict, note, who, ts) VALUES (?, ?, ?, ?, ?)",
+        [[e, verdict, note, who, now] for e in checked]))
+    return checked
+
+
+def undo_verdicts(store: DuckDBStore, entities: list[str], who: str | None = None) -> list[tuple[str, str]]:
+    """Mark the latest verdict in force on each entity as undone (kept, with when and by whom). Returns
+    (entity, verdict undone) for each entity that had one; entities without a verdict in force are
+    skipped."""
+    checked = list(dict.fromkeys(check_entity(e) for e in entities))
+    if not checked:
+        raise ConfigError("give at least one entity whose verdict to undo")
+    now, who = _now(), _who(who)
+    undone: list[tuple[str, str]] = []
+
+    def run() -> None:
+        for entity in checked:
+            row = store.con.execute(
+                "SELECT verdict, ts FROM verdicts WHERE entity = ? AND undone_at IS NULL ORDER BY ts DESC LIMIT 1",
+                [entity]).fetchone()
+            if row is None:
+                continue
+            store.con.execute("UPDATE verdicts SET undone_at = ?, undone_by = ? WHERE entity = ? AND ts = ? "
+                              "AND undone_at IS NULL", [now, who, entity, row[1]])
+            undone.append((entity, row[0]))
+
+    _in_transaction(store, run)
+    return undone
+
+
+def _in_transaction(store: DuckDBStore, work) -> None:
+    store.con.execute("BEGIN TRANSACTION")
+    try:
+        work()
+        store.con.execute("COMMIT")
+    except BaseException:
+        store.con.execute("ROLLBACK")
+        raise
 
 
 LATEST_VERDICTS_SQL = """
 SELECT entity, verdict, note, who, ts FROM (
-  SELECT *, row_number() OVER (PARTITION BY entity ORDER BY ts DESC) AS n FROM verdicts
+  SELECT *, row_number() OVER (PARTITION BY entity ORDER BY ts DESC) AS n FROM verdicts WHERE undone_at IS NULL
 ) WHERE n = 1
 """
 
@@ -70,5 +132,24 @@ def latest_verdicts(store: DuckDBStore) -> list[tuple]:
 
 
 def verdict_history(store: DuckDBStore, entity: str) -> list[tuple]:
-    return store.rows("SELECT entity, verdict, note, who, ts FROM verdicts WHERE entity = ? ORDER BY ts DESC",
-                      [entity.lower()])
+    """Verdicts in force or superseded on an entity, newest first (undone ones are left out)."""
+    return store.rows("SELECT entity, verdict, note, who, ts FROM verdicts WHERE entity = ? AND undone_at IS NULL "
+                      "ORDER BY ts DESC", [entity.lower()])
+
+
+VERDICT_FIELDS = ("entity", "verdict", "note", "who", "ts", "state", "undone_at", "undone_by")
+
+
+def list_verdicts(store: DuckDBStore, include_history: bool = False) -> list[dict]:
+    """The verdicts in force (latest not undone per entity), newest first; with ``include_history`` every
+    verdict ever given, each with its ``state``: ``in force``, ``superseded`` (a later one on the same
+    entity is in force) or ``undone``."""
+    rows = store.rows(f"""
+        SELECT v.entity, v.verdict, v.note, v.who, v.ts,
+               CASE WHEN v.undone_at IS NOT NULL THEN 'undone'
+                    WHEN l.ts = v.ts THEN 'in force' ELSE 'superseded' END AS state,
+               v.undone_at, v.undone_by
+        FROM verdicts v LEFT JOIN ({LATEST_VERDICTS_SQL}) l ON l.entity = v.entity
+        {"" if include_history else "WHERE v.undone_at IS NULL AND l.ts = v.ts"}
+        ORDER BY v.ts DESC, v.entity""")
+    return [dict(zip(VERDICT_FIELDS, r)) for r in rows]
