@@ -154,7 +154,7 @@ def test_a_finished_file_without_a_final_newline_keeps_its_last_line(store, tmp_
     f.write_text(pihole_lines(3).rstrip("\n"))
     age(f)
     report = ingest(store, f).files[0]
-    assert (report.rows, report.rejected) == (3, 0) and not report.message
+    assert (report.rows, report.rejected) == (3, 0) and "held back" not in report.message
     assert ingest(store, f).files[0].status == "unchanged"
 
 
@@ -256,16 +256,31 @@ def test_after_a_killed_ingest_analyze_counts_only_complete_files(tmp_path):
 
 # --- 6. the wrong --format, and forget ------------------------------------------------------------------------
 
+BIND_LINE = "10-Nov-2015 15:25:{s:02d}.000 client 10.0.0.1#1 (b{s}.example.com): query: b{s}.example.com IN A + (10.0.0.2)\n"
+
+
 def test_rereading_with_another_format_replaces_what_the_wrong_one_stored(store, tmp_path):
+    f = tmp_path / "a.log"
+    f.write_text(pihole_lines(20) + "".join(BIND_LINE.format(s=s) for s in range(2)))
+    wrong = ingest(store, f, format="bind").files[0]
+    assert wrong.rows == 2 and wrong.rejected == 20
+    right = ingest(store, f, format="pihole").files[0]
+    assert right.status == "ingested" and (right.rows, right.rejected) == (20, 2) and "bind" in right.message
+    assert count(store) == 20 and store.scalar("SELECT count(*) FROM rejected_lines") == 2
+    assert store.rows("SELECT format, rows, rejected FROM ingested_files") == [("pihole", 20, 2)]
+    assert ingest(store, f, format="pihole").files[0].status == "unchanged"
+
+
+def test_a_wrong_format_that_matches_nothing_stores_nothing(store, tmp_path):
     f = tmp_path / "a.log"
     f.write_text(pihole_lines(20))
     wrong = ingest(store, f, format="bind").files[0]
-    assert wrong.rows == 0 and wrong.rejected == 20
+    assert wrong.status == "error" and wrong.message == (
+        "--format bind matched none of its 20 lines (all 20 rejected); the detected format would be pihole "
+        "(drop --format, or --format pihole)")
+    assert count(store) == 0 and store.scalar("SELECT count(*) FROM ingested_files") == 0
     right = ingest(store, f, format="pihole").files[0]
-    assert right.status == "ingested" and (right.rows, right.rejected) == (20, 0) and "bind" in right.message
-    assert count(store) == 20 and store.scalar("SELECT count(*) FROM rejected_lines") == 0
-    assert store.rows("SELECT format, rows, rejected FROM ingested_files") == [("pihole", 20, 0)]
-    assert ingest(store, f, format="pihole").files[0].status == "unchanged"
+    assert right.status == "ingested" and (right.rows, right.rejected) == (20, 0)
 
 
 def test_forget_removes_a_file_so_that_the_next_ingest_reads_it_again(store, tmp_path):

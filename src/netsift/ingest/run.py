@@ -749,7 +749,7 @@ def _time_warnings(store: DuckDBStore, file_id: int, ctx: ParseContext, times: S
                 "if their year is wrong, ingest it again with --year")
         hint += f" (read as {ctx.assumed_year})"
     else:
-        hint = "the stamps carry their date: check the clock of the machine that wrote them"
+        hint = "the stamps carry their year: logs of another period, or a wrong clock?"
     return ["; ".join(found) + f": {hint}"]
 
 
