@@ -360,19 +360,80 @@ def _check_note(value):
     return check_note(value)
 
 
+VERDICT_CHOICES = ("benign", "malicious", "needs_review")
+
+
 @main.command()
-@click.argument("entity", callback=_checked(_check_entity))
-@click.argument("verdict", type=click.Choice(["benign", "malicious", "needs_review"]))
+@click.argument("args", nargs=-1, metavar="ENTITY... VERDICT")
 @click.option("--note", default=None, callback=_checked(_check_note), help="Why (at most 2,000 characters).")
+@click.option("--from-file", "from_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="Entities to judge, one per line (blank lines and # comments skipped; - reads stdin).")
+@click.option("--undo", is_flag=True, help="Undo the latest verdict on each ENTITY instead (kept as undone).")
 @db_option
 @handle_errors
-def verdict(entity, verdict, note, db):
-    """Record a verdict on a domain, client or finding id. Benign domains count as normal afterwards."""
-    from netsift.baseline.verdicts import add_verdict
+def verdict(args, note, from_file, undo, db):
+    """Record a verdict on one or more domains, clients or finding ids: `netsift verdict a.com b.com benign`.
+    Benign domains count as normal afterwards. --undo takes the latest verdict on each entity back."""
+    from netsift.baseline.verdicts import add_verdicts, check_verdict, undo_verdicts
+    from netsift.errors import ConfigError
+
+    args = list(args)
+    chosen = None
+    if not undo:
+        if not args:
+            raise click.UsageError("give the entities and the verdict: netsift verdict ENTITY... "
+                                   f"{'|'.join(VERDICT_CHOICES)}")
+        try:
+            chosen = check_verdict(args.pop())
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint="VERDICT") from exc
+    entities = args + ([ln.strip() for ln in from_file if ln.strip() and not ln.lstrip().startswith("#")]
+                       if from_file else [])
+    if not entities:
+        raise click.UsageError("no entity given (arguments or --from-file)")
+    checked = []
+    for entity in entities:
+        try:
+            checked.append(_check_entity(entity))
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint="ENTITY") from exc
+    with open_store(db) as store:
+        if undo:
+            undone = undo_verdicts(store, checked)
+            done = {e for e, _ in undone}
+            for entity, was in undone:
+                click.echo(f"{con_out.printable(entity)}: {was} undone", err=True)
+            for entity in dict.fromkeys(checked):
+                if entity not in done:
+                    click.echo(f"{con_out.printable(entity)}: no verdict to undo", err=True)
+            if not undone:
+                raise click.ClickException("no verdict was undone")
+            return
+        stored = add_verdicts(store, checked, chosen, note)
+    if len(stored) <= 10:
+        for entity in stored:
+            click.echo(f"{con_out.printable(entity)}: {chosen}", err=True)
+    else:
+        click.echo(f"{len(stored):,} entities: {chosen}", err=True)
+
+
+@main.command()
+@click.option("--history", is_flag=True, help="Also the superseded and undone verdicts (with who undid them).")
+@db_option
+@output_options
+@handle_errors
+def verdicts(history, db, output):
+    """List the verdicts in force: entity, verdict, note, who, when (newest first)."""
+    from netsift.baseline.verdicts import list_verdicts
 
     with open_store(db) as store:
-        add_verdict(store, entity, verdict, note)
-    click.echo(f"{con_out.printable(entity)}: {verdict}", err=True)
+        rows = list_verdicts(store, include_history=history)
+    for r in rows:
+        for k in ("ts", "undone_at"):
+            r[k] = r[k].isoformat(timespec="seconds") if r[k] is not None else None
+    if not history:
+        rows = [{k: r[k] for k in ("entity", "verdict", "note", "who", "ts")} for r in rows]
+    _emit(rows, output, "Verdicts" + (" (all, with undone ones)" if history else " in force"))
 
 
 @main.command()

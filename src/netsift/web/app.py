@@ -2,7 +2,7 @@
 
 Pages (each with a ``.json`` twin): ``/`` and ``/overview``, ``/findings`` (triage queue), ``/domain?name=``,
 ``/client?name=``, ``/categories``, ``/map``, ``/graph``, ``/search?q=``, ``/resolver`` (blocked vs allowed, when a log
-carries block status); ``POST /verdict``; ``/status.json`` (whether a
+carries block status), ``/verdicts`` (with Undo); ``POST /verdict``, ``/verdicts/bulk``, ``/verdicts/undo``; ``/status.json`` (whether a
 re-analysis runs). Static files:
 ``/static/plotly.min.js`` (from the plotly package), ``/static/topojson/world_110m.json`` (from netsift's
 data), ``/static/app.js`` and ``/static/style.css``.
@@ -24,13 +24,13 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 
 from netsift import pipeline
 from netsift.report.charts import WORLD_TOPOJSON
-from netsift.web import categories, client, domain, findings, graph, overview, resolver, search, security
+from netsift.web import categories, client, domain, findings, graph, overview, resolver, search, security, verdicts
 from netsift.web import map as map_page
 from netsift.web.pages import Page, add_page, json_response
 from netsift.web.state import Dashboard
 
 PAGES: tuple[Page, ...] = (overview.PAGE, findings.PAGE, domain.PAGE, client.PAGE, categories.PAGE, map_page.PAGE,
-                           graph.PAGE, search.PAGE, resolver.PAGE)
+                           graph.PAGE, search.PAGE, resolver.PAGE, verdicts.PAGE)
 STATIC_FILES = {  # URL name -> (package, path inside it)
     "plotly.min.js": ("plotly", "package_data/plotly.min.js"),
     f"topojson/{WORLD_TOPOJSON}": ("netsift", f"data/{WORLD_TOPOJSON}"),
@@ -82,6 +82,7 @@ def create_app(store_path: str | None, *, token: str | None = None, bound_host: 
     app.add_api_route("/", overview_html(app), methods=["GET"], include_in_schema=False)
     app.add_api_route("/.json", overview_json(app), methods=["GET"], include_in_schema=False)
     findings.register_routes(app)
+    verdicts.register_routes(app)
 
     @app.get("/status.json", include_in_schema=False)
     async def status() -> Response:

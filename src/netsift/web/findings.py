@@ -6,6 +6,13 @@ A verdict is recorded on the finding's registered domain (or its client when it 
 benign verdict explains the domain as normal at the next analysis, which the dashboard starts at once in
 the background. The queue's default view, ``status=open``, leaves out findings whose entity (or id) has a
 verdict, so a finding disappears from it as soon as it is judged.
+
+The queue shows medium and worse first (``floor=medium``, unless a severity is asked for) and counts the
+rest (``below_floor``; ``floor=info`` shows them). ``unexplained_domain`` rows that share a group
+(``findings.group_key``: a hosting platform or an answer network) are one row, the top-scored member,
+carrying ``group`` (key, count, members). ``POST /verdicts/bulk`` gives one verdict to the selected rows
+(``finding_id``, ``group`` values) or to every row matching the filter (``scope=filter``), checked and
+written at once, followed by one re-analysis.
 """
 
 from __future__ import annotations
@@ -13,12 +20,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from netsift.baseline.verdicts import LATEST_VERDICTS_SQL, VERDICTS, add_verdict
+from netsift.baseline.verdicts import LATEST_VERDICTS_SQL, VERDICTS, add_verdict, add_verdicts
 from netsift.errors import NetsiftError
 from netsift.findings import SEVERITIES
 from netsift.report import chart_data as data
 from netsift.web import security
-from netsift.web.pages import Page, choice_param, int_param, json_response, render
+from netsift.web.pages import BadRequest, Page, choice_param, int_param, json_response, render
 
 SORTS = {  # parameter -> column
     "score": "score", "severity": "severity_rank", "kind": "kind", "client": "client", "domain": "domain",
@@ -26,6 +33,8 @@ SORTS = {  # parameter -> column
 }
 STATUSES = ("open", "triaged", "all")
 PER_PAGE = 50
+FLOOR = "medium"  # the queue shows this severity and worse first
+GROUP_MEMBERS_SHOWN = 200
 
 QUEUE_SQL = f"""
 WITH v AS ({LATEST_VERDICTS_SQL}),
@@ -35,7 +44,7 @@ f AS (
   FROM findings f
 )
 SELECT f.finding_id, f.kind, f.client, f.domain, f.score, f.severity, f.reasons, f.sub_scores, f.first_seen,
-       f.last_seen, f.evidence_count, f.entity,
+       f.last_seen, f.evidence_count, f.entity, f.names, f.group_key, f.severity_rank,
        coalesce(vf.verdict, ve.verdict) AS verdict, coalesce(vf.note, ve.note) AS verdict_note,
        coalesce(vf.who, ve.who) AS verdict_who, coalesce(vf.ts, ve.ts) AS verdict_ts
 FROM f LEFT JOIN v vf ON vf.entity = f.finding_id LEFT JOIN v ve ON ve.entity = lower(f.entity)
@@ -47,11 +56,13 @@ def entity_of(finding: dict) -> str:
     return finding.get("domain") or finding.get("client") or finding["id"]
 
 
-def _filters(params) -> tuple[str, list, dict]:
+def _filters(params, floor: bool = True) -> tuple[str, list, dict]:
+    """WHERE clause, its arguments and the filters applied; ``floor=False`` leaves the severity floor out."""
     status = choice_param(params, "status", STATUSES, "open")
     kind = params.get("kind") or ""
     severity = params.get("severity") or ""
     text = (params.get("q") or "").strip()
+    lowest = choice_param(params, "floor", SEVERITIES, FLOOR)
     where, args = [], []
     if status == "open":
         where.append("verdict IS NULL")
@@ -65,12 +76,23 @@ def _filters(params) -> tuple[str, list, dict]:
             choice_param(params, "severity", SEVERITIES, "info")  # raises BadRequest
         where.append("severity = ?")
         args.append(severity)
+    elif floor and lowest != "info":
+        where.append("severity_rank >= ?")
+        args.append(SEVERITIES.index(lowest) + 1)
     if text:
         where.append("(contains(lower(coalesce(domain, '')), lower(?)) OR contains(lower(coalesce(client, '')), "
-                     "lower(?)) OR contains(lower(array_to_string(reasons, ' ')), lower(?)))")
-        args += [text, text, text]
+                     "lower(?)) OR contains(lower(array_to_string(reasons, ' ')), lower(?)) OR "
+                     "contains(lower(coalesce(group_key, '')), lower(?)))")
+        args += [text, text, text, text]
     sql = ("WHERE " + " AND ".join(where)) if where else ""
-    return sql, args, {"status": status, "kind": kind, "severity": severity, "q": text}
+    return sql, args, {"status": status, "kind": kind, "severity": severity, "q": text, "floor": lowest}
+
+
+GROUPED_SQL = """
+SELECT *, count(*) OVER w AS group_size,
+       row_number() OVER (PARTITION BY coalesce(group_key, finding_id) ORDER BY score DESC, finding_id) AS group_pos
+FROM ({base}) WINDOW w AS (PARTITION BY coalesce(group_key, finding_id))
+"""
 
 
 def findings_data(store, params) -> dict:
@@ -78,23 +100,56 @@ def findings_data(store, params) -> dict:
     sort = choice_param(params, "sort", tuple(SORTS), "score")
     order = choice_param(params, "order", ("asc", "desc"), "asc" if sort in ("client", "domain", "kind") else "desc")
     per_page = int_param(params, "per_page", PER_PAGE, 1, 500)
-    base = f"SELECT * FROM ({QUEUE_SQL}) {where}"
     sev = list(SEVERITIES)
-    total = store.rows(f"SELECT count(*) FROM ({base})", [sev, *args])[0][0]
+    grouped = GROUPED_SQL.format(base=f"SELECT * FROM ({QUEUE_SQL}) {where}")
+    total, matching = store.rows(f"SELECT count(*) FILTER (WHERE group_pos = 1), count(*) FROM ({grouped})",
+                                 [sev, *args])[0]
+    below = 0
+    if not applied["severity"] and applied["floor"] != "info":
+        all_where, all_args, _ = _filters(params, floor=False)
+        below = store.rows(f"SELECT count(*) FROM ({QUEUE_SQL}) {all_where}", [sev, *all_args])[0][0] - matching
     pages = max(1, -(-total // per_page))
     page = int_param(params, "page", 1, 1, pages)
-    rows = data.dicts(store, f"{base} ORDER BY {SORTS[sort]} {order} NULLS LAST, finding_id "
-                             "LIMIT ? OFFSET ?", [sev, *args, per_page, (page - 1) * per_page])
-    findings = [data.finding_row(r) for r in rows]
+    rows = data.dicts(store, f"SELECT * FROM ({grouped}) WHERE group_pos = 1 ORDER BY {SORTS[sort]} {order} "
+                             "NULLS LAST, finding_id LIMIT ? OFFSET ?", [sev, *args, per_page, (page - 1) * per_page])
+    findings = [_row(r) for r in rows]
+    keys = [f["group"]["key"] for f in findings if f.get("group")]
+    if keys:
+        members: dict[str, list] = {}
+        for r in data.dicts(store, f"SELECT * FROM ({grouped}) WHERE group_key IN (SELECT unnest(?)) AND group_pos <= ? "
+                                   "ORDER BY group_pos", [sev, *args, keys, GROUP_MEMBERS_SHOWN]):
+            members.setdefault(r["group_key"], []).append(_row(r, member=True))
+        for f in findings:
+            if f.get("group"):
+                f["group"]["members"] = members.get(f["group"]["key"], [])
     _attach_evidence(store, findings)
     facets = data.dicts(store, f"SELECT kind, severity, count(*) AS findings FROM ({QUEUE_SQL}) "
                                "WHERE verdict IS NULL GROUP BY ALL ORDER BY kind", [sev])
     return {
         "filters": {**applied, "sort": sort, "order": order},
-        "page": page, "pages": pages, "per_page": per_page, "total": int(total),
+        "page": page, "pages": pages, "per_page": per_page, "total": int(total), "matching": int(matching),
+        "below_floor": int(below),
         "open_by_kind": facets, "kinds": sorted({f["kind"] for f in facets} | ({applied["kind"]} - {""})),
         "severities": sev, "verdicts": list(VERDICTS), "findings": findings,
     }
+
+
+def _row(r: dict, member: bool = False) -> dict:
+    """A queue row in the shape of ``analyze --json`` (``group`` the group's key), plus, on a group's
+    leading row, ``group``: key, label, count and (filled in later) members."""
+    size, key = r.pop("group_size", 1), r.pop("group_key", None)
+    r.pop("group_pos", None)
+    r.pop("severity_rank", None)
+    row = data.finding_row(r)
+    row["names"] = list(row.get("names") or [])
+    if member or size <= 1 or not key:
+        row["group"] = key
+        return row
+    what, _, value = key.partition(":")
+    label = f"{size:,} domains on the hosting platform {value}" if what == "platform" else \
+        f"{size:,} domains answered from the network {value}"
+    row["group"] = {"key": key, "label": label, "count": int(size), "members": []}
+    return row
 
 
 def _attach_evidence(store, findings: list[dict]) -> None:
@@ -155,6 +210,49 @@ async def post_verdict(request: Request) -> Response:
     return RedirectResponse(security.safe_next(str(form.get("next") or "")), status_code=303)
 
 
+async def post_bulk(request: Request) -> Response:
+    """One verdict on many findings (form fields: verdict, note, csrf_token, next, and either the selected
+    ``finding_id`` / ``group`` values, or ``scope=filter`` with the queue's filters: status, kind, severity, q,
+    floor). Every entity is checked before anything is written; one re-analysis follows."""
+    dash = request.app.state.netsift
+    form = await request.form()
+    wants_json = request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", "")
+    problem = security.cross_site_problem(request, form.get(security.CSRF_FIELD), dash.csrf_token)
+    if problem:
+        return _refuse(request, wants_json, 403, problem)
+    verdict = str(form.get("verdict") or "").strip()
+    note = str(form.get("note") or "").strip() or None
+    store = dash.request_store()
+    try:
+        sev = list(SEVERITIES)
+        if form.get("scope") == "filter":
+            try:
+                where, args, _ = _filters(form)
+            except BadRequest as exc:  # an unknown status / severity / floor
+                return _refuse(request, wants_json, 400, str(exc))
+            rows = data.dicts(store, f"SELECT finding_id AS id, domain, client FROM ({QUEUE_SQL}) {where}",
+                              [sev, *args])
+        else:
+            ids = [str(v).strip() for v in form.getlist("finding_id") if str(v).strip()]
+            groups = [str(v).strip() for v in form.getlist("group") if str(v).strip()]
+            rows = data.dicts(store, f"SELECT finding_id AS id, domain, client FROM ({QUEUE_SQL}) "
+                                     "WHERE finding_id IN (SELECT unnest(?)) OR (group_key IN (SELECT unnest(?)) "
+                                     "AND verdict IS NULL)", [sev, ids, groups])
+        if not rows:
+            return _refuse(request, wants_json, 400, "no finding selected (tick rows, or mark all matching the filter)")
+        try:
+            entities = add_verdicts(store, [entity_of(r) for r in rows], verdict, note)
+        except NetsiftError as exc:
+            return _refuse(request, wants_json, 400, str(exc))
+    finally:
+        store.close()
+    dash.store_changed()
+    dash.reanalyzer.request()  # one re-analysis for the lot
+    if wants_json:
+        return json_response({"ok": True, "verdict": verdict, "findings": len(rows), "entities": entities})
+    return RedirectResponse(security.safe_next(str(form.get("next") or "")), status_code=303)
+
+
 def _refuse(request: Request, wants_json: bool, status: int, message: str) -> Response:
     if wants_json:
         return json_response({"error": message}, status)
@@ -164,3 +262,5 @@ def _refuse(request: Request, wants_json: bool, status: int, message: str) -> Re
 def register_routes(app) -> None:
     app.add_api_route("/verdict", post_verdict, methods=["POST"], include_in_schema=False)
     app.add_api_route("/verdict.json", post_verdict, methods=["POST"], include_in_schema=False)
+    app.add_api_route("/verdicts/bulk", post_bulk, methods=["POST"], include_in_schema=False)
+    app.add_api_route("/verdicts/bulk.json", post_bulk, methods=["POST"], include_in_schema=False)
