@@ -79,7 +79,8 @@ def test_a_control_character_in_any_text_field_rejects_the_record(column, value)
 
 
 @pytest.mark.parametrize("qtype, kept", [
-    ("A", True), ("HTTPS", True), ("NSAP-PTR", True), ("TYPE65534", True), ("A6", True),
+    ("A", True), ("HTTPS", True), ("NSAP-PTR", True), ("TYPE65534", True), ("A6", True), ("NB", True),
+    ("NBSTAT", True),
     ("A]", False), ("FOO", False), ("TYPE", False), ("", False),
 ])
 def test_a_query_type_is_a_known_mnemonic_or_typennn(qtype, kept):

@@ -167,8 +167,11 @@ QTYPE_NAMES = {
     264: "IPN",
 }
 QTYPE_NUMBERS = {v: k for k, v in QTYPE_NAMES.items()}
+# mnemonics logs print besides IANA's: NetBIOS name service questions (RFC 1002: NB = 32, NBSTAT = 33), as
+# Zeek and tcpdump name them for traffic on port 137
+OTHER_QTYPE_MNEMONICS = ("NB", "NBSTAT")
 
-_KNOWN_QTYPES = pl.Series(sorted(QTYPE_NAMES.values()), dtype=pl.String)
+_KNOWN_QTYPES = pl.Series(sorted({*QTYPE_NAMES.values(), *OTHER_QTYPE_MNEMONICS}), dtype=pl.String)
 
 RCODE_NAMES = {
     0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN",
