@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from netsift import __version__, pipeline
+from netsift import __version__, inputs, pipeline
 from netsift.cli_options import (
     ALLOWLIST_TEXT, CATEGORIES_TEXT, COUNT, TOP_LIST_TEXT, YEAR, FeedSpec, NetsiftGroup, SettingsFile, TextFile,
     TimeZone, db_option, handle_errors, output_options,
@@ -19,7 +19,7 @@ from netsift.ingest.run import IngestOptions, IngestSummary
 from netsift.report import console as con_out
 from netsift.report import machine
 from netsift.report.progress import progress_bar
-from netsift.store import open_store
+from netsift.store import default_db_path, open_store
 
 # --- shared options -----------------------------------------------------------------------------------
 
@@ -126,6 +126,39 @@ def files(db, output):
 
 @main.command()
 @db_option
+@output_options
+@handle_errors
+def status(db, output):
+    """What the store holds: questions, clients, time span, files, findings by severity, the last analysis
+    and the inputs it remembers (top lists, allowlist, settings, feeds, categories, GeoIP) with their age."""
+    with open_store(db) as store:
+        doc = pipeline.status(store)
+    if output == "json":
+        machine.write_json(doc)
+        return
+    if output in ("ndjson", "csv"):
+        rows = doc["inputs"]
+        machine.write_ndjson(rows) if output == "ndjson" else machine.write_csv(rows)
+        return
+    out = con_out.console()
+    span = f"{doc['start']} to {doc['end']}" if doc["start"] else "no questions yet"
+    severities = ", ".join(f"{n:,} {sev}" for sev, n in doc["findings"].items()) or "none (run `netsift analyze`)"
+    out.print(con_out.escape(
+        f"{doc['store']}: {doc['rows']:,} questions from {doc['clients']:,} clients, {span}; {len(doc['files'])} "
+        f"files ({doc['rejected']:,} rejected lines). Findings: {severities}"
+        + (f"; last analysis {doc['analyzed_at']}." if doc["analyzed_at"] else ".")))
+    if not doc["inputs"]:
+        out.print("No remembered analysis inputs (give --top-list, --allowlist, --config, --feed, --categories or "
+                  "--geoip-db to `netsift analyze` once; later analyses reuse them).")
+        return
+    rows = [[i["flag"], i["spec"], i["given_at"][:19], "missing" if not i["exists"] else f"{i['age_days']:g} days"]
+            for i in doc["inputs"]]
+    out.print(con_out.table("Remembered analysis inputs (`analyze --forget-input KIND|PATH` drops one)",
+                            ["option", "path", "given", "file age"], rows))
+
+
+@main.command()
+@db_option
 @click.option("--file-id", type=COUNT, default=None, help="Only this file (see `netsift files`).")
 @click.option("--limit", type=COUNT, default=50, show_default=True, help="Rows to show (0: all).")
 @output_options
@@ -193,6 +226,13 @@ def analysis_options(f):
     return f
 
 
+def forget_input_option(f):
+    return click.option(
+        "--forget-input", "forget_inputs", multiple=True, metavar="KIND|PATH",
+        help="Stop using a remembered input: a path, or a kind (top-list, allowlist, config, feed, categories, "
+             "geoip-db); repeatable. Inputs given once are remembered by the store (`netsift status`).")(f)
+
+
 def enrich_options(f):
     """Enrichment inputs of `analyze`: feeds, categories, GeoIP databases, online services, --resolve."""
     f = click.option("--resolve", is_flag=True,
@@ -253,7 +293,7 @@ def _analysis_opts(top_lists, allowlist, config_file, enrich=None) -> pipeline.A
     return pipeline.AnalysisOptions(
         baseline=baseline.BaselineOptions(top_lists=list(top_lists), installed_lists=pipeline.installed_top_lists(),
                                           allowlist=allowlist),
-        settings=user,
+        settings=user, config_path=config_file,
         **({"enrich": enrich} if enrich is not None else {}),
     )
 
@@ -263,6 +303,7 @@ def _analysis_opts(top_lists, allowlist, config_file, enrich=None) -> pipeline.A
 @db_option
 @ingest_options
 @analysis_options
+@forget_input_option
 @enrich_options
 @click.option("--limit", type=COUNT, default=25, show_default=True, help="Findings to show (0: all).")
 @click.option("--kind", "kinds", multiple=True, help="Only findings of this kind; repeatable.")
@@ -272,7 +313,7 @@ def _analysis_opts(top_lists, allowlist, config_file, enrich=None) -> pipeline.A
 @handle_errors
 def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, config_file, feed_specs, category_paths,
             geoip_dbs, online, online_top, online_services, resolve, limit, kinds, only_categories, feed_hits_only,
-            quiet, output):
+            quiet, output, forget_inputs=()):
     """Ingest PATHS (if any), explain normal away, rank what is left with reasons, and enrich it (threat
     feeds, categories, networks and countries; online services and --resolve only when asked)."""
     from netsift.enrich.step import filter_findings
@@ -280,6 +321,10 @@ def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, con
     enrich = _enrich_opts(feed_specs, category_paths, geoip_dbs, online, online_top, online_services, resolve)
     opts = _analysis_opts(top_lists, allowlist, config_file, enrich)
     with open_store(db) as store:
+        for what in forget_inputs:
+            for gone in inputs.forget(store, what):
+                con_out.console(stderr=True).print(f"no longer using {con_out.escape(gone.kind)} "
+                                                   f"{con_out.escape(gone.path)}")
         if paths:
             summary = pipeline.ingest(store, paths, _ingest_opts(fmt, year, tz, columns, strict), progress_bar(quiet))
             _print_ingest(summary, quiet or output is not None)
@@ -440,7 +485,8 @@ def verdicts(history, db, output):
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default="netsift-demo", show_default=True,
               help="Where the generated logs are written.")
 @click.option("--db", type=click.Path(dir_okay=False), default=None,
-              help="DuckDB file (default: DIR/netsift.duckdb).")
+              help="Store (default: the one every other command uses, $NETSIFT_DB or ./netsift.duckdb, unless "
+                   "it already holds other logs: then DIR/netsift.duckdb).")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--limit", type=COUNT, default=20, show_default=True, help="Findings to show (0: all).")
 @click.option("-q", "--quiet", is_flag=True)
@@ -457,10 +503,33 @@ def demo(directory, db, seed, limit, quiet, output):
     paths = write_demo(directory, seed=seed)
     if not quiet:
         err.print(f"wrote {len(paths)} log files to {con_out.escape(str(directory))}/")
+    if db is None:
+        db = _demo_store(directory, paths, err)
     ctx = click.get_current_context()
-    ctx.invoke(analyze, paths=tuple(str(p) for p in paths), db=db or str(directory / "netsift.duckdb"), fmt=None,
+    ctx.invoke(analyze, paths=tuple(str(p) for p in paths), db=db, fmt=None,
                year=None, tz="UTC", columns=None, strict=False, top_lists=(), allowlist=None, config_file=None,
                limit=limit, kinds=(), quiet=quiet, output=output)
+    if not quiet:
+        hint = "" if db == default_db_path() else f" --db {db}"
+        err.print(f"store: {con_out.escape(db)}. Next: `netsift serve{hint}` (dashboard), `netsift explain{hint} "
+                  "FINDING`, `netsift report" + hint + "`, `netsift status" + hint + "`.")
+
+
+def _demo_store(directory: Path, paths: list[Path], err) -> str:
+    """The store the demo fills: the default one (so that the next command, typed without flags, shows the
+    demo), unless that already holds logs other than the demo's."""
+    default = default_db_path()
+    if not Path(default).exists():
+        return default
+    with open_store(default) as store:
+        ingested = [r[0] for r in store.rows("SELECT path FROM ingested_files")]
+    ours = {str(p.resolve()) for p in paths}
+    if all(p in ours for p in ingested):
+        return default
+    fallback = str(directory / "netsift.duckdb")
+    err.print(f"note: {con_out.escape(default)} holds other logs; the demo uses {con_out.escape(fallback)} "
+              "(give --db to choose)")
+    return fallback
 
 
 @main.group()
