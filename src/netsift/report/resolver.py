@@ -107,9 +107,11 @@ def timeline(store, bucket: str = "hour") -> list[dict]:
     starts = sorted(rows)
     wanted = set(starts)
     for t in starts:
-        for near in (t - step, t + step):
-            if dt.datetime.min < near < dt.datetime.max - step:
-                wanted.add(near)
+        for sign in (-1, 1):
+            try:
+                wanted.add(t + sign * step)
+            except OverflowError:  # year 1 or 9999
+                pass
     if (starts[-1] - starts[0]) / step < MAX_FILLED:
         t = starts[0]
         while t < starts[-1]:
