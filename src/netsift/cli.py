@@ -332,7 +332,6 @@ def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, con
         overview = pipeline.overview(store, result.enrichment)
         findings = filter_findings(store, [f for f in result.findings if not kinds or f.kind in kinds],
                                    categories=only_categories, feed_hits=feed_hits_only)
-    shown = findings if not limit else findings[:limit]
     for note in overview["enrichment"]["notes"]:
         con_out.console(stderr=True).print(f"note: {con_out.escape(note)}")
     if output == "json":
@@ -348,7 +347,10 @@ def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, con
                   f"{result.baseline.domains:,} registered domains explained as normal "
                   f"(lists: {con_out.escape(', '.join(result.baseline.lists))}).")
         out.print(con_out.escape(_enrichment_line(overview["enrichment"])))
-        out.print(con_out.findings_table(shown, title=f"Top {len(shown)} of {len(findings)} findings"))
+        table, left_out = con_out.queue_table(findings, limit, floor=not kinds)
+        out.print(table)
+        if left_out:
+            out.print(con_out.escape(left_out))
 
 
 def _enrichment_line(e: dict) -> str:

@@ -71,8 +71,8 @@ def test_findings_queue_sort_filter_paginate(client, app):
     by_domain = client.get("/findings.json?sort=domain&order=asc&per_page=500").json()["findings"]
     domains = [f["domain"] for f in by_domain if f["domain"] is not None]
     assert domains == sorted(domains)
-    only = client.get("/findings.json?kind=unexplained_domain").json()
-    assert only["total"] >= 1 and {f["kind"] for f in only["findings"]} == {"unexplained_domain"}
+    only = client.get("/findings.json?kind=beacon").json()  # (the fixture's DGA names fold into its dga finding)
+    assert only["total"] >= 1 and {f["kind"] for f in only["findings"]} == {"beacon"}
     page2 = client.get("/findings.json?per_page=3&page=2").json()
     assert page2["page"] == 2 and len(page2["findings"]) == min(3, total - 3)
     assert page2["findings"][0]["id"] == data["findings"][3]["id"]

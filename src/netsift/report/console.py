@@ -75,3 +75,22 @@ def findings_table(findings: Sequence[Finding], title: str = "Findings") -> Tabl
         t.add_row(str(i), f"{f.score:.2f}", f"[{style}]{escape(f.severity)}[/]", escape(f.kind),
                   escape(f.client or "-"), escape(f.domain or "-"), "\n".join(f"- {escape(r)}" for r in f.reasons))
     return t
+
+
+QUEUE_FLOOR = ("medium", "high", "critical")  # the terminal table, like the dashboard's queue, shows these
+
+
+def queue_table(findings: Sequence[Finding], limit: int = 0, floor: bool = True) -> tuple[Table, str | None]:
+    """The findings table of ``analyze``: medium and worse (the first ``limit``; 0: all), and a line saying
+    how many below medium (info, low) were left out, or None when none were. ``floor=False`` shows every
+    finding (e.g. when a kind was asked for)."""
+    ranked = [f for f in findings if f.severity in QUEUE_FLOOR] if floor else list(findings)
+    below = len(findings) - len(ranked)
+    shown = ranked[:limit] if limit else ranked
+    what = "medium-or-worse " if floor else ""
+    title = f"Top {len(shown)} of {len(ranked)} {what}findings" + (f" ({len(findings)} in all)" if below else "")
+    note = None
+    if below:
+        note = (f"+ {below:,} info/low finding{'s' if below != 1 else ''} left out: `--kind KIND` shows a kind "
+                "whatever its severity; `--json` and `netsift serve` list them all")
+    return findings_table(shown, title=title), note

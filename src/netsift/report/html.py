@@ -67,7 +67,8 @@ def report_context(store) -> dict[str, Any]:
         "breakdown": breakdown,
         "normal_queries": sum(b["queries"] for b in breakdown if b["normal"]),
         "all_queries": sum(b["queries"] for b in breakdown),
-        "findings": data.top_findings(store, TOP_FINDINGS),
+        "findings": [f for f in data.top_findings(store, TOP_FINDINGS) if f["severity"] in QUEUE_SEVERITIES],
+        "below_medium": below_medium(store),
         "countries": countries[:15],
         "figures": {k: charts.figure_json(v) for k, v in figures.items()},
         "heatmaps": [h for h in heatmaps if h],
@@ -79,6 +80,15 @@ def report_context(store) -> dict[str, Any]:
         "version": __version__,
         "store_path": store.path,
     }
+
+
+QUEUE_SEVERITIES = ("medium", "high", "critical")  # the findings table shows these; the rest are counted
+
+
+def below_medium(store) -> int:
+    """Findings below medium (info, low): counted under the findings table, listed by the dashboard."""
+    return int(store.scalar("SELECT count(*) FROM findings WHERE severity NOT IN (SELECT unnest(?))",
+                            [list(QUEUE_SEVERITIES)]) or 0)
 
 
 def render_report(store) -> str:

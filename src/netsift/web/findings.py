@@ -7,8 +7,8 @@ benign verdict explains the domain as normal at the next analysis, which the das
 the background. The queue's default view, ``status=open``, leaves out findings whose entity (or id) has a
 verdict, so a finding disappears from it as soon as it is judged.
 
-The queue shows medium and worse first (``floor=medium``, unless a severity is asked for) and counts the
-rest (``below_floor``; ``floor=info`` shows them). ``unexplained_domain`` rows that share a group
+The queue shows medium and worse first (``floor=medium``, unless a kind or a severity is asked for) and
+counts the rest (``below_floor``; ``floor=info`` shows them). ``unexplained_domain`` rows that share a group
 (``findings.group_key``: a hosting platform or an answer network) are one row, the top-scored member,
 carrying ``group`` (key, count, members). ``POST /verdicts/bulk`` gives one verdict to the selected rows
 (``finding_id``, ``group`` values) or to every row matching the filter (``scope=filter``), checked and
@@ -76,7 +76,7 @@ def _filters(params, floor: bool = True) -> tuple[str, list, dict]:
             choice_param(params, "severity", SEVERITIES, "info")  # raises BadRequest
         where.append("severity = ?")
         args.append(severity)
-    elif floor and lowest != "info":
+    elif floor and lowest != "info" and not kind:  # a kind asked for is shown whatever its severity
         where.append("severity_rank >= ?")
         args.append(SEVERITIES.index(lowest) + 1)
     if text:
@@ -85,7 +85,9 @@ def _filters(params, floor: bool = True) -> tuple[str, list, dict]:
                      "contains(lower(coalesce(group_key, '')), lower(?)))")
         args += [text, text, text, text]
     sql = ("WHERE " + " AND ".join(where)) if where else ""
-    return sql, args, {"status": status, "kind": kind, "severity": severity, "q": text, "floor": lowest}
+    floored = lowest != "info" and not kind and not severity
+    return sql, args, {"status": status, "kind": kind, "severity": severity, "q": text, "floor": lowest,
+                       "floored": floored}
 
 
 GROUPED_SQL = """
@@ -105,7 +107,7 @@ def findings_data(store, params) -> dict:
     total, matching = store.rows(f"SELECT count(*) FILTER (WHERE group_pos = 1), count(*) FROM ({grouped})",
                                  [sev, *args])[0]
     below = 0
-    if not applied["severity"] and applied["floor"] != "info":
+    if applied["floored"]:
         all_where, all_args, _ = _filters(params, floor=False)
         below = store.rows(f"SELECT count(*) FROM ({QUEUE_SQL}) {all_where}", [sev, *all_args])[0][0] - matching
     pages = max(1, -(-total // per_page))
