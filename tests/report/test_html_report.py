@@ -84,7 +84,7 @@ def wide_report(tmp_path_factory):
     with open_store(build(tmp / "netsift.duckdb")) as store:
         for i in range(3):
             store.con.execute("INSERT INTO findings SELECT * REPLACE (? AS finding_id, ? AS domain, ? AS reasons, "
-                              "'192.168.250.231' AS client, 0.99 AS score) FROM findings LIMIT 1",
+                              "'192.168.250.231' AS client, 0.99 AS score, 'critical' AS severity) FROM findings LIMIT 1",
                               [f"wide{i}", f"{i}{LONG_DOMAIN}", [LONG_REASON, "no allowlist entry or benign verdict"]])
         return write_report(store, tmp / "report.html")
 
