@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import codecs
 import functools
+import os
+import signal
+import sys
+import threading
 import zlib
 from pathlib import Path
 
@@ -16,14 +20,68 @@ from netsift.report.console import printable
 
 class NetsiftGroup(click.Group):
     """The ``netsift`` group: Ctrl-C ends any command with one line and exit status 130 (128 + SIGINT, the
-    shell's convention), not click's "Aborted!" and 1."""
+    shell's convention), not click's "Aborted!" and 1, nor a traceback."""
 
     def invoke(self, ctx: click.Context):
+        previous = _install_sigint_handler()
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, RuntimeError) as exc:
+            if not interrupted(exc):
+                raise
             click.echo("\ninterrupted", err=True)
             raise click.exceptions.Exit(130) from None
+        finally:
+            if previous is not None and not _interrupting.is_set():
+                signal.signal(signal.SIGINT, previous)
+
+
+STOP_GRACE_SECONDS = 2.0
+_interrupting = threading.Event()  # set by the first Ctrl-C: our handler stays until the process ends
+
+
+def _install_sigint_handler():
+    """Ctrl-C raises KeyboardInterrupt as usual (the command cleans up and exits 130), and also arms a
+    watchdog: a process still alive STOP_GRACE_SECONDS later, or a second Ctrl-C, ends at once with 130.
+    Libraries can swallow the KeyboardInterrupt (DuckDB turns one into "Query interrupted"; a thread may be
+    mid-insert), so the watchdog makes Ctrl-C reliable; what an ingest left half-done is removed by the
+    next run (its file record still says "in progress"). Returns the previous handler, or None when not
+    on the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    armed = _interrupting
+    armed.clear()
+
+    def stop_now() -> None:
+        try:
+            os.write(sys.stderr.fileno(), b"\ninterrupted\n")
+        finally:
+            os._exit(130)
+
+    def on_sigint(signum, frame):
+        if armed.is_set():
+            stop_now()
+        armed.set()
+        watchdog = threading.Timer(STOP_GRACE_SECONDS, stop_now)
+        watchdog.daemon = True
+        watchdog.start()
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGINT, on_sigint)
+
+
+def interrupted(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is a Ctrl-C. DuckDB turns a SIGINT that arrives during a query on
+    the main thread into ``RuntimeError('Query interrupted')`` (or its InterruptException) and consumes the
+    KeyboardInterrupt."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt) or (
+                isinstance(exc, Exception) and type(exc).__name__ in ("RuntimeError", "InterruptException")
+                and str(exc).strip().lower() in ("query interrupted", "interrupt exception: query interrupted")):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def db_option(f):
