@@ -42,6 +42,7 @@ def _wait_for_rows(db: Path, proc: subprocess.Popen) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attempt", range(4))
 def test_sigint_stops_ingest(tmp_path, big_log, attempt):
     db = tmp_path / "s.duckdb"
