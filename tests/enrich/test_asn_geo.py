@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+import polars as pl
 import pytest
 
 from netsift.enrich import asn_geo
@@ -146,3 +147,29 @@ def test_as_prefix_counts_tell_large_from_small_networks():
     sizes = asn_geo.offline().as_prefix_counts()
     assert sizes["GOOGLE"] > 50 and sizes["AMAZON-02"] > 50
     assert min(sizes.values()) >= 1
+
+
+def test_without_geoip2fast_internals_the_public_lookup_gives_the_same_answers(monkeypatch):
+    """geoip2fast's range tables are module globals, not its interface: if a release changes them, netsift
+    looks each address up through GeoIP2Fast.lookup and answers the same."""
+    rng = random.Random(11)
+    ips = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(1500)]
+    ips += [str(ipaddress.IPv6Address((1 << 125) | rng.getrandbits(125))) for _ in range(100)]
+    ips += ["10.1.2.3", "192.0.2.7", "fe80::1", "::ffff:8.8.8.8", "2001:db8::5"]
+    fast = asn_geo.lookup_ips(ips)
+    monkeypatch.setattr(asn_geo, "_instance", None)
+
+    def changed_internals(self):
+        raise AttributeError("module 'geoip2fast.geoip2fast' has no attribute 'mainListFirstIP'")
+
+    monkeypatch.setattr(asn_geo.OfflineGeoIP, "_copy_tables", changed_internals)
+    slow_db = asn_geo.offline()
+    assert slow_db.fast is False and slow_db.as_prefix_counts() == {}
+    slow = asn_geo.lookup_ips(ips)
+    monkeypatch.setattr(asn_geo, "_instance", None)
+    assert slow["ip"].to_list() == fast["ip"].to_list()
+    for column in ("country", "country_name", "is_private"):
+        assert slow[column].to_list() == fast[column].to_list(), column
+    # AS answers: where the public lookup's range holds the address, both paths agree
+    both = fast.with_columns(slow_org=slow["as_org"]).filter(pl.col("slow_org").is_not_null())
+    assert both.height > 1000 and (both["as_org"] == both["slow_org"]).all()

@@ -8,7 +8,12 @@ so ``asn`` (the number) stays null unless a MaxMind ASN database is given.
 
 Lookups are vectorised: geoip2fast's sorted range tables are copied once into numpy arrays and a whole
 column of IPv4 addresses is placed with one ``searchsorted``; IPv6 addresses (rarer in answers) use
-``bisect`` on the same tables. A test checks the result against ``GeoIP2Fast.lookup`` address by address.
+``bisect`` on the same tables. Those tables are module globals of geoip2fast, not its public interface, so
+a release may change them: on loading, the copied tables are checked against the public
+``GeoIP2Fast.lookup`` on a fixed sample of addresses, and if they are missing or disagree, every address is
+looked up through ``GeoIP2Fast.lookup`` instead (~30 k addresses/s rather than ~300 k; the same answers).
+A test checks the fast path against ``GeoIP2Fast.lookup`` address by address, and the fallback against the
+fast path.
 
 Optional: one or more user MaxMind databases (``--geoip-db``: GeoLite2/GeoIP2 City, Country or ASN
 ``.mmdb``) override and extend the offline answer with city, coordinates and AS numbers. Reading them
@@ -34,6 +39,7 @@ GEOIP2FAST_DATA = "geoip2fast-asn-ipv6.dat.gz"
 IP_INFO_SCHEMA = polars_schema(IP_INFO)
 _PRIVATE_IDS = 16  # geoip2fast: country ids below 16 are reserved / private ranges
 _NOT_FOUND_ID = 15  # "99:<not found in database>"
+_NOT_FOUND_NAME = "<not found in database>"
 _MAX_V4 = 2**32 - 1
 _V4_MAPPED = 0xFFFF << 32  # ::ffff:0:0/96
 
@@ -84,11 +90,20 @@ class OfflineGeoIP:
     process-wide instance."""
 
     def __init__(self) -> None:
-        from geoip2fast import GeoIP2Fast
-        from geoip2fast import geoip2fast as g
+        from geoip2fast import GeoIP2Fast  # ~0.5-1 s and ~160 MB with its data: only when first needed
 
         self.reference = GeoIP2Fast(geoip2fast_data_file=GEOIP2FAST_DATA)
-        self.source = str(getattr(g, "source_info", "") or "geoip2fast")
+        self.source = str(self.reference.get_database_path() or "geoip2fast")
+        self._as_prefixes: dict[str, int] | None = None
+        try:
+            self._copy_tables()
+            self.fast = self._tables_agree()
+        except (AttributeError, TypeError, ValueError, IndexError):  # a release changed its internals
+            self.fast = False
+
+    def _copy_tables(self) -> None:
+        """geoip2fast's range tables (module globals) as numpy arrays, for column lookups."""
+        from geoip2fast import geoip2fast as g
         codes, names = zip(*(item.split(":", 1) for item in g.mainListNamesCountry), strict=True)
         self.country_codes = pl.Series([c if i >= _PRIVATE_IDS else None for i, c in enumerate(codes)],
                                        dtype=pl.String)
@@ -97,7 +112,35 @@ class OfflineGeoIP:
         self.as_names = pl.Series([None if n == "<unknown>" else n for n in g.mainListNamesASN], dtype=pl.String)
         self.country = _Ranges(g.mainListFirstIP, g.mainListNetlength, g.mainListIDCountryCodes)
         self.asn = _Ranges(g.mainListFirstIPASN, g.mainListNetlengthASN, g.mainListIDASN)
-        self._as_prefixes: dict[str, int] | None = None
+
+    def _tables_agree(self) -> bool:
+        """Whether the copied tables give geoip2fast's own public answers for a fixed sample of addresses."""
+        sample = [f"{a}.{(a * 37) % 256}.{(a * 101) % 256}.{(a * 13) % 256}" for a in range(1, 224, 3)]
+        ints = np.array([int(ipaddress.IPv4Address(ip)) for ip in sample], dtype=np.uint64)
+        cols = self.lookup_v4(ints)
+        for i, ip in enumerate(sample):
+            ref = self.reference.lookup(ip)
+            code = self.country_codes[int(cols["country_id"][i])]
+            if code != _public_country(ref):
+                return False
+        return True
+
+    def lookup_public(self, texts: list[str], values: list[int]) -> pl.DataFrame:
+        """``ip_info`` columns through ``GeoIP2Fast.lookup``, one address at a time (the slow, stable path)."""
+        rows = {c: [] for c in ("country", "country_name", "as_org", "as_network", "is_private")}
+        for text, value in zip(texts, values, strict=True):
+            ip = str(ipaddress.IPv4Address(value)) if value <= _MAX_V4 else text.split("%", 1)[0]
+            ref = self.reference.lookup(ip)
+            name = ref.country_name or None
+            in_as = bool(ref.asn_cidr) and ipaddress.ip_address(ip) in ipaddress.ip_network(ref.asn_cidr,
+                                                                                             strict=False)
+            rows["country"].append(_public_country(ref))
+            rows["country_name"].append(None if name == _NOT_FOUND_NAME else name)
+            rows["as_org"].append(ref.asn_name if in_as and ref.asn_name not in ("", "<unknown>") else None)
+            rows["as_network"].append(ref.asn_cidr if in_as else None)
+            rows["is_private"].append(bool(ref.is_private))
+        return pl.DataFrame(rows, schema={"country": pl.String, "country_name": pl.String, "as_org": pl.String,
+                                          "as_network": pl.String, "is_private": pl.Boolean})
 
     def lookup_v4(self, ips: np.ndarray) -> dict[str, object]:
         """Columns for an array of IPv4 integers (uint64)."""
@@ -123,7 +166,10 @@ class OfflineGeoIP:
         return country_id, self.asn.v6_id[ai], net
 
     def as_prefix_counts(self) -> dict[str, int]:
-        """Number of announced prefixes per AS organisation in the bundled data: how big an AS is."""
+        """Number of announced prefixes per AS organisation in the bundled data: how big an AS is (empty
+        when geoip2fast's tables could not be copied: sizes unknown)."""
+        if not self.fast:
+            return {}
         if self._as_prefixes is None:
             ids = np.concatenate([self.asn.v4_id, np.array(self.asn.v6_id, dtype=np.int64)])
             counts = np.bincount(ids, minlength=len(self.as_names))
@@ -211,8 +257,22 @@ def _special(value: int) -> bool:
     return any(lo <= value <= hi for lo, hi in table)
 
 
+def _public_country(ref) -> str | None:
+    code = ref.country_code
+    return None if ref.is_private or code in ("", "--") or ref.country_name == _NOT_FOUND_NAME else code
+
+
 def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int: list[int]) -> pl.DataFrame:
     db = offline()
+    if not db.fast:
+        texts, values = v4.to_list() + v6_text, v4_int.to_list() + v6_int
+        cols = db.lookup_public(texts, values)
+        n = len(texts)
+        frame = pl.DataFrame({"ip": pl.Series(texts, dtype=pl.String)}).with_columns(
+            cols, asn=pl.lit(None, pl.Int64), city=pl.lit(None, pl.String), lat=pl.lit(None, pl.Float64),
+            lon=pl.lit(None, pl.Float64))
+        special = pl.Series([_special(v) for v in values], dtype=pl.Boolean) if n else pl.Series([], dtype=pl.Boolean)
+        return _hide_reserved(frame.with_columns(is_private=pl.col("is_private") | special))
     cols = db.lookup_v4(v4_int.to_numpy().astype(np.uint64))
     country_id = list(cols["country_id"])
     as_id = list(cols["as_id"])
@@ -247,7 +307,11 @@ def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int:
         values = v4_int.to_list() + v6_int
         special = [bool(u) and _special(v) for v, u in zip(values, unknown.tolist(), strict=True)]
         frame = frame.with_columns(is_private=pl.col("is_private") | pl.Series(special, dtype=pl.Boolean))
-    # reserved ranges carry the pseudo-AS "IANA.ORG": not an organisation anyone hosts on
+    return _hide_reserved(frame)
+
+
+def _hide_reserved(frame: pl.DataFrame) -> pl.DataFrame:
+    """Reserved ranges carry the pseudo-AS "IANA.ORG": not an organisation anyone hosts on."""
     return frame.with_columns(
         as_org=pl.when(~pl.col("is_private")).then("as_org"),
         as_network=pl.when(~pl.col("is_private")).then("as_network"),
