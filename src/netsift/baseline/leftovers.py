@@ -35,7 +35,7 @@ def unexplained_findings(store: DuckDBStore, settings: Settings) -> list[Finding
             f"not in the top-sites lists within rank {settings.top_rank_max:,}"
             + (f" (its rank is {rank:,})" if rank else ""),
             f"asked by {clients} of {total_clients} clients ({100 * clients / max(1, total_clients):.1f} %), "
-            f"{queries:,} queries for {names:,} names",
+            f"{queries:,} {'query' if queries == 1 else 'queries'} for {names:,} {'name' if names == 1 else 'names'}",
         ]
         if is_new:
             reasons.append(f"first seen {first:%Y-%m-%d %H:%M} UTC, after the data began ({data_start:%Y-%m-%d})")

@@ -148,8 +148,8 @@ def _row(r: dict, member: bool = False) -> dict:
         row["group"] = key
         return row
     what, _, value = key.partition(":")
-    label = f"{size:,} domains on the hosting platform {value}" if what == "platform" else \
-        f"{size:,} domains answered from the network {value}"
+    label = f"platform {value} ({size:,} domains)" if what == "platform" else \
+        f"network {value} ({size:,} domains)"
     row["group"] = {"key": key, "label": label, "count": int(size), "members": []}
     return row
 
