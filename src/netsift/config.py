@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,18 @@ class Setting:
     min: float | None = None
     max: float | None = None
     choices: tuple[Any, ...] | None = None
+    item_check: Callable[[Any], str | None] | None = None  # list settings: an error for one item, or None
 
     def check(self, value: Any) -> str | None:
         """An error message, or None when ``value`` is allowed."""
+        if isinstance(self.default, (list, tuple)):
+            if not isinstance(value, (list, tuple)):
+                return f"{self.name}: expected a list, got {value!r}"
+            for item in value:
+                err = self.item_check(item) if self.item_check else None
+                if err:
+                    return f"{self.name}: {err}"
+            return None
         if isinstance(self.default, bool):
             return None if isinstance(value, bool) else f"{self.name}: expected true/false, got {value!r}"
         if isinstance(self.default, (int, float)) and not isinstance(self.default, bool):

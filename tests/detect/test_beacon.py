@@ -137,3 +137,73 @@ def test_gather_respects_min_events(store):
     con = store(events(rows))
     assert beacon.gather(con, S).height == 0
     assert beacon.gather(con, Settings(beacon.SETTINGS, {"min_events": 5})).height == 1
+
+
+# --- beacons that last (RITA's duration and coverage) ------------------------------------------------
+
+
+def scanner(seed, minutes=20.0, start=30 * 3600.0):
+    """An internet scanner asking for one site on a 23-34 s beat for some minutes."""
+    rng = random.Random(seed)
+    out, t = [], start
+    while t < start + minutes * 60:
+        out.append(t)
+        t += rng.uniform(23, 34)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "times", "span_hours", "low", "high"),
+    [
+        ("scanner: 23-34 s beat for 14 min of 3 days", scanner(1, 14), 72, 0.0, 0.36),
+        ("scanner: 23-34 s beat for 25 min of 3 days", scanner(2, 25), 72, 0.0, 0.36),
+        ("a 20-minute capture, beaconing throughout", periodic(30, 1 / 3), 1 / 3, 0.0, 0.36),
+        ("5 min beacon through a 4 h capture", periodic(300, 4), 4, 0.75, 1.0),
+        ("5 min beacon, last 4 h of 3 days (new implant)", periodic(300, 4, start=68 * 3600), 72, 0.4, 0.75),
+        ("5 min beacon over 3 days", periodic(300, 72), 72, 0.9, 1.0),
+    ],
+)
+def test_duration_and_coverage_bound_the_score(name, times, span_hours, low, high):
+    score, subs, _ = beacon.analyse(times, span_hours * 3600, S)
+    assert low <= score <= high, (name, score, subs)
+    assert subs["persistence"] == pytest.approx(subs["hours_seen"] * subs["coverage"])
+
+
+def scanned_server():
+    """Three days of an internet-facing resolver: local hosts browsing, and two external scanners asking
+    for one site on a 23-34 s beat for 14 and 25 minutes (under 1 % of the span)."""
+    rows = [(T0 + dt.timedelta(seconds=s), "10.0.0.7", "news-site.org") for s in browsing(seed=5, hours=72)]
+    rows += [(T0 + dt.timedelta(seconds=s), "198.51.100.23", "scanned-site.com") for s in scanner(3, 14)]
+    rows += [(T0 + dt.timedelta(seconds=s), "2001:db8::77", "scanned-site.com")
+             for s in scanner(4, 25, 50 * 3600)]
+    rows += [(T0 + dt.timedelta(seconds=s), "10.0.0.8", "short-poll.net") for s in scanner(5, 20, 40 * 3600)]
+    return rows
+
+
+def test_short_beats_are_not_high_and_external_clients_are_not_judged(store):
+    from netsift.detect import run_detectors
+
+    con = store(events(scanned_server()))
+    findings = run_detectors(con, only=["beacon"])
+    # the external scanners raise nothing; the local host's 20-minute burst is a finding, not a high one
+    assert [(f.client, f.domain) for f in findings] == [("10.0.0.8", "short-poll.net")]
+    assert findings[0].severity in ("info", "low")
+    assert "a short periodic burst" in " ".join(findings[0].reasons)
+    judged = run_detectors(con, {"network": {"judge_external_clients": True}}, only=["beacon"])
+    external = [f for f in judged if f.client != "10.0.0.8"]
+    assert sorted(f.client for f in external) == ["198.51.100.23", "2001:db8::77"]
+    for f in external:
+        assert f.severity not in ("high", "critical"), (f.client, f.score)
+        assert f.sub_scores["external_client"] == 1.0
+        assert any(r.startswith(f"External client: {f.client} is outside the local") for r in f.reasons)
+    # an operator's own public range is local
+    ours = run_detectors(con, {"network": {"local_networks": ["198.51.100.0/24"]}}, only=["beacon"])
+    assert sorted(f.client for f in ours) == ["10.0.0.8", "198.51.100.23"]
+
+
+def test_popular_domains_stay_explained(store):
+    con = store(events(scanned_server()), top_sites=[("scanned-site.com", 250)])
+    from netsift.detect import run_detectors
+
+    judged = run_detectors(con, {"network": {"judge_external_clients": True}}, only=["beacon"])
+    assert "scanned-site.com" not in {f.domain for f in judged}

@@ -29,7 +29,7 @@ def test_table_lists_every_detector_with_documented_settings():
 
 def test_settings_sections_validate():
     sections = settings_sections()
-    assert list(sections) == [*EXPECTED, "modifiers"]
+    assert list(sections) == [*EXPECTED, "modifiers", "network"]
     assert (
         validate(sections, {"beacon": {"tolerance": 0.2}, "modifiers": {"prevalence_score_increase": 0.1}})
         == []

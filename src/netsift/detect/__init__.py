@@ -12,8 +12,9 @@ scoring function (plain values in, scores and sub-scores out), registered in :da
     behaviour_change activity at hours a client is normally silent, surges of unexplained questions
 
 :func:`run_detectors` runs them, applies the shared modifiers of :mod:`netsift.detect.scoring`
-(prevalence, first seen; feed hits come later, from the enrichment step), and returns
-the findings best first. Thresholds live in each module's ``SETTINGS``; :func:`settings_sections` gives
+(prevalence, first seen; feed hits come later, from the enrichment step) and the client scope of
+:mod:`netsift.detect.scope` (external clients marked, their beacon/behaviour_change findings dropped),
+and returns the findings best first. Thresholds live in each module's ``SETTINGS``; :func:`settings_sections` gives
 the whole tree (one config section per detector, plus ``modifiers``).
 """
 
@@ -32,6 +33,7 @@ from netsift.detect import (
     new_domain,
     nxdomain_storm,
     rare_domain,
+    scope,
     tunnel,
 )
 from netsift.detect.context import data_span, rows
@@ -101,8 +103,13 @@ BY_NAME = {d.name: d for d in DETECTORS}
 
 
 def settings_sections() -> dict[str, tuple[Setting, ...]]:
-    """Config sections owned by detection: one per detector, plus ``modifiers``."""
-    return {**{d.name: d.settings for d in DETECTORS}, "modifiers": MODIFIER_SETTINGS}
+    """Config sections owned by detection: one per detector, plus ``modifiers`` and ``network`` (client
+    scope, :mod:`netsift.detect.scope`)."""
+    return {
+        **{d.name: d.settings for d in DETECTORS},
+        "modifiers": MODIFIER_SETTINGS,
+        "network": scope.SETTINGS,
+    }
 
 
 def apply_modifiers(
@@ -156,6 +163,8 @@ def run_detectors(
     findings: list[Finding] = []
     for d in chosen:
         findings.extend(d.run(con, Settings(d.settings, sections.get(d.name))))
+    # external clients (a resolver serving the internet): marked, and their behaviour findings dropped
+    findings = scope.apply_scope(findings, Settings(scope.SETTINGS, sections.get("network")))
     apply_modifiers(
         con,
         findings,

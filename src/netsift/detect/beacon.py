@@ -15,7 +15,10 @@ what real implants do:
 - **period**: the median interval, or half of it when that fits clearly better (every other beat missed).
 
 Sub-scores: ``regularity`` (share of intervals on the beat), ``jitter``, ``beats`` (how many on-beat
-intervals back it), ``duration`` (share of the data span the beacon covers).
+intervals back it: the connection count), and — RITA's duration idea — ``hours_seen`` (distinct clock
+hours with questions) and ``coverage`` (share of the data span from first to last question), whose product
+``persistence`` scales the score between 0.35 and all of it: a periodic pattern seen for minutes (a scanner
+retrying on a 30 s beat for 20 minutes) or over a small fraction of the data span cannot be high.
 """
 
 from __future__ import annotations
@@ -53,6 +56,17 @@ SETTINGS = (
     ),
     Setting("regularity_high", 0.9, "Share of on-beat intervals for a full regularity sub-score.", 0, 1),
     Setting("beats_high", 48, "On-beat intervals for a full 'beats' sub-score.", 2, 1e6),
+    Setting(
+        "hours_high",
+        4,
+        "Distinct clock hours with questions for a full 'hours_seen' sub-score (one hour scores 0).",
+        2,
+        1e5,
+    ),
+    Setting(
+        "coverage_low", 0.02, "Share of the data span covered where the 'coverage' sub-score starts.", 0, 1
+    ),
+    Setting("coverage_high", 0.25, "Share of the data span covered for a full 'coverage' sub-score.", 0, 1),
     Setting(
         "max_events", 20000, "Most recent events kept per pair (bounds the work on chatty pairs).", 100, 1e7
     ),
@@ -132,17 +146,25 @@ def analyse(
     if r.period < s.min_period_seconds:
         return 0.0, {}, r
     span = events[-1] - events[0]
+    hours = len({int(t // 3600) for t in events})
     subs = {
         "regularity": ramp(r.on_beat_share, s.regularity_low, s.regularity_high),
         "jitter": 1.0 - ramp(r.jitter, 0.05, 0.35),
         "beats": log_ramp(r.on_beat, max(s.min_events - 1, 2), s.beats_high),
-        "duration": ramp(span / data_span_seconds, 0.05, 0.5) if data_span_seconds > 0 else 0.0,
+        "hours_seen": ramp(hours, 1, s.hours_high),
+        "coverage": ramp(min(1.0, span / data_span_seconds), s.coverage_low, s.coverage_high)
+        if data_span_seconds > 0
+        else 0.0,
     }
-    # a handful of intervals can line up by chance: the number of on-beat intervals is a confidence factor
+    subs["persistence"] = subs["hours_seen"] * subs["coverage"]
+    # a handful of intervals can line up by chance: the number of on-beat intervals is a confidence factor;
+    # a rhythm seen for minutes, or over a sliver of the data, keeps at most 0.35 (RITA's duration): even
+    # with both modifiers raising it (+0.3) it cannot be high
     score = (
         subs["regularity"]
         * (0.25 + 0.75 * subs["beats"])
-        * (0.7 + 0.15 * subs["duration"] + 0.15 * subs["jitter"])
+        * (0.85 + 0.15 * subs["jitter"])
+        * (0.35 + 0.65 * subs["persistence"])
     )
     return score, subs, r
 
@@ -185,16 +207,25 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
             continue
         dom, client = row["registered_domain"], row["client"]
         active = (row["last_seen"] - row["first_seen"]).total_seconds()
+        hours = len({int(t) // 3600 for t in row["times"]})
         reasons = [
             (
                 f"{client} asked for {dom} on a {_duration(r.period)} beat: {r.on_beat} of "
                 f"{r.intervals - r.gaps} intervals fall on it (±{s.tolerance:.0%} of a whole number of periods), "
                 f"median jitter {r.jitter:.0%}."
             ),
-            f"{row['queries']} questions over {_duration(active)} ({active / span_seconds:.0%} of the data span)."
+            f"{row['queries']} questions over {_duration(active)} ({active / span_seconds:.1%} of the data "
+            f"span), in {plural(hours, 'distinct clock hour')}."
             if span_seconds
             else f"{row['queries']} questions.",
         ]
+        if subs["persistence"] < 1.0:
+            reasons.append(
+                f"Seen for {_duration(active)} in {plural(hours, 'hour')}: "
+                f"a rhythm needs {s.hours_high:g}+ hours and {s.coverage_high:.0%} of the data span for its "
+                f"full score (persistence {subs['persistence']:.2f}; a short periodic burst — a scanner, a "
+                "retry loop — cannot be high)."
+            )
         if r.missed_beats or r.gaps:
             reasons.append(
                 f"The rhythm survives {plural(r.missed_beats, 'missed beat')} and "
