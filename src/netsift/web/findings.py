@@ -181,11 +181,9 @@ PAGE = Page("/findings", "findings.html.j2", "Findings", findings_data, nav="Fin
 async def post_verdict(request: Request) -> Response:
     """Record a verdict (form fields: finding_id or entity, verdict, note, next, csrf_token)."""
     dash = request.app.state.netsift
-    form = await request.form()
-    wants_json = request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", "")
-    problem = security.cross_site_problem(request, form.get(security.CSRF_FIELD), dash.csrf_token)
-    if problem:
-        return _refuse(request, wants_json, 403, problem)
+    form, wants_json, refused = await checked_form(request)
+    if refused:
+        return refused
     finding_id = str(form.get("finding_id") or "").strip()
     entity = str(form.get("entity") or "").strip()
     verdict = str(form.get("verdict") or "").strip()
@@ -196,13 +194,13 @@ async def post_verdict(request: Request) -> Response:
             rows = data.dicts(store, "SELECT finding_id AS id, domain, client FROM findings WHERE finding_id = ?",
                               [finding_id])
             if not rows:
-                return _refuse(request, wants_json, 404,
+                return refuse(request, wants_json, 404,
                                f"no finding {finding_id!r} (it may have been re-analysed away)")
             entity = entity_of(rows[0])
         try:
             add_verdict(store, entity, verdict, note)
         except NetsiftError as exc:
-            return _refuse(request, wants_json, 400, str(exc))
+            return refuse(request, wants_json, 400, str(exc))
     finally:
         store.close()
     dash.store_changed()  # the queue leaves the judged finding out from now on
@@ -217,11 +215,9 @@ async def post_bulk(request: Request) -> Response:
     ``finding_id`` / ``group`` values, or ``scope=filter`` with the queue's filters: status, kind, severity, q,
     floor). Every entity is checked before anything is written; one re-analysis follows."""
     dash = request.app.state.netsift
-    form = await request.form()
-    wants_json = request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", "")
-    problem = security.cross_site_problem(request, form.get(security.CSRF_FIELD), dash.csrf_token)
-    if problem:
-        return _refuse(request, wants_json, 403, problem)
+    form, wants_json, refused = await checked_form(request)
+    if refused:
+        return refused
     verdict = str(form.get("verdict") or "").strip()
     note = str(form.get("note") or "").strip() or None
     store = dash.request_store()
@@ -231,7 +227,7 @@ async def post_bulk(request: Request) -> Response:
             try:
                 where, args, _ = _filters(form)
             except BadRequest as exc:  # an unknown status / severity / floor
-                return _refuse(request, wants_json, 400, str(exc))
+                return refuse(request, wants_json, 400, str(exc))
             rows = data.dicts(store, f"SELECT finding_id AS id, domain, client FROM ({QUEUE_SQL}) {where}",
                               [sev, *args])
         else:
@@ -241,11 +237,11 @@ async def post_bulk(request: Request) -> Response:
                                      "WHERE finding_id IN (SELECT unnest(?)) OR (group_key IN (SELECT unnest(?)) "
                                      "AND verdict IS NULL)", [sev, ids, groups])
         if not rows:
-            return _refuse(request, wants_json, 400, "no finding selected (tick rows, or mark all matching the filter)")
+            return refuse(request, wants_json, 400, "no finding selected (tick rows, or mark all matching the filter)")
         try:
             entities = add_verdicts(store, [entity_of(r) for r in rows], verdict, note)
         except NetsiftError as exc:
-            return _refuse(request, wants_json, 400, str(exc))
+            return refuse(request, wants_json, 400, str(exc))
     finally:
         store.close()
     dash.store_changed()
@@ -255,10 +251,21 @@ async def post_bulk(request: Request) -> Response:
     return RedirectResponse(security.safe_next(str(form.get("next") or "")), status_code=303)
 
 
-def _refuse(request: Request, wants_json: bool, status: int, message: str) -> Response:
+async def checked_form(request: Request, title: str = "Verdict not recorded"):
+    """(form, wants_json, refusal): the POSTed form, whether the caller wants JSON (a ``.json`` path or an
+    Accept header), and the 403 answer when the request fails the CSRF / Origin checks (else None)."""
+    form = await request.form()
+    wants_json = request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", "")
+    problem = security.cross_site_problem(request, form.get(security.CSRF_FIELD),
+                                          request.app.state.netsift.csrf_token)
+    return form, wants_json, (refuse(request, wants_json, 403, problem, title) if problem else None)
+
+
+def refuse(request: Request, wants_json: bool, status: int, message: str,
+           title: str = "Verdict not recorded") -> Response:
     if wants_json:
         return json_response({"error": message}, status)
-    return render(request, "error.html.j2", status, title="Verdict not recorded", message=message)
+    return render(request, "error.html.j2", status, title=title, message=message)
 
 
 def register_routes(app) -> None:

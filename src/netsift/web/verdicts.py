@@ -13,7 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from netsift.baseline.verdicts import list_verdicts, undo_verdicts
 from netsift.errors import NetsiftError
 from netsift.web import security
-from netsift.web.pages import Page, json_response, render
+from netsift.web.findings import checked_form, refuse
+from netsift.web.pages import Page, json_response
+
+TITLE = "Verdict not undone"
 
 
 def verdicts_data(store, params) -> dict:
@@ -31,17 +34,15 @@ PAGE = Page("/verdicts", "verdicts.html.j2", "Verdicts", verdicts_data, nav="Ver
 async def post_undo(request: Request) -> Response:
     """Undo the latest verdict on each ``entity`` (form fields: entity (repeatable), next, csrf_token)."""
     dash = request.app.state.netsift
-    form = await request.form()
-    wants_json = request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", "")
-    problem = security.cross_site_problem(request, form.get(security.CSRF_FIELD), dash.csrf_token)
-    if problem:
-        return _refuse(request, wants_json, 403, problem)
+    form, wants_json, refused = await checked_form(request, TITLE)
+    if refused:
+        return refused
     entities = [str(v) for v in form.getlist("entity")]
     store = dash.request_store()
     try:
         undone = undo_verdicts(store, entities)
     except NetsiftError as exc:
-        return _refuse(request, wants_json, 400, str(exc))
+        return refuse(request, wants_json, 400, str(exc), TITLE)
     finally:
         store.close()
     if undone:
@@ -50,12 +51,6 @@ async def post_undo(request: Request) -> Response:
     if wants_json:
         return json_response({"ok": True, "undone": [{"entity": e, "verdict": v} for e, v in undone]})
     return RedirectResponse(security.safe_next(str(form.get("next") or ""), "/verdicts"), status_code=303)
-
-
-def _refuse(request: Request, wants_json: bool, status: int, message: str) -> Response:
-    if wants_json:
-        return json_response({"error": message}, status)
-    return render(request, "error.html.j2", status, title="Verdict not undone", message=message)
 
 
 def register_routes(app) -> None:
