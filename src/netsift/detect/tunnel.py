@@ -251,7 +251,7 @@ def score_domain(m: Measures, s: Settings) -> tuple[float, dict[str, float]]:
     if slow == "encoded":
         parts.append(0.55 + 0.2 * subs["info_rate"] + 0.1 * subs["uniqueness"])
     elif slow == "plain":
-        parts.append(0.5 + 0.15 * subs["info_rate"])
+        parts.append(0.55 + 0.15 * subs["info_rate"])
     return noisy_or(parts), subs
 
 
