@@ -327,7 +327,8 @@ def benign() -> str:
         findings, stored = _safe_analysed(path)
         detected = [f for f in findings if f.kind != "unexplained_domain"]
         worst = max(detected, key=lambda f: (SEVERITIES.index(f.severity), f.score), default=None)
-        top = f"{worst.kind} {worst.domain or worst.client} {worst.score:.2f}" if worst else "-"
+        on = worst and (worst.domain or worst.client)
+        top = " ".join(str(x) for x in (worst.kind, on, f"{worst.score:.2f}") if x) if worst else "-"
         highest = worst.severity if worst else "none"
         rows.append([path.relative_to(SHARED), stored, len(detected), highest, top])
     return table("Benign real samples: highest finding severity",
