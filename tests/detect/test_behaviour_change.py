@@ -130,3 +130,24 @@ def test_work_follows_the_rows_not_the_time_span(store, monkeypatch, far):
     assert calls <= 50 * len(rows)
     assert [f.client for f in findings] == ["10.0.0.1"]
     assert findings[0].last_seen.year == far.year
+
+
+@pytest.mark.parametrize(("client", "judge", "found"), [
+    ("10.0.0.1", False, True),  # local: judged
+    ("198.51.100.40", False, False),  # external (a host on the internet asking this resolver): not judged
+    ("198.51.100.40", True, True),  # ... unless [network] judge_external_clients
+])
+def test_external_clients_are_not_judged_by_default(store, client, judge, found):
+    from netsift.detect import run_detectors
+
+    rows = [(T0 + dt.timedelta(days=d, hours=h, minutes=5), client, "intranet-portal.net")
+            for d in range(6) for h in range(9, 18)]
+    night = T0 + dt.timedelta(days=5, hours=2)
+    rows += [(night + dt.timedelta(seconds=20 * k), client, f"cdn{k % 7}.odd-backup-host.biz")
+             for k in range(300)]
+    rows.append((T0 + dt.timedelta(days=5, hours=17, minutes=59), client, "intranet-portal.net"))
+    con = store(events(rows))
+    findings = run_detectors(con, {"network": {"judge_external_clients": judge}}, only=["behaviour_change"])
+    assert [f.client for f in findings] == ([client] if found else [])
+    if found and client.startswith("198."):
+        assert findings[0].sub_scores["external_client"] == 1.0
