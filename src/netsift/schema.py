@@ -218,12 +218,12 @@ _DUCKDB_TYPES = {
     "text[]": "VARCHAR[]",
 }
 
-POLARS_TYPES = {
+POLARS_TYPES: dict[str, pl.DataType] = {
     "timestamp": pl.Datetime("us"),
-    "text": pl.String,
-    "int": pl.Int64,
-    "float": pl.Float64,
-    "bool": pl.Boolean,
+    "text": pl.String(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
     "text[]": pl.List(pl.String),
 }
 
@@ -240,8 +240,8 @@ def duckdb_ddl(table: Table) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table.name} (\n  {cols}{pk}\n)"
 
 
-def polars_schema(table: Table, without: tuple[str, ...] = ()) -> dict[str, pl.DataType]:
-    return {c.name: POLARS_TYPES[c.type] for c in table.columns if c.name not in without}
+def polars_schema(table: Table, without: tuple[str, ...] = ()) -> pl.Schema:
+    return pl.Schema({c.name: POLARS_TYPES[c.type] for c in table.columns if c.name not in without})
 
 
 def markdown() -> str:

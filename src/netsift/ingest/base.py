@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 # Columns a DNS parser returns: the canonical ones minus source_file_id (added by the ingest driver).
 DNS_RECORD_SCHEMA = polars_schema(DNS_QUERIES, without=("source_file_id",))
-REJECTED_SCHEMA = {"source_line": pl.Int64, "reason": pl.String, "text": pl.String}
-LINES_SCHEMA = {"line_no": pl.Int64, "line": pl.String}
+REJECTED_SCHEMA = pl.Schema({"source_line": pl.Int64, "reason": pl.String, "text": pl.String})
+LINES_SCHEMA = pl.Schema({"line_no": pl.Int64, "line": pl.String})
 REJECTED_TEXT_CHARS = 4096  # a rejected line's text is kept up to this many characters
 MAX_NAME_CHARS = 253  # the longest name DNS allows (without the trailing dot), and its longest label
 MAX_LABEL_CHARS = 63
@@ -261,12 +261,12 @@ def _may_hold_control(values: pl.Series) -> bool:
     if values.len() == 0:
         return False
     data = values.rechunk().to_arrow()
-    if not hasattr(data, "buffers"):  # a chunked array
+    if hasattr(data, "combine_chunks"):  # a chunked array
         data = data.combine_chunks()
     buf = data.buffers()[2]
     if buf is None:
         return False
-    arr = np.frombuffer(buf, dtype=np.uint8)
+    arr = np.frombuffer(memoryview(buf), dtype=np.uint8)
     return bool(np.any(arr < 32) or np.any(arr == 127) or np.any(arr == 0xC2))
 
 
@@ -304,15 +304,16 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
         for name in _TEXT_FIELDS if result.unescaped else ():
             if name in records.columns and _may_hold_control(records[name]):
                 column = records[name]
-                text = column.list.join(" ") if column.dtype == pl.List(pl.String) else column
-                check(text.str.contains(_CONTROL_CHARS), records.select(name),
+                column_text = column.list.join(" ") if column.dtype == pl.List(pl.String) else column
+                check(column_text.str.contains(_CONTROL_CHARS), records.select(name),
                       pl.lit(f"control character in the {name.replace('_', ' ')}"))
         names = records["query_name"]
         # only a name of more than 63 bytes can be too long or hold too long a label
-        name = pl.col("query_name")
-        name = pl.when(name.str.contains("\\", literal=True)).then(name.str.replace_all(_ESCAPE, "x")).otherwise(name)
-        size = name.str.len_chars()
-        longest = name.str.split(".").list.eval(pl.element().str.len_chars()).list.max()
+        qname = pl.col("query_name")
+        qname = (pl.when(qname.str.contains("\\", literal=True)).then(qname.str.replace_all(_ESCAPE, "x"))
+                 .otherwise(qname))
+        size = qname.str.len_chars()
+        longest = qname.str.split(".").list.eval(pl.element().str.len_chars()).list.max()
         check(names.str.len_bytes() > MAX_LABEL_CHARS, records.select("query_name"),
               pl.when(size > MAX_NAME_CHARS)
               .then(pl.format("name of {} characters, longer than DNS allows ({})", size, pl.lit(MAX_NAME_CHARS)))

@@ -24,7 +24,7 @@ import lzma
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TypeVar
+from typing import IO, TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -58,16 +58,22 @@ def compression_of(head: bytes) -> str | None:
     return None
 
 
+def as_stream(stream: io.IOBase) -> IO[bytes]:
+    """A binary ``io`` object (a ``RawIOBase`` subclass, ``GzipFile``...) as the ``IO[bytes]`` it behaves as:
+    typeshed's ``typing.IO`` is a class of its own that ``io``'s classes do not derive from. Typing only."""
+    return cast(IO[bytes], stream)
+
+
 def decompressed(raw: IO[bytes], compression: str | None) -> IO[bytes]:
     if compression is None:
         return raw
     if compression == "gzip":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return as_stream(gzip.GzipFile(fileobj=raw))
     if compression == "bzip2":
-        return bz2.BZ2File(raw)  # type: ignore[return-value]
+        return bz2.BZ2File(raw)
     if compression == "xz":
-        return lzma.LZMAFile(raw)  # type: ignore[return-value]
-    return _ZstdStream(raw)  # type: ignore[return-value]
+        return lzma.LZMAFile(raw)
+    return as_stream(_ZstdStream(raw))
 
 
 class _ZstdStream(io.RawIOBase):
@@ -301,8 +307,8 @@ def screen_lines(data: bytes, first_line_no: int, newlines: int | None = None) -
         ends = np.flatnonzero(arr == 10)
         starts = np.concatenate(([0], ends + 1))
         stops = np.concatenate((ends, [len(arr)]))
-        for index in np.flatnonzero(stops - starts > MAX_LINE_BYTES):
-            bad_lines[int(index)] = "long"
+        for long_index in np.flatnonzero(stops - starts > MAX_LINE_BYTES):
+            bad_lines[int(long_index)] = "long"
     # bytes below 32 are newlines in most chunks, tabs and CRs in some; anything else is a control
     low = int(np.count_nonzero(arr < 32))
     if newlines is None:
@@ -314,8 +320,8 @@ def screen_lines(data: bytes, first_line_no: int, newlines: int | None = None) -
         positions = np.concatenate((positions, [m.start() for m in _C1_CONTROL.finditer(data)])).astype(np.int64)
         if ends is None:
             ends = np.flatnonzero(arr == 10)
-        for index in np.unique(np.searchsorted(ends, positions)):
-            bad_lines.setdefault(int(index), "control")
+        for control_index in np.unique(np.searchsorted(ends, positions)):
+            bad_lines.setdefault(int(control_index), "control")
     if not bad_lines:
         return data, []
     if ends is None:
@@ -407,7 +413,7 @@ def _chunks(stream: IO[bytes], shape: TextShape, first_line_no: int, chunk_bytes
                 cut = parts[first].index(b"\n")
                 long_line[2] += sum(len(part) for part in parts[:first]) + cut
                 parts = [parts[first][cut:], *parts[first + 1:]]  # the newline stays: an empty line
-            aside.append(_too_long(*long_line[:1], long_line[2], long_line[1]))
+            aside.append(_too_long(long_line[0], long_line[2], long_line[1]))
             long_line = None
         # cut after the last newline, copying the bytes once (carry + pieces -> chunk)
         last = next((i for i in range(len(parts) - 1, -1, -1) if b"\n" in parts[i]), None)

@@ -40,6 +40,7 @@ from netsift.ingest.reader import (
     decompressed,
     iter_byte_chunks,
     TextShape,
+    as_stream,
     lines_from_bytes,
     read_head,
     text_shape,
@@ -116,7 +117,7 @@ class _CountingReader(io.RawIOBase):
             size = self._left if size is None or size < 0 else min(size, self._left)
             if size <= 0:
                 return b""
-        data = self._raw.read(size)
+        data = self._raw.read(-1 if size is None else size)
         if self._left is not None:
             self._left -= len(data)
         if self._hasher is not None:
@@ -208,7 +209,7 @@ def choose_parser(head: bytes, forced: str | None) -> Parser:
 def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, first_line: int,
              notes: list[str]) -> Iterator[tuple[ParseResult, int]]:
     """(result, lines consumed) for each chunk."""
-    if parser.kind == "binary":
+    if parser.parse_stream is not None:  # parser.kind == "binary"
         for result in parser.parse_stream(stream, ctx):
             yield screened(result), result.lines_accounted
         return
@@ -217,7 +218,7 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
         notes.append(shape.note)
     if first_line > 1:  # a grown file's tail: its byte order mark was at the start, long read
         shape = dataclasses.replace(shape, bom=0)
-    if parser.kind == "document":
+    if parser.parse_document is not None:  # parser.kind == "document"
         data = stream.read()
         text = data[shape.bom:].decode(shape.encoding, errors="replace")
         result = parser.parse_document(text, ctx)
@@ -232,17 +233,19 @@ def _results(parser: Parser, stream: IO[bytes], head: bytes, ctx: ParseContext, 
             chunk.lines()
         return chunk, is_last
 
+    parse = parser.parse
+    assert parse is not None, f"{parser.name}: a line format without parse"
     chunks = prefetch(read(*item) for item in iter_byte_chunks(stream, shape, first_line_no=first_line))
+    staged: Iterator[tuple[ByteChunk, pl.DataFrame | None, bool]]
     if parser.prepare is not None:
         staged = prefetch((chunk, parser.prepare(chunk), is_last) for chunk, is_last in chunks)
     else:
         staged = ((chunk, None, is_last) for chunk, is_last in chunks)
     for chunk, prepared, is_last in staged:
         ctx.final = is_last
-        result = parser.parse_bytes(chunk, ctx) if parser.parse_bytes is not None else None
-        if result is None:
-            result = parser.parse(chunk.lines() if prepared is None else prepared, ctx)
-        yield screened(result, chunk.set_aside, chunk.lines), chunk.line_count
+        fast = parser.parse_bytes(chunk, ctx) if parser.parse_bytes is not None else None
+        parsed = fast if fast is not None else parse(chunk.lines() if prepared is None else prepared, ctx)
+        yield screened(parsed, chunk.set_aside, chunk.lines), chunk.line_count
 
 
 @dataclass
@@ -352,9 +355,10 @@ def _open_source(path: str, on_bytes: Callable[[int], None] | None) -> _Source:
         head = stdin.read(HEAD_BYTES)
         if not head:
             raise InputError("empty input", path)
-        raw: IO[bytes] = _Prefixed(head, stdin)  # type: ignore[assignment]
+        prefixed = _Prefixed(head, stdin)
+        raw = as_stream(prefixed)
         compression = compression_of(head)
-        content = decompressed(io.BufferedReader(raw), compression) if compression else raw
+        content = decompressed(io.BufferedReader(prefixed), compression) if compression else raw
         return _Source(path, "-", raw, content, head, b"" if compression else head, compression, None,
                        dt.datetime.now(dt.UTC), progress)
     if not os.path.exists(path):
@@ -368,7 +372,7 @@ def _open_source(path: str, on_bytes: Callable[[int], None] | None) -> _Source:
         raw.seek(0)
         compression = compression_of(head)
         text_head = _decompressed_head(path, compression)
-        content = _Decompressed(path, compression, progress) if compression else raw
+        content = as_stream(_Decompressed(path, compression, progress)) if compression else raw
     except BaseException:
         raw.close()
         raise
@@ -408,7 +412,7 @@ def _contents(path: str) -> Iterator[list[IO[bytes]]]:
             return
         content = _Decompressed(path, compression, None)
         try:
-            yield [content, fh]
+            yield [as_stream(content), fh]
         finally:
             content.close()
 
@@ -560,7 +564,7 @@ def _ingest_source(store: DuckDBStore, src: _Source, opts: IngestOptions, times:
         if resumed:
             _prime(parser, ctx, text_head)
         if peek:
-            stream = _Prefixed(peek, src.content)  # type: ignore[assignment]
+            stream = as_stream(_Prefixed(peek, src.content))
     # plain files are read straight through the counting reader in large pieces (no extra copy)
     counting = _CountingReader(stream, resume.hasher, src.progress if src.compression is None else None, limit)
     if prior is not None and not continues and resumed:
@@ -581,7 +585,7 @@ def _ingest_source(store: DuckDBStore, src: _Source, opts: IngestOptions, times:
     lines = rows = rejected = 0
     try:
         try:
-            for result, consumed in _results(parser, counting, text_head, ctx, resume.line + 1, notes):
+            for result, consumed in _results(parser, as_stream(counting), text_head, ctx, resume.line + 1, notes):
                 if skip_units:
                     result = _after(result, skip_units)
                 lines += consumed
@@ -696,9 +700,11 @@ class StoreTimes:
     def update(self, store: DuckDBStore, file_id: int) -> tuple[dt.datetime, dt.datetime, dt.datetime] | None:
         """Read one file's (min, max, median) afresh (after its rows changed) and return it."""
         self.load(store)
-        n, lo, hi, mid = store.con.execute(
+        row = store.con.execute(
             "SELECT count(*), min(ts), max(ts), quantile_disc(ts, 0.5) FROM dns_queries WHERE source_file_id = ?",
             [file_id]).fetchone()
+        assert row is not None  # an aggregate without GROUP BY has one row
+        n, lo, hi, mid = row
         assert self._files is not None
         if lo is None:
             self._files.pop(file_id, None)
@@ -781,6 +787,7 @@ def _prime(parser: Parser, ctx: ParseContext, head: bytes) -> None:
     if shape.encoding != "utf-8":
         data = data.decode(shape.encoding, errors="replace").encode("utf-8")
     ctx.final = True
+    assert parser.parse is not None, "only line formats are primed"
     parser.parse(lines_from_bytes(data, 1), ctx)
 
 

@@ -245,10 +245,11 @@ def _answers(resp: pl.DataFrame) -> pl.DataFrame:
 
 
 _COMMON = {
-    "line_no": pl.Int64, "line": pl.String, "is_syslog": pl.Boolean, "is_named": pl.Boolean, "program": pl.String,
-    "syslog_stamp": pl.String, "inner_ts": pl.Datetime("us"), "peeled": pl.Boolean, "is_client": pl.Boolean,
-    "ip": pl.String, "port": pl.String, "kind": pl.String, "q_name": pl.String, "q_type": pl.String,
-    "rcode": pl.String, "policy": pl.String, "answer_text": pl.String,
+    "line_no": pl.Int64(), "line": pl.String(), "is_syslog": pl.Boolean(), "is_named": pl.Boolean(),
+    "program": pl.String(), "syslog_stamp": pl.String(), "inner_ts": pl.Datetime("us"),
+    "peeled": pl.Boolean(), "is_client": pl.Boolean(), "ip": pl.String(), "port": pl.String(),
+    "kind": pl.String(), "q_name": pl.String(), "q_type": pl.String(), "rcode": pl.String(),
+    "policy": pl.String(), "answer_text": pl.String(),
 }
 
 

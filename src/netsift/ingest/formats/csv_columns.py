@@ -77,13 +77,13 @@ def map_columns(header: list[str], overrides: dict[str, str] | None = None) -> d
                 mapping[canonical] = plain.index(_plain(synonym))
                 break
     for key, source in (overrides or {}).items():
-        canonical = COLUMN_ALIASES.get(key.strip().lower())
-        if canonical is None:
+        target = COLUMN_ALIASES.get(key.strip().lower())
+        if target is None:
             raise KeyError(f"--columns: unknown column {key!r} (use one of {', '.join(sorted(SYNONYMS))})")
         if source in header:
-            mapping[canonical] = header.index(source)
+            mapping[target] = header.index(source)
         elif _plain(source) in plain:
-            mapping[canonical] = plain.index(_plain(source))
+            mapping[target] = plain.index(_plain(source))
         else:
             raise KeyError(f"--columns: no column {source!r} in the header")
     return mapping

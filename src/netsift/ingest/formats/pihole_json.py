@@ -186,7 +186,8 @@ def _salvage(text: str, error: json.JSONDecodeError) -> tuple[list[Any], str, st
     reason = f"not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"
     if match is None:
         return [], reason, text
-    decoder, items, pos = json.JSONDecoder(), [], match.end()
+    items: list[Any] = []
+    decoder, pos = json.JSONDecoder(), match.end()
     while True:
         while pos < len(text) and text[pos] in " \t\r\n,":
             pos += 1

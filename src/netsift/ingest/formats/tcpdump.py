@@ -321,11 +321,12 @@ def _answers(resp: pl.DataFrame) -> pl.DataFrame:
 
 
 _COLUMNS = {
-    "line_no": pl.Int64, "line": pl.String, "raw": pl.String, "is_head": pl.Boolean, "has_pair": pl.Boolean,
-    "is_cont": pl.Boolean, "date_ts": pl.Datetime("us"), "epoch_ts": pl.Datetime("us"), "tod_ns": pl.Int64,
-    "src": pl.String, "sport": pl.String, "dst": pl.String, "dport": pl.String, "dns": pl.String,
-    "is_tcp": pl.Boolean, "non_dns": pl.Boolean, "qid": pl.Int32, "is_resp": pl.Boolean, "non_std": pl.Boolean,
-    "qtype": pl.String, "qname": pl.String, "rcode": pl.String, "answer_text": pl.String,
+    "line_no": pl.Int64(), "line": pl.String(), "raw": pl.String(), "is_head": pl.Boolean(),
+    "has_pair": pl.Boolean(), "is_cont": pl.Boolean(), "date_ts": pl.Datetime("us"),
+    "epoch_ts": pl.Datetime("us"), "tod_ns": pl.Int64(), "src": pl.String(), "sport": pl.String(),
+    "dst": pl.String(), "dport": pl.String(), "dns": pl.String(), "is_tcp": pl.Boolean(),
+    "non_dns": pl.Boolean(), "qid": pl.Int32(), "is_resp": pl.Boolean(), "non_std": pl.Boolean(),
+    "qtype": pl.String(), "qname": pl.String(), "rcode": pl.String(), "answer_text": pl.String(),
 }
 
 

@@ -244,8 +244,11 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     parts = [fast, lines.filter("blank").select("line_no", "line", kind=pl.lit("skip"))]
     if rest.height:
         parts.append(_general(rest, ctx, day_first))
-    cols = {"line_no": pl.Int64, "line": pl.String, "ts": pl.Datetime("us"), "ip": pl.String, "xid": pl.String,
-            "name": pl.String, "qtype": pl.String, "rcode": pl.String, "authoritative": pl.Boolean, "kind": pl.String}
+    cols = {
+        "line_no": pl.Int64(), "line": pl.String(), "ts": pl.Datetime("us"), "ip": pl.String(),
+        "xid": pl.String(), "name": pl.String(), "qtype": pl.String(), "rcode": pl.String(),
+        "authoritative": pl.Boolean(), "kind": pl.String(),
+    }
     df = pl.concat(
         [part.select(pl.col(c).cast(t) if c in part.columns else pl.lit(None, dtype=t).alias(c) for c, t in cols.items())
          for part in parts]
