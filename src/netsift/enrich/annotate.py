@@ -130,10 +130,10 @@ def feed_hit_findings(con, *, now: dt.datetime | None = None) -> list[Finding]:
     activity = seen.join(names, on="name").group_by("domain").agg(
         pl.col("queries").sum(), pl.col("client").drop_nulls().unique().sort().alias("clients"),
         pl.col("first_seen").min(), pl.col("last_seen").max())
-    listed = hits.group_by("domain").agg(
+    listings = hits.group_by("domain").agg(
         pl.struct("feed", "kind", "family", "matched").unique().alias("listed"),
         pl.col("name").unique().sort().alias("names"))
-    rows = listed.join(activity, on="domain", how="left").sort("domain").select(
+    rows = listings.join(activity, on="domain", how="left").sort("domain").select(
         "domain", "listed", "names", "queries", "first_seen", "last_seen", "clients").rows()
     findings = []
     for domain, listed, names, queries, first, last, clients in rows:

@@ -28,6 +28,7 @@ import socket
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 import polars as pl
@@ -42,6 +43,14 @@ _NOT_FOUND_ID = 15  # "99:<not found in database>"
 _NOT_FOUND_NAME = "<not found in database>"
 _MAX_V4 = 2**32 - 1
 _V4_MAPPED = 0xFFFF << 32  # ::ffff:0:0/96
+
+
+class _V4Columns(TypedDict):
+    """What :meth:`OfflineGeoIP.lookup_v4` gives: one value per address."""
+
+    country_id: np.ndarray
+    as_id: np.ndarray
+    as_network: pl.Series
 
 
 class MissingDependency(ImportError):
@@ -127,7 +136,7 @@ class OfflineGeoIP:
 
     def lookup_public(self, texts: list[str], values: list[int]) -> pl.DataFrame:
         """``ip_info`` columns through ``GeoIP2Fast.lookup``, one address at a time (the slow, stable path)."""
-        rows = {c: [] for c in ("country", "country_name", "as_org", "as_network", "is_private")}
+        rows: dict[str, list[Any]] = {c: [] for c in ("country", "country_name", "as_org", "as_network", "is_private")}
         for text, value in zip(texts, values, strict=True):
             ip = str(ipaddress.IPv4Address(value)) if value <= _MAX_V4 else text.split("%", 1)[0]
             ref = self.reference.lookup(ip)
@@ -142,7 +151,7 @@ class OfflineGeoIP:
         return pl.DataFrame(rows, schema={"country": pl.String, "country_name": pl.String, "as_org": pl.String,
                                           "as_network": pl.String, "is_private": pl.Boolean})
 
-    def lookup_v4(self, ips: np.ndarray) -> dict[str, object]:
+    def lookup_v4(self, ips: np.ndarray) -> _V4Columns:
         """Columns for an array of IPv4 integers (uint64)."""
         c_idx, c_found = self.country.find_v4(ips)
         country_id = np.where(c_found, self.country.v4_id[c_idx], _NOT_FOUND_ID)
@@ -266,10 +275,10 @@ def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int:
     db = offline()
     if not db.fast:
         texts, values = v4.to_list() + v6_text, v4_int.to_list() + v6_int
-        cols = db.lookup_public(texts, values)
+        public = db.lookup_public(texts, values)
         n = len(texts)
         frame = pl.DataFrame({"ip": pl.Series(texts, dtype=pl.String)}).with_columns(
-            cols, asn=pl.lit(None, pl.Int64), city=pl.lit(None, pl.String), lat=pl.lit(None, pl.Float64),
+            public, asn=pl.lit(None, pl.Int64), city=pl.lit(None, pl.String), lat=pl.lit(None, pl.Float64),
             lon=pl.lit(None, pl.Float64))
         special = pl.Series([_special(v) for v in values], dtype=pl.Boolean) if n else pl.Series([], dtype=pl.Boolean)
         return _hide_reserved(frame.with_columns(is_private=pl.col("is_private") | special))
@@ -280,12 +289,12 @@ def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int:
     for ip in v6_int:
         if ip <= _MAX_V4:  # IPv4-mapped IPv6
             one = db.lookup_v4(np.array([ip], dtype=np.uint64))
-            c, a, n = int(one["country_id"][0]), int(one["as_id"][0]), one["as_network"][0]
+            c, a, net = int(one["country_id"][0]), int(one["as_id"][0]), one["as_network"][0]
         else:
-            c, a, n = db.lookup_v6(ip)
+            c, a, net = db.lookup_v6(ip)
         country_id.append(c)
         as_id.append(a)
-        networks.append(n)
+        networks.append(net)
     cid = pl.Series(country_id, dtype=pl.Int64)
     aid = pl.Series(as_id, dtype=pl.Int64)
     n = len(cid)
@@ -305,8 +314,8 @@ def _offline_frame(v4: pl.Series, v4_int: pl.Series, v6_text: list[str], v6_int:
     unknown = (cid == _NOT_FOUND_ID).to_numpy()
     if unknown.any():
         values = v4_int.to_list() + v6_int
-        special = [bool(u) and _special(v) for v, u in zip(values, unknown.tolist(), strict=True)]
-        frame = frame.with_columns(is_private=pl.col("is_private") | pl.Series(special, dtype=pl.Boolean))
+        reserved = [bool(u) and _special(v) for v, u in zip(values, unknown.tolist(), strict=True)]
+        frame = frame.with_columns(is_private=pl.col("is_private") | pl.Series(reserved, dtype=pl.Boolean))
     return _hide_reserved(frame)
 
 

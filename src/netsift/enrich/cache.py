@@ -58,7 +58,8 @@ class EnrichmentCache:
 
     def purge(self, service: str | None = None, older_than: dt.timedelta | None = None) -> int:
         """Delete cached answers (of one service, and/or older than an age); returns how many."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if service is not None:
             clauses.append("service = ?")
             params.append(service)

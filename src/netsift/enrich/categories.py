@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from netsift.enrich.feeds import clean_entries, match_suffixes, read_lines
+from netsift.enrich.feeds import clean_entries, match_suffixes, read_csv_text, read_lines
 
 SECURITY_CATEGORIES = frozenset({
     "malware", "phishing", "dynamic-dns", "doh", "vpn", "remote-control", "cryptojacking",
@@ -80,7 +80,7 @@ def load_categories(path: str | Path, *, source: str | None = None) -> CategoryL
 
 
 def _category_files(root: Path) -> list[tuple[Path, str]]:
-    found = {}
+    found: dict[Path, tuple[Path, str]] = {}
     for f in sorted(root.rglob("domains")):
         if f.is_file():
             found.setdefault(f.resolve(), (f, f.parent.name))
@@ -97,8 +97,7 @@ def _domains_file(path: Path, category: str) -> pl.DataFrame:
 
 
 def _csv(path: Path) -> pl.DataFrame:
-    options = {"infer_schema": False, "truncate_ragged_lines": True, "comment_prefix": "#", "encoding": "utf8-lossy"}
-    frame = pl.read_csv(path, has_header=False, **options)
+    frame = read_csv_text(path, has_header=False)
     if frame.width < 2:
         raise ValueError(f"{path}: expected domain,category rows, found {frame.width} column(s)")
     frame = frame.select(frame.columns[:2]).rename(dict(zip(frame.columns[:2], ["domain", "category"], strict=True)))
@@ -110,7 +109,7 @@ def _csv(path: Path) -> pl.DataFrame:
 
 def match_categories(names: Iterable[str] | pl.Series, lists: Sequence[CategoryList]) -> pl.DataFrame:
     """Categories of these names: (name, category, kind, source, matched), one row per category."""
-    schema = {"domain": pl.String, "category": pl.String, "source": pl.String}
+    schema = pl.Schema({"domain": pl.String, "category": pl.String, "source": pl.String})
     frames = [c.entries.with_columns(source=pl.lit(c.source)).select(list(schema)).cast(schema) for c in lists]
     entries = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
     hits = match_suffixes(names, entries, keys=("category", "source"))

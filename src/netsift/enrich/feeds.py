@@ -58,6 +58,12 @@ def read_lines(path: str | Path) -> pl.Series:
     return pl.Series("line", text.splitlines(), dtype=pl.String)
 
 
+def read_csv_text(path: Path, *, has_header: bool = True) -> pl.DataFrame:
+    """A CSV list with every column as text, ragged lines cut, ``#`` comments skipped, bad UTF-8 replaced."""
+    return pl.read_csv(path, has_header=has_header, infer_schema=False, truncate_ragged_lines=True,
+                       comment_prefix="#", encoding="utf8-lossy")
+
+
 def sniff_format(lines: pl.Series) -> str:
     """hosts, csv or domains, from the first non-comment lines."""
     sample = [s for s in lines.head(400).to_list() if s.strip() and not s.lstrip().startswith("#")][:50]
@@ -130,13 +136,12 @@ def load_feed(path: str | Path, *, name: str | None = None, kind: str = "malicio
 
 
 def _csv_entries(path: Path, family_column: str | None, domain_column: str | None) -> pl.DataFrame:
-    options = {"infer_schema": False, "truncate_ragged_lines": True, "comment_prefix": "#", "encoding": "utf8-lossy"}
-    frame = pl.read_csv(path, **options)
+    frame = read_csv_text(path)
     lower = {c.strip().lower(): c for c in frame.columns}
     known = _pick(lower, None, _DOMAIN_COLUMNS)
     if domain_column is None and known is None and "." in frame.columns[0]:
         # no header: the first line is already an entry
-        frame = pl.read_csv(path, has_header=False, **options)
+        frame = read_csv_text(path, has_header=False)
         dcol, fcol = frame.columns[0], None
     else:
         dcol = _pick(lower, domain_column, _DOMAIN_COLUMNS) or frame.columns[0]
@@ -192,7 +197,7 @@ def match_suffixes(names: Iterable[str] | pl.Series, entries: pl.DataFrame, keys
 def match_names(names: Iterable[str] | pl.Series, feeds: Sequence[Feed]) -> pl.DataFrame:
     """Feed hits for these names: (name, feed, kind, family, matched), sorted by name and feed."""
     frames = [f.entries.with_columns(feed=pl.lit(f.name), kind=pl.lit(f.kind)) for f in feeds]
-    schema = {"domain": pl.String, "family": pl.String, "feed": pl.String, "kind": pl.String}
+    schema = pl.Schema({"domain": pl.String, "family": pl.String, "feed": pl.String, "kind": pl.String})
     entries = pl.concat([f.select(list(schema)).cast(schema) for f in frames]) if frames else pl.DataFrame(schema=schema)
     hits = match_suffixes(names, entries, keys=("feed",))
     return hits.select("name", "feed", "kind", "family", "matched").sort(["name", "feed", "family"],

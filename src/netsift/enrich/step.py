@@ -24,10 +24,11 @@ Thresholds are the ``[enrich]`` settings (:func:`all_settings`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -55,6 +56,7 @@ SETTINGS = (
             100_000),
 )
 SERVICES = ("virustotal", "investigate")
+_L = TypeVar("_L")  # a kind of list (Feed, CategoryList)
 
 
 def all_settings() -> tuple[Setting, ...]:
@@ -152,7 +154,7 @@ def enrich(store, findings: list[Finding], opts: EnrichOptions | None = None,
             summary.findings_added[f.kind] = summary.findings_added.get(f.kind, 0) + 1
 
     ranked = sorted((f for f in kept if f.domain), key=lambda f: -f.score)
-    domains = list(dict.fromkeys(f.domain for f in ranked))
+    domains = list(dict.fromkeys(f.domain for f in ranked if f.domain))
     context = gather_context(con, domains)
     summary.findings_raised = apply_feed_modifier(kept, context["feeds"], s)
     if opts.resolve:
@@ -177,11 +179,15 @@ def load_sources(opts: EnrichOptions, summary: EnrichSummary) -> tuple[list[Feed
         except (OSError, ValueError, KeyError) as exc:
             summary.notes.append(f"installed lists unreadable ({exc}); run `netsift lists update`")
             items = {}
-        for loader, bucket in ((installed_feeds, feeds), (installed_categories, cats)):
+
+        def add_installed(bucket: list[_L], loader: Callable[[str | Path | None], list[_L]]) -> None:
             try:
                 bucket.extend(loader(opts.data_dir))
             except (OSError, ValueError) as exc:
                 summary.notes.append(f"an installed list could not be read ({exc}); run `netsift lists update`")
+
+        add_installed(feeds, installed_feeds)
+        add_installed(cats, installed_categories)
         used = {f.name: ("feeds", f.domains, f.kind) for f in feeds} | {
             c.source: ("categories", c.entries.height, "categories") for c in cats}
         for name, item in items.items():
@@ -421,14 +427,18 @@ def look_up_online(con, findings: list[Finding], opts: EnrichOptions, s: Setting
     from netsift.detect.scoring import apply_change
     from netsift.enrich import investigate, virustotal
     from netsift.enrich.cache import EnrichmentCache
+    from netsift.enrich.online import OnlineService
 
     ranked = sorted((f for f in findings if f.domain and _resolvable(f.domain)), key=lambda f: -f.score)
-    domains = list(dict.fromkeys(f.domain for f in ranked))[: max(0, opts.online_top)]
+    domains = list(dict.fromkeys(f.domain for f in ranked if f.domain))[: max(0, opts.online_top)]
     by_domain: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         if f.domain:
             by_domain[f.domain].append(f)
     cache = EnrichmentCache(con)
+    service: OnlineService
+    verdict: Callable[[dict[str, Any]], str]
+    malicious: Callable[[dict[str, Any]], bool]
     for name in opts.services:
         if name == "virustotal":
             service = virustotal.VirusTotal(
