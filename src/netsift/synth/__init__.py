@@ -75,7 +75,8 @@ def _pihole(df: pl.DataFrame) -> pl.DataFrame:
     served = served.sort("query_name", "query_type", "ts", "_i")
     names, types, codes = served["query_name"].to_list(), served["query_type"].to_list(), served["response_code"].to_list()
     stamps = served["ts"].dt.epoch("us").to_list()
-    actions, key, expires, ttls = [], None, 0, {}
+    ttls: dict[tuple[str, str | None], int] = {}
+    actions, key, expires = [], None, 0
     for name, qtype, code, ts in zip(names, types, codes, stamps):
         if (name, qtype) != key:
             key, expires = (name, qtype), 0

@@ -18,7 +18,7 @@ Pi-hole log) resolve to the right year.
 from __future__ import annotations
 
 import os
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -48,7 +48,9 @@ def write_demo(directory: str | Path, seed: int = 7) -> list[Path]:
         path = directory / name
         write(part, fmt, path)
         if part.height:  # naive UTC in the frame
-            last = part["ts"].max().replace(tzinfo=UTC).timestamp()
+            newest = part["ts"].max()
+            assert isinstance(newest, datetime)
+            last = newest.replace(tzinfo=UTC).timestamp()
             os.utime(path, (last, last))
         paths.append(path)
     return paths

@@ -22,8 +22,8 @@ import polars as pl
 
 from netsift.schema import DNS_QUERIES, polars_schema
 
-EVENT_SCHEMA = {**polars_schema(DNS_QUERIES, without=("source_file_id", "source_line")),
-                "label": pl.String, "server": pl.String}
+EVENT_SCHEMA = pl.Schema({**polars_schema(DNS_QUERIES, without=("source_file_id", "source_line")),
+                          "label": pl.String(), "server": pl.String()})
 
 DGA_CAMPAIGN_SEED = 0x2A5F17
 DGA_TLDS = ("com", "net", "info")
@@ -88,7 +88,7 @@ def dga(rng: random.Random, start: datetime, *, client: str = "10.0.0.27", serve
     c2_ip = _addr(random.Random(names[resolve_at]), (91, 185, 194))
     t = _us(start + timedelta(hours=offset_hours))
     mean_gap = 3600 / rate_per_hour
-    rows = []
+    rows: list[tuple[int, str, str, str, list[str] | None]] = []
     for i, name in enumerate(names):
         t += int(mean_gap * rng.uniform(0.3, 1.7) * 1e6)
         if i == resolve_at:

@@ -24,12 +24,14 @@ import gzip
 import lzma
 import random
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 import polars as pl
 
 from netsift.ingest.base import QTYPE_NUMBERS, RCODE_NAMES
+from netsift.ingest.reader import as_stream
 from netsift.synth import domains, traffic
 
 FORMATS = ("pihole", "zeek_tsv", "zeek_json", "bind", "windows_dns", "umbrella_csv", "csv")
@@ -79,7 +81,7 @@ WINDOWS_HEADER = (  # the key Windows DNS Server writes at the top of every debu
 def _open(path: Path, compress: str | None) -> IO[bytes]:
     kind = compress or {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zst"}.get(path.suffix)
     if kind in ("gzip", "gz"):
-        return gzip.open(path, "wb", compresslevel=6)
+        return as_stream(gzip.open(path, "wb", compresslevel=6))
     if kind == "bz2":
         return bz2.open(path, "wb")
     if kind == "xz":
@@ -448,6 +450,7 @@ def write(events: pl.DataFrame, fmt: str, path: str | Path, *, compress: str | N
             count += body.len()
         if fmt == "zeek_tsv":
             last = events["ts"].max() if events.height else None
+            assert last is None or isinstance(last, datetime)
             _emit(out, [f"#close\t{last:%Y-%m-%d-%H-%M-%S}" if last else "#close\t-"], fmt)
             count += 1
     return count
