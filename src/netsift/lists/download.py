@@ -213,6 +213,7 @@ def _read_manifest(root: Path) -> dict:
 
 
 def _record(root: Path, spec: catalog.ListSpec, result: UpdateResult) -> None:
+    assert result.date is not None and result.path is not None  # set by every successful update
     manifest = _read_manifest(root)
     manifest.setdefault("lists", {})[spec.name] = {
         "url": result.url,

@@ -4,6 +4,10 @@ user asked for --quiet: callers always get an object with start/advance/stop (a 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 class NullProgress:
@@ -28,7 +32,7 @@ class ByteProgress(NullProgress):
             TimeRemainingColumn(), console=Console(stderr=True), transient=True,
         )
         self._description = description
-        self._task = None
+        self._task: TaskID | None = None
 
     def start(self, total: int) -> None:
         self._progress.start()

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from netsift import pipeline
 from netsift.report.charts import WORLD_TOPOJSON
@@ -102,8 +103,8 @@ def create_app(store_path: str | None, *, token: str | None = None, bound_host: 
 
 
 def overview_html(app: FastAPI):
-    return next(r.endpoint for r in app.routes if getattr(r, "path", None) == overview.PAGE.path)
+    return next(r.endpoint for r in app.routes if isinstance(r, Route) and r.path == overview.PAGE.path)
 
 
 def overview_json(app: FastAPI):
-    return next(r.endpoint for r in app.routes if getattr(r, "path", None) == overview.PAGE.json_path)
+    return next(r.endpoint for r in app.routes if isinstance(r, Route) and r.path == overview.PAGE.json_path)

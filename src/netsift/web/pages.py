@@ -96,11 +96,13 @@ def add_page(app, page: Page) -> None:
         if result.status != 200:
             title = "Not found" if result.status == 404 else "Bad request"
             return render(request, "error.html.j2", result.status, title=title, message=result.message)
+        data = result.data
+        assert data is not None  # a 200 result carries the page's data
         dash = request.app.state.netsift
         figures = await dash.pages.get(("figures", page.path, str(request.query_params)),
-                                       lambda: {k: charts.figure_json(v) for k, v in page.figures(result.data).items()},
+                                       lambda: {k: charts.figure_json(v) for k, v in page.figures(data).items()},
                                        lambda f: sum(len(v or "") for v in f.values()))
-        return await run_in_threadpool(render, request, page.template, title=page.title, data=result.data,
+        return await run_in_threadpool(render, request, page.template, title=page.title, data=data,
                                        figures=figures)
 
     async def json_endpoint(request: Request) -> Response:

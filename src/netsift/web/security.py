@@ -65,7 +65,7 @@ def host_allowed(request: Request, hosts: set[str] | None) -> bool:
 
 
 def same(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
+    return bool(a and b and hmac.compare_digest(a.encode(), b.encode()))
 
 
 def presented_token(request: Request) -> str | None:
