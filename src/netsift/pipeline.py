@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
@@ -178,7 +179,7 @@ def settings_sections() -> dict[str, tuple]:
     return {"baseline": baseline.SETTINGS, **detect.settings_sections(), "enrich": enrich_step.all_settings()}
 
 
-def installed_top_lists() -> list[tuple[str, object]]:
+def installed_top_lists() -> list[tuple[str, Path]]:
     """Top-sites lists installed by ``netsift lists update`` (empty when none, or offline-only build)."""
     try:
         from netsift.lists import installed

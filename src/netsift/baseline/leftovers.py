@@ -74,17 +74,19 @@ def fold_into_findings(store: DuckDBStore, detected: list[Finding], leftovers: l
         askers.setdefault(domain, []).append((client, bool(only_nx), first, last))
     by_client: dict[str, list[Finding]] = {}
     for f in owners:
-        by_client.setdefault(f.client, []).append(f)
+        if f.client:
+            by_client.setdefault(f.client, []).append(f)
     dga_clients = {f.client for f in owners if f.kind == "dga"}
     generated = _generated(sorted(d for d, rows in askers.items() if any(c in dga_clients for c, *_ in rows)),
                            dga_settings)
     folded: dict[str, set[str]] = {}  # finding id -> domains
     kept = []
     for leftover in leftovers:
-        homes = []
-        for client, only_nx, first, last in askers.get(leftover.domain, []):
-            mine = [f for f in by_client.get(client, []) if _belongs(f, leftover.domain, only_nx, first, last,
-                                                                        generated)]
+        domain = leftover.domain
+        homes: list[Finding] = []
+        for client, only_nx, first, last in askers.get(domain or "", []):
+            mine = [f for f in by_client.get(client, []) if domain and _belongs(f, domain, only_nx, first, last,
+                                                                                   generated)]
             if not mine:
                 homes = []
                 break
@@ -93,7 +95,7 @@ def fold_into_findings(store: DuckDBStore, detected: list[Finding], leftovers: l
             kept.append(leftover)
             continue
         for f in homes:
-            folded.setdefault(f.id, set()).add(leftover.domain)
+            folded.setdefault(f.id, set()).add(domain or "")
     for f in owners:
         names = sorted(folded.get(f.id, set()) | set(f.names))
         if names and len(names) > len(f.names):
@@ -130,7 +132,7 @@ def group_leftovers(store: DuckDBStore, findings: list[Finding]) -> None:
     rows = [f for f in findings if f.kind == "unexplained_domain" and f.domain]
     if len(rows) < GROUP_MIN:
         return
-    domains = sorted({f.domain for f in rows})
+    domains = sorted({f.domain for f in rows if f.domain})
     suffixes = dict(store.rows(
         "SELECT registered_domain, any_value(tld) FROM domain_names WHERE registered_domain IN (SELECT unnest(?)) "
         "GROUP BY ALL", [domains]))
@@ -154,9 +156,9 @@ def group_leftovers(store: DuckDBStore, findings: list[Finding]) -> None:
         if counts.get(platform.get(d, ""), 0) < GROUP_MIN and d in network:
             counts[network[d]] = counts.get(network[d], 0) + 1
     for f in rows:
-        key = platform.get(f.domain)
+        key = platform.get(f.domain or "")
         if counts.get(key or "", 0) < GROUP_MIN:
-            key = network.get(f.domain)
+            key = network.get(f.domain or "")
         if key and counts.get(key, 0) >= GROUP_MIN:
             f.group = key
             what = "hosting platform" if key.startswith("platform:") else "answer network"

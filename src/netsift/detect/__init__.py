@@ -142,7 +142,7 @@ def apply_modifiers(
         kinds = applies.get(f.kind, MODIFIERS)
         if "prevalence" in kinds:
             apply_change(f, "prevalence", *prevalence_change(clients, span.clients, settings))
-        if "first_seen" in kinds and span.start is not None:
+        if "first_seen" in kinds and span.start is not None and span.end is not None:
             apply_change(f, "first_seen", *first_seen_change(first, span.start, span.end, settings,
                                                              None if history is None else int(history)))
     return findings

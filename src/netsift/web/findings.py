@@ -256,7 +256,8 @@ async def checked_form(request: Request, title: str = "Verdict not recorded"):
     Accept header), and the 403 answer when the request fails the CSRF / Origin checks (else None)."""
     form = await request.form()
     wants_json = request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", "")
-    problem = security.cross_site_problem(request, form.get(security.CSRF_FIELD),
+    token = form.get(security.CSRF_FIELD)
+    problem = security.cross_site_problem(request, token if isinstance(token, str) else None,
                                           request.app.state.netsift.csrf_token)
     return form, wants_json, (refuse(request, wants_json, 403, problem, title) if problem else None)
 
