@@ -117,7 +117,7 @@ def test_dnscat2_with_the_real_feeds(tmp_path, shared_data):
     assert [(i["name"], i["kind"], i["entries"]) for i in enrichment["lists"]] == [
         ("maltrail-dns-tunneling", "suspicious", 7), ("blackbook", "malicious", 18147)]
     assert (enrichment["feed_hits"], enrichment["ips"], enrichment["findings_added"]) == (0, 0, {})
-    assert [(f["kind"], f["domain"], f["score"]) for f in doc["findings"]] == [("tunnel", "biillpi.com", 0.8075)]
+    assert [(f["kind"], f["domain"], f["score"]) for f in doc["findings"]] == [("tunnel", "biillpi.com", 0.8224)]
     assert not any(r.startswith("listed by") for r in doc["findings"][0]["reasons"])
 
 
@@ -126,7 +126,7 @@ def test_dnscat2_with_a_feed_listing_its_domain(tmp_path, shared_data):
     (tmp_path / "tunnels.txt").write_text("# my tunnel domains\nbiillpi.com\n")
     doc = analyze_json(tmp_path, str(shared_data / DNSCAT2), "--feed", "mine:suspicious=tunnels.txt")
     tunnel = next(f for f in doc["findings"] if f["kind"] == "tunnel")
-    assert (tunnel["score"], tunnel["sub_scores"]["modifier_feed_hit"]) == (0.9075, 0.1)
+    assert (tunnel["score"], tunnel["sub_scores"]["modifier_feed_hit"]) == (0.9224, 0.1)
     assert tunnel["reasons"][0] == "listed by mine (suspicious)"
     hit = next(f for f in doc["findings"] if f["kind"] == "feed_hit")
     assert hit["reasons"][0] == "listed by mine (suspicious) as biillpi.com"
