@@ -48,17 +48,22 @@ import numpy as np
 from netsift.detect.dga_model import (
     FEATURES,
     FORMAT,
+    NGRAM_BITS,
     DgaModel,
+    NgramModel,
     ShapeModel,
     TrigramModel,
     WordTable,
+    encode,
     feature_matrix,
+    ngram_index,
 )
 from netsift.enrich.psl import split_name
 
 UT1_BENIGN = ("bank", "webmail", "vpn", "social_networks", "filehosting", "remote-control", "update", "doh",
               "dynamic-dns")
 TLD_COL = FEATURES.index("tld_log_odds")
+NG_COL = FEATURES.index("ngram_logit")
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -198,6 +203,34 @@ def with_tld(x: np.ndarray, suffixes: list[str], table: dict[str, float]) -> np.
     return x
 
 
+def ngram_matrix(labels: list[str]):
+    """Sparse counts of the hashed character n-grams of each label (the same hashing as at run time)."""
+    from scipy.sparse import csr_matrix
+
+    codes, lengths = encode(labels)
+    idx = ngram_index(codes, lengths)[0]
+    rows = np.repeat(np.arange(len(labels)), idx.shape[1])
+    keep = idx.ravel() < (1 << NGRAM_BITS)
+    m = csr_matrix((np.ones(int(keep.sum())), (rows[keep], idx.ravel()[keep])),
+                   shape=(len(labels), 1 << NGRAM_BITS))
+    m.sum_duplicates()
+    return m
+
+
+def fit_ngrams(m, y: np.ndarray, c: float) -> NgramModel:
+    """Logistic regression (L2, balanced classes) over hashed n-gram counts."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=200)
+    lr.fit(m, y)
+    w = np.concatenate([lr.coef_[0].astype(np.float16).astype(np.float32), np.zeros(1, np.float32)])
+    return NgramModel(w, float(lr.intercept_[0]), NGRAM_BITS)
+
+
+def ngram_logits(model: NgramModel, m) -> np.ndarray:
+    return model.intercept + m @ model.weights[: 1 << NGRAM_BITS].astype(np.float64)
+
+
 def fit(x: np.ndarray, y: np.ndarray, seed: int):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -266,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synthetic", type=int, default=700, help="synthetic names per shape")
     ap.add_argument("--benign-fp", type=float, default=0.005, help="share of benign labels allowed >= 0.5")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ngram-c", type=float, default=0.3, help="inverse L2 strength of the n-gram regression")
     ap.add_argument("--no-lfo", action="store_true", help="skip the leave-family-out table")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -329,6 +363,19 @@ def main(argv: list[str] | None = None) -> int:
     suffixes = [s for _, s in benign] + [g[2] for g in gen]
     print(f"features in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
+    # hashed n-gram logistic regression: its log-odds is a feature, out of fold for every training row
+    folds = np.array([i % 5 for i in range(len(y))])
+    np.random.default_rng(args.seed).shuffle(folds)
+    m_all = ngram_matrix(b_labels + [g[1] for g in gen])
+    m_held = ngram_matrix([lb for lb, _ in held])
+    for k in range(5):
+        lr_k = fit_ngrams(m_all[folds != k], y[folds != k], args.ngram_c)
+        x[folds == k, NG_COL] = ngram_logits(lr_k, m_all[folds == k])
+    lr_final = fit_ngrams(m_all, y, args.ngram_c)
+    xh[:, NG_COL] = ngram_logits(lr_final, m_held)
+    xb = x[: len(benign)]
+    print(f"n-gram model (5 folds + final) in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
     def train(mask: np.ndarray) -> tuple[ShapeModel, dict[str, float]]:
         tt = tld_table([s for s, m in zip(suffixes, mask) if m], y[mask])
         return fit(with_tld(x[mask], [s for s, m in zip(suffixes, mask) if m], tt), y[mask], args.seed), tt
@@ -337,8 +384,6 @@ def main(argv: list[str] | None = None) -> int:
         return model.logit(with_tld(rows, sfx, tt))
 
     # in-sample: 5-fold CV over everything (benign and generated)
-    folds = np.array([i % 5 for i in range(len(y))])
-    np.random.default_rng(args.seed).shuffle(folds)
     oof = np.zeros(len(y))
     for k in range(5):
         m, tt = train(folds != k)
@@ -356,7 +401,10 @@ def main(argv: list[str] | None = None) -> int:
             mask = np.array([True] * len(benign) + [f != fam for f in families])
             m, t2 = train(mask)
             sel = np.array([False] * len(benign) + [f == fam for f in families])
-            z = logits(m, t2, x[sel], [s for s, f in zip(suffixes, sel) if f]) - shift
+            # the family's n-gram feature comes from a regression that never saw the family
+            xs = x[sel].copy()
+            xs[:, NG_COL] = ngram_logits(fit_ngrams(m_all[mask], y[mask], args.ngram_c), m_all[sel])
+            z = logits(m, t2, xs, [s for s, f in zip(suffixes, sel) if f]) - shift
             lfo[fam] = float(np.mean(z >= 0))
         print(f"leave-family-out done, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
@@ -381,10 +429,11 @@ def main(argv: list[str] | None = None) -> int:
         v = per_fam[f]
         lf = f"{lfo[f]:.0%}" if f in lfo else ("synthetic" if f in SHAPES else "-")
         print(f"| {f} | {len(v)} | {np.mean(v):.0%} | {lf} |")
-    mal_n = sum(len(per_fam[f]) for f in lfo) or 1
+    mal_fams = sorted({f for f, *_ in mal})
+    mal_n = sum(len(per_fam[f]) for f in mal_fams) or 1
     print(f"| **maltrail all** | {mal_n} | "
-          f"{sum(sum(per_fam[f]) for f in lfo) / mal_n:.1%} | "
-          f"{sum(lfo[f] * len(per_fam[f]) for f in lfo) / mal_n:.1%} |")
+          f"{sum(sum(per_fam[f]) for f in mal_fams) / mal_n:.1%} | "
+          f"{sum(lfo.get(f, 0) * len(per_fam[f]) for f in mal_fams) / mal_n:.1%} |")
     zh = logits(final, tt, xh, [s for _, s in held])
     fps = [lb + "." + s for (lb, s), z in zip(held, zh) if z >= 0]
     print(f"\nbenign out-of-fold flagged {np.mean(oof[:len(benign)] - shift >= 0):.2%}; held-out ranks "
@@ -398,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         "held_out_fp": round(float(np.mean(zh >= 0)), 5),
         "held_out_names": len(held),
     }
-    dga = DgaModel(ngrams, final, tt, reference, meta, table)
+    dga = DgaModel(ngrams, final, tt, reference, meta, table, lr_final)
     args.out.write_text(json.dumps(dga.to_json(), separators=(",", ":"), sort_keys=True) + "\n",
                         encoding="utf-8")
     assert dga.to_json()["format"] == FORMAT

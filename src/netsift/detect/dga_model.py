@@ -22,6 +22,7 @@ Package data (built offline by ``scripts/train_dga_model.py``; the training list
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import math
@@ -35,7 +36,7 @@ VOWELS = frozenset("aeiouy")
 LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 DIGITS = frozenset("0123456789")
 START, END = "^", "$"
-FORMAT = "netsift-dga-model/2"
+FORMAT = "netsift-dga-model/3"
 
 # symbol codes: 0 padding, 1-26 a-z, 27-36 0-9, 37 '-', 38 any other character, 39 start, 40 end
 N_SYMBOLS = 41
@@ -43,6 +44,7 @@ PAD, HYPHEN, OTHER, START_CODE, END_CODE = 0, 37, 38, 39, 40
 _CODE = np.full(256, OTHER, dtype=np.uint8)
 for _i, _ch in enumerate("abcdefghijklmnopqrstuvwxyz0123456789-"):
     _CODE[ord(_ch)] = _i + 1
+    _CODE[ord(_ch.upper())] = _i + 1  # upper-case letters are their lower-case symbol
 _SYMBOL = "_" + "abcdefghijklmnopqrstuvwxyz0123456789-" + "_" + START + END
 _IS_VOWEL = np.zeros(N_SYMBOLS, dtype=bool)
 _IS_VOWEL[[ord(c) - 96 for c in "aeiouy"]] = True
@@ -57,6 +59,7 @@ MIN_WORD, MAX_WORD = 3, 15
 UNKNOWN_COST = 4.0  # cost of a character no dictionary word covers (a word costs ln(rank + 2) + 1)
 _HASH_BASE = np.uint64(0x9E3779B97F4A7C15)
 _TABLE_BITS = 20
+_FILTER_BITS = 20
 
 # The features the model sees, in order. Each is computed by :func:`feature_matrix`.
 FEATURES = (
@@ -79,6 +82,7 @@ FEATURES = (
     "longest_word",  # letters in the longest word found
     "word_rarity",  # mean ln(rank) of the words found (0 when none)
     "full_word_length",  # length when words cover the whole label, else 0 (word-pair DGAs: 10-20)
+    "ngram_logit",  # log-odds of a logistic regression over hashed character 2-5-grams (generated vs popular)
     "tld_log_odds",  # how often the TLD carried generated names in training (smoothed log-odds)
 )
 
@@ -103,6 +107,7 @@ GROUPS = {
     "longest_word": "words",
     "word_rarity": "words",
     "full_word_length": "words",
+    "ngram_logit": "ngrams",
     "tld_log_odds": "tld",
 }
 
@@ -269,6 +274,19 @@ class WordTable:
                         break
         self.keys = np.asarray(keys, dtype=np.uint64)
         self.ranks = np.asarray(ranks, dtype=np.int32)
+        # cost of each word by rank (ln(rank + 2) + 1), and inf for 'no word' (index -1)
+        self.costs = np.concatenate([np.log(np.arange(len(self.words)) + 2.0) + 1.0, [np.inf]])
+        # a one-hash filter (2**_FILTER_BITS bits, 128 KiB: stays in cache) answers most misses
+        self.filter = np.zeros(1 << _FILTER_BITS, dtype=bool)
+        self.filter[self._fslot(self.keys[self.ranks >= 0])] = True
+
+    @staticmethod
+    def _fslot(h: np.ndarray) -> np.ndarray:
+        return ((h * np.uint64(0x94D049BB133111EB)) >> np.uint64(64 - _FILTER_BITS)).astype(np.int64)
+
+    def maybe(self, h: np.ndarray) -> np.ndarray:
+        """False where ``h`` is certainly not a word's hash."""
+        return self.filter[self._fslot(h)]
 
     @staticmethod
     def _slots(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -286,57 +304,81 @@ def segment(codes: np.ndarray, lengths: np.ndarray, words: WordTable) -> dict[st
     """Best segmentation of every label into dictionary words (3-15 letters) and unknown characters,
     minimising ``sum(ln(rank + 2) + 1)`` over words plus ``UNKNOWN_COST`` per unknown character. Returns
     per-label cost, covered letters, word count, longest word, summed ln(rank), and the back-pointer
-    matrix (word length ending at each position, 0 = unknown character) for :func:`words_of`."""
+    matrix (word length ending at each position, 0 = unknown character) for :func:`words_of`.
+
+    Vectorised over labels *and* word lengths: one step per end position ``j`` takes the best of "an
+    unknown character" and "a word of length k ending at j" for every k at once; the statistics are then
+    read off the best path by walking the back-pointers of all labels together."""
     n = codes.shape[0]
     w = min(codes.shape[1], SEG_WIDTH)
     codes = codes[:, :w]
     lens = np.minimum(lengths, w)
+    rows = np.arange(n)
+    back = np.zeros((n, w + 1), dtype=np.int8)  # returned as is only when no word fits
+    ks = np.arange(MIN_WORD, min(MAX_WORD, w) + 1)
+    if n == 0 or not len(ks):
+        z = np.zeros(n)
+        zi = np.zeros(n, dtype=np.int64)
+        cost = lens * UNKNOWN_COST
+        return {"cost": cost, "covered": zi, "count": zi, "longest": zi, "rarity": z, "back": back}
     letter = _IS_LETTER[codes]
     nonletter_prefix = np.concatenate([np.zeros((n, 1), np.int32), np.cumsum(~letter, axis=1, dtype=np.int32)], 1)
-    matches: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # k -> (rank [n, w-k+1], cost)
-    for k in range(MIN_WORD, min(MAX_WORD, w) + 1):
-        h = _hash_windows(codes, k)
+    # rank_end[j, i, :]: rank of the word of length ks[i] that ends before position j (-1: none); j-major
+    # so that each step of the programme reads contiguous memory
+    rank_end = np.full((w + 1, len(ks), n), -1, dtype=np.int32)
+    c = codes.astype(np.uint64)
+    h = _hash_windows(codes, MIN_WORD - 1)
+    for i, k in enumerate(ks):
+        h = h[:, :-1] * _HASH_BASE + c[:, k - 1 :]  # rolling: the hash of k symbols from that of k - 1
         ok = (nonletter_prefix[:, k:] - nonletter_prefix[:, : w - k + 1]) == 0
-        rank = np.where(ok, words.lookup(h), -1)
-        if (rank >= 0).any():
-            matches[k] = (rank, np.where(rank >= 0, np.log(rank + 2.0) + 1.0, np.inf))
-    cost = np.zeros((n, w + 1))
-    covered = np.zeros((n, w + 1), dtype=np.int32)
-    count = np.zeros((n, w + 1), dtype=np.int32)
-    longest = np.zeros((n, w + 1), dtype=np.int32)
-    rarity = np.zeros((n, w + 1))
-    back = np.zeros((n, w + 1), dtype=np.int8)
+        ok &= np.arange(w - k + 1)[None, :] + k <= lens[:, None]
+        ok &= words.maybe(h)
+        if ok.any():
+            r = np.full(h.shape, -1, dtype=np.int32)
+            r[ok] = words.lookup(h[ok])
+            rank_end[k:, i, :] = r.T
+    has_any = (rank_end >= 0).any(axis=2)  # [w+1, K]
+    wcost = words.costs[rank_end]  # rank -1 picks the last entry: inf
+    cost = np.zeros((w + 1, n))
+    backT = np.zeros((w + 1, n), dtype=np.int8)
     for j in range(1, w + 1):
-        best = cost[:, j - 1] + UNKNOWN_COST
-        bk = np.zeros(n, dtype=np.int8)
-        for k, (rank, wcost) in matches.items():
-            if k > j:
-                continue
-            cand = cost[:, j - k] + wcost[:, j - k]
-            better = cand < best
-            best = np.where(better, cand, best)
-            bk = np.where(better, k, bk)
-        cost[:, j] = best
-        back[:, j] = bk
-        prev = j - np.maximum(bk, 1)
-        rows = np.arange(n)
-        is_word = bk > 0
-        covered[:, j] = covered[rows, prev] + np.where(is_word, bk, 0)
-        count[:, j] = count[rows, prev] + is_word
-        longest[:, j] = np.maximum(longest[rows, prev], np.where(is_word, bk, 0))
-        rk = np.zeros(n)
-        for k, (rank, _wc) in matches.items():
-            sel = is_word & (bk == k)
-            if sel.any():
-                rk[sel] = np.log(rank[sel, j - k] + 2.0)
-        rarity[:, j] = rarity[rows, prev] + rk
-    rows = np.arange(n)
+        m = int(np.searchsorted(ks, j, side="right"))
+        unknown = cost[j - 1] + UNKNOWN_COST
+        if m == 0 or not has_any[j, :m].any():
+            cost[j] = unknown
+            continue
+        cand = cost[j - ks[:m]] + wcost[j, :m]  # [m, n]
+        a = np.argmin(cand, axis=0)
+        best = np.take_along_axis(cand, a[None, :], 0)[0]
+        better = best < unknown
+        cost[j] = np.where(better, best, unknown)
+        backT[j] = np.where(better, ks[a], 0)
+    back = np.ascontiguousarray(backT.T)
+    covered = np.zeros(n, dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
+    longest = np.zeros(n, dtype=np.int64)
+    rarity = np.zeros(n)
+    j = lens.astype(np.int64).copy()
+    while True:
+        active = j > 0
+        if not active.any():
+            break
+        k = back[rows, j].astype(np.int64)
+        isw = active & (k > 0)
+        if isw.any():
+            kw = np.where(isw, k, 0)
+            covered += kw
+            count += isw
+            longest = np.maximum(longest, kw)
+            rk = rank_end[j, np.maximum(k - MIN_WORD, 0), rows]
+            rarity += np.where(isw, np.log(np.maximum(rk, 0) + 2.0), 0.0)
+        j = np.where(active, j - np.maximum(k, 1), 0)
     return {
-        "cost": cost[rows, lens],
-        "covered": covered[rows, lens],
-        "count": count[rows, lens],
-        "longest": longest[rows, lens],
-        "rarity": rarity[rows, lens],
+        "cost": cost[lens, rows],
+        "covered": covered,
+        "count": count,
+        "longest": longest,
+        "rarity": rarity,
         "back": back,
     }
 
@@ -344,7 +386,7 @@ def segment(codes: np.ndarray, lengths: np.ndarray, words: WordTable) -> dict[st
 def words_of(label: str, back_row: np.ndarray) -> list[str]:
     """The dictionary words of one label's best segmentation (from its back-pointer row)."""
     out = []
-    j = min(len(label), SEG_WIDTH)
+    j = min(len(label), SEG_WIDTH, len(back_row) - 1)
     while j > 0:
         k = int(back_row[j])
         if k > 0:
@@ -355,16 +397,109 @@ def words_of(label: str, back_row: np.ndarray) -> list[str]:
     return out[::-1]
 
 
+# --- hashed character n-grams -----------------------------------------------------------------------------
+
+NGRAM_ORDERS = (2, 3, 4, 5)
+NGRAM_BITS = 18
+_NGRAM_MIX = np.uint64(0xD6E8FEB86659FD93)
+
+
+def ngram_index(
+    codes: np.ndarray, lengths: np.ndarray, bits: int = NGRAM_BITS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hashed indices of the character n-grams (orders :data:`NGRAM_ORDERS`) of ``^label$``: (index
+    int64 [n, windows] with ``2**bits`` for windows past the label's end, window start/order pairs
+    [windows, 2] for naming them)."""
+    n, w = codes.shape
+    padded = np.zeros((n, w + 2), dtype=np.uint8)
+    padded[:, 0] = START_CODE
+    padded[:, 1 : w + 1] = codes
+    padded[np.arange(n), lengths + 1] = END_CODE
+    idx, where = [], []
+    shift = np.uint64(64 - bits)
+    for k in NGRAM_ORDERS:
+        if k > w + 2:
+            continue
+        h = _hash_windows(padded, k) ^ np.uint64(k)
+        i = ((h * _NGRAM_MIX) >> shift).astype(np.int64)
+        starts = np.arange(w + 2 - k + 1)
+        i[starts[None, :] + k > (lengths + 2)[:, None]] = 1 << bits
+        idx.append(i)
+        where.append(np.column_stack([starts, np.full(len(starts), k)]))
+    return np.concatenate(idx, axis=1), np.concatenate(where, axis=0)
+
+
+@dataclass
+class NgramModel:
+    """Logistic regression over hashed character n-gram counts (``2**bits`` weights + intercept); its
+    log-odds is one feature of the shape model. The weights are stored as float16."""
+
+    weights: np.ndarray  # float32 [2**bits + 1], the last one (padding) 0
+    intercept: float
+    bits: int = NGRAM_BITS
+
+    def logit(self, idx: np.ndarray) -> np.ndarray:
+        return self.intercept + self.weights[idx].sum(axis=1, dtype=np.float64)
+
+    def to_json(self) -> dict:
+        raw = self.weights[: 1 << self.bits].astype("<f2").tobytes()
+        return {"bits": self.bits, "intercept": self.intercept, "orders": list(NGRAM_ORDERS),
+                "weights_f16_b64": base64.b64encode(raw).decode("ascii")}
+
+    @classmethod
+    def from_json(cls, data: dict) -> NgramModel:
+        if list(data["orders"]) != list(NGRAM_ORDERS):
+            raise ValueError("the DGA model's n-gram orders differ from this code's; rebuild it")
+        w = np.frombuffer(base64.b64decode(data["weights_f16_b64"]), dtype="<f2").astype(np.float32)
+        return cls(np.concatenate([w, np.zeros(1, np.float32)]), float(data["intercept"]), int(data["bits"]))
+
+
 # --- features --------------------------------------------------------------------------------------------
+
+_BUCKETS = (8, 12, 16, 20, 26, 34, MAX_LABEL)
 
 
 def feature_matrix(
-    labels: list[str], tlds: list[str], ngrams: TrigramModel, words: WordTable, tld_table: dict[str, float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(features [n, len(FEATURES)], segmentation back-pointers [n, w+1]) of lower-case labels."""
+    labels: list[str],
+    tlds: list[str],
+    ngrams: TrigramModel,
+    words: WordTable,
+    tld_table: dict[str, float],
+    lr: NgramModel | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features [n, len(FEATURES)], segmentation back-pointers [n, SEG_WIDTH + 1], the 3 n-grams that
+    weigh most towards 'generated' as (start in ``^label$``, order) [n, 3, 2], -1 when none) of lower-case
+    labels. Labels are grouped by length (so a batch of short names does not pay for its longest one);
+    without ``lr`` the n-gram feature is 0."""
     n = len(labels)
     codes, lengths = encode(labels)
-    w = codes.shape[1]
+    x = np.zeros((n, len(FEATURES)))
+    back = np.zeros((n, SEG_WIDTH + 1), dtype=np.int8)
+    top = np.full((n, 3, 2), -1, dtype=np.int16)
+    if n == 0:
+        return x, back, top
+    table = ngrams.table
+    lo = 0
+    for hi in _BUCKETS:
+        sel = np.flatnonzero((lengths > lo) & (lengths <= hi)) if lo else np.flatnonzero(lengths <= hi)
+        lo = hi
+        if not len(sel):
+            continue
+        w = max(int(lengths[sel].max()), 1)
+        xb, bb, tb = _block(codes[sel, :w], lengths[sel], table, words, lr)
+        x[sel] = xb
+        back[sel, : bb.shape[1]] = bb
+        top[sel] = tb
+    default_tld = tld_table.get("", 0.0)
+    x[:, FEATURES.index("tld_log_odds")] = [tld_table.get(t, default_tld) for t in tlds]
+    return x, back, top
+
+
+def _block(
+    codes: np.ndarray, lengths: np.ndarray, table: np.ndarray, words: WordTable, lr: NgramModel | None
+) -> tuple[np.ndarray, np.ndarray]:
+    n, w = codes.shape
+    rows = np.arange(n)
     lens = np.maximum(lengths, 1).astype(float)
     cols = np.arange(w)
     valid = cols[None, :] < lengths[:, None]
@@ -372,19 +507,21 @@ def feature_matrix(
     padded = np.zeros((n, w + 3), dtype=np.uint8)
     padded[:, :2] = START_CODE
     padded[:, 2 : w + 2] = codes
-    padded[np.arange(n), lengths + 2] = END_CODE
-    table = ngrams.table
+    padded[rows, lengths + 2] = END_CODE
     lp = table[padded[:, :-2], padded[:, 1:-1], padded[:, 2:]]  # [n, w+1]
     tvalid = np.arange(w + 1)[None, :] <= lengths[:, None]
     lp = np.where(tvalid, lp, 0.0)
-    total = lp.sum(axis=1)
+    total = lp.sum(axis=1, dtype=np.float64)
     n_trans = lengths + 1
-    worst = np.sort(np.where(tvalid, lp, np.inf), axis=1)[:, :3]
+    k3 = min(3, w + 1)
+    worst = np.where(tvalid, lp, np.inf)
+    if w + 1 > 3:
+        worst = np.partition(worst, k3 - 1, axis=1)[:, :k3]
     worst_n = np.minimum(n_trans, 3)
     worst_mean = np.where(np.isfinite(worst), worst, 0.0).sum(axis=1) / worst_n
     # character counts
-    counts = np.zeros((n, N_SYMBOLS), dtype=np.int32)
-    np.add.at(counts, (np.repeat(np.arange(n), w), codes.ravel()), 1)
+    flat = (rows[:, None] * N_SYMBOLS + codes).ravel()
+    counts = np.bincount(flat, minlength=n * N_SYMBOLS).reshape(n, N_SYMBOLS)
     counts[:, PAD] = 0
     p = counts / lens[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -402,7 +539,7 @@ def feature_matrix(
     best = np.zeros(n, dtype=np.int32)
     for j in range(w):
         run = np.where(is_cons[:, j], run + 1, 0)
-        best = np.maximum(best, run)
+        np.maximum(best, run, out=best)
     vowel_ratio = is_vowel.sum(axis=1) / np.maximum(n_letters, 1)
     pair = is_letter[:, :-1] & is_letter[:, 1:]
     alt = pair & (is_vowel[:, :-1] != is_vowel[:, 1:])
@@ -413,8 +550,19 @@ def feature_matrix(
     full = (seg["covered"] >= np.minimum(n_letters, SEG_WIDTH)) & (seg["count"] > 0)
     word_cost = seg["cost"] / np.maximum(np.minimum(lengths, SEG_WIDTH), 1)
     rarity = np.where(seg["count"] > 0, seg["rarity"] / np.maximum(seg["count"], 1), 0.0)
-    default_tld = tld_table.get("", 0.0)
-    tld_lo = np.fromiter((tld_table.get(t, default_tld) for t in tlds), dtype=float, count=n)
+    top = np.full((n, 3, 2), -1, dtype=np.int16)
+    if lr is not None:
+        idx, where = ngram_index(codes, lengths, lr.bits)
+        wts = lr.weights[idx]
+        ngram = lr.intercept + wts.sum(axis=1, dtype=np.float64)
+        work = wts.copy()
+        for q in range(min(3, wts.shape[1])):  # the 3 heaviest n-grams, heaviest first
+            a = work.argmax(axis=1)
+            pos = work[rows, a] > 0.2
+            top[:, q] = np.where(pos[:, None], where[a], -1)
+            work[rows, a] = -np.inf
+    else:
+        ngram = np.zeros(n)
     x = np.column_stack(
         [
             total / n_trans,
@@ -436,10 +584,11 @@ def feature_matrix(
             seg["longest"],
             rarity,
             np.where(full, lengths, 0),
-            tld_lo,
+            ngram,
+            np.zeros(n),  # tld_log_odds, filled by the caller
         ]
     ).astype(float)
-    return x, seg["back"]
+    return x, seg["back"], top
 
 
 # --- the additive model ----------------------------------------------------------------------------------
@@ -479,6 +628,14 @@ class Scored:
     features: np.ndarray
     contributions: np.ndarray
     back: np.ndarray
+    top_ngrams: np.ndarray | None = None
+
+    def grams(self, row: int, label: str) -> list[str]:
+        """The (up to 3) character n-grams of ``^label$`` that weigh most towards 'generated'."""
+        if self.top_ngrams is None:
+            return []
+        padded = "^" + label + "$"
+        return [padded[a : a + k] for a, k in self.top_ngrams[row].tolist() if a >= 0]
 
 
 @dataclass
@@ -489,15 +646,16 @@ class DgaModel:
     reference: dict[str, float]  # median of each feature over the popular names the model was trained on
     meta: dict
     words: WordTable
+    lr: NgramModel
 
     def score_labels(self, labels: list[str], tlds: list[str]) -> Scored:
         if not labels:
             z = np.zeros((0, len(FEATURES)))
             return Scored(np.zeros(0), z, z, np.zeros((0, 1), dtype=np.int8))
-        x, back = feature_matrix([lb.lower() for lb in labels], tlds, self.ngrams, self.words, self.tld_table)
+        x, back, top = feature_matrix(labels, tlds, self.ngrams, self.words, self.tld_table, self.lr)
         contrib = self.shapes.contributions(x)
         z = np.clip(self.shapes.bias + contrib.sum(axis=1), -50, 50)
-        return Scored(1.0 / (1.0 + np.exp(-z)), x, contrib, back)
+        return Scored(1.0 / (1.0 + np.exp(-z)), x, contrib, back, top)
 
     def score_label(self, label: str, tld: str = "com") -> tuple[float, dict[str, float], dict[str, float]]:
         """(score 0..1, features, per-feature contribution to the decision) for one label."""
@@ -521,6 +679,7 @@ class DgaModel:
             "tld_log_odds": self.tld_table,
             "reference": self.reference,
             "ngrams": self.ngrams.to_json(),
+            "ngram_model": self.lr.to_json(),
         }
 
     @classmethod
@@ -542,6 +701,7 @@ class DgaModel:
             data["reference"],
             data.get("meta", {}),
             words,
+            NgramModel.from_json(data["ngram_model"]),
         )
 
 
@@ -552,7 +712,10 @@ def load_words(path: str | None = None) -> WordTable:
         text = resources.files("netsift").joinpath("data/dga_words.txt").read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
-    return WordTable([w for w in text.split() if w and not w.startswith("#")])
+    # one word a line; the '#' header lines are not words (split() would have made words of them, shifting
+    # every rank away from the ranks the model was trained with)
+    lines = (ln.strip() for ln in text.splitlines())
+    return WordTable([ln for ln in lines if ln and not ln.startswith("#")])
 
 
 @functools.cache
