@@ -65,7 +65,9 @@ def test_charts_are_embedded(client):
 def test_findings_queue_sort_filter_paginate(client, app):
     total = app.state.netsift.store.rows("SELECT count(*) FROM findings")[0][0]
     data = client.get("/findings.json").json()
-    assert data["total"] == total and data["filters"]["status"] == "open"
+    # medium and worse first; the rest counted (below_floor)
+    assert data["total"] + data["below_floor"] == total and data["filters"]["status"] == "open"
+    assert client.get("/findings.json?floor=info").json()["total"] == total
     scores = [f["score"] for f in data["findings"]]
     assert scores == sorted(scores, reverse=True)
     by_domain = client.get("/findings.json?sort=domain&order=asc&per_page=500").json()["findings"]
