@@ -59,11 +59,16 @@ def scenario(path: str, far_iso: str) -> None:
         points = chart_data.timeline(store, bucket=bucket)
         rows = store.rows("SELECT count(*) FROM dns_queries")[0][0]
         assert len(points) <= rows  # buckets with questions, never every hour/day of the span
+        # the charts draw the bulk of the data and count the two far questions instead of stretching the axis
+        assert summary["outside_drawn"] == 2 and summary["drawn_end"] < far.replace(minute=0).isoformat()
+        assert points and not any(p["t"].startswith(far.strftime("%Y")) for p in points)
+        assert bucket in ("minute", "5 min", "15 min", "hour", "6 h")
         for c in chart_data.client_timelines(store, bucket=bucket):
             assert len(c["series"]) <= rows
         assert chart_data.heatmap(store, FAR_CLIENT)["rows"]
         report = write_report(store, db.with_suffix(".html"))
         assert far.strftime("%Y") in report.read_text()
+        assert "2 questions are stamped far from the" in report.read_text()
     app = create_app(str(db))
     try:
         out = {}
@@ -98,3 +103,18 @@ def test_far_stamp_analyses_reports_and_serves(tmp_path, far):
     except subprocess.TimeoutExpired:
         pytest.fail(f"analysing a store with a stamp at {far} hangs (> {HANG_GUARD_SECONDS} s)")
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_without_far_stamps_the_charts_draw_every_hour(tmp_path):
+    from netsift import pipeline
+    from netsift.report import chart_data
+    from netsift.store import open_store
+    from tests.web.store_builder import build
+
+    build(tmp_path / "s.duckdb")
+    with open_store(tmp_path / "s.duckdb") as store:
+        pipeline.analyze(store)
+        summary = chart_data.summary(store)
+        assert summary["outside_drawn"] == 0
+        assert (summary["drawn_start"], summary["drawn_end"]) == (summary["start"], summary["end"])
+        assert sum(p["queries"] for p in chart_data.timeline(store)) == summary["rows"]

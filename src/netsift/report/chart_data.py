@@ -48,9 +48,18 @@ def summary(store) -> dict[str, Any]:
     domains, normal = store.rows(
         "SELECT count(*), count(normal_reason) FROM domain_stats")[0]
     findings = store.rows("SELECT count(*) FROM findings")[0][0]
+    drawn = drawn_range(store)
+    outside = 0
+    if drawn is not None and (drawn[0] > start or drawn[1] < end):
+        outside = int(store.rows("SELECT coalesce(sum(queries), 0) FROM rollup_client_hour WHERE hour < ? OR hour > ?",
+                                 list(drawn))[0][0])
     return {
         "rows": int(rows), "clients": int(clients),
         "start": _plain(start), "end": _plain(end_of_hour(end)) if end else None,
+        # charts draw the bulk of the data; questions stamped far from it (a misread year, a broken clock)
+        # are counted here instead of stretching every time axis over centuries
+        "drawn_start": _plain(drawn[0]) if drawn else None,
+        "drawn_end": _plain(end_of_hour(drawn[1])) if drawn else None, "outside_drawn": outside,
         "files": sum(f["files"] for f in formats), "formats": formats,
         "rejected": int(sum(f["rejected"] for f in formats)),
         "domains": int(domains), "normal_domains": int(normal), "findings": int(findings),
@@ -71,6 +80,41 @@ BUCKET_SECONDS = {name: secs for name, secs, _ in BUCKETS}
 _INTERVAL = {name: interval for name, _, interval in BUCKETS}
 MIN_POINTS, MAX_POINTS = 50, 500  # aim: this many buckets across the span shown
 MAX_BUCKETS = 1000  # never more zero-filled buckets than this; beyond, zeros only beside the data
+OUTLIER_SHARE = 0.01  # stray stamps: at most this share of the questions, at an end of the data ...
+OUTLIER_MIN_GAP = dt.timedelta(days=30)  # ... apart from the rest by more than this and than the rest's span
+
+
+def drawn_range(store, client: str | None = None, domain: str | None = None) -> tuple[dt.datetime, dt.datetime] | None:
+    """(first hour, last hour) a time chart shows: every hour with data, unless stray stamps lie far from
+    the rest (a year misread, a clock set to 2286): hours at either end holding at most OUTLIER_SHARE of
+    the questions, separated from the rest by a gap longer than OUTLIER_MIN_GAP and than the rest's own
+    span, are left out, so one stray stamp cannot stretch the axis (and the bucket size) over centuries."""
+    table, cond, _raw, params = _where(client, domain)
+    rows = store.rows(f"SELECT hour, sum(queries) FROM {table} WHERE {cond} GROUP BY hour ORDER BY hour", params)
+    if not rows:
+        return None
+    hours = [h for h, _ in rows]
+    counts = [int(q) for _, q in rows]
+    total = sum(counts) or 1
+    lo, hi = 0, len(hours) - 1
+    # the largest tail (then head) that is small, and far from what remains
+    tail = 0
+    for k in range(hi, lo, -1):
+        tail += counts[k]
+        if tail > OUTLIER_SHARE * total:
+            break
+        gap = hours[k] - hours[k - 1]
+        if gap > OUTLIER_MIN_GAP and gap > hours[k - 1] - hours[lo]:
+            hi = k - 1
+    head = 0
+    for k in range(lo, hi):
+        head += counts[k]
+        if head > OUTLIER_SHARE * total:
+            break
+        gap = hours[k + 1] - hours[k]
+        if gap > OUTLIER_MIN_GAP and gap > hours[hi] - hours[k + 1]:
+            lo = k + 1
+    return hours[lo], hours[hi]
 
 
 def choose_bucket(span: dt.timedelta) -> str:
@@ -97,29 +141,36 @@ def _where(client: str | None, domain: str | None) -> tuple[str, str, str, list]
 def bucket_for(store, client: str | None = None, domain: str | None = None) -> str:
     """The bucket that suits the time span of the store's questions (or one client's, or one domain's)."""
     table, cond, raw_cond, params = _where(client, domain)
-    start, end = store.rows(f"SELECT min(hour), max(hour) FROM {table} WHERE {cond}", params)[0]
-    if start is None:
+    drawn = drawn_range(store, client, domain)
+    if drawn is None:
         return "hour"
+    start, end = drawn
     if (end - start).total_seconds() < (MIN_POINTS - 1) * 3600:  # exact stamps: sub-hour buckets may fit
         start, end = store.rows(f"SELECT min(ts), max(ts) FROM dns_queries WHERE ts >= ? AND ts <= ? AND "
                                 f"{raw_cond}", [start, end_of_hour(end), *params])[0]
     return choose_bucket(end - start)
 
 
-def timeline(store, client: str | None = None, bucket: str | None = None, domain: str | None = None) -> list[dict]:
+def timeline(store, client: str | None = None, bucket: str | None = None, domain: str | None = None,
+             within: tuple[dt.datetime, dt.datetime] | None = None) -> list[dict]:
     """Questions (and NXDOMAIN answers) per time bucket, overall or for one client or registered domain,
-    with empty buckets as zeros (see :func:`fill_zeros`). ``bucket`` defaults to :func:`bucket_for`'s."""
+    with empty buckets as zeros (see :func:`fill_zeros`). ``bucket`` defaults to :func:`bucket_for`'s;
+    ``within`` (first hour, last hour) to :func:`drawn_range`'s."""
     bucket = bucket or bucket_for(store, client, domain)
+    within = within or drawn_range(store, client, domain)
+    if within is None:
+        return []
     table, cond, raw_cond, params = _where(client, domain)
     interval = _bucket(bucket)
+    lo, hi = within[0], end_of_hour(within[1])
     if BUCKET_SECONDS[bucket] >= 3600:
         sql = (f"SELECT time_bucket(INTERVAL '{interval}', hour) AS t, sum(queries), sum(nxdomain) FROM {table} "
-               f"WHERE {cond} GROUP BY ALL ORDER BY t")
+               f"WHERE {cond} AND hour >= ? AND hour < ? GROUP BY ALL ORDER BY t")
     else:
         sql = (f"SELECT time_bucket(INTERVAL '{interval}', ts) AS t, count(*), "
                f"count(*) FILTER (WHERE response_code = 'NXDOMAIN') FROM dns_queries WHERE {raw_cond} "
-               "GROUP BY ALL ORDER BY t")
-    rows = {t: (int(q), int(nx)) for t, q, nx in store.rows(sql, params)}
+               "AND ts >= ? AND ts <= ? GROUP BY ALL ORDER BY t")
+    rows = {t: (int(q), int(nx)) for t, q, nx in store.rows(sql, [*params, lo, hi])}
     return [{"t": t.isoformat(), "queries": q, "nxdomain": nx}
             for t, (q, nx) in fill_zeros(rows, bucket, (0, 0)).items()]
 
@@ -169,7 +220,9 @@ def busiest_clients(store, limit: int = 6) -> list[dict]:
 def client_timelines(store, limit: int = 6, bucket: str | None = None) -> list[dict]:
     """Small multiples: one timeline per busiest client, all in the same bucket (the whole store's)."""
     bucket = bucket or bucket_for(store)
-    return [{"client": c["client"], "queries": c["queries"], "series": timeline(store, c["client"], bucket)}
+    within = drawn_range(store)
+    return [{"client": c["client"], "queries": c["queries"], "series": timeline(store, c["client"], bucket,
+                                                                                 within=within)}
             for c in busiest_clients(store, limit)]
 
 
