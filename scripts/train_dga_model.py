@@ -18,7 +18,10 @@ Inputs (read by path, never copied into the repository):
   written to ``dga_words.txt`` in frequency order (CC BY-SA 4.0 data, see ``dga_words.LICENSE``).
 
 Model: per-label features (:data:`netsift.detect.dga_model.FEATURES`; benign labels' trigram features are
-*out of fold*, 5 folds, so a popular name is scored by a trigram model that never saw it) fed to
+*out of fold*, 5 folds, so a popular name is scored by a trigram model that never saw it; the
+``ngram_logit`` feature is the log-odds of a logistic regression over hashed character 2-5-gram counts,
+also out of fold for every training row, and for the leave-family-out table from a regression trained
+without the family) fed to
 scikit-learn's HistGradientBoostingClassifier with ``interaction_cst="no_interactions"``: every tree uses one
 feature, so the ensemble collapses exactly into one step function per feature, exported as thresholds and
 values and scored with numpy. The bias is then moved so that ``--benign-fp`` of the out-of-fold benign

@@ -226,41 +226,19 @@ def _texts(
     back = scored.back
     top = scored.top_ngrams
     quoted = [(name, cols[name]) for name in _GROUP_QUOTES[group]]
+    back_rows = back[rows].tolist() if group == "words" else None
+    top_rows = top[rows].tolist() if group == "ngrams" and top is not None else None
     out = {}
-    for row in rows:
+    for q, row in enumerate(rows):
         f = {name: col[row] for name, col in quoted}
         label = labels[row]
-        words = words_of(label, back[row].tolist()) if group == "words" else None
+        words = words_of(label, back_rows[q]) if back_rows is not None else None
         grams: list[str] = []
-        if group == "ngrams" and generated[row] and top is not None:
+        if top_rows is not None and generated[row]:
             padded = "^" + label + "$"
-            grams = list(dict.fromkeys(padded[a : a + k] for a, k in top[row].tolist() if a >= 0))
+            grams = list(dict.fromkeys(padded[a : a + k] for a, k in top_rows[q] if a >= 0))
         out[row] = _reason(group, generated[row], label, suffixes[row], f, reference, words, grams) or ""
     return out
-
-
-def _below(row, score, threshold, weight, labels, suffixes, x, model, scored) -> str:
-    """The reason of a benign verdict that no evidence pushed towards benign: the score stayed under the
-    threshold although the strongest evidence leant towards generated (named)."""
-    texts = []
-    cols = {f: [float(x[row, _F[f]])] for f in _QUOTED}
-    for g in np.argsort(weight[row]).tolist():  # weight is signed towards benign: most negative first
-        if weight[row, g] >= -0.05 or len(texts) == 2:
-            break
-        text = _texts(GROUP_NAMES[g], [0], [True], [labels[row]], [suffixes[row]], cols, model.reference,
-                      _Row(scored, row))[0]
-        if text:
-            texts.append(text)
-    head = f"Scored {score:.2f} on the name model, under the threshold {threshold:g}"
-    return f"{head}; the strongest evidence the other way: {' '.join(texts)}" if texts else f"{head}."
-
-
-class _Row:
-    """One row of a :class:`~netsift.detect.dga_model.Scored` as a batch of one (for :func:`_texts`)."""
-
-    def __init__(self, scored, row: int) -> None:
-        self.back = scored.back[row : row + 1]
-        self.top_ngrams = None if scored.top_ngrams is None else scored.top_ngrams[row : row + 1]
 
 
 _F = {f: i for i, f in enumerate(FEATURES)}
@@ -411,6 +389,21 @@ def _score_batch(
         for row, g in zip(sel.tolist(), order[sel, r].tolist()):
             reasons_l[row].append(texts[g][row])
     score_l, gen_l = scores.tolist(), generated.tolist()
+    # a score that no evidence pushed the way of its verdict: name what leant the other way (up to 2)
+    bare = np.flatnonzero(~ok.any(axis=1))
+    other: dict[int, list[str]] = {}
+    if len(bare):
+        back_order = np.argsort(weight[bare], axis=1, kind="stable")[:, :2]  # most negative first
+        leans = np.take_along_axis(weight[bare], back_order, axis=1) < -0.05
+        lean_gen = [True] * n
+        for g, name in enumerate(GROUP_NAMES):
+            sel = bare[((back_order == g) & leans).any(axis=1)].tolist()
+            if sel:
+                texts[len(GROUP_NAMES) + g] = _texts(
+                    name, sel, lean_gen, labels, suffixes, cols, model.reference, scored
+                )
+        for row, gs, ls in zip(bare.tolist(), back_order.tolist(), leans.tolist()):
+            other[row] = [texts[len(GROUP_NAMES) + g][row] for g, ok_g in zip(gs, ls) if ok_g]
     plat_note = f"where machine-made names are common (odds x{s.platform_factor:g})."
     for row, i in enumerate(todo):
         reasons = reasons_l[row]
@@ -418,7 +411,9 @@ def _score_batch(
             reasons.append(f"Under the hosting platform suffix {suffixes[row]}, {plat_note}")
         score = score_l[row]
         if not reasons:
-            reasons.append(_below(row, score, threshold, weight, labels, suffixes, x, model, scored))
+            head = f"Scored {score:.2f} on the name model, under the threshold {threshold:g}"
+            leant = " ".join(t for t in other.get(row, ()) if t)
+            reasons.append(f"{head}; the strongest evidence the other way: {leant}" if leant else f"{head}.")
         o = out[i]
         o["score"] = score
         o["verdict"] = "dga" if gen_l[row] else "benign"
