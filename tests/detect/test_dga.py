@@ -253,6 +253,7 @@ def test_top_sites_and_verdict_explained_domains_are_quiet(store):
         ("bestbuy.com", "Made of common words: 'best', 'buy'"),
         ("google.com", "character n-grams are typical of popular names"),
         ("b90xya2clmhp.com", "Digits mixed into letters"),
+        ("kq3vxz8wplmn.info", "The suffix .info is common among generated names"),
     ],
 )
 def test_reasons_say_which_evidence_fired(name, evidence):
@@ -428,3 +429,16 @@ def test_reasons_all_for_dga_strongest_one_for_benign(name, verdict, evidence):
     else:
         assert len(out["reasons"]) == 1
         assert dga.score_name(name, all_reasons=True)["reasons"][0] == out["reasons"][0]
+
+
+@pytest.mark.parametrize(
+    ("name", "absent"),
+    [
+        ("holidaydentist.com", "suffix .com"),  # .com's log-odds are negative: not evidence for 'generated'
+        ("tixlzwxuqaoy.com", "word-list DGA shape"),  # a stray short word is not the word-list shape
+        ("google.com", "Scored"),  # a benign verdict with evidence names it, not the bare score
+    ],
+)
+def test_reasons_do_not_claim_evidence_the_wrong_way(name, absent):
+    out = dga.score_name(name, all_reasons=True)
+    assert not any(absent in r for r in out["reasons"]), out["reasons"]

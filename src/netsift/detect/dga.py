@@ -166,10 +166,15 @@ def _reason(
     if group == "words":
         cover = f["word_coverage"]
         quoted = ", ".join(f"'{w}'" for w in (words or [])[:6])
-        if generated and words:
+        if generated and words and cover >= 0.85:
             return (
                 f"Dictionary words: {quoted} (word-list DGA shape: {len(words)} words cover "
                 f"{cover:.0%} of its {len(label)} characters)."
+            )
+        if generated and words:
+            return (
+                f"Few English words in it: {quoted} cover {cover:.0%} of its {len(label)} characters, "
+                f"not a name made of words."
             )
         if generated:
             return f"No English word of 3+ letters covers it ({cover:.0%} covered): not a name made of words."
@@ -206,9 +211,12 @@ def _reason(
                 f"{int(f['hyphens'])} hyphens."
             )
         return None
-    return (  # tld
+    lo = f["tld_log_odds"]  # tld: said only when its log-odds point the way of the verdict
+    if (lo > 0) != generated or lo == 0:
+        return None
+    return (
         f"The suffix .{suffix} is {'common among generated' if generated else 'common among popular'} "
-        f"names in the training data (log-odds {f['tld_log_odds']:+.1f})."
+        f"names in the training data (log-odds {lo:+.1f})."
     )
 
 
@@ -370,6 +378,8 @@ def _score_batch(
     says[:, _G["words"]] = raw_generated | (x[:, _F["word_count"]] > 0)
     for g in ("syllables", "digits"):
         says[:, _G[g]] = raw_generated
+    tld_lo = x[:, _F["tld_log_odds"]]
+    says[:, _G["tld"]] = np.where(raw_generated, tld_lo > 0, tld_lo < 0)
     order = np.argsort(-weight, axis=1, kind="stable")
     ok = np.take_along_axis((weight > 0.05) & says, order, axis=1)
     limit = len(GROUP_NAMES) if all_reasons else np.where(benign_rows, 1, MAX_REASONS)[:, None]
