@@ -25,3 +25,25 @@ def parse_lines(parse: Callable[[object, ParseContext], ParseResult], lines: lis
         ctx.final = start + chunk >= len(lines)
         parts.append(parse(lines_frame(lines[start:start + chunk], start + 1), ctx))
     return parts
+
+
+def check_accounting(results: ParseResult | list[ParseResult], lines: int) -> None:
+    """Every line accounted for: ``records + skipped + rejected == lines``, with ``skipped`` as the parser
+    counted it, class by class (``ParseResult.skipped_by``), never as the remainder of the other two — so a
+    record lost on the way leaves a gap and fails here."""
+    parts = results if isinstance(results, list) else [results]
+    for part in parts:
+        assert part.skipped == sum(part.skipped_by.values()), (
+            f"{part.skipped} lines skipped without a reason ({part.skipped_by})")
+    counted = {"records": sum(p.records.height for p in parts), "skipped": sum(p.skipped for p in parts),
+               "rejected": sum(p.rejected.height for p in parts)}
+    assert sum(counted.values()) == lines, f"{lines} lines, but {counted}"
+
+
+def dropping(parse: Callable[[object, ParseContext], ParseResult], qtype: str = "AAAA"):
+    """A parser that loses every record of ``qtype`` and says nothing: what the accounting must catch."""
+    def lossy(lines: object, ctx: ParseContext) -> ParseResult:
+        result = parse(lines, ctx)
+        kept = result.records.filter(result.records["query_type"] != qtype)
+        return ParseResult(kept, result.rejected, result.skipped, result.unescaped, result.skipped_by)
+    return lossy

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from netsift.ingest.base import ParseContext, lines_frame
 from netsift.ingest.formats import bind
-from tests.formats.parsing import parse_lines, read_lines
+from tests.formats.parsing import check_accounting, dropping, parse_lines, read_lines
 
 DATA = Path(__file__).parent.parent / "data" / "bind"
 CTX = {"year": 2024, "mtime": dt.datetime(2024, 12, 1, tzinfo=dt.UTC)}
@@ -78,7 +78,7 @@ def test_valid_lines(line_no, ts, client, name, qtype, rcode, answers, action):
 def test_accounting(name, records, skipped, rejected):
     result = parse_file(name)
     assert (result.records.height, result.skipped, result.rejected.height) == (records, skipped, rejected)
-    assert result.lines_accounted == len(read_lines(DATA / name))
+    check_accounting(result, len(read_lines(DATA / name)))
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_chunk_boundaries_give_the_same_records(chunk, hold_back, monkeypatch):
     monkeypatch.setattr(bind, "HOLD_BACK", hold_back)
     parts = parse_file("valid.log", chunk=chunk)
     assert [r for p in parts for r in p.records.to_dicts()] == whole.records.to_dicts()
-    assert sum(p.lines_accounted for p in parts) == 31
+    check_accounting(parts, 31)
     assert sum(p.rejected.height for p in parts) == 0
 
 
@@ -141,7 +141,7 @@ def test_chunk_boundaries_give_the_same_records(chunk, hold_back, monkeypatch):
 def test_never_raises_and_accounts_for_every_line(lines):
     lines = [ln.replace("\n", " ") for ln in lines]
     result = bind.parse(lines_frame(lines), ParseContext(**CTX))
-    assert result.lines_accounted == len(lines)
+    check_accounting(result, len(lines))
 
 
 _SAMPLES = read_lines(DATA / "valid.log") + read_lines(DATA / "truncated.log") + ["", "garbage"]
@@ -151,7 +151,7 @@ _SAMPLES = read_lines(DATA / "valid.log") + read_lines(DATA / "truncated.log") +
 @settings(max_examples=100, deadline=None)
 def test_accounting_on_realistic_mixtures_in_chunks(lines, chunk):
     parts = parse_lines(bind.parse, lines, ParseContext(**CTX), chunk)
-    assert sum(part.lines_accounted for part in parts) == len(lines)
+    check_accounting(parts, len(lines))
 
 
 def test_sniff_on_fixtures():
@@ -199,3 +199,14 @@ def test_infoblox_sample_details(shared_data):
     assert by_line[25]["answers"] == ["089.160.20.112.a1.foo.com"]
     assert records["response_code"].value_counts().sort("response_code").rows() == [
         (None, 2), ("NOERROR", 5), ("NXDOMAIN", 2), ("REFUSED", 4)]
+
+
+@pytest.mark.parametrize("chunk", [None, 3])
+def test_accounting_fails_when_a_record_is_dropped(chunk):
+    """The accounting check catches a parser that silently loses records (here every AAAA question):
+    skipped is counted by the parser, not taken as the remainder."""
+    lines = read_lines(DATA / "valid.log")
+    check_accounting(parse_lines(bind.parse, lines, ParseContext(**CTX), chunk), len(lines))
+    lossy = parse_lines(dropping(bind.parse), lines, ParseContext(**CTX), chunk)
+    with pytest.raises(AssertionError, match="lines, but"):
+        check_accounting(lossy, len(lines))

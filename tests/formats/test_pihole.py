@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from netsift.ingest.base import ParseContext, lines_frame
 from netsift.ingest.formats import pihole
-from tests.formats.parsing import parse_lines
+from tests.formats.parsing import check_accounting, dropping, parse_lines, read_lines
 
 DATA = Path(__file__).parent.parent / "data" / "pihole"
 
@@ -82,7 +82,7 @@ def test_chunk_boundaries_give_the_same_records(chunk):
     parts = parse_file("valid.log", chunk=chunk)
     records = [r for p in parts for r in p.records.to_dicts()]
     assert sorted(records, key=lambda r: r["source_line"]) == whole.records.to_dicts()
-    assert sum(p.lines_accounted for p in parts) == 19
+    check_accounting(parts, 19)
 
 
 def test_very_long_name_kept():
@@ -96,7 +96,7 @@ def test_very_long_name_kept():
 def test_never_raises_and_accounts_for_every_line(lines):
     lines = [ln.replace("\n", " ").replace("\r", " ") for ln in lines]
     result = pihole.parse(lines_frame(lines), ParseContext(year=2024))
-    assert result.lines_accounted == len(lines)
+    check_accounting(result, len(lines))
 
 
 @given(st.lists(st.sampled_from([
@@ -109,7 +109,7 @@ def test_never_raises_and_accounts_for_every_line(lines):
 @settings(max_examples=100, deadline=None)
 def test_accounting_on_realistic_mixtures(lines):
     result = pihole.parse(lines_frame(lines), ParseContext(year=2024))
-    assert result.lines_accounted == len(lines)
+    check_accounting(result, len(lines))
 
 
 def test_sniff():
@@ -128,3 +128,14 @@ def test_real_sample(shared_data):
     assert first["query_name"] == "thunder.dropbox.com" and first["client"] == "fd08:4711::5"
     assert first["ts"] == dt.datetime(2024, 5, 9, 2, 36, 2)
     assert result.records.filter(result.records["resolver_action"] == "blocked:gravity").height == 227
+
+
+@pytest.mark.parametrize("chunk", [None, 3])
+def test_accounting_fails_when_a_record_is_dropped(chunk):
+    """The accounting check catches a parser that silently loses records (here every AAAA question):
+    skipped is counted by the parser, not taken as the remainder."""
+    lines = read_lines(DATA / "valid.log")
+    check_accounting(parse_lines(pihole.parse, lines, ParseContext(year=2024), chunk), len(lines))
+    lossy = parse_lines(dropping(pihole.parse), lines, ParseContext(year=2024), chunk)
+    with pytest.raises(AssertionError, match="lines, but"):
+        check_accounting(lossy, len(lines))

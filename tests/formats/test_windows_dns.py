@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from netsift.ingest.base import ParseContext, lines_frame
 from netsift.ingest.formats import windows_dns
-from tests.formats.parsing import parse_lines, read_lines
+from tests.formats.parsing import check_accounting, dropping, parse_lines, read_lines
 
 DATA = Path(__file__).parent.parent / "data" / "windows_dns"
 
@@ -75,7 +75,7 @@ def test_valid_lines(name, line_no, ts, client, qname, qtype, rcode, action):
 def test_accounting(name, records, skipped, rejected):
     result = parse_file(name)
     assert (result.records.height, result.skipped, result.rejected.height) == (records, skipped, rejected)
-    assert result.lines_accounted == len(read_lines(DATA / name))
+    check_accounting(result, len(read_lines(DATA / name)))
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_chunk_boundaries_give_the_same_records(chunk, hold_back, monkeypatch):
     monkeypatch.setattr(windows_dns, "HOLD_BACK", hold_back)
     parts = parse_file("valid.log", chunk=chunk)
     assert [r for p in parts for r in p.records.to_dicts()] == whole.records.to_dicts()
-    assert sum(p.lines_accounted for p in parts) == 28
+    check_accounting(parts, 28)
 
 
 @given(st.lists(st.text(max_size=160), max_size=40))
@@ -136,7 +136,7 @@ def test_chunk_boundaries_give_the_same_records(chunk, hold_back, monkeypatch):
 def test_never_raises_and_accounts_for_every_line(lines):
     lines = [ln.replace("\n", " ") for ln in lines]
     result = windows_dns.parse(lines_frame(lines), ParseContext())
-    assert result.lines_accounted == len(lines)
+    check_accounting(result, len(lines))
 
 
 _SAMPLES = read_lines(DATA / "valid.log") + read_lines(DATA / "truncated.log") + read_lines(DATA / "day_first.log")
@@ -146,7 +146,7 @@ _SAMPLES = read_lines(DATA / "valid.log") + read_lines(DATA / "truncated.log") +
 @settings(max_examples=100, deadline=None)
 def test_accounting_on_realistic_mixtures_in_chunks(lines, chunk):
     parts = parse_lines(windows_dns.parse, lines, ParseContext(), chunk)
-    assert sum(part.lines_accounted for part in parts) == len(lines)
+    check_accounting(parts, len(lines))
 
 
 def test_sniff_on_fixtures():
@@ -190,3 +190,14 @@ def test_en_us_sample_rcodes_and_retransmissions(shared_data):
     # 192.168.6.86 sent xid 556f four times (lines 556, 568, 590, 592); the one response (614) answers all
     vortex = records.filter(records["query_name"] == "vortex-win.data.microsoft.com")
     assert vortex["source_line"].to_list() == [556, 568, 590, 592] and set(vortex["response_code"]) == {"NOERROR"}
+
+
+@pytest.mark.parametrize("chunk", [None, 3])
+def test_accounting_fails_when_a_record_is_dropped(chunk):
+    """The accounting check catches a parser that silently loses records (here every AAAA question):
+    skipped is counted by the parser, not taken as the remainder."""
+    lines = read_lines(DATA / "valid.log")
+    check_accounting(parse_lines(windows_dns.parse, lines, ParseContext(), chunk), len(lines))
+    lossy = parse_lines(dropping(windows_dns.parse), lines, ParseContext(), chunk)
+    with pytest.raises(AssertionError, match="lines, but"):
+        check_accounting(lossy, len(lines))

@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -91,10 +91,20 @@ class ParseResult:
 
     records: pl.DataFrame
     rejected: pl.DataFrame
-    skipped: int = 0
+    skipped: int = 0  # lines understood that are not questions (the sum of ``skipped_by`` when given)
     unescaped: bool = False  # fields were decoded from escapes (JSON): ``screened`` checks them for controls
+    # why lines were skipped, counted by the parser for each class of line it skips ("blank", "header",
+    # "reply joined", "service message" ...): never the remainder of the other counts, so a record lost on
+    # the way shows up as a gap in the accounting
+    skipped_by: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.skipped_by:
+            self.skipped_by = {k: int(v) for k, v in self.skipped_by.items() if v}
+            total = sum(self.skipped_by.values())
+            if self.skipped and self.skipped != total:
+                raise ValueError(f"skipped={self.skipped} but skipped_by adds up to {total}")
+            self.skipped = total
         if not self.records.height or "ts" not in self.records.columns:
             return
         epoch = pl.col("ts").dt.epoch("us")
@@ -119,33 +129,51 @@ class ParseResult:
         return self.records.height + self.skipped + self.rejected.height
 
 
+ParserKind = Literal["lines", "document", "binary"]
+# what each kind must and may set (besides name, description, table)
+_KIND_HOOKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "lines": (("sniff", "parse"), ("prepare", "parse_bytes")),
+    "document": (("sniff", "parse_document"), ()),
+    "binary": (("sniff_bytes", "parse_stream"), ()),
+}
+
+
 @dataclass(frozen=True)
 class Parser:
-    """One log format. ``sniff`` gets the first (up to 50) non-empty decoded lines and returns a
-    confidence in 0..1; the registry picks the highest. Binary formats sniff the first bytes instead."""
+    """One log format, of a declared ``kind``:
+
+    - ``"lines"``: ``sniff`` gets the first (up to 50) non-empty decoded lines and returns a confidence in
+      0..1 (the registry picks the highest); ``parse`` is called per chunk of lines; ``prepare`` and
+      ``parse_bytes`` are optional hooks (module docstring).
+    - ``"document"``: ``sniff`` as above; ``parse_document`` gets the whole decoded text (a JSON array).
+    - ``"binary"``: ``sniff_bytes`` gets the first bytes; ``parse_stream`` the byte stream (pcap).
+
+    The kind is checked against the hooks given: a hook of another kind, or a missing one, is an error
+    when the module is loaded."""
 
     name: str
     description: str
+    kind: ParserKind
     table: str = "dns_queries"
     sniff: Callable[[list[str]], float] | None = None
     parse: Callable[[pl.DataFrame, ParseContext], ParseResult] | None = None
-    # optional hooks of a line parser (contract in the module docstring): a stateless first step on a
-    # chunk's bytes run one chunk ahead on its own thread, and a byte fast path that may decline a chunk
     prepare: Callable[[ByteChunk], pl.DataFrame] | None = None
     parse_bytes: Callable[[ByteChunk, ParseContext], ParseResult | None] | None = None
-    # binary formats (pcap): sniff on raw bytes, parse a byte stream
     sniff_bytes: Callable[[bytes], float] | None = None
     parse_stream: Callable[[IO[bytes], ParseContext], Iterator[ParseResult]] | None = None
-    # whole-document formats (a JSON array export): parse the full decoded text at once
     parse_document: Callable[[str, ParseContext], ParseResult] | None = None
 
-    @property
-    def kind(self) -> str:
-        if self.parse_stream is not None:
-            return "binary"
-        if self.parse_document is not None:
-            return "document"
-        return "lines"
+    def __post_init__(self) -> None:
+        if self.kind not in _KIND_HOOKS:
+            raise ValueError(f"{self.name}: kind must be one of {', '.join(_KIND_HOOKS)}, not {self.kind!r}")
+        required, optional = _KIND_HOOKS[self.kind]
+        hooks = ("sniff", "parse", "prepare", "parse_bytes", "sniff_bytes", "parse_stream", "parse_document")
+        missing = [h for h in required if getattr(self, h) is None]
+        foreign = [h for h in hooks if h not in required + optional and getattr(self, h) is not None]
+        if missing or foreign:
+            raise ValueError(f"{self.name}: a {self.kind} parser needs {', '.join(required)}"
+                             + (f"; missing {', '.join(missing)}" if missing else "")
+                             + (f"; {', '.join(foreign)} belong to another kind" if foreign else ""))
 
 
 # --- shared vocabulary -------------------------------------------------------------------------------
@@ -282,13 +310,14 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
 
     Vectorised, and cheap for a clean chunk: a byte test per text column, a length test on the names,
     a set lookup on the types; the exact checks run only on the columns that need them."""
-    records, rejected, skipped = result.records, result.rejected, result.skipped
+    records, rejected, skipped, skipped_by = result.records, result.rejected, result.skipped, result.skipped_by
     if set_aside is not None and set_aside.height:
         # the parser skipped (or, for some formats, rejected) the emptied lines: they are the reader's
         ours = set_aside["source_line"].implode()
         theirs = rejected.filter(pl.col("source_line").is_in(ours))
         rejected = pl.concat([rejected.filter(~pl.col("source_line").is_in(ours)), set_aside])
         skipped -= set_aside.height - theirs.height
+        skipped_by = _less_blank(skipped_by, set_aside.height - theirs.height)
     found: list[pl.DataFrame] = []  # (row, reason) of records to reject, each check on its candidates only
 
     def check(candidates: pl.Series, values: pl.DataFrame, reason: pl.Expr) -> None:
@@ -326,7 +355,8 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
               pl.when(~qtype.str.contains(r"^TYPE[0-9]{1,5}$"))
               .then(pl.format("unknown query type '{}'", qtype.str.slice(0, 40))))
     if not found:
-        return ParseResult(records, rejected, skipped, result.unescaped) if set_aside is not None else result
+        return (ParseResult(records, rejected, skipped, result.unescaped, skipped_by) if set_aside is not None
+                else result)
     reasons = pl.concat(found).unique("row", keep="first", maintain_order=True)
     bad = records[reasons["row"]].with_columns(_reason=reasons["reason"])
     text = (pl.col("client").fill_null("-") + " " + pl.col("query_name").fill_null("-") + " "
@@ -338,7 +368,17 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
     bad_rows = bad.select("source_line", reason="_reason", text=text.str.slice(0, REJECTED_TEXT_CHARS))
     keep = pl.Series([True]).extend_constant(True, records.height - 1).scatter(reasons["row"], False)
     return ParseResult(records.filter(keep), pl.concat([rejected, bad_rows]).sort("source_line"), skipped,
-                       result.unescaped)
+                       result.unescaped, skipped_by)
+
+
+def _less_blank(skipped_by: dict[str, int], n: int) -> dict[str, int]:
+    """``skipped_by`` less ``n`` lines the parser counted as blank (the reader's set-aside lines, which it
+    saw emptied): they are rejected lines now. Without a "blank" class the detail is dropped."""
+    if not n or not skipped_by:
+        return skipped_by
+    if skipped_by.get("blank", 0) < n:
+        return {}
+    return {**skipped_by, "blank": skipped_by["blank"] - n}
 
 
 def empty_records() -> pl.DataFrame:
@@ -463,19 +503,45 @@ def _syslog_run_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     return out.alias(stamps.name)
 
 
-def join_across_chunks(rows: pl.DataFrame, ctx: ParseContext, carry_key: str, hold_back: int,
-                       records_of: Callable[[pl.DataFrame], pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """For parsers that join a question to a response logged a few lines later: prepend the rows held
-    back from the previous chunk, build the records, and (unless this is the file's last chunk) hold the
-    last ``hold_back`` rows back for the next chunk, where their answers may be. Returns the rows this
-    chunk accounts for and their records (both carry a ``line_no`` column)."""
+def take_carried(rows: pl.DataFrame, ctx: ParseContext, carry_key: str) -> pl.DataFrame:
+    """``rows`` after the rows a previous chunk held back under ``carry_key`` (see :func:`hold_tail`)."""
     carried = ctx.state.pop(carry_key, None)
-    if carried is not None:
-        rows = pl.concat([carried, rows], how="vertical_relaxed")
+    if carried is None or not carried.height:
+        return rows
+    return pl.concat([carried, rows], how="vertical_relaxed")
+
+
+def hold_tail(rows: pl.DataFrame, ctx: ParseContext, carry_key: str, hold_back: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Unless this is the file's last chunk (``ctx.final``), keep the last ``hold_back`` rows (sorted by
+    ``line_no``) for the next chunk under ``carry_key``: their answers may be there. Returns (the rows this
+    chunk accounts for, the rows held back)."""
+    if ctx.final:
+        return rows, rows.head(0)
+    keep = max(0, rows.height - hold_back)
+    held = rows.slice(keep)
+    ctx.state[carry_key] = held
+    return rows.head(keep), held
+
+
+def join_across_chunks(rows: pl.DataFrame, ctx: ParseContext, carry_key: str, hold_back: int,
+                       records_of: Callable[[pl.DataFrame], pl.DataFrame],
+                       mark_held: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The one cross-chunk join of the line parsers that join a question to a response logged a few lines
+    later (tcpdump, Windows DNS, BIND; Pi-hole holds its tail back before joining, with the same
+    :func:`take_carried` / :func:`hold_tail`): prepend the rows held back from the previous chunk, build
+    the records from all rows, and (unless this is the file's last chunk) hold the last ``hold_back``
+    rows back for the next chunk, where their answers may be; the records of held rows are dropped (they
+    are built again with the next chunk). ``mark_held``: rewrites the held rows before they are kept
+    (BIND marks the responses already joined to a question of this chunk). Returns the rows this chunk
+    accounts for and their records (both carry a ``line_no`` column)."""
+    rows = take_carried(rows, ctx, carry_key)
     records = records_of(rows)
+    rows, held = hold_tail(rows, ctx, carry_key, hold_back)
     if not ctx.final:
-        cut = rows["line_no"][max(0, rows.height - hold_back)] if rows.height else 0
-        ctx.state[carry_key] = rows.filter(pl.col("line_no") >= cut)
-        rows = rows.filter(pl.col("line_no") < cut)
-        records = records.filter(pl.col("line_no") < cut)
+        if mark_held is not None:
+            ctx.state[carry_key] = mark_held(held)
+        cut = held["line_no"][0] if held.height else None
+        if cut is not None:
+            records = records.filter(pl.col("line_no") < cut)
     return rows, records

@@ -51,6 +51,7 @@ from netsift.ingest.base import (
     Parser,
     ParseResult,
     finish_dns_records,
+    join_across_chunks,
     localize_expr,
     qtype_name_expr,
     rcode_name_expr,
@@ -408,18 +409,20 @@ def _records(rows: pl.DataFrame, failed_context: pl.DataFrame | None) -> tuple[p
 
 
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
-    rows = _rows(lines, ctx)
-    carried = ctx.state.pop(_CARRY, None)
-    if carried is not None:
-        rows = pl.concat([carried, rows], how="vertical_relaxed")
-    records, used = _records(rows, ctx.state.pop(_FAILED, None))
+    failed_context = ctx.state.pop(_FAILED, None)
+    used = pl.Series("line_no", [], pl.Int64)
+
+    def records_of(rows: pl.DataFrame) -> pl.DataFrame:
+        nonlocal used
+        records, used = _records(rows, failed_context)
+        return records
+
+    def mark_held(held: pl.DataFrame) -> pl.DataFrame:
+        # responses and rewrites of the held tail already joined to a question of this chunk
+        return held.with_columns(consumed=pl.col("consumed") | pl.col("line_no").is_in(used.implode()))
+
+    rows, records = join_across_chunks(_rows(lines, ctx), ctx, _CARRY, HOLD_BACK, records_of, mark_held)
     if not ctx.final:
-        # hold the tail back: its questions may be answered by lines of the next chunk
-        cut = rows["line_no"][max(0, rows.height - HOLD_BACK)] if rows.height else 0
-        held = rows.filter(pl.col("line_no") >= cut)
-        ctx.state[_CARRY] = held.with_columns(consumed=pl.col("consumed") | pl.col("line_no").is_in(used.implode()))
-        rows = rows.filter(pl.col("line_no") < cut)
-        records = records.filter(pl.col("line_no") < cut)
         ctx.state[_FAILED] = rows.filter(pl.col("kind") == "failed").tail(HOLD_BACK)
     rejected = rejected_from(rows.filter(pl.col("reason").is_not_null()), pl.col("reason"))
     policy = pl.col("policy").str.to_uppercase()
@@ -439,7 +442,18 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         .when(policy.is_not_null()).then(pl.lit("blocked:rpz")),
         source_line=pl.col("line_no"),
     ))
-    return ParseResult(out, rejected, rows.height - out.height - rejected.height)
+    kind, blank = pl.col("kind"), pl.col("line").fill_null("").str.strip_chars() == ""
+    joined = pl.col("consumed") | pl.col("line_no").is_in(used.implode())
+    counts = rows.select(
+        blank=(pl.col("reason").is_null() & kind.is_null() & blank).sum(),
+        other=(pl.col("reason").is_null() & kind.is_null() & ~blank).sum(),
+        failed=(kind == "failed").sum(),
+        joined=(kind.is_in(["response", "rpz"]) & joined).sum(),
+    ).row(0, named=True)
+    return ParseResult(out, rejected, skipped_by={
+        "blank": counts["blank"], "other named message": counts["other"],
+        "query failed (joined to its question)": counts["failed"],
+        "response or RPZ rewrite joined to its question": counts["joined"]})
 
 
 _STAMP = r"(\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}(\.\d+)?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?) "
@@ -462,6 +476,7 @@ def sniff(lines: list[str]) -> float:
 PARSER = Parser(
     name="bind",
     description="BIND 9 query log (named), plain or syslog-wrapped (Infoblox NIOS), with responses and RPZ",
+    kind="lines",
     sniff=sniff,
     parse=parse,
 )

@@ -300,6 +300,7 @@ def sniff(lines: list[str]) -> float:
 PARSER = Parser(
     name="csv_columns",
     description="CSV/TSV with a header row; columns mapped by name (synonyms or --columns).",
+    kind="lines",
     sniff=sniff,
     parse=parse,
 )

@@ -556,6 +556,7 @@ def parse_stream(fileobj: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]
 PARSER = Parser(
     name="pcap",
     description="Packet capture (pcap / pcapng): DNS over UDP 53/5353/5355 and TCP 53, answers joined",
+    kind="binary",
     sniff_bytes=sniff_bytes,
     parse_stream=parse_stream,
 )

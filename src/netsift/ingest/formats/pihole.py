@@ -35,9 +35,11 @@ from netsift.ingest.base import (
     ParseResult,
     empty_records,
     finish_dns_records,
+    hold_tail,
     qtype_name_expr,
     rejected_from,
     syslog_timestamps,
+    take_carried,
 )
 from netsift.ingest.reader import ByteChunk
 
@@ -145,16 +147,10 @@ def prepare(chunk: ByteChunk) -> pl.DataFrame:
 
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     t = lines if "stamp" in lines.columns else _tokenise(lines)
-    carry = ctx.state.pop("carry", None)
-    if carry is not None and carry.height:
-        t = pl.concat([carry, t], how="vertical_relaxed")
-    if not ctx.final and t.height > HOLD_BACK:
-        ctx.state["carry"] = t.tail(HOLD_BACK)
-        t = t.head(t.height - HOLD_BACK)
-    elif not ctx.final:
-        ctx.state["carry"] = t
-        return ParseResult(empty_records(), rejected_from(t.head(0), ""), 0)
-    lines_in_call = t.height
+    # the last HOLD_BACK lines wait for the next chunk, where the replies to their queries are
+    t, _ = hold_tail(take_carried(t, ctx, "carry"), ctx, "carry", HOLD_BACK)
+    if not t.height:
+        return ParseResult(empty_records(), rejected_from(t.select("line_no", "line"), ""), 0)
     t = t.with_row_index("pos")
 
     # which query each follow-up line belongs to
@@ -229,8 +225,9 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     )
     # accounting: query lines -> records (or rejected when the stamp is bad); other tagged lines ->
     # skipped; blank lines -> skipped; other untagged lines -> rejected
-    kinds = t.select("line_no", "line", "tagged", "query_word", "is_query")
-    untagged = kinds.filter(~pl.col("tagged")).filter(pl.col("line").fill_null("").str.strip_chars() != "")
+    kinds = t.select("line_no", "line", "tagged", "query_word", "is_query", "is_answer", "is_forward")
+    blank = pl.col("line").fill_null("").str.strip_chars() == ""
+    untagged = kinds.filter(~pl.col("tagged")).filter(~blank)
     malformed = kinds.filter(pl.col("tagged") & pl.col("query_word").fill_null(False) & ~pl.col("is_query"))
     rejected = pl.concat([
         rejected_from(untagged.select("line_no", "line"),
@@ -239,13 +236,21 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
                       "malformed query line (expected 'query[TYPE] NAME from CLIENT'; truncated?)"),
         rejected_from(bad_ts.select("line_no", "line"), "unparsable syslog timestamp"),
     ])
-    skipped = lines_in_call - records.height - rejected.height
-    return ParseResult(finish_dns_records(records), rejected, skipped)
+    tagged, is_follow = pl.col("tagged").fill_null(False), pl.col("is_answer") | pl.col("is_forward")
+    skipped = kinds.select(
+        blank=(~tagged & blank).sum(),
+        reply_joined=(tagged & is_follow).sum(),
+        other_message=(tagged & ~pl.col("query_word").fill_null(False) & ~is_follow).sum(),
+    ).row(0, named=True)
+    return ParseResult(finish_dns_records(records), rejected, skipped_by={
+        "blank": skipped["blank"], "reply, forward or cache line of a query": skipped["reply_joined"],
+        "other dnsmasq message": skipped["other_message"]})
 
 
 PARSER = Parser(
     name="pihole",
     description="Pi-hole / dnsmasq query log (query[T], forwarded, reply, cached, blocked ...)",
+    kind="lines",
     sniff=sniff,
     parse=parse,
     prepare=prepare,

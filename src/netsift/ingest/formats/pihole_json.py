@@ -256,6 +256,7 @@ def sniff(lines: list[str]) -> float:
 PARSER = Parser(
     name="pihole_json",
     description="Pi-hole API query export as JSON (v6 /api/queries, v5 api.php?getAllQueries).",
+    kind="document",
     sniff=sniff,
     parse_document=parse_document,
 )

@@ -411,7 +411,14 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         answers=pl.col("answers"),
         source_line=pl.col("line_no"),
     ))
-    return ParseResult(out, rejected, rows.height - out.height - rejected.height)
+    return ParseResult(out, rejected, skipped_by=_skipped(rows))
+
+
+def _skipped(rows: pl.DataFrame) -> dict[str, int]:
+    kind, blank = pl.col("kind"), pl.col("line").fill_null("").str.strip_chars() == ""
+    counts = rows.select(response=(kind == "response").sum(), blank=((kind == "skip") & blank).sum(),
+                         other=((kind == "skip") & ~blank).sum()).row(0, named=True)
+    return {"blank": counts["blank"], "response (joined to its question)": counts["response"], "other packet, banner or continuation line": counts["other"]}
 
 
 _STAMP = r"^\s*(\d+\s+)?((\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}:\d{2}\.\d{6,9}|\d{9,10}\.\d{6,9}) "
@@ -434,6 +441,7 @@ def sniff(lines: list[str]) -> float:
 PARSER = Parser(
     name="tcpdump",
     description="tcpdump -n text output (-#, -tttt/-tt/bare times, -e, -v/-vv): questions with responses joined",
+    kind="lines",
     sniff=sniff,
     parse=parse,
 )

@@ -118,6 +118,7 @@ def sniff(lines: list[str]) -> float:
 PARSER = Parser(
     name="umbrella_csv",
     description="Cisco Umbrella DNS log CSV export (no header; any schema version with >= 10 fields).",
+    kind="lines",
     sniff=sniff,
     parse=parse,
 )

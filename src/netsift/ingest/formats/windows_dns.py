@@ -285,7 +285,14 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         resolver_action=pl.when(pl.col("authoritative")).then(pl.lit("local")),
         source_line=pl.col("line_no"),
     ))
-    return ParseResult(out, rejected, rows.height - out.height - rejected.height)
+    return ParseResult(out, rejected, skipped_by=_skipped(rows))
+
+
+def _skipped(rows: pl.DataFrame) -> dict[str, int]:
+    kind, blank = pl.col("kind"), pl.col("line").fill_null("").str.strip_chars() == ""
+    counts = rows.select(response=(kind == "response").sum(), blank=((kind == "skip") & blank).sum(),
+                         other=((kind == "skip") & ~blank).sum()).row(0, named=True)
+    return {"blank": counts["blank"], "response (joined to its question)": counts["response"], "header, event or other packet line": counts["other"]}
 
 
 _DATE = r"(\d{8}|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
@@ -308,6 +315,7 @@ def sniff(lines: list[str]) -> float:
 PARSER = Parser(
     name="windows_dns",
     description="Windows DNS Server debug log (any date locale); questions joined to the server's responses",
+    kind="lines",
     sniff=sniff,
     parse=parse,
 )

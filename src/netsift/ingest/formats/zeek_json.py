@@ -130,6 +130,7 @@ def sniff(lines: list[str]) -> float:
 PARSER = Parser(
     name="zeek_json",
     description="Zeek dns.log as JSON lines (epoch or ISO ts; flat or nested id fields).",
+    kind="lines",
     sniff=sniff,
     parse=parse,
 )

@@ -297,6 +297,7 @@ def sniff(lines: list[str]) -> float:
 PARSER = Parser(
     name="zeek_tsv",
     description="Zeek dns.log, TSV with #fields header (any schema version; rotated logs concatenated).",
+    kind="lines",
     sniff=sniff,
     parse=parse,
     parse_bytes=parse_bytes,

@@ -1,0 +1,24 @@
+"""The parser contract: every format declares its kind, and the hooks it gives match it."""
+
+from __future__ import annotations
+
+import pytest
+
+from netsift.ingest.base import Parser
+from netsift.ingest.formats import parsers
+
+
+def test_every_format_declares_a_kind_matching_its_hooks():
+    kinds = {name: p.kind for name, p in parsers().items()}
+    assert kinds["pcap"] == "binary" and kinds["pihole_json"] == "document"
+    assert {k for n, k in kinds.items() if n not in ("pcap", "pihole_json")} == {"lines"}
+
+
+def test_a_hook_of_another_kind_or_a_missing_one_is_refused():
+    with pytest.raises(ValueError, match="belong to another kind"):
+        Parser("x", "x", "lines", sniff=lambda lines: 0.0, parse=lambda lines, ctx: None,  # type: ignore[arg-type,return-value]
+               parse_stream=lambda stream, ctx: iter(()))
+    with pytest.raises(ValueError, match="missing parse_document"):
+        Parser("x", "x", "document", sniff=lambda lines: 0.0)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Parser("x", "x", "stream")  # type: ignore[arg-type]
