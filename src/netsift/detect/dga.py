@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import duckdb
 import numpy as np
@@ -276,7 +276,7 @@ def explain_label(
     reference: dict[str, float],
     words: list[str],
     generated: bool,
-    grams: list[str] = (),
+    grams: Sequence[str] = (),
 ) -> list[str]:
     """Human sentences for the evidence that moved the decision the way it went, strongest first. Each
     names its evidence: "random characters", "dictionary words: ..." (word-list DGA shape), "character
@@ -376,8 +376,8 @@ def _score_batch(
     name_like = x[:, _F["log_likelihood"]] >= model.reference["log_likelihood"] - 0.15
     says[:, _G["characters"]] = raw_generated | name_like
     says[:, _G["words"]] = raw_generated | (x[:, _F["word_count"]] > 0)
-    for g in ("syllables", "digits"):
-        says[:, _G[g]] = raw_generated
+    for quiet in ("syllables", "digits"):
+        says[:, _G[quiet]] = raw_generated
     tld_lo = x[:, _F["tld_log_odds"]]
     says[:, _G["tld"]] = np.where(raw_generated, tld_lo > 0, tld_lo < 0)
     order = np.argsort(-weight, axis=1, kind="stable")
@@ -548,7 +548,7 @@ def score_client(
     return score, subs
 
 
-def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
+def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """(per-client aggregates over generated-looking domains, per-client NXDOMAIN peak hour)."""
     domains = frame(con, f"SELECT DISTINCT registered_domain FROM ({UNEXPLAINED_QUERIES}) u")
     model = load_model()

@@ -337,7 +337,7 @@ def segment(codes: np.ndarray, lengths: np.ndarray, words: WordTable) -> dict[st
             r = np.full(h.shape, -1, dtype=np.int32)
             r[ok] = words.lookup(h[ok])
             rank_end[k:, i, :] = r.T
-    has_any = (rank_end >= 0).any(axis=2)  # [w+1, K]
+    has_any: np.ndarray = np.asarray((rank_end >= 0).any(axis=2))  # [w+1, K]
     wcost = words.costs[rank_end]  # rank -1 picks the last entry: inf
     cost = np.zeros((w + 1, n))
     backT = np.zeros((w + 1, n), dtype=np.int8)
@@ -358,21 +358,21 @@ def segment(codes: np.ndarray, lengths: np.ndarray, words: WordTable) -> dict[st
     count = np.zeros(n, dtype=np.int64)
     longest = np.zeros(n, dtype=np.int64)
     rarity = np.zeros(n)
-    j = lens.astype(np.int64).copy()
+    at = lens.astype(np.int64).copy()  # every label's position on its best path, walked back together
     while True:
-        active = j > 0
+        active = at > 0
         if not active.any():
             break
-        k = back[rows, j].astype(np.int64)
+        k = back[rows, at].astype(np.int64)
         isw = active & (k > 0)
         if isw.any():
             kw = np.where(isw, k, 0)
             covered += kw
             count += isw
             longest = np.maximum(longest, kw)
-            rk = rank_end[j, np.maximum(k - MIN_WORD, 0), rows]
+            rk = rank_end[at, np.maximum(k - MIN_WORD, 0), rows]
             rarity += np.where(isw, np.log(np.maximum(rk, 0) + 2.0), 0.0)
-        j = np.where(active, j - np.maximum(k, 1), 0)
+        at = np.where(active, at - np.maximum(k, 1), 0)
     return {
         "cost": cost[lens, rows],
         "covered": covered,
@@ -497,7 +497,7 @@ def feature_matrix(
 
 def _block(
     codes: np.ndarray, lengths: np.ndarray, table: np.ndarray, words: WordTable, lr: NgramModel | None
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n, w = codes.shape
     rows = np.arange(n)
     lens = np.maximum(lengths, 1).astype(float)
