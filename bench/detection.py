@@ -361,7 +361,7 @@ def speed(n_rows: int) -> str:
             total = 0.0
             for d in DETECTORS:
                 t = time.perf_counter()
-                found = run_detectors(store.con, only=[d.name])
+                found = run_detectors(store, only=[d.name])
                 took = time.perf_counter() - t
                 total += took
                 rows.append([d.name, f"{took:.1f}", len(found)])

@@ -8,13 +8,13 @@ from typing import Any
 
 from netsift.errors import InputError
 from netsift.pipeline import load_findings
-from netsift.store import DuckDBStore
+from netsift.store import Store
 
 _EVIDENCE_COLUMNS = ("q.ts, q.client, q.query_name, q.query_type, q.response_code, q.answers, "
                      "q.resolver_action, f.path AS file, q.source_line AS line")
 
 
-def _evidence(store: DuckDBStore, client: str | None, domain: str | None, max_rows: int) -> tuple[list[dict], int]:
+def _evidence(store: Store, client: str | None, domain: str | None, max_rows: int) -> tuple[list[dict], int]:
     where, params = [], []
     if client:
         where.append("q.client = ?")
@@ -31,7 +31,7 @@ def _evidence(store: DuckDBStore, client: str | None, domain: str | None, max_ro
     return rows, total
 
 
-def explain(store: DuckDBStore, what: str, *, max_rows: int = 20) -> dict[str, Any]:
+def explain(store: Store, what: str, *, max_rows: int = 20) -> dict[str, Any]:
     what = what.strip()
     findings = load_findings(store)
     key = what.lower().rstrip(".")
@@ -55,7 +55,7 @@ def explain(store: DuckDBStore, what: str, *, max_rows: int = 20) -> dict[str, A
             "baseline": _baseline(store, domain), "evidence": evidence, "evidence_total": total}
 
 
-def _baseline(store: DuckDBStore, domain: str | None) -> dict | None:
+def _baseline(store: Store, domain: str | None) -> dict | None:
     if not domain:
         return None
     rows = store.frame("SELECT * FROM domain_stats WHERE registered_domain = ?", [domain]).to_dicts()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from netsift.config import Setting, load_file, validate
 from netsift.enrich.step import FeedFile
 from netsift.errors import ConfigError
+from netsift.store.base import Store
 
 Sections = Callable[[], dict[str, tuple[Setting, ...]]]
 
@@ -61,40 +62,35 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def remembered(store) -> list[Remembered]:
+def remembered(store: Store) -> list[Remembered]:
     rows = store.rows("SELECT kind, path, spec, given_at FROM analysis_inputs ORDER BY kind, position")
     return [Remembered(*r) for r in rows]
 
 
-def remember(store, kind: str, specs: list[tuple[str, str]]) -> None:
+def remember(store: Store, kind: str, specs: list[tuple[str, str]]) -> None:
     """Replace the remembered inputs of ``kind`` with ``specs`` ((absolute path, spec) pairs)."""
     if kind not in KINDS:
         raise ValueError(f"unknown input kind {kind!r}")
     now = _now()
-    store.con.execute("BEGIN TRANSACTION")
-    try:
-        store.con.execute("DELETE FROM analysis_inputs WHERE kind = ?", [kind])
-        for position, (path, spec) in enumerate(specs):
-            store.con.execute("INSERT INTO analysis_inputs VALUES (?, ?, ?, ?, ?)", [kind, position, path, spec, now])
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
+    with store.transaction():
+        store.execute("DELETE FROM analysis_inputs WHERE kind = ?", [kind])
+        store.executemany("INSERT INTO analysis_inputs VALUES (?, ?, ?, ?, ?)",
+                          [(kind, position, path, spec, now) for position, (path, spec) in enumerate(specs)])
 
 
-def forget(store, what: str) -> list[Remembered]:
+def forget(store: Store, what: str) -> list[Remembered]:
     """Remove remembered inputs: every one of a kind (``top_list``, ``feed``, …, or the flag's name such as
     ``--top-list`` / ``top-list``), or the one(s) with this path. Returns what was removed."""
     key = what.strip().lstrip("-").replace("-", "_")
     have = remembered(store)
     if key in KINDS:
         gone = [r for r in have if r.kind == key]
-        store.con.execute("DELETE FROM analysis_inputs WHERE kind = ?", [key])
+        store.execute("DELETE FROM analysis_inputs WHERE kind = ?", [key])
         return gone
     path = os.path.abspath(what)
     gone = [r for r in have if r.path == path or r.spec == what]
     for r in gone:
-        store.con.execute("DELETE FROM analysis_inputs WHERE kind = ? AND path = ?", [r.kind, r.path])
+        store.execute("DELETE FROM analysis_inputs WHERE kind = ? AND path = ?", [r.kind, r.path])
     if not gone:
         raise ConfigError(f"{what!r} is neither a remembered input's path nor one of: {', '.join(KINDS)} "
                           "(`netsift status` lists them)")
@@ -105,7 +101,7 @@ def _abs(path) -> str:
     return os.path.abspath(str(path))
 
 
-def apply(store, opts, sections: Sections) -> list[str]:
+def apply(store: Store, opts, sections: Sections) -> list[str]:
     """Remember the inputs ``opts`` (an :class:`netsift.pipeline.AnalysisOptions`) gives, and fill in the
     remembered ones of each kind it leaves empty. Changes ``opts`` in place; returns notes (files that
     have gone). ``sections``: the declared settings, to check a remembered settings file against."""

@@ -22,7 +22,8 @@ from netsift.enrich import step as enrich_step
 from netsift.enrich.psl import derive_names
 from netsift.findings import Finding
 from netsift.ingest.run import IngestOptions, IngestSummary, ingest_paths
-from netsift.store import DuckDBStore
+from netsift.store import DuckDBStore, Store
+from netsift.store.rollups import ensure_rollups
 
 NAMES_BATCH = 200_000
 
@@ -33,7 +34,7 @@ def ingest(store: DuckDBStore, paths: Iterable[str], opts: IngestOptions | None 
     return summary
 
 
-def refresh_domain_names(store: DuckDBStore) -> int:
+def refresh_domain_names(store: Store) -> int:
     """Derive ``domain_names`` rows for query names that do not have one yet (once per distinct name)."""
     added = 0
     while True:
@@ -68,14 +69,14 @@ def section(settings: dict[str, dict], name: str, declared) -> Settings:
     return Settings(declared, settings.get(name, {}))
 
 
-def _detector_findings(store: DuckDBStore, opts: AnalysisOptions) -> list[Finding]:
+def _detector_findings(store: Store, opts: AnalysisOptions) -> list[Finding]:
     from netsift.detect import BY_NAME, run_detectors
 
     only = None if opts.detectors is None else [d for d in opts.detectors if d in BY_NAME]
-    return run_detectors(store.con, opts.settings, only=only)
+    return run_detectors(store, opts.settings, only=only)
 
 
-def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis:
+def analyze(store: Store, opts: AnalysisOptions | None = None) -> Analysis:
     """Baseline, then every detector, then enrichment (feeds, categories, networks; online services and
     --resolve only when asked), then store and return the ranked findings."""
     opts = copy.deepcopy(opts) if opts is not None else AnalysisOptions()
@@ -99,26 +100,16 @@ def analyze(store: DuckDBStore, opts: AnalysisOptions | None = None) -> Analysis
     group_leftovers(store, findings)  # what is left, by hosting platform / answer network
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
     save_findings(store, findings)
-    from netsift.report.rollups import ensure_rollups
-
-    ensure_rollups(store.con)  # the dashboard and report read these: (re)build them now, not on first view
+    ensure_rollups(store)  # the dashboard and report read these: (re)build them now, not on first view
     if enrichment is not None:
         enrichment.notes[:0] = notes
     return Analysis(summary, findings, enrichment, notes)
 
 
-def save_findings(store: DuckDBStore, findings: list[Finding]) -> None:
+def save_findings(store: Store, findings: list[Finding]) -> None:
     """Replace the findings table in one transaction (readers never see it empty)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    store.con.execute("BEGIN TRANSACTION")
-    try:
-        store.con.execute("DELETE FROM findings")
-        if findings:
-            store.append("findings", _findings_frame(findings, now))
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
+    store.replace("findings", _findings_frame(findings, now))
 
 
 def _findings_frame(findings: list[Finding], now: dt.datetime) -> pl.DataFrame:
@@ -156,7 +147,7 @@ def finding_from_dict(d: dict) -> Finding:
                    names=list(d.get("names") or []), group=d.get("group"))
 
 
-def load_findings(store: DuckDBStore, limit: int | None = None) -> list[Finding]:
+def load_findings(store: Store, limit: int | None = None) -> list[Finding]:
     sql = ("SELECT finding_id, kind, client, domain, score, severity, reasons, sub_scores, first_seen, "
            "last_seen, evidence_count, names, group_key FROM findings ORDER BY score DESC, kind, domain, client")
     params: list = []
@@ -196,7 +187,7 @@ def register_all_tables() -> None:
         pass
 
 
-def overview(store: DuckDBStore, enrichment: enrich_step.EnrichSummary | None = None) -> dict:
+def overview(store: Store, enrichment: enrich_step.EnrichSummary | None = None) -> dict:
     """The ``summary`` object of ``analyze --json``: rows, rejected, clients, time span, files and
     ``enrichment`` (table counts; the lists used, stale lists and notes when ``enrichment`` is given)."""
     rows, clients, start, end = store.rows(
@@ -214,7 +205,7 @@ def overview(store: DuckDBStore, enrichment: enrich_step.EnrichSummary | None = 
     }
 
 
-def status(store: DuckDBStore) -> dict:
+def status(store: Store) -> dict:
     """``netsift status``: the overview plus findings by severity, the last analysis and the store's path."""
     doc = overview(store)
     doc["store"] = store.path

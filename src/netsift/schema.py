@@ -198,7 +198,7 @@ def register_tables(*tables: Table) -> None:
 
 
 # modules that declare tables of their own (imported on first use, so every store has every table)
-TABLE_MODULES = ("netsift.enrich.tables", "netsift.report.rollups")
+TABLE_MODULES = ("netsift.enrich.tables", "netsift.store.rollups")
 
 
 def all_tables() -> tuple[Table, ...]:

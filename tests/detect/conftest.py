@@ -14,6 +14,7 @@ import pytest
 
 from netsift.enrich.psl import derive_names
 from netsift.schema import DNS_QUERIES, TABLES, duckdb_ddl, polars_schema
+from netsift.store import DuckDBStore
 
 T0 = dt.datetime(2026, 3, 2, 0, 0, 0)  # a Monday, naive UTC
 WELL_KNOWN = Path(__file__).resolve().parents[2] / "src" / "netsift" / "data" / "well_known_domains.txt"
@@ -64,7 +65,7 @@ def make_store(
     top_sites: Iterable[tuple[str, int]] = (),
     prevalence_share: float = 0.5,
     prevalence_min_clients: int = 5,
-) -> duckdb.DuckDBPyConnection:
+) -> DuckDBStore:
     """An in-memory store with every canonical table; ``frame`` needs ts, client, query_name (other
     dns_queries columns are filled with defaults: A, NOERROR)."""
     con = duckdb.connect(":memory:")
@@ -95,15 +96,15 @@ def make_store(
         "INSERT INTO domain_stats " + DOMAIN_STATS_SQL,
         [prevalence_min_clients, prevalence_min_clients, prevalence_share],
     )
-    return con
+    return DuckDBStore.over(con)
 
 
 @pytest.fixture
 def store():
-    """``store(frame, top_sites=..., ...)`` -> connection; closed after the test."""
+    """``store(frame, top_sites=..., ...)`` -> a DuckDBStore; closed after the test."""
     made = []
 
-    def build(frame: pl.DataFrame, **kwargs) -> duckdb.DuckDBPyConnection:
+    def build(frame: pl.DataFrame, **kwargs) -> DuckDBStore:
         con = make_store(frame, **kwargs)
         made.append(con)
         return con

@@ -11,6 +11,7 @@ import pytest
 
 from netsift.enrich import annotate, asn_geo, categories, feeds
 from netsift.schema import DNS_QUERIES, DOMAIN_NAMES, DOMAIN_STATS, duckdb_ddl
+from netsift.store import DuckDBStore
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 T0 = dt.datetime(2026, 1, 5, 9, 0, 0)
@@ -42,7 +43,7 @@ def make_store(rows, *, stats=None, names=None):
         con.execute(duckdb_ddl(DOMAIN_NAMES))
         for name, registered in names.items():
             con.execute("INSERT INTO domain_names (query_name, registered_domain) VALUES (?, ?)", [name, registered])
-    return con
+    return DuckDBStore.over(con)
 
 
 @pytest.fixture
@@ -71,8 +72,8 @@ def test_enrich_store_fills_the_three_tables(sources):
     assert (summary.names, summary.ips, summary.ips_located, summary.ips_with_as) == (7, 4, 2, 2)
     assert (summary.feed_hits, summary.feed_hit_names, summary.feed_hit_domains) == (5, 4, 3)
     assert (summary.categorised_names, summary.security_names) == (2, 2)
-    hits = con.execute("SELECT name, registered_domain, feed, kind, family, matched FROM feed_hits "
-                       "ORDER BY name, feed, family").fetchall()
+    hits = con.rows("SELECT name, registered_domain, feed, kind, family, matched FROM feed_hits "
+                    "ORDER BY name, feed, family")
     assert hits == [
         ("evil.example", "evil.example", "hosts", "suspicious", None, "evil.example"),
         ("shared.example", "shared.example", "bb", "malicious", "emotet", "shared.example"),
@@ -80,14 +81,14 @@ def test_enrich_store_fills_the_three_tables(sources):
         ("statsrvv.example", "statsrvv.example", "bb", "malicious", "keitaro", "statsrvv.example"),
         ("www.statsrvv.example", "statsrvv.example", "bb", "malicious", "keitaro", "statsrvv.example"),
     ]
-    cats = con.execute("SELECT name, registered_domain, category, kind, source, matched FROM domain_categories "
-                       "ORDER BY name, category").fetchall()
+    cats = con.rows("SELECT name, registered_domain, category, kind, source, matched FROM domain_categories "
+                    "ORDER BY name, category")
     assert cats == [
         ("cdn.malware2.example", "malware2.example", "malware", "security", "ut1", "cdn.malware2.example"),
         ("online.bank.example", "bank.example", "bank", "content", "ut1", "online.bank.example"),
         ("online.bank.example", "bank.example", "vpn", "security", "ut1", "bank.example"),
     ]
-    ips = con.execute("SELECT ip, country, as_org, is_private FROM ip_info ORDER BY ip").fetchall()
+    ips = con.rows("SELECT ip, country, as_org, is_private FROM ip_info ORDER BY ip")
     assert ips == [("0.0.0.0", None, None, True), ("192.168.1.10", None, None, True),
                    ("2001:4860:4860::8888", "US", "GOOGLE", False), ("8.8.8.8", "US", "GOOGLE", False)]
 
@@ -97,15 +98,15 @@ def test_rerun_rebuilds_and_uses_domain_names(sources):
     annotate.enrich_store(con, **sources)
     again = annotate.enrich_store(con, **sources)
     assert again.feed_hits == 5
-    assert con.execute("SELECT count(*) FROM feed_hits").fetchall() == [(5,)]
-    assert con.execute("SELECT registered_domain FROM feed_hits WHERE name = 'www.statsrvv.example'").fetchall() == [
+    assert con.rows("SELECT count(*) FROM feed_hits") == [(5,)]
+    assert con.rows("SELECT registered_domain FROM feed_hits WHERE name = 'www.statsrvv.example'") == [
         ("registered-by-ingest.example",)]
 
 
 def test_without_geoip_ip_info_is_empty(sources):
     con = make_store(ROWS)
     summary = annotate.enrich_store(con, geoip=False, **sources)
-    assert summary.ips == 0 and con.execute("SELECT count(*) FROM ip_info").fetchall() == [(0,)]
+    assert summary.ips == 0 and con.rows("SELECT count(*) FROM ip_info") == [(0,)]
 
 
 def test_feed_hit_findings(sources):
@@ -135,7 +136,7 @@ def test_several_feeds_raise_the_score():
 
 
 def test_no_tables_no_findings():
-    con = duckdb.connect()
+    con = DuckDBStore.over(duckdb.connect())
     assert annotate.feed_hit_findings(con) == [] and annotate.shared_infrastructure(con) == []
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import pytest
 
+from netsift.store import DuckDBStore
 from netsift.enrich.cache import EnrichmentCache
 
 
@@ -17,7 +18,7 @@ def now():
 
 @pytest.fixture
 def cache(now):
-    return EnrichmentCache(duckdb.connect(), clock=lambda: now["t"])
+    return EnrichmentCache(DuckDBStore.over(duckdb.connect()), clock=lambda: now["t"])
 
 
 def test_put_then_get(cache):
@@ -39,7 +40,7 @@ def test_newer_answer_replaces_older(cache, now):
     cache.put("virustotal", "a.example", {"v": 1})
     now["t"] += dt.timedelta(days=1)
     cache.put("virustotal", "a.example", {"v": 2})
-    rows = cache.con.execute("SELECT value_json, fetched_at FROM enrichment_cache").fetchall()
+    rows = cache.store.rows("SELECT value_json, fetched_at FROM enrichment_cache")
     assert rows == [('{"v": 2}', dt.datetime(2026, 1, 11, 12, 0, 0))]
 
 

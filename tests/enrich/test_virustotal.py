@@ -10,6 +10,7 @@ import json
 import duckdb
 import pytest
 
+from netsift.store import DuckDBStore
 from netsift.enrich.cache import EnrichmentCache
 from netsift.enrich.virustotal import VirusTotal, summarise, verdict
 from tests.lists.http_server import Reply
@@ -146,7 +147,7 @@ def test_server_error_is_retried(server, vt, clock):
     ids=["html", "list", "no_attributes", "no_stats", "string_count", "bool_count", "cut_json"],
 )
 def test_malformed_bodies_are_errors_not_crashes(server, vt, body, message):
-    cache = EnrichmentCache(duckdb.connect())
+    cache = EnrichmentCache(DuckDBStore.over(duckdb.connect()))
     server.add("/api/v3/domains/a.example", Reply(200, body, JSON))
     result = vt(cache=cache).lookup("a.example")
     assert not result.ok and "malformed answer" in result.error and message in result.error
@@ -179,7 +180,7 @@ def test_daily_limit_refuses_without_sending(server, vt, clock):
 
 def test_cache_is_reused_until_too_old(server, vt, clock):
     now = {"t": dt.datetime(2026, 1, 1)}
-    cache = EnrichmentCache(duckdb.connect(), clock=lambda: now["t"])
+    cache = EnrichmentCache(DuckDBStore.over(duckdb.connect()), clock=lambda: now["t"])
     server.add("/api/v3/domains/a.example", Reply(200, domain_object("a.example"), JSON))
     client = vt(cache=cache, max_age_days=7)
     assert not client.lookup("a.example").cached
@@ -193,7 +194,7 @@ def test_cache_is_reused_until_too_old(server, vt, clock):
 
 def test_todays_cached_fetches_count_against_the_daily_quota(server, vt):
     now = dt.datetime(2026, 1, 1, 12)
-    cache = EnrichmentCache(duckdb.connect(), clock=lambda: now)
+    cache = EnrichmentCache(DuckDBStore.over(duckdb.connect()), clock=lambda: now)
     for i in range(500):
         cache.put("virustotal", f"seen{i}.example", {"found": False})
     result = vt(cache=cache).lookup("fresh.example")

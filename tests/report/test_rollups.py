@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from netsift.report.rollups import ensure_rollups, rollups_current
+from netsift.store.rollups import ensure_rollups, rollups_current
 from netsift.store import open_store
 from tests.web.store_builder import build
 
@@ -27,15 +27,15 @@ def store(tmp_path_factory):
     ("SELECT sum(queries) FROM rollup_domain_answer", "SELECT count(*) FROM dns_queries, unnest(answers)"),
 ])
 def test_rollups_match_the_rows(store, rollup, direct):
-    ensure_rollups(store.con)
+    ensure_rollups(store)
     assert store.rows(rollup) == store.rows(direct)
 
 
 def test_rebuilt_only_when_rows_change(store):
-    ensure_rollups(store.con)
-    assert ensure_rollups(store.con) is False and rollups_current(store.con)
+    ensure_rollups(store)
+    assert ensure_rollups(store) is False and rollups_current(store)
     store.con.execute("INSERT INTO dns_queries (ts, client, query_name, source_file_id, source_line) "
                       "VALUES (?, '10.0.0.9', 'www.google.com', 1, 9999)", [dt.datetime(2024, 5, 4)])
-    assert not rollups_current(store.con)
-    assert ensure_rollups(store.con) is True
+    assert not rollups_current(store)
+    assert ensure_rollups(store) is True
     assert store.rows("SELECT sum(queries) FROM rollup_client_hour WHERE client = '10.0.0.9'") == [(1,)]

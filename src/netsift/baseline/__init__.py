@@ -11,7 +11,7 @@ from netsift.baseline.allowlist import read_allowlist
 from netsift.baseline.history import build_domain_stats
 from netsift.baseline.toplists import ensure_top_lists
 from netsift.config import Setting, Settings
-from netsift.store import DuckDBStore
+from netsift.store import Store
 
 SETTINGS = (
     Setting("top_rank_max", 100_000, "A domain ranked at or above this in a top-sites list is normal.", 1, 1_000_000),
@@ -34,7 +34,7 @@ class BaselineSummary:
     normal: int
 
 
-def build_baseline(store: DuckDBStore, opts: BaselineOptions, settings: Settings | None = None) -> BaselineSummary:
+def build_baseline(store: Store, opts: BaselineOptions, settings: Settings | None = None) -> BaselineSummary:
     settings = settings or Settings(SETTINGS)
     lists = ensure_top_lists(store, opts.top_lists, opts.installed_lists)
     patterns = read_allowlist(opts.allowlist) if opts.allowlist else []

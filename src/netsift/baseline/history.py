@@ -15,7 +15,7 @@ import polars as pl
 from netsift.baseline.allowlist import allowed_names
 from netsift.baseline.verdicts import LATEST_VERDICTS_SQL
 from netsift.config import Settings
-from netsift.store import DuckDBStore
+from netsift.store import Store
 
 STATS_SQL = """
 SELECT n.registered_domain,
@@ -35,7 +35,7 @@ def _fmt_int(n: int) -> str:
     return f"{n:,}"
 
 
-def build_domain_stats(store: DuckDBStore, settings: Settings, allowlist: list[str]) -> pl.DataFrame:
+def build_domain_stats(store: Store, settings: Settings, allowlist: list[str]) -> pl.DataFrame:
     stats = store.frame(STATS_SQL)
     total_clients = int(store.scalar("SELECT count(DISTINCT client) FROM dns_queries") or 0)
     ranks = store.frame(
@@ -68,6 +68,5 @@ def build_domain_stats(store: DuckDBStore, settings: Settings, allowlist: list[s
     )
     out = stats.select("registered_domain", "queries", "clients", "names", "nxdomain", "first_seen",
                        "last_seen", "top_rank", "normal_reason")
-    store.con.execute("DELETE FROM domain_stats")
-    store.append("domain_stats", out)
+    store.replace("domain_stats", out)
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from netsift.config import Settings
 from netsift.findings import Finding
-from netsift.store import DuckDBStore
+from netsift.store import Store
 
 
 def unexplained_score(clients: int, total_clients: int, is_new: bool, nx_share: float) -> tuple[float, dict]:
@@ -17,7 +17,7 @@ def unexplained_score(clients: int, total_clients: int, is_new: bool, nx_share: 
     return score, sub
 
 
-def unexplained_findings(store: DuckDBStore, settings: Settings) -> list[Finding]:
+def unexplained_findings(store: Store, settings: Settings) -> list[Finding]:
     total_clients = int(store.scalar("SELECT count(DISTINCT client) FROM dns_queries") or 0)
     data_start = store.scalar("SELECT min(ts) FROM dns_queries")
     if data_start is None:
@@ -53,7 +53,7 @@ FOLDING_KINDS = ("dga", "nxdomain_storm")  # client-level findings whose evidenc
 GROUP_MIN = 3  # leftovers sharing a platform suffix or an answer network before they form a group
 
 
-def fold_into_findings(store: DuckDBStore, detected: list[Finding], leftovers: list[Finding],
+def fold_into_findings(store: Store, detected: list[Finding], leftovers: list[Finding],
                        dga_settings: dict | None = None) -> list[Finding]:
     """Fold ``unexplained_domain`` leftovers into the client-level finding whose evidence they are, and
     return the leftovers that stay rows of their own. A registered domain is folded when every client that
@@ -68,7 +68,7 @@ def fold_into_findings(store: DuckDBStore, detected: list[Finding], leftovers: l
     pairs = store.rows(
         "SELECT q.client, d.registered_domain, bool_and(q.response_code = 'NXDOMAIN'), min(q.ts), max(q.ts) "
         "FROM dns_queries q JOIN domain_names d USING (query_name) "
-        "WHERE d.registered_domain IN (SELECT unnest(?)) GROUP BY ALL", [sorted(by_domain)])
+        f"WHERE {store.sql.in_list('d.registered_domain')} GROUP BY ALL", [store.sql.list_param(sorted(by_domain))])
     askers: dict[str, list[tuple]] = {}
     for client, domain, only_nx, first, last in pairs:
         askers.setdefault(domain, []).append((client, bool(only_nx), first, last))
@@ -124,7 +124,7 @@ def _generated(domains: list[str], overrides: dict | None) -> set[str]:
     return {d for d, o in zip(domains, dga.score_batch(domains, None, s)) if o["score"] >= s.threshold}
 
 
-def group_leftovers(store: DuckDBStore, findings: list[Finding]) -> None:
+def group_leftovers(store: Store, findings: list[Finding]) -> None:
     """Set ``group`` on the ``unexplained_domain`` findings that share a hosting platform's suffix (customer
     names of one platform: ``a.duckdns.org``, ``b.duckdns.org``: ``platform:duckdns.org``) or, failing
     that, the network most of their answers point to (an IPv4 /24 or IPv6 /48: ``network:203.0.113.0/24``),
@@ -134,13 +134,13 @@ def group_leftovers(store: DuckDBStore, findings: list[Finding]) -> None:
         return
     domains = sorted({f.domain for f in rows if f.domain})
     suffixes = dict(store.rows(
-        "SELECT registered_domain, any_value(tld) FROM domain_names WHERE registered_domain IN (SELECT unnest(?)) "
-        "GROUP BY ALL", [domains]))
+        f"SELECT registered_domain, any_value(tld) FROM domain_names WHERE {store.sql.in_list('registered_domain')} "
+        "GROUP BY ALL", [store.sql.list_param(domains)]))
     platform = {d: f"platform:{s}" for d, s in suffixes.items() if s and is_platform_suffix(s)}
     answers = store.rows(
-        "SELECT d.registered_domain, a.ip, count(*) AS n FROM (SELECT query_name, unnest(answers) AS ip "
-        "FROM dns_queries WHERE len(answers) > 0) a JOIN domain_names d USING (query_name) "
-        "WHERE d.registered_domain IN (SELECT unnest(?)) GROUP BY ALL", [domains])
+        f"SELECT d.registered_domain, a.ip, count(*) AS n FROM (SELECT query_name, {store.sql.unnest('answers')} AS ip "
+        f"FROM dns_queries WHERE {store.sql.list_len('answers')} > 0) a JOIN domain_names d USING (query_name) "
+        f"WHERE {store.sql.in_list('d.registered_domain')} GROUP BY ALL", [store.sql.list_param(domains)])
     weight: dict[str, dict[str, int]] = {}
     for domain, ip, n in answers:
         prefix = network_of(ip)

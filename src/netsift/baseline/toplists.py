@@ -19,7 +19,7 @@ import polars as pl
 
 from netsift.enrich.psl import split_name
 from netsift.errors import InputError
-from netsift.store import DuckDBStore
+from netsift.store import Store
 
 FALLBACK_NAME = "netsift-well-known"
 
@@ -89,14 +89,14 @@ def fallback_list() -> pl.DataFrame:
                         schema={"domain": pl.String, "rank": pl.Int64})
 
 
-def load_top_list(store: DuckDBStore, frame: pl.DataFrame, list_name: str) -> int:
+def load_top_list(store: Store, frame: pl.DataFrame, list_name: str) -> int:
     """Replace the rows of ``list_name`` in ``top_sites``; returns how many domains were loaded."""
-    store.con.execute("DELETE FROM top_sites WHERE list_name = ?", [list_name])
+    store.execute("DELETE FROM top_sites WHERE list_name = ?", [list_name])
     store.append("top_sites", frame.with_columns(list_name=pl.lit(list_name)))
     return frame.height
 
 
-def ensure_top_lists(store: DuckDBStore, files: list[str | Path] | None = None,
+def ensure_top_lists(store: Store, files: list[str | Path] | None = None,
                      installed: list[tuple[str, Path]] | None = None) -> list[str]:
     """Load the given list files, else the installed ones, else the bundled fallback (if the store has
     no list yet). Returns the names of the lists now in use."""
@@ -108,13 +108,13 @@ def ensure_top_lists(store: DuckDBStore, files: list[str | Path] | None = None,
         if files or name not in loaded:  # an installed list is loaded once per version (name@date)
             base = name.split("@", 1)[0]
             for old in [n for n in loaded if n.split("@", 1)[0] == base and n != name]:
-                store.con.execute("DELETE FROM top_sites WHERE list_name = ?", [old])
+                store.execute("DELETE FROM top_sites WHERE list_name = ?", [old])
             load_top_list(store, read_top_list(path), name)
     present = [r[0] for r in store.rows("SELECT DISTINCT list_name FROM top_sites ORDER BY 1")]
     if not present:
         load_top_list(store, fallback_list(), FALLBACK_NAME)
         present = [FALLBACK_NAME]
     elif sources and FALLBACK_NAME in present:
-        store.con.execute("DELETE FROM top_sites WHERE list_name = ?", [FALLBACK_NAME])
+        store.execute("DELETE FROM top_sites WHERE list_name = ?", [FALLBACK_NAME])
         present.remove(FALLBACK_NAME)
     return present

@@ -12,7 +12,7 @@ import getpass
 
 from netsift.errors import ConfigError
 from netsift.report.console import UNSAFE_CHARS, printable
-from netsift.store import DuckDBStore
+from netsift.store import Store
 
 VERDICTS = ("benign", "malicious", "needs_review")
 MAX_ENTITY_CHARS = 253  # the longest domain name; IP addresses, clients and finding ids are shorter
@@ -64,12 +64,12 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def add_verdict(store: DuckDBStore, entity: str, verdict: str, note: str | None = None,
+def add_verdict(store: Store, entity: str, verdict: str, note: str | None = None,
                 who: str | None = None) -> None:
     add_verdicts(store, [entity], verdict, note, who)
 
 
-def add_verdicts(store: DuckDBStore, entities: list[str], verdict: str, note: str | None = None,
+def add_verdicts(store: Store, entities: list[str], verdict: str, note: str | None = None,
                  who: str | None = None) -> list[str]:
     """Record one verdict on many entities at once: every entity is checked (:func:`check_entity`) before
     anything is written, then all are written in one transaction. Returns the entities as stored
@@ -79,13 +79,13 @@ def add_verdicts(store: DuckDBStore, entities: list[str], verdict: str, note: st
     if not checked:
         raise ConfigError("a verdict needs at least one entity (domain, client or finding id)")
     now, who = _now(), _who(who)
-    _in_transaction(store, lambda: store.con.executemany(
-        "INSERT INTO verdicts (entity, verdict, note, who, ts) VALUES (?, ?, ?, ?, ?)",
-        [[e, verdict, note, who, now] for e in checked]))
+    with store.transaction():
+        store.executemany("INSERT INTO verdicts (entity, verdict, note, who, ts) VALUES (?, ?, ?, ?, ?)",
+                          [[e, verdict, note, who, now] for e in checked])
     return checked
 
 
-def undo_verdicts(store: DuckDBStore, entities: list[str], who: str | None = None) -> list[tuple[str, str]]:
+def undo_verdicts(store: Store, entities: list[str], who: str | None = None) -> list[tuple[str, str]]:
     """Mark the latest verdict in force on each entity as undone (kept, with when and by whom). Returns
     (entity, verdict undone) for each entity that had one; entities without a verdict in force are
     skipped."""
@@ -95,29 +95,17 @@ def undo_verdicts(store: DuckDBStore, entities: list[str], who: str | None = Non
     now, who = _now(), _who(who)
     undone: list[tuple[str, str]] = []
 
-    def run() -> None:
+    with store.transaction():
         for entity in checked:
-            row = store.con.execute(
+            found = store.rows(
                 "SELECT verdict, ts FROM verdicts WHERE entity = ? AND undone_at IS NULL ORDER BY ts DESC LIMIT 1",
-                [entity]).fetchone()
-            if row is None:
+                [entity])
+            if not found:
                 continue
-            store.con.execute("UPDATE verdicts SET undone_at = ?, undone_by = ? WHERE entity = ? AND ts = ? "
-                              "AND undone_at IS NULL", [now, who, entity, row[1]])
-            undone.append((entity, row[0]))
-
-    _in_transaction(store, run)
+            store.execute("UPDATE verdicts SET undone_at = ?, undone_by = ? WHERE entity = ? AND ts = ? "
+                          "AND undone_at IS NULL", [now, who, entity, found[0][1]])
+            undone.append((entity, found[0][0]))
     return undone
-
-
-def _in_transaction(store: DuckDBStore, work) -> None:
-    store.con.execute("BEGIN TRANSACTION")
-    try:
-        work()
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
 
 
 LATEST_VERDICTS_SQL = """
@@ -127,11 +115,11 @@ SELECT entity, verdict, note, who, ts FROM (
 """
 
 
-def latest_verdicts(store: DuckDBStore) -> list[tuple]:
+def latest_verdicts(store: Store) -> list[tuple]:
     return store.rows(LATEST_VERDICTS_SQL + " ORDER BY ts DESC")
 
 
-def verdict_history(store: DuckDBStore, entity: str) -> list[tuple]:
+def verdict_history(store: Store, entity: str) -> list[tuple]:
     """Verdicts in force or superseded on an entity, newest first (undone ones are left out)."""
     return store.rows("SELECT entity, verdict, note, who, ts FROM verdicts WHERE entity = ? AND undone_at IS NULL "
                       "ORDER BY ts DESC", [entity.lower()])
@@ -140,7 +128,7 @@ def verdict_history(store: DuckDBStore, entity: str) -> list[tuple]:
 VERDICT_FIELDS = ("entity", "verdict", "note", "who", "ts", "state", "undone_at", "undone_by")
 
 
-def list_verdicts(store: DuckDBStore, include_history: bool = False) -> list[dict]:
+def list_verdicts(store: Store, include_history: bool = False) -> list[dict]:
     """The verdicts in force (latest not undone per entity), newest first; with ``include_history`` every
     verdict ever given, each with its ``state``: ``in force``, ``superseded`` (a later one on the same
     entity is in force) or ``undone``."""

@@ -27,12 +27,11 @@ import itertools
 import statistics
 from dataclasses import dataclass
 
-import duckdb
-
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_QUERIES, data_span, frame
+from netsift.detect.context import UNEXPLAINED_QUERIES, data_span
 from netsift.detect.scoring import MIN_SCORE, log_ramp, plural, ramp, sample
 from netsift.findings import Finding
+from netsift.store.base import Store
 
 SETTINGS = (
     Setting("min_events", 6, "Distinct question times a (client, domain) pair needs (RITA: 4).", 4, 1e6),
@@ -179,10 +178,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def gather(con: duckdb.DuckDBPyConnection, s: Settings):
-    return frame(
-        con,
-        f"""
+def gather(store: Store, s: Settings):
+    return store.frame(f"""
         WITH u AS ({UNEXPLAINED_QUERIES})
         SELECT client, registered_domain, count(*) AS queries,
                list(DISTINCT epoch_ms(ts) // 1000 ORDER BY epoch_ms(ts) // 1000 DESC)[1:?] AS times,
@@ -197,11 +194,11 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
     )
 
 
-def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
-    span = data_span(con)
+def run(store: Store, s: Settings) -> list[Finding]:
+    span = data_span(store)
     span_seconds = span.hours * 3600
     findings = []
-    for row in gather(con, s).iter_rows(named=True):
+    for row in gather(store, s).iter_rows(named=True):
         score, subs, r = analyse([float(t) for t in row["times"]], span_seconds, s)
         if score < s.min_score:
             continue

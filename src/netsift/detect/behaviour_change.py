@@ -21,13 +21,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-import duckdb
 import polars as pl
 
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_NAMES, frame, rows
+from netsift.detect.context import UNEXPLAINED_NAMES
 from netsift.detect.scoring import log_ramp, noisy_or, plural, ramp, sample
 from netsift.findings import Finding
+from netsift.store.base import Store
 
 SETTINGS = (
     Setting("window_hours", 24, "The last hours of the data judged against the client's history.", 1, 8760),
@@ -133,12 +133,10 @@ def departures(
     return score, subs, found
 
 
-def gather(con: duckdb.DuckDBPyConnection, s: Settings):
+def gather(store: Store, s: Settings):
     """Per (client, hour): all questions, unexplained questions, and (in the window) the unexplained
     registered domains. Aggregated per name first, so the join with the name table is small."""
-    return frame(
-        con,
-        f"""
+    return store.frame(f"""
         WITH b AS (SELECT max(ts) - to_seconds(CAST(? AS DOUBLE) * 3600) AS window_start FROM dns_queries),
         per_name AS (
             SELECT client, date_trunc('hour', ts) AS hour, query_name, count(*) AS n,
@@ -159,11 +157,11 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
     )
 
 
-def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
-    hourly = gather(con, s)
+def run(store: Store, s: Settings) -> list[Finding]:
+    hourly = gather(store, s)
     if hourly.height == 0:
         return []
-    start = rows(con, "SELECT min(ts) FROM dns_queries")[0][0]
+    start = store.rows("SELECT min(ts) FROM dns_queries")[0][0]
     window_start = hourly["window_start"][0]
     window_hour = window_start.replace(minute=0, second=0, microsecond=0)
     days = (window_hour - start).total_seconds() / 86400

@@ -6,20 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from netsift.detect.dga import left_to_dga, score_batch
 from netsift.detect.dga_model import load_model
 from netsift.detect.lexical import load_brands, name_suspicion, split_label
 from netsift.findings import Finding
+from netsift.store.base import Store
 
 
-def judged_names(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame,
+def judged_names(store: Store, rows: pl.DataFrame,
                  brand_max_rank: int) -> Iterator[tuple[dict[str, Any], float, list[str]]]:
     """(row, name suspicion 0..1, reasons about the name) for each candidate row (columns
     registered_domain, tld, client_list), skipping the domains the dga detector reports."""
-    brands = load_brands(con, brand_max_rank)
+    brands = load_brands(store, brand_max_rank)
     model = load_model()
     candidates = list(rows.iter_rows(named=True))
     domains = [r["registered_domain"] for r in candidates]

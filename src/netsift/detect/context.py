@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import duckdb
 import polars as pl
+
+from netsift.store.base import Store
 
 # A name under a public suffix that is itself a popular site (``d1x2y3.cloudfront.net``,
 # ``abc.azurewebsites.net``, ``x.elb.amazonaws.com``: private PSL suffixes of hosting platforms) is the
@@ -58,21 +59,13 @@ class DataSpan:
         return (self.end - self.start).total_seconds() / 3600
 
 
-def data_span(con: duckdb.DuckDBPyConnection) -> DataSpan:
-    start, end, clients, count = rows(
-        con, "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries"
+def data_span(store: Store) -> DataSpan:
+    start, end, clients, count = store.rows(
+        "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries"
     )[0]
     return DataSpan(start, end, int(clients or 0), int(count or 0))
 
 
-def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
-    """Run a parameterised query and return its rows as a Polars frame. (DuckDB 2 refuses a new query
-    while an earlier ``execute()`` result on the connection is unfinished: finish it first.)"""
-    con.complete()
-    return con.sql(sql, params=params or None).pl()
-
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
-    """Run a parameterised query and return all its rows."""
-    con.complete()
-    return con.sql(sql, params=params or None).fetchall()
+def frame(store: Store, sql: str, params: list | None = None) -> pl.DataFrame:
+    """``store.frame(sql, params)``: kept for detect/dga.py until it calls the store itself."""
+    return store.frame(sql, params)

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from netsift.store.base import Store
+
 PHISHING_WORDS = (
     "login",
     "logon",
@@ -204,12 +206,10 @@ def name_suspicion(
     return lexical, [r for _, r in parts]
 
 
-def load_brands(con, max_rank: int) -> BrandIndex:
+def load_brands(store: Store, max_rank: int) -> BrandIndex:
     """Brand index from the ``top_sites`` table (best rank per domain, ranks up to ``max_rank``)."""
-    from netsift.detect.context import rows
-
     return BrandIndex.from_rows(
-        rows(con, "SELECT domain, min(rank) FROM top_sites WHERE rank <= ? GROUP BY domain", [int(max_rank)])
+        store.rows("SELECT domain, min(rank) FROM top_sites WHERE rank <= ? GROUP BY domain", [int(max_rank)])
     )
 
 

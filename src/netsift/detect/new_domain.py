@@ -14,13 +14,12 @@ machine-made label. The prevalence and first-seen modifiers are built in, so the
 
 from __future__ import annotations
 
-import duckdb
-
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_QUERIES, frame
+from netsift.detect.context import UNEXPLAINED_QUERIES
 from netsift.detect.candidates import domain_finding, judged_names
 from netsift.detect.scoring import plural, ramp, sample
 from netsift.findings import Finding
+from netsift.store.base import Store
 
 SETTINGS = (
     Setting(
@@ -58,10 +57,8 @@ def score_new(
     return 0.2 + 0.1 * subs["few_clients"] + 0.05 * subs["history"] + 0.6 * subs["name"], subs
 
 
-def gather(con: duckdb.DuckDBPyConnection, s: Settings):
-    return frame(
-        con,
-        f"""
+def gather(store: Store, s: Settings):
+    return store.frame(f"""
         WITH bounds AS (SELECT min(ts) AS data_start, max(ts) AS data_end FROM dns_queries),
         hours AS (SELECT DISTINCT date_trunc('hour', ts) AS h FROM dns_queries WHERE ts IS NOT NULL),
         u AS ({UNEXPLAINED_QUERIES}),
@@ -86,12 +83,12 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
     )
 
 
-def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
-    rows = gather(con, s)
+def run(store: Store, s: Settings) -> list[Finding]:
+    rows = gather(store, s)
     if rows.height == 0:
         return []
     findings = []
-    for r, suspicion, name_reasons in judged_names(con, rows, s.brand_max_rank):
+    for r, suspicion, name_reasons in judged_names(store, rows, s.brand_max_rank):
         history = int(r["history_hours"])
         score, subs = score_new(history, r["clients"], suspicion, s)
         if score < s.min_score:

@@ -10,12 +10,11 @@ broken updater), the finding names it.
 
 from __future__ import annotations
 
-import duckdb
-
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_QUERIES, frame
+from netsift.detect.context import UNEXPLAINED_QUERIES
 from netsift.detect.scoring import MIN_SCORE, log_ramp, plural, sample
 from netsift.findings import Finding
+from netsift.store.base import Store
 
 SETTINGS = (
     Setting("min_nxdomain", 30, "NXDOMAIN answers in one hour where a storm starts.", 1, 1e7),
@@ -52,10 +51,8 @@ def score_storm(
     return score, subs
 
 
-def gather(con: duckdb.DuckDBPyConnection, s: Settings):
-    return frame(
-        con,
-        f"""
+def gather(store: Store, s: Settings):
+    return store.frame(f"""
         WITH u AS ({UNEXPLAINED_QUERIES}),
         nx AS (
             SELECT client, date_trunc('hour', ts) AS hour, registered_domain, count(*) AS n,
@@ -93,9 +90,9 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
     )
 
 
-def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
+def run(store: Store, s: Settings) -> list[Finding]:
     findings = []
-    for r in gather(con, s).iter_rows(named=True):
+    for r in gather(store, s).iter_rows(named=True):
         other_hours = max(r["active_hours"] - 1, 1)
         typical = (r["total_nx"] - r["peak_nx"]) / other_hours
         score, subs = score_storm(r["peak_nx"], r["peak_names"], typical, r["network_typical"] or 0.0, s)

@@ -10,13 +10,12 @@ again.
 
 from __future__ import annotations
 
-import duckdb
-
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_QUERIES, frame
+from netsift.detect.context import UNEXPLAINED_QUERIES
 from netsift.detect.candidates import domain_finding, judged_names
 from netsift.detect.scoring import plural, ramp, sample
 from netsift.findings import Finding
+from netsift.store.base import Store
 
 SETTINGS = (
     Setting("max_clients", 2, "Most clients a rare domain may have been asked by.", 1, 1e6),
@@ -49,10 +48,8 @@ def score_rare(
     return score, subs
 
 
-def gather(con: duckdb.DuckDBPyConnection, s: Settings):
-    return frame(
-        con,
-        f"""
+def gather(store: Store, s: Settings):
+    return store.frame(f"""
         WITH bounds AS (SELECT max(ts) AS data_end, count(DISTINCT client) AS total_clients FROM dns_queries),
         u AS ({UNEXPLAINED_QUERIES}),
         cand AS (
@@ -75,12 +72,12 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings):
     )
 
 
-def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
-    rows = gather(con, s)
+def run(store: Store, s: Settings) -> list[Finding]:
+    rows = gather(store, s)
     if rows.height == 0:
         return []
     findings = []
-    for r, suspicion, name_reasons in judged_names(con, rows, s.brand_max_rank):
+    for r, suspicion, name_reasons in judged_names(store, rows, s.brand_max_rank):
         score, subs = score_rare(r["clients"], r["active_days"], suspicion, s)
         if score < s.min_score:
             continue

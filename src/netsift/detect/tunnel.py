@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import polars as pl
 
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_QUERIES, frame
+from netsift.detect.context import UNEXPLAINED_QUERIES
 from netsift.detect.scoring import MIN_SCORE, log_ramp, noisy_or, plural, ramp, sample
 from netsift.findings import Finding
+from netsift.store.base import Store
 
 DATA_TYPES = ("TXT", "NULL", "MX", "CNAME", "ANY", "KEY", "PRIVATE", "TYPE65399")
 TEXT_TYPES = ("TXT", "NULL", "ANY", "PRIVATE", "TYPE65399")  # answers that are free-form data
@@ -258,14 +258,12 @@ def score_domain(m: Measures, s: Settings) -> tuple[float, dict[str, float]]:
 # --- gathering ----------------------------------------------------------------------------------------
 
 
-def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> pl.DataFrame:
+def gather(store: Store, s: Settings) -> pl.DataFrame:
     """One row per candidate registered domain, aggregated in DuckDB, with the shapes of (up to
     ``max_names`` of) its distinct names classified per label."""
     types = ", ".join(f"'{t}'" for t in DATA_TYPES)  # constants, not user input
     text = ", ".join(f"'{t}'" for t in TEXT_TYPES)
-    domains = frame(
-        con,
-        f"""
+    domains = store.frame(f"""
         WITH u AS ({UNEXPLAINED_QUERIES}),
         -- service labels (_dmarc, _domainkey, _acme-challenge, _sip._tcp) are lookups of records, not data
         s AS (SELECT * FROM u WHERE subdomain <> '' AND NOT starts_with(subdomain, '_')
@@ -309,16 +307,14 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> pl.DataFrame:
     )
     if domains.height == 0:
         return domains
-    names = frame(
-        con,
-        f"""
+    names = store.frame(f"""
         WITH u AS ({UNEXPLAINED_QUERIES}),
         d AS (SELECT DISTINCT registered_domain, subdomain, longest_label, subdomain_entropy FROM u
-              WHERE registered_domain IN (SELECT unnest(CAST(? AS VARCHAR[]))) AND subdomain <> ''
+              WHERE {store.sql.in_list("registered_domain")} AND subdomain <> ''
                 AND NOT starts_with(subdomain, '_') AND NOT contains(subdomain, '._'))
         SELECT * FROM d QUALIFY row_number() OVER (PARTITION BY registered_domain ORDER BY subdomain) <= ?
         """,
-        [domains["registered_domain"].to_list(), int(s.max_names)],
+        [store.sql.list_param(domains["registered_domain"].to_list()), int(s.max_names)],
     )
     shaped = name_shapes(names, s)
     per_domain = shaped.group_by("registered_domain").agg(
@@ -411,9 +407,9 @@ def reasons_for(r: dict, m: Measures, slow: str | None, s: Settings) -> list[str
     return reasons
 
 
-def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
+def run(store: Store, s: Settings) -> list[Finding]:
     findings = []
-    for r in gather(con, s).iter_rows(named=True):
+    for r in gather(store, s).iter_rows(named=True):
         m = measures(r)
         score, subs = score_domain(m, s)
         if score < s.min_score:

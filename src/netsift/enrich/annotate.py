@@ -30,7 +30,7 @@ from netsift.enrich.categories import CategoryList, match_categories
 from netsift.enrich.feeds import Feed, match_names
 from netsift.enrich.tables import DOMAIN_CATEGORIES, FEED_HITS, IP_INFO, TABLES
 from netsift.findings import Finding, finding_id
-from netsift.schema import duckdb_ddl
+from netsift.store.base import Store
 
 SETTINGS = (
     Setting("shared_min_domains", 3, "Not-normal registered domains on one IP / small AS before it is a finding.",
@@ -54,52 +54,51 @@ class EnrichSummary:
     notes: list[str] = field(default_factory=list)
 
 
-def ensure_tables(con) -> None:
-    for table in TABLES:
-        con.execute(duckdb_ddl(table))
+def ensure_tables(store: Store) -> None:
+    store.ensure_tables(TABLES)
 
 
-def enrich_store(con, *, feeds: Sequence[Feed] = (), categories: Sequence[CategoryList] = (), geoip: bool = True,
-                 geoip_db: str | Path | Sequence[str | Path] | None = None) -> EnrichSummary:
+def enrich_store(store: Store, *, feeds: Sequence[Feed] = (), categories: Sequence[CategoryList] = (),
+                 geoip: bool = True, geoip_db: str | Path | Sequence[str | Path] | None = None) -> EnrichSummary:
     """Rebuild ip_info, domain_categories and feed_hits for everything in dns_queries."""
-    ensure_tables(con)
+    ensure_tables(store)
     summary = EnrichSummary()
-    names = _frame(con, "SELECT DISTINCT query_name AS name FROM dns_queries")["name"]
+    names = store.frame("SELECT DISTINCT query_name AS name FROM dns_queries")["name"]
     summary.names = len(names)
-    domains = registered_domains(con, names)
+    domains = registered_domains(store, names)
 
     hits = match_names(names, feeds).join(domains, on="name", how="left")
-    _replace(con, FEED_HITS.name, hits.select(FEED_HITS.column_names))
+    store.replace(FEED_HITS.name, hits.select(FEED_HITS.column_names))
     summary.feed_hits = hits.height
     summary.feed_hit_names = hits["name"].n_unique()
     summary.feed_hit_domains = hits["registered_domain"].n_unique()
 
     cats = match_categories(names, categories).join(domains, on="name", how="left")
-    _replace(con, DOMAIN_CATEGORIES.name, cats.select(DOMAIN_CATEGORIES.column_names))
+    store.replace(DOMAIN_CATEGORIES.name, cats.select(DOMAIN_CATEGORIES.column_names))
     summary.categorised_names = cats["name"].n_unique()
     summary.security_names = cats.filter(pl.col("kind") == "security")["name"].n_unique()
 
     if geoip or geoip_db:
-        answers = _frame(con, "SELECT DISTINCT a FROM (SELECT unnest(answers) AS a FROM dns_queries) "
-                              "WHERE a IS NOT NULL")
+        answers = store.frame(f"SELECT DISTINCT a FROM (SELECT {store.sql.unnest('answers')} AS a "
+                              "FROM dns_queries) WHERE a IS NOT NULL")
         info = asn_geo.lookup_ips(answers["a"], geoip_db=geoip_db, use_offline=geoip)
-        _replace(con, IP_INFO.name, info)
+        store.replace(IP_INFO.name, info)
         summary.ips = info.height
         summary.ips_located = int(info["country"].is_not_null().sum())
         summary.ips_with_as = int(info["as_org"].is_not_null().sum())
         if geoip and not geoip_db:
             summary.notes.append("AS numbers need a MaxMind ASN database (--geoip-db); AS names are offline")
     else:
-        con.execute("DELETE FROM ip_info")
+        store.execute("DELETE FROM ip_info")
     return summary
 
 
-def registered_domains(con, names: pl.Series) -> pl.DataFrame:
+def registered_domains(store: Store, names: pl.Series) -> pl.DataFrame:
     """(name, registered_domain) for these names: from domain_names where the ingest derived them,
     computed with the public suffix list otherwise."""
     frame = pl.DataFrame({"name": names}, schema={"name": pl.String})
-    if _has_table(con, "domain_names"):
-        known = _frame(con, "SELECT query_name AS name, registered_domain FROM domain_names")
+    if store.has_table("domain_names"):
+        known = store.frame("SELECT query_name AS name, registered_domain FROM domain_names")
         frame = frame.join(known.cast({"name": pl.String, "registered_domain": pl.String}), on="name", how="left")
     else:
         frame = frame.with_columns(registered_domain=pl.lit(None, pl.String))
@@ -114,15 +113,15 @@ def registered_domains(con, names: pl.Series) -> pl.DataFrame:
     return frame
 
 
-def feed_hit_findings(con, *, now: dt.datetime | None = None) -> list[Finding]:
+def feed_hit_findings(store: Store, *, now: dt.datetime | None = None) -> list[Finding]:
     """One ``feed_hit`` finding per registered domain with names listed by a feed."""
-    if not _has_table(con, "feed_hits"):
+    if not store.has_table("feed_hits"):
         return []
-    hits = _frame(con, "SELECT coalesce(registered_domain, name) AS domain, name, feed, kind, family, matched "
+    hits = store.frame("SELECT coalesce(registered_domain, name) AS domain, name, feed, kind, family, matched "
                        "FROM feed_hits")
     if hits.is_empty():
         return []
-    seen = _frame(con, """
+    seen = store.frame("""
         SELECT query_name AS name, client, count(*) AS queries, min(ts) AS first_seen, max(ts) AS last_seen
         FROM dns_queries WHERE query_name IN (SELECT name FROM feed_hits) GROUP BY query_name, client
     """)
@@ -158,29 +157,26 @@ def feed_hit_findings(con, *, now: dt.datetime | None = None) -> list[Finding]:
     return findings
 
 
-def shared_infrastructure(con, *, min_domains: int = 3, small_as_max_prefixes: int = 50) -> list[Finding]:
+def shared_infrastructure(store: Store, *, min_domains: int = 3, small_as_max_prefixes: int = 50) -> list[Finding]:
     """Several not-normal registered domains on one public IP, or in one small AS."""
-    if not (_has_table(con, "ip_info") and _has_table(con, "dns_queries")):
+    if not (store.has_table("ip_info") and store.has_table("dns_queries")):
         return []
-    names = _frame(con, "SELECT DISTINCT query_name AS name FROM dns_queries WHERE len(answers) > 0")["name"]
-    domains = registered_domains(con, names)
-    con.complete()
-    con.register("_netsift_name_domains", domains.to_arrow())
-    try:
+    names = store.frame("SELECT DISTINCT query_name AS name FROM dns_queries "
+                        f"WHERE {store.sql.list_len('answers')} > 0")["name"]
+    domains = registered_domains(store, names)
+    with store.temp_table("_netsift_name_domains", domains):
         normal_filter = ("AND nd.registered_domain NOT IN (SELECT registered_domain FROM domain_stats "
-                         "WHERE normal_reason IS NOT NULL)") if _has_table(con, "domain_stats") else ""
-        pairs = _frame(con, f"""
+                         "WHERE normal_reason IS NOT NULL)") if store.has_table("domain_stats") else ""
+        pairs = store.frame(f"""
             SELECT a.ip, nd.registered_domain AS domain, count(*) AS queries, min(a.ts) AS first_seen,
                    max(a.ts) AS last_seen, any_value(i.as_org) AS as_org, any_value(i.asn) AS asn,
                    any_value(i.country) AS country
-            FROM (SELECT unnest(answers) AS ip, query_name, ts FROM dns_queries) a
+            FROM (SELECT {store.sql.unnest('answers')} AS ip, query_name, ts FROM dns_queries) a
             JOIN _netsift_name_domains nd ON nd.name = a.query_name
             JOIN ip_info i ON i.ip = a.ip AND NOT coalesce(i.is_private, false)
             WHERE nd.registered_domain IS NOT NULL {normal_filter}
             GROUP BY a.ip, nd.registered_domain
         """)
-    finally:
-        con.unregister("_netsift_name_domains")
     if pairs.is_empty():
         return []
     sizes = asn_geo.offline().as_prefix_counts()
@@ -232,34 +228,3 @@ def _count(n: int, one: str, many: str) -> str:
 
 def _shown(domains: list[str], limit: int = 6) -> str:
     return ", ".join(domains[:limit]) + (f" and {len(domains) - limit} more" if len(domains) > limit else "")
-
-
-def _frame(con, sql: str, params: list | None = None) -> pl.DataFrame:
-    """A query's result as a Polars frame (DuckDB 2.x: through the relation's Arrow table)."""
-    con.complete()
-    out = pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
-    assert isinstance(out, pl.DataFrame)
-    return out
-
-
-def _has_table(con, name: str) -> bool:
-    rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
-    return rows[0][0] > 0
-
-
-def _replace(con, table: str, frame: pl.DataFrame) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"DELETE FROM {table}")
-        if frame.height:
-            con.complete()
-            con.register("_netsift_enrich_rows", frame.to_arrow())
-            try:
-                cols = ", ".join(frame.columns)
-                con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _netsift_enrich_rows")
-            finally:
-                con.unregister("_netsift_enrich_rows")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise

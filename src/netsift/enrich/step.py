@@ -24,8 +24,7 @@ Thresholds are the ``[enrich]`` settings (:func:`all_settings`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +37,7 @@ from netsift.enrich.categories import ALIASES, CategoryList, installed_categorie
 from netsift.enrich.feeds import FEED_KINDS, Feed, installed_feeds, load_feed
 from netsift.errors import InputError
 from netsift.findings import Finding
+from netsift.store.base import Store
 
 SETTINGS = (
     Setting("feed_malicious_increase", 0.25, "Added to a finding whose domain a malicious feed lists.", 0, 1),
@@ -125,23 +125,22 @@ class EnrichSummary:
                 "online": self.online, "resolved": self.resolved, "notes": self.notes}
 
 
-def enrich(store, findings: list[Finding], opts: EnrichOptions | None = None,
+def enrich(store: Store, findings: list[Finding], opts: EnrichOptions | None = None,
            settings_by_section: dict[str, dict] | None = None) -> tuple[list[Finding], EnrichSummary]:
-    """Enrich the store and the findings (see the module docstring). ``store`` is a DuckDBStore or a
-    DuckDB connection. Returns the findings (in no particular order) and what was done."""
+    """Enrich the store and the findings (see the module docstring). Returns the findings (in no particular
+    order) and what was done."""
     opts = opts or EnrichOptions()
     s = Settings(all_settings(), (settings_by_section or {}).get("enrich"))
-    con = getattr(store, "con", store)
     summary = EnrichSummary()
     feeds, cats = load_sources(opts, summary)
     try:
-        summary.tables = annotate.enrich_store(con, feeds=feeds, categories=cats, geoip_db=opts.geoip_db or None)
+        summary.tables = annotate.enrich_store(store, feeds=feeds, categories=cats, geoip_db=opts.geoip_db or None)
     except (ImportError, RuntimeError) as exc:  # asn_geo: MissingDependency (maxminddb), GeoIPDatabaseError
         raise InputError(str(exc)) from exc
     # annotate's only note ("AS numbers need a MaxMind ASN database") would repeat on every run: documented
 
-    hits = annotate.feed_hit_findings(con)
-    shared = annotate.shared_infrastructure(con, min_domains=s.shared_min_domains,
+    hits = annotate.feed_hit_findings(store)
+    shared = annotate.shared_infrastructure(store, min_domains=s.shared_min_domains,
                                             small_as_max_prefixes=s.small_as_max_prefixes)
     listed = {f.domain for f in hits}
     kept = [f for f in findings if not (f.kind == "unexplained_domain" and f.domain in listed)]
@@ -155,14 +154,14 @@ def enrich(store, findings: list[Finding], opts: EnrichOptions | None = None,
 
     ranked = sorted((f for f in kept if f.domain), key=lambda f: -f.score)
     domains = list(dict.fromkeys(f.domain for f in ranked if f.domain))
-    context = gather_context(con, domains)
+    context = gather_context(store, domains)
     summary.findings_raised = apply_feed_modifier(kept, context["feeds"], s)
     if opts.resolve:
         wanted = [d for d in domains if d not in context["networks"] and _resolvable(d)][: s.resolve_max_names]
-        context["resolved"] = resolve_into_ip_info(con, wanted, opts, s, summary)
+        context["resolved"] = resolve_into_ip_info(store, wanted, opts, s, summary)
     add_context_reasons(kept, context, s)
     if opts.online:
-        look_up_online(con, kept, opts, s, summary)
+        look_up_online(store, kept, opts, s, summary)
     return kept, summary
 
 
@@ -221,10 +220,10 @@ def load_sources(opts: EnrichOptions, summary: EnrichSummary) -> tuple[list[Feed
 
 # --- context per finding domain -------------------------------------------------------------------------
 
-def domain_keys(con, domains: list[str]) -> pl.DataFrame:
+def domain_keys(store: Store, domains: list[str]) -> pl.DataFrame:
     """(name, key): every query name whose registered domain is one of ``domains``, or that is one."""
-    names = _frame(con, "SELECT DISTINCT query_name AS name FROM dns_queries")["name"]
-    known = annotate.registered_domains(con, names)
+    names = store.frame("SELECT DISTINCT query_name AS name FROM dns_queries")["name"]
+    known = annotate.registered_domains(store, names)
     wanted = pl.Series(domains, dtype=pl.String).implode()
     return pl.concat([
         known.filter(pl.col("registered_domain").is_in(wanted)).select("name", key=pl.col("registered_domain")),
@@ -232,24 +231,24 @@ def domain_keys(con, domains: list[str]) -> pl.DataFrame:
     ]).unique()
 
 
-def gather_context(con, domains: list[str]) -> dict[str, dict]:
+def gather_context(store: Store, domains: list[str]) -> dict[str, dict]:
     """Per finding domain: the networks its answers point to, its categories and its feed hits."""
     out: dict[str, dict] = {"networks": {}, "categories": {}, "feeds": {}, "resolved": {}}
     if not domains:
         return out
-    with _registered(con, "_netsift_step_keys", domain_keys(con, domains)):
-        networks = _frame(con, """
+    with store.temp_table("_netsift_step_keys", domain_keys(store, domains)):
+        networks = store.frame(f"""
             SELECT k.key, i.as_org, i.country, coalesce(i.is_private, false) AS private,
                    count(DISTINCT a.ip) AS ips
-            FROM (SELECT query_name, unnest(answers) AS ip FROM dns_queries
+            FROM (SELECT query_name, {store.sql.unnest('answers')} AS ip FROM dns_queries
                   WHERE query_name IN (SELECT name FROM _netsift_step_keys)) a
             JOIN _netsift_step_keys k ON k.name = a.query_name
             JOIN ip_info i ON i.ip = a.ip
             GROUP BY ALL""")
-        cats = _frame(con, """
+        cats = store.frame("""
             SELECT k.key, c.category, c.kind, count(DISTINCT c.name) AS names
             FROM domain_categories c JOIN _netsift_step_keys k ON k.name = c.name GROUP BY ALL""")
-        feeds = _frame(con, """
+        feeds = store.frame("""
             SELECT DISTINCT k.key, f.feed, f.kind, f.family
             FROM feed_hits f JOIN _netsift_step_keys k ON k.name = f.name""")
     for name, frame in (("networks", networks), ("categories", cats), ("feeds", feeds)):
@@ -336,7 +335,7 @@ def category_reason(rows: list[tuple], limit: int) -> str | None:
 
 # --- --resolve ---------------------------------------------------------------------------------------------
 
-def resolve_into_ip_info(con, domains: list[str], opts: EnrichOptions, s: Settings,
+def resolve_into_ip_info(store: Store, domains: list[str], opts: EnrichOptions, s: Settings,
                          summary: EnrichSummary) -> dict[str, list[tuple]]:
     """Resolve ``domains`` now (A and AAAA), add their addresses to ``ip_info``, and return per domain the
     (as_org, country, private, ips) rows for its reason. Trouble becomes a note."""
@@ -359,12 +358,10 @@ def resolve_into_ip_info(con, domains: list[str], opts: EnrichOptions, s: Settin
     from netsift.enrich import asn_geo
 
     info = asn_geo.lookup_ips(ips, geoip_db=opts.geoip_db or None)
-    known = _frame(con, "SELECT ip FROM ip_info")["ip"].cast(pl.String)
+    known = store.frame("SELECT ip FROM ip_info")["ip"].cast(pl.String)
     new = info.filter(~pl.col("ip").is_in(known.implode()))
     if new.height:
-        with _registered(con, "_netsift_resolved_ips", new):
-            cols = ", ".join(new.columns)
-            con.execute(f"INSERT INTO ip_info ({cols}) SELECT {cols} FROM _netsift_resolved_ips")
+        store.append("ip_info", new)
     where = {r["ip"]: (r["as_org"], r["country"], bool(r["is_private"])) for r in info.iter_rows(named=True)}
     out: dict[str, list[tuple]] = {}
     for domain, found in answers.items():
@@ -421,7 +418,8 @@ def _resolvable(domain: str) -> bool:
 
 # --- --online ----------------------------------------------------------------------------------------------
 
-def look_up_online(con, findings: list[Finding], opts: EnrichOptions, s: Settings, summary: EnrichSummary) -> None:
+def look_up_online(store: Store, findings: list[Finding], opts: EnrichOptions, s: Settings,
+                   summary: EnrichSummary) -> None:
     """Look the top ``online_top`` findings' domains up with each service; verdict lines to the reasons, a
     modifier for malicious answers, one note per service that failed."""
     from netsift.detect.scoring import apply_change
@@ -435,7 +433,7 @@ def look_up_online(con, findings: list[Finding], opts: EnrichOptions, s: Setting
     for f in findings:
         if f.domain:
             by_domain[f.domain].append(f)
-    cache = EnrichmentCache(con)
+    cache = EnrichmentCache(store)
     service: OnlineService
     verdict: Callable[[dict[str, Any]], str]
     malicious: Callable[[dict[str, Any]], bool]
@@ -477,17 +475,16 @@ def look_up_online(con, findings: list[Finding], opts: EnrichOptions, s: Setting
 
 # --- filters and counts --------------------------------------------------------------------------------
 
-def filter_findings(store, findings: list[Finding], *, categories: tuple[str, ...] | list[str] = (),
+def filter_findings(store: Store, findings: list[Finding], *, categories: tuple[str, ...] | list[str] = (),
                     feed_hits: bool = False) -> list[Finding]:
     """Only findings on a domain in one of ``categories`` (a category name in any spelling, or ``security``
     / ``content`` for any of that kind) and, with ``feed_hits``, on a domain a feed lists."""
     if not categories and not feed_hits:
         return findings
-    con = getattr(store, "con", store)
     domains = list(dict.fromkeys(f.domain for f in findings if f.domain))
-    if not domains or not _has_table(con, "feed_hits"):
+    if not domains or not store.has_table("feed_hits"):
         return []
-    context = gather_context(con, domains)
+    context = gather_context(store, domains)
     wanted = {_category_key(c) for c in categories}
 
     def keep(f: Finding) -> bool:
@@ -508,47 +505,23 @@ def _category_key(category: str) -> str:
     return ALIASES.get(key, key)
 
 
-def table_counts(con) -> dict[str, int]:
+def table_counts(store: Store) -> dict[str, int]:
     """What the enrichment tables hold: feed hits, categorised names and domains, located IPs."""
-    if not _has_table(con, "feed_hits"):
+    if not store.has_table("feed_hits"):
         return {k: 0 for k in ("feed_hits", "feed_hit_names", "feed_hit_domains", "categorised_names",
                                "categorised_domains", "security_names", "ips", "ips_located", "ips_with_as")}
-    hits = con.execute("SELECT count(*), count(DISTINCT name), count(DISTINCT coalesce(registered_domain, name)) "
-                       "FROM feed_hits").fetchone()
-    cats = con.execute("SELECT count(DISTINCT name), count(DISTINCT coalesce(registered_domain, name)), "
-                       "count(DISTINCT name) FILTER (WHERE kind = 'security') FROM domain_categories").fetchone()
-    ips = con.execute("SELECT count(*), count(country), count(as_org) FROM ip_info").fetchone()
+    hits = store.rows("SELECT count(*), count(DISTINCT name), count(DISTINCT coalesce(registered_domain, name)) "
+                      "FROM feed_hits")[0]
+    cats = store.rows("SELECT count(DISTINCT name), count(DISTINCT coalesce(registered_domain, name)), "
+                      "count(DISTINCT name) FILTER (WHERE kind = 'security') FROM domain_categories")[0]
+    ips = store.rows("SELECT count(*), count(country), count(as_org) FROM ip_info")[0]
     return {"feed_hits": hits[0], "feed_hit_names": hits[1], "feed_hit_domains": hits[2],
             "categorised_names": cats[0], "categorised_domains": cats[1], "security_names": cats[2],
             "ips": ips[0], "ips_located": ips[1], "ips_with_as": ips[2]}
 
 
-def overview(store, summary: EnrichSummary | None = None) -> dict:
+def overview(store: Store, summary: EnrichSummary | None = None) -> dict:
     """The ``enrichment`` object of ``analyze --json``'s summary: table counts, plus the lists used, what
     was added, online lookups and notes when the step ran in this process."""
-    con = getattr(store, "con", store)
-    return {**table_counts(con), **(summary.as_dict() if summary else {"lists": [], "stale_lists": [],
+    return {**table_counts(store), **(summary.as_dict() if summary else {"lists": [], "stale_lists": [],
                                                                            "notes": []})}
-
-
-# --- small helpers --------------------------------------------------------------------------------------
-
-def _frame(con, sql: str, params: list | None = None) -> pl.DataFrame:
-    con.complete()
-    out = pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
-    assert isinstance(out, pl.DataFrame)
-    return out
-
-
-def _has_table(con, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0] > 0
-
-
-@contextmanager
-def _registered(con, view: str, frame: pl.DataFrame) -> Iterator[None]:
-    con.complete()
-    con.register(view, frame.to_arrow())
-    try:
-        yield
-    finally:
-        con.unregister(view)

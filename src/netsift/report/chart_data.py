@@ -1,5 +1,5 @@
 """The data behind every chart of the HTML report and the dashboard: small aggregate queries over the
-rollups (:mod:`netsift.report.rollups`), ``domain_stats``, ``findings`` and the enrichment tables.
+rollups (:mod:`netsift.store.rollups`), ``domain_stats``, ``findings`` and the enrichment tables.
 
 Each function returns plain JSON-able values (lists of dicts, numbers, ISO strings); the dashboard's JSON
 twins return exactly these, and :mod:`netsift.report.charts` turns them into figures. Nothing here
@@ -13,7 +13,6 @@ import datetime as dt
 import json
 from typing import Any
 
-from netsift.report.rollups import table_exists
 
 # First reason's label: "top sites: rank 7 in tranco; prevalent: ..." -> "top sites"
 EXPLANATION_SQL = "coalesce(split_part(split_part(normal_reason, '; ', 1), ':', 1), 'not normal')"
@@ -21,9 +20,7 @@ ANSWER_IS_IP = r"regexp_matches(answer, '^[0-9.]+$|^[0-9a-fA-F:]+:[0-9a-fA-F:.]*
 
 
 def dicts(store, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-    cur = store.con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [{k: _plain(v) for k, v in zip(names, row)} for row in cur.fetchall()]
+    return [{k: _plain(v) for k, v in row.items()} for row in store.dicts(sql, params)]
 
 
 def _plain(value: Any) -> Any:
@@ -33,7 +30,7 @@ def _plain(value: Any) -> Any:
 
 
 def has_rows(store, table: str) -> bool:
-    return table_exists(store.con, table) and bool(store.rows(f"SELECT EXISTS (SELECT 1 FROM {table})")[0][0])
+    return store.has_table(table) and bool(store.rows(f"SELECT EXISTS (SELECT 1 FROM {table})")[0][0])
 
 
 # --- totals --------------------------------------------------------------------------------------------
@@ -290,7 +287,7 @@ FLAGGED_DOMAINS_SQL = """
 
 def _flagged_sql(store) -> str:
     feeds = ("UNION SELECT registered_domain FROM feed_hits WHERE registered_domain IS NOT NULL"
-             if table_exists(store.con, "feed_hits") else "")
+             if store.has_table("feed_hits") else "")
     return FLAGGED_DOMAINS_SQL.format(feeds=feeds)
 
 
@@ -318,7 +315,7 @@ def infrastructure(store, limit: int = 40, per_domain: int = 8) -> dict[str, lis
         "LIMIT ?", [limit])]
     if not domains:
         return {"domains": [], "edges": []}
-    has_ip_info = table_exists(store.con, "ip_info")
+    has_ip_info = store.has_table("ip_info")
     asn_cols = ("i.as_org, i.asn, i.country" if has_ip_info else "NULL AS as_org, NULL AS asn, NULL AS country")
     asn_join = "LEFT JOIN ip_info i ON i.ip = a.answer" if has_ip_info else ""
     edges = dicts(store, f"""

@@ -19,7 +19,7 @@ from netsift import __version__, inputs
 from netsift.report import chart_data as data
 from netsift.report import charts, resolver
 from netsift.report.console import decimals
-from netsift.report.rollups import ensure_rollups
+from netsift.store.rollups import ensure_rollups
 
 TOP_FINDINGS = 50
 BUSIEST_CLIENTS = 6
@@ -42,7 +42,7 @@ def environment(package: str = "netsift.report") -> jinja2.Environment:
 
 def report_context(store) -> dict[str, Any]:
     """Everything the report shows: values (for tables) and figures (as html-safe JSON)."""
-    ensure_rollups(store.con)
+    ensure_rollups(store)
     bucket = data.bucket_for(store)
     summary = data.summary(store)
     breakdown = data.normal_breakdown(store)
@@ -87,8 +87,8 @@ QUEUE_SEVERITIES = ("medium", "high", "critical")  # the findings table shows th
 
 def below_medium(store) -> int:
     """Findings below medium (info, low): counted under the findings table, listed by the dashboard."""
-    return int(store.scalar("SELECT count(*) FROM findings WHERE severity NOT IN (SELECT unnest(?))",
-                            [list(QUEUE_SEVERITIES)]) or 0)
+    return int(store.scalar(f"SELECT count(*) FROM findings WHERE {store.sql.not_in_list('severity')}",
+                            [store.sql.list_param(QUEUE_SEVERITIES)]) or 0)
 
 
 def render_report(store) -> str:

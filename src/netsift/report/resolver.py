@@ -3,7 +3,7 @@ blocked and top allowed names, top clients, query types, upstream servers and wh
 
 Only logs that carry block status have them (Pi-hole, Pi-hole JSON, a BIND/Infoblox log with RPZ hits,
 Umbrella, a CSV with an action column): every value here reads the ``rollup_resolver_*`` tables
-(:mod:`netsift.report.rollups`), which hold the questions of those files only, so a page costs a few small
+(:mod:`netsift.store.rollups`), which hold the questions of those files only, so a page costs a few small
 aggregates whatever the store's size. ``blocked`` means ``resolver_action`` is ``blocked:<list>``; the
 upstream is what follows ``forwarded:`` (the Pi-hole parser keeps the server a ``forwarded`` line names).
 

@@ -54,6 +54,10 @@ class Store(Protocol):
         """Run a query and return all its rows as tuples."""
         ...
 
+    def dicts(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        """Run a query and return its rows as dicts by column name (Python values, as ``rows`` gives)."""
+        ...
+
     def scalar(self, sql: str, params: Params = None) -> Any:
         """The first column of the first row (None when there is no row)."""
         ...

@@ -135,6 +135,12 @@ class DuckDBStore:
         with _errors():
             return self.con.execute(sql, _params(params) or []).fetchall()
 
+    def dicts(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        with _errors():
+            cur = self.con.execute(sql, _params(params) or [])
+            names = [d[0] for d in cur.description or []]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
     def scalar(self, sql: str, params: Params = None) -> Any:
         with _errors():
             row = self.con.execute(sql, _params(params) or []).fetchone()
@@ -186,11 +192,22 @@ class DuckDBStore:
             self.con.complete()
             self.con.unregister(name)
 
+    def register(self, name: str, data: Data) -> None:
+        """The two halves of :meth:`temp_table`, for code that has not moved to it yet (detect/dga.py)."""
+        self.con.complete()
+        self.con.register(name, data if isinstance(data, pa.Table) else arrow_for_append(data))
+
+    def unregister(self, name: str) -> None:
+        self.con.complete()
+        self.con.unregister(name)
+
     # --- sessions ---------------------------------------------------------------------------------
     def cursor(self) -> DuckDBStore:
         """A session of its own (a DuckDB cursor: a separate connection to the same database, safe to use
-        from another thread)."""
-        return DuckDBStore.over(self.con.cursor(), self.path)
+        from another thread), without DuckDB's progress bar (``serve --get`` prints JSON on stdout)."""
+        con = self.con.cursor()
+        con.execute("SET enable_progress_bar = false")
+        return DuckDBStore.over(con, self.path)
 
     @contextmanager
     def reader(self) -> Iterator[DuckDBStore]:
@@ -207,10 +224,6 @@ class DuckDBStore:
         self.con.execute("BEGIN TRANSACTION")
         if pin:  # DuckDB starts a transaction's view at its first read of the database
             self.con.execute("SELECT count(*) FROM findings").fetchall()
-
-    def quiet(self) -> None:
-        """No progress bar on stdout from this session (``serve --get`` prints JSON there)."""
-        self.con.execute("SET enable_progress_bar = false")
 
     def close(self) -> None:
         self.con.close()

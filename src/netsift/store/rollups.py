@@ -5,7 +5,11 @@ The rollups depend only on ``dns_queries`` and ``domain_names`` (not on the base
 findings), so a verdict never invalidates them. :func:`ensure_rollups` rebuilds them when the row count or
 the latest timestamp of ``dns_queries`` changed since the last build (recorded in ``rollup_state``), or the
 rollups were built by code of another ``ROLLUP_VERSION``;
-``pipeline.analyze`` may call :func:`refresh_rollups` at its end to keep them warm.
+``pipeline.analyze`` calls :func:`ensure_rollups` at its end to keep them warm.
+
+They live with the store: the tables are declared here (and created by every store with the rest of
+:func:`netsift.schema.all_tables`), the build queries are the store's SQL (a second store rewrites
+``BUILD_SQL`` in its own dialect), and only these functions build them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import datetime as dt
 
 from netsift import schema
 from netsift.schema import Column, Table
+from netsift.store.base import Store
 
 ROLLUP_CLIENT_HOUR = Table(
     "rollup_client_hour",
@@ -155,54 +160,40 @@ BUILD_SQL = {
 }
 
 
-def _source_state(con) -> tuple[int, dt.datetime | None]:
-    rows, max_ts = con.execute("SELECT count(*), max(ts) FROM dns_queries").fetchall()[0]
+def _source_state(store: Store) -> tuple[int, dt.datetime | None]:
+    rows, max_ts = store.rows("SELECT count(*), max(ts) FROM dns_queries")[0]
     return int(rows), max_ts
 
 
-def rollups_current(con) -> bool:
+def rollups_current(store: Store) -> bool:
     """True when the rollups were built from the dns_queries that are there now, by this version's code."""
-    if not table_exists(con, "rollup_state") or not con.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'rollup_state' "
-            "AND table_schema = 'main' AND column_name = 'version'").fetchall()[0][0]:
+    if not store.has_table("rollup_state") or not store.has_column("rollup_state", "version"):
         return False  # built before rollups had versions
-    built = con.execute("SELECT dns_rows, max_ts, version FROM rollup_state").fetchall()
-    return bool(built) and tuple(built[0]) == (*_source_state(con), ROLLUP_VERSION)
+    built = store.rows("SELECT dns_rows, max_ts, version FROM rollup_state")
+    return bool(built) and tuple(built[0]) == (*_source_state(store), ROLLUP_VERSION)
 
 
-def refresh_rollups(con) -> None:
+def refresh_rollups(store: Store) -> None:
     """Rebuild every rollup from dns_queries (one transaction; readers see the old ones until commit)."""
-    con = con.cursor()  # own session: no progress bar on stdout (``serve --get`` prints JSON there)
-    con.execute("SET enable_progress_bar = false")
-    state = _source_state(con)
-    con.execute("BEGIN TRANSACTION")
+    session = store.cursor()  # own session: no progress bar on stdout (``serve --get`` prints JSON there)
     try:
-        con.execute("DROP TABLE IF EXISTS rollup_state")  # may predate its version column
-        for table in TABLES:
-            con.execute(schema.duckdb_ddl(table))
-        for name, sql in BUILD_SQL.items():
-            con.execute(f"DELETE FROM {name}")
-            con.execute(f"INSERT INTO {name} {sql}")
-        con.execute("DELETE FROM rollup_state")
-        con.execute("INSERT INTO rollup_state VALUES (?, ?, ?, ?)",
-                    [state[0], state[1], dt.datetime.now(dt.UTC).replace(tzinfo=None), ROLLUP_VERSION])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        state = _source_state(session)
+        with session.transaction():
+            session.execute("DROP TABLE IF EXISTS rollup_state")  # may predate its version column
+            session.ensure_tables(TABLES)
+            for name, sql in BUILD_SQL.items():
+                session.execute(f"DELETE FROM {name}")
+                session.execute(f"INSERT INTO {name} {sql}")
+            session.execute("DELETE FROM rollup_state")
+            session.execute("INSERT INTO rollup_state VALUES (?, ?, ?, ?)",
+                            [state[0], state[1], dt.datetime.now(dt.UTC).replace(tzinfo=None), ROLLUP_VERSION])
     finally:
-        con.close()
+        session.close()
 
 
-def ensure_rollups(con) -> bool:
+def ensure_rollups(store: Store) -> bool:
     """Rebuild the rollups when dns_queries changed; True when they were rebuilt."""
-    if rollups_current(con):
+    if rollups_current(store):
         return False
-    refresh_rollups(con)
+    refresh_rollups(store)
     return True
-
-
-def table_exists(con, name: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
-        [name]).fetchall()[0][0])

@@ -2,13 +2,13 @@
 
 Queries elsewhere are plain SQL as DuckDB reads it; the few fragments a second database (ClickHouse)
 spells differently are built here, so that store has one place to change: "this column is in this list"
-(a list bound as one parameter), list columns (length, unnest), the hour a stamp falls in, and the DDL of
+(a list bound as one parameter), list columns (length, unnest), the hour a stamp falls in, an upsert, and the DDL of
 a declared table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from netsift import schema
@@ -43,6 +43,11 @@ class Dialect:
     def hour(self, expr: str) -> str:
         """The start of the hour a timestamp falls in."""
         return f"date_trunc('hour', {expr})"
+
+    def upsert(self, table: str, columns: Sequence[str]) -> str:
+        """An INSERT of one row (``?`` per column) that replaces the row with the same primary key."""
+        return (f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})")
 
     def ddl(self, table: Table, *, if_not_exists: bool = True) -> str:
         ddl = schema.duckdb_ddl(table)

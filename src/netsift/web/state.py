@@ -1,10 +1,10 @@
-"""What the dashboard process holds: the one DuckDB connection, the secrets, and the background
+"""What the dashboard process holds: the one store, the secrets, and the background
 re-analysis that runs after a verdict.
 
 DuckDB allows one read-write process per file, so the server opens the store once and keeps it: each
-request reads through its own cursor of that connection (:class:`RequestStore`; cursors are separate
-connections to the same database and safe to use from different threads), and re-analysis runs in one
-background thread on the main connection, at a lower CPU priority than the requests (and with the GIL
+request reads through a session of its own (``store.reader()``; sessions are separate connections to
+the same database and safe to use from different threads), and re-analysis runs in one background
+thread on the store itself, at a lower CPU priority than the requests (and with the GIL
 handed over more often while it runs). Pages are computed
 once per store version and kept (:class:`~netsift.web.cache.PageCache`), and while a re-analysis runs they
 are computed from a :class:`Snapshot` taken before it began: readers see the previous findings, never a
@@ -21,11 +21,11 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from netsift import pipeline
-from netsift.report.rollups import ensure_rollups
-from netsift.store import DuckDBStore, open_store
+from netsift.store import Store, open_store
+from netsift.store.rollups import ensure_rollups
 from netsift.web.cache import PageCache
 
 log = logging.getLogger("netsift.web")
@@ -34,60 +34,49 @@ REANALYSIS_SWITCH_INTERVAL = 0.0005  # seconds (Python's default is 0.005)
 PAGE_WORKERS = 4  # pages computed at once (and cursors in a snapshot)
 
 
-class RequestStore(DuckDBStore):
-    """A DuckDBStore over a cursor of the server's connection (or a given one); closed at the end of the
-    request."""
-
-    def __init__(self, parent: DuckDBStore, con=None):  # noqa: super().__init__ would open a second connection
-        self.path = parent.path
-        self.con = con if con is not None else parent.con.cursor()
-
-
 class Snapshot:
-    """Cursors that all read the store as it was when the snapshot was taken: each holds one open
-    read transaction (DuckDB's MVCC keeps what it saw while others commit). A cursor serves one page
-    computation at a time; :meth:`retire` closes each as soon as nobody uses it."""
+    """Sessions that all read the store as it was when the snapshot was taken: each holds one open
+    read transaction (:meth:`Store.reader`; the database keeps what it saw while others commit). A session
+    serves one page computation at a time; :meth:`retire` closes each as soon as nobody uses it."""
 
-    def __init__(self, store: DuckDBStore, size: int):
+    def __init__(self, store: Store, size: int):
         self._lock = threading.Lock()
-        self._free: list = []
+        self._free: list[tuple[Store, contextlib.ExitStack]] = []
         self._retired = False
         self._available = threading.Semaphore(size)
         for _ in range(size):
-            con = store.con.cursor()
-            con.execute("BEGIN TRANSACTION")
-            con.execute("SELECT count(*) FROM findings").fetchall()  # the transaction's view starts here
-            self._free.append(con)
+            stack = contextlib.ExitStack()
+            self._free.append((stack.enter_context(store.reader()), stack))
 
     @contextlib.contextmanager
-    def borrow(self):
-        """One of the cursors, or None when the snapshot was retired meanwhile."""
+    def borrow(self) -> Iterator[Store | None]:
+        """One of the sessions, or None when the snapshot was retired meanwhile."""
         with self._available:
             with self._lock:
-                con = None if self._retired else self._free.pop()
+                held = None if self._retired else self._free.pop()
             try:
-                yield con
+                yield None if held is None else held[0]
             finally:
-                if con is not None:
+                if held is not None:
                     with self._lock:
                         if self._retired:
-                            con.close()
+                            held[1].close()
                         else:
-                            self._free.append(con)
+                            self._free.append(held)
 
     def retire(self) -> None:
         with self._lock:
             self._retired = True
             free, self._free = self._free, []
-        for con in free:
-            con.close()
+        for _, stack in free:
+            stack.close()
 
 
 class Reanalyzer:
     """Runs ``pipeline.analyze`` in a background thread after verdicts; requests that arrive while it
     runs are folded into one more run."""
 
-    def __init__(self, store: DuckDBStore, options: pipeline.AnalysisOptions | None = None,
+    def __init__(self, store: Store, options: pipeline.AnalysisOptions | None = None,
                  before: Callable[[], None] = lambda: None, after: Callable[[], None] = lambda: None):
         self.store = store
         self.options = options
@@ -128,7 +117,7 @@ class Reanalyzer:
             try:
                 self.before()
                 pipeline.analyze(self.store, self.options)
-                ensure_rollups(self.store.con)
+                ensure_rollups(self.store)
                 self.error = None
             except Exception as exc:  # keep serving; the banner shows the error
                 log.exception("re-analysis failed")
@@ -162,7 +151,7 @@ class Dashboard:
                  options: pipeline.AnalysisOptions | None = None):
         pipeline.register_all_tables()
         self.store = open_store(store_path)
-        ensure_rollups(self.store.con)
+        ensure_rollups(self.store)
         self.token = token
         self.csrf_token = secrets.token_urlsafe(32)
         self.pages = PageCache(PAGE_WORKERS)
@@ -170,27 +159,23 @@ class Dashboard:
         self._snapshot_lock = threading.Lock()
         self.reanalyzer = Reanalyzer(self.store, options, before=self._freeze, after=self._thaw)
 
-    def request_store(self) -> RequestStore:
-        """A store over a cursor of its own (autocommit; for writes such as a verdict)."""
-        return RequestStore(self.store)
+    def request_store(self) -> Store:
+        """A session of its own (autocommit; for writes such as a verdict); close it when done."""
+        return self.store.cursor()
 
     @contextlib.contextmanager
-    def reader(self):
-        """A store for computing one page: while a re-analysis runs, over a cursor of the snapshot taken
-        before it began; otherwise over a cursor of its own, in one read transaction (so a page is
+    def reader(self) -> Iterator[Store]:
+        """A store for computing one page: while a re-analysis runs, a session of the snapshot taken
+        before it began; otherwise a session of its own, in one read transaction (so a page is
         consistent even when a write commits while it is computed)."""
         snapshot = self._snapshot
         if snapshot is not None:
-            with snapshot.borrow() as con:
-                if con is not None:
-                    yield RequestStore(self.store, con)
+            with snapshot.borrow() as session:
+                if session is not None:
+                    yield session
                     return
-        store = RequestStore(self.store)
-        try:
-            store.con.execute("BEGIN TRANSACTION")
-            yield store
-        finally:
-            store.close()  # ends (rolls back) the read transaction
+        with self.store.reader() as session:
+            yield session
 
     def store_changed(self) -> None:
         """After a write by a request (a verdict): readers see it from now on, also during a re-analysis
