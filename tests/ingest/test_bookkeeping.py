@@ -210,14 +210,14 @@ def test_opening_the_store_cleans_up_what_a_killed_ingest_left(tmp_path):
 
 KILLABLE = """
 import sys
-import netsift.ingest.run as run
+import netsift.ingest.writer as writer
 from netsift.cli import main
-run.INSERT_ROWS = run.ROWS_IN_FLIGHT = 2000  # commit often, so that a kill finds committed rows
-write = run._Batches._write
-def _write(self):
-    write(self)
+writer.INSERT_ROWS = writer.ROWS_IN_FLIGHT = 2000  # commit often, so that a kill finds committed rows
+write = writer.Writer._write
+def _write(self, final=None):
+    write(self, final)
     print("committed", file=sys.stderr, flush=True)
-run._Batches._write = _write
+writer.Writer._write = _write
 main(sys.argv[1:])
 """
 

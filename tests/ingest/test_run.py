@@ -244,8 +244,9 @@ def test_grown_file_with_a_header_keeps_parsing_its_tail(store, tmp_path, fmt, h
 def test_batched_commits_and_strict_discard_everything_of_that_file(store, tmp_path, monkeypatch):
     import netsift.ingest.reader as reader
     import netsift.ingest.run as run
+    import netsift.ingest.writer as writer
 
-    monkeypatch.setattr(run, "INSERT_ROWS", 10)  # insert and commit every ~10 rows
+    monkeypatch.setattr(writer, "INSERT_ROWS", 10)  # insert and commit every ~10 rows
     f = tmp_path / "big.log"
     f.write_text(pihole_lines(400) + "garbage at the end\n")
     orig = reader.iter_byte_chunks

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import blake3
 
-from netsift.store import DuckDBStore
+from netsift.store import Store
 
 HEAD_HASH_BYTES = 4096
 HASH_BLOCK = _BLOCK = 4 * 1024 * 1024
@@ -116,7 +116,7 @@ def hashes_on_to(fh: IO[bytes], hasher: Any, start: int, prior: PriorFile) -> bo
     return digest_of(hasher) == prior.content_hash
 
 
-def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int | None,
+def find_resume_point(store: Store, path: str, fh: IO[bytes], size: int | None,
                       head: bytes) -> ResumePoint:
     """Decide where reading ``fh`` (seekable content: raw bytes, or a compressed file's decompressed
     bytes) should start. ``size``: the content's length, None when unknown (compressed)."""
@@ -135,9 +135,9 @@ def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int | 
         prefix_hashes = [digest for n in small if n <= len(head)
                          for digest in (_digest_of_bytes(head[:n]), hashlib.sha256(head[:n]).hexdigest())]
         rows += store.rows(
-            f"SELECT {_PRIOR} FROM ingested_files WHERE last_offset < ? AND list_contains(?, content_hash) "
+            f"SELECT {_PRIOR} FROM ingested_files WHERE last_offset < ? AND {store.sql.in_list('content_hash')} "
             "AND NOT coalesce(in_progress, false) ORDER BY last_offset DESC, file_id DESC",
-            [HEAD_HASH_BYTES, prefix_hashes],
+            [HEAD_HASH_BYTES, store.sql.list_param(prefix_hashes)],
         )
     for row in rows:
         prior = PriorFile(*row)
@@ -152,7 +152,7 @@ def find_resume_point(store: DuckDBStore, path: str, fh: IO[bytes], size: int | 
     return ResumePoint(None, 0, 0, content_hasher(), False)
 
 
-def longer_records(store: DuckDBStore, head: str, length: int, path: str) -> list[PriorFile]:
+def longer_records(store: Store, head: str, length: int, path: str) -> list[PriorFile]:
     """Complete records of other paths with this head hash and more content than ``length`` bytes: the
     files a file of ``length`` bytes (at least the head-hash window) may be a part of."""
     if length < HEAD_HASH_BYTES:
@@ -162,26 +162,26 @@ def longer_records(store: DuckDBStore, head: str, length: int, path: str) -> lis
     return [PriorFile(*r) for r in rows]
 
 
-def same_content(store: DuckDBStore, content_hash: str) -> str | None:
+def same_content(store: Store, content_hash: str) -> str | None:
     """Path of a file already ingested with exactly this content, if any."""
     return store.scalar("SELECT path FROM ingested_files WHERE content_hash = ? LIMIT 1", [content_hash])
 
 
-def new_file_id(store: DuckDBStore) -> int:
+def new_file_id(store: Store) -> int:
     return int(store.scalar("SELECT nextval('file_ids')"))
 
 
-def record(store: DuckDBStore, *, file_id: int, is_new: bool, path: str, size: int, head: str,
+def record(store: Store, *, file_id: int, is_new: bool, path: str, size: int, head: str,
            content_hash: str, last_offset: int, last_line: int, fmt: str, rows: int, rejected: int,
            in_progress: bool = False) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if is_new:
-        store.con.execute(
+        store.execute(
             "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [file_id, path, size, head, content_hash, last_offset, last_line, fmt, rows, rejected, now, in_progress],
         )
     else:
-        store.con.execute(
+        store.execute(
             "UPDATE ingested_files SET path = ?, size = ?, head_hash = ?, content_hash = ?, last_offset = ?, "
             "last_line = ?, format = ?, rows = rows + ?, rejected = rejected + ?, ingested_at = ?, in_progress = ? "
             "WHERE file_id = ?",
@@ -189,8 +189,8 @@ def record(store: DuckDBStore, *, file_id: int, is_new: bool, path: str, size: i
         )
 
 
-def mark_in_progress(store: DuckDBStore, file_id: int) -> None:
-    store.con.execute("UPDATE ingested_files SET in_progress = true WHERE file_id = ?", [file_id])
+def mark_in_progress(store: Store, file_id: int) -> None:
+    store.execute("UPDATE ingested_files SET in_progress = true WHERE file_id = ?", [file_id])
 
 
 def _row_tables() -> list[str]:
@@ -200,23 +200,23 @@ def _row_tables() -> list[str]:
             if {"source_file_id", "source_line"} <= set(t.column_names)]
 
 
-def discard_after(store: DuckDBStore, file_id: int, last_line: int, *, drop_record: bool) -> None:
+def discard_after(store: Store, file_id: int, last_line: int, *, drop_record: bool) -> None:
     """Undo a read that did not finish: remove the file's rows past ``last_line`` (committed in batches)
     and either drop its record (a new file) or mark it complete again at its previous state."""
     for table in _row_tables():
-        store.con.execute(f"DELETE FROM {table} WHERE source_file_id = ? AND source_line > ?", [file_id, last_line])
+        store.execute(f"DELETE FROM {table} WHERE source_file_id = ? AND source_line > ?", [file_id, last_line])
     if drop_record:
-        store.con.execute("DELETE FROM ingested_files WHERE file_id = ?", [file_id])
+        store.execute("DELETE FROM ingested_files WHERE file_id = ?", [file_id])
     else:
-        store.con.execute("UPDATE ingested_files SET in_progress = false WHERE file_id = ?", [file_id])
+        store.execute("UPDATE ingested_files SET in_progress = false WHERE file_id = ?", [file_id])
 
 
-def rename(store: DuckDBStore, file_id: int, path: str) -> None:
+def rename(store: Store, file_id: int, path: str) -> None:
     """The record follows its file to a new name (rotation)."""
-    store.con.execute("UPDATE ingested_files SET path = ? WHERE file_id = ?", [path, file_id])
+    store.execute("UPDATE ingested_files SET path = ? WHERE file_id = ?", [path, file_id])
 
 
-def recover_interrupted(store: DuckDBStore) -> list[str]:
+def recover_interrupted(store: Store) -> list[str]:
     """Clean up after a run that was killed mid-file; returns the paths recovered. DuckDB lets one process
     write a store, so records in progress found by a process that opens it for writing were left by an
     ingest that died: the store runs this whenever it is opened writable."""
@@ -226,7 +226,7 @@ def recover_interrupted(store: DuckDBStore) -> list[str]:
     return [r[1] for r in rows]
 
 
-def hide_interrupted(store: DuckDBStore) -> None:
+def hide_interrupted(store: Store) -> None:
     """For a store opened read-only (nothing can be cleaned up): temporary views over the row tables and
     the file records hide what a killed ingest left (rows past an in-progress record's last complete
     line, records with nothing complete), so every reader sees only complete work."""
@@ -234,27 +234,22 @@ def hide_interrupted(store: DuckDBStore) -> None:
         return
     files = f'"{store.scalar("SELECT current_database()")}".main'  # the stored tables, past the views
     for table in _row_tables():
-        store.con.execute(
+        store.execute(
             f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT t.* FROM {files}.{table} t WHERE NOT EXISTS "
             f"(SELECT 1 FROM {files}.ingested_files f WHERE coalesce(f.in_progress, false) "
             "AND f.file_id = t.source_file_id AND t.source_line > f.last_line)")
-    store.con.execute(f"CREATE OR REPLACE TEMP VIEW ingested_files AS SELECT * FROM {files}.ingested_files "
+    store.execute(f"CREATE OR REPLACE TEMP VIEW ingested_files AS SELECT * FROM {files}.ingested_files "
                       "WHERE NOT (coalesce(in_progress, false) AND last_offset = 0)")
 
 
-def forget_file(store: DuckDBStore, file_id: int) -> tuple[int, int]:
+def forget_file(store: Store, file_id: int) -> tuple[int, int]:
     """Remove a file's rows, rejected lines and record (one transaction); returns (rows, rejected)."""
     removed = {}
-    store.con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction():
         for table in _row_tables():
             removed[table] = store.scalar(f"SELECT count(*) FROM {table} WHERE source_file_id = ?", [file_id])
-            store.con.execute(f"DELETE FROM {table} WHERE source_file_id = ?", [file_id])
-        store.con.execute("DELETE FROM ingested_files WHERE file_id = ?", [file_id])
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
+            store.execute(f"DELETE FROM {table} WHERE source_file_id = ?", [file_id])
+        store.execute("DELETE FROM ingested_files WHERE file_id = ?", [file_id])
     rejected = removed.pop("rejected_lines", 0)
     return sum(removed.values()), rejected
 
@@ -264,7 +259,7 @@ def record_path(path: str) -> str:
     return path if path == "-" else os.path.abspath(path)
 
 
-def forget(store: DuckDBStore, paths: list[str]) -> list[dict]:
+def forget(store: Store, paths: list[str]) -> list[dict]:
     """``netsift forget``: remove what was ingested from these paths (rows, rejected lines, record), so the
     next ingest reads them again. Returns one dict per record removed; paths without a record give none."""
     out = []

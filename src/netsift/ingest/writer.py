@@ -1,0 +1,210 @@
+"""Storing one file's parse results: batched inserts on a writer thread, the file's record, clean-up.
+
+A :class:`Writer` serves a whole batch of files (one thread, one DuckDB thread setting); per file,
+``start`` → ``submit`` each chunk's result → ``finish`` with the file's record, or ``abort``.
+
+- **Batches.** DuckDB pays ~10-40 ms per INSERT statement (a new row group each time), so records
+  (converted to Arrow on the parsing thread) are gathered until ``INSERT_ROWS`` and written in one
+  statement and one transaction. The writer may lag ``ROWS_IN_FLIGHT`` rows behind, so that an insert does
+  not stall the parser; memory stays bounded by those buffers whatever the file size.
+- **Bookkeeping in the same transactions.** The file's record is marked in progress in the transaction of
+  its first intermediate insert (a killed run leaves committed rows only with such a record, which the
+  next writable open removes, see ``bookkeeping.recover_interrupted``), and the final record is written in
+  the transaction of the last insert. A file that fits in one insert costs one commit.
+- **Clean-up.** ``abort`` drops what is buffered and, if some of the file's rows were committed, removes
+  them and restores the record (``bookkeeping.discard_after``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pyarrow as pa
+
+from netsift.ingest import bookkeeping
+from netsift.ingest.base import ParseResult
+from netsift.ingest.times import FileTimes
+from netsift.store.duckdb import arrow_for_append
+
+if TYPE_CHECKING:
+    from netsift.store import Store
+
+INSERT_ROWS = 500_000  # rows gathered per INSERT (and per transaction) while ingesting one file
+ROWS_IN_FLIGHT = INSERT_ROWS  # parsed rows the writer may lag behind by (bounds memory)
+TIMES_ROWS = 2_000_000  # up to this many records, the file's stamp range is computed from them (no query)
+
+
+@dataclass
+class FileRecord:
+    """A file's row in ``ingested_files`` (``rows`` and ``rejected``: this read's, added to a record's)."""
+
+    file_id: int
+    path: str
+    size: int
+    head: str
+    content_hash: str
+    last_offset: int
+    last_line: int
+    fmt: str
+    rows: int = 0
+    rejected: int = 0
+
+    def write(self, store: Store, *, is_new: bool, in_progress: bool = False) -> None:
+        bookkeeping.record(store, file_id=self.file_id, is_new=is_new, path=self.path, size=self.size,
+                           head=self.head, content_hash=self.content_hash, last_offset=self.last_offset,
+                           last_line=self.last_line, fmt=self.fmt, rows=self.rows, rejected=self.rejected,
+                           in_progress=in_progress)
+
+
+class Writer:
+    """Stores the files of one batch (see the module docstring). Use as a context manager."""
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._pool: ThreadPoolExecutor | None = None
+        self._threads: int | None = None  # the store's thread setting, restored on close
+        self._one_thread = False
+
+    # --- per file -----------------------------------------------------------------------------------
+    def start(self, table: str, file_id: int, *, opening: FileRecord | None, resume_line: int) -> None:
+        """A new file's rows go to ``table``. ``opening``: the record to insert, in progress, with the
+        first intermediate insert (None: the file continues an existing record, marked in progress then).
+        ``resume_line``: the last line already stored (what ``abort`` keeps)."""
+        self._table, self._file_id, self._opening, self._resume_line = table, file_id, opening, resume_line
+        self._pending: deque[Future[int]] = deque()
+        self._records: list[pa.Table] = []
+        self._rejected: list[pl.DataFrame] = []
+        self._buffered = self._pending_rows = 0
+        self._committed = False  # some of this file's rows (and its record in progress) are committed
+        self._stamps: list[pl.Series] | None = []  # the records' stamps while there are few enough
+        self._stamped = 0
+        self._file_id_lit = pl.lit(file_id, pl.Int64)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netsift-store")
+        self._set_one_thread(True)
+
+    def submit(self, result: ParseResult) -> None:
+        # the writer may fall behind by about one insert's worth of rows, so that the parser fills the next
+        # batch while the previous one is written; no more, so memory stays bounded
+        rows = result.records.height + result.rejected.height
+        while self._pending and self._pending_rows + rows > ROWS_IN_FLIGHT:
+            self._pending_rows -= self._pending.popleft().result()
+        self._pending_rows += rows
+        records = None
+        if result.records.height:
+            self._note_stamps(result.records)
+            # the conversion to Arrow happens here, on the parsing thread, to keep the writer (the slower
+            # side for a log with one record per line) to the insert itself
+            records = arrow_for_append(result.records.with_columns(source_file_id=self._file_id_lit))
+        assert self._pool is not None
+        self._pending.append(self._pool.submit(self._gather, records, result.rejected))
+
+    def drain(self) -> None:
+        """Wait until the inserts submitted so far are done (the store may then be queried)."""
+        while self._pending:
+            self._pending_rows -= self._pending.popleft().result()
+
+    def finish(self, record: FileRecord) -> FileTimes | None:
+        """Write what is left and the file's final record, in one transaction. Returns the file's stamp
+        range (rows, min, max, median) when every row of the file went through this writer, else None."""
+        self.drain()
+        # parsing is over: the last insert may use every DuckDB thread when it is a large one
+        if self._buffered >= INSERT_ROWS // 5:
+            self._set_one_thread(False)
+        assert self._pool is not None
+        self._pool.submit(self._write, record).result()
+        return self._times() if self._opening is not None else None
+
+    def abort(self) -> None:
+        """Drop this file's buffered rows and remove the committed ones (its record restored or dropped)."""
+        while self._pending:
+            self._pending.popleft().exception()
+        self._records, self._rejected, self._buffered = [], [], 0
+        if self._committed:
+            bookkeeping.discard_after(self._store, self._file_id, self._resume_line,
+                                      drop_record=self._opening is not None)
+            self._committed = False
+
+    # --- the batch ----------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._set_one_thread(False)
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- the writer thread -----------------------------------------------------------------------------
+    def _gather(self, records: pa.Table | None, rejected: pl.DataFrame) -> int:
+        """Buffer one result (writing the buffer when it is full); returns the rows it held."""
+        if records is not None:
+            self._records.append(records)
+        if rejected.height:
+            self._rejected.append(rejected)
+        rows = (records.num_rows if records is not None else 0) + rejected.height
+        self._buffered += rows
+        if self._buffered >= INSERT_ROWS:
+            self._write()
+        return rows
+
+    def _write(self, final: FileRecord | None = None) -> None:
+        """One transaction: the buffered rows, and the file's record (in progress on the first
+        intermediate write; ``final`` on the last)."""
+        records = pa.concat_tables(self._records) if self._records else None
+        rejected = pl.concat(self._rejected) if self._rejected else None
+        self._records, self._rejected, self._buffered = [], [], 0
+        if final is None and records is None and rejected is None:
+            return
+        with self._store.transaction():
+            if records is not None:
+                self._store.append(self._table, records)
+            if rejected is not None:
+                self._store.append("rejected_lines", rejected.with_columns(source_file_id=self._file_id_lit))
+            is_new = self._opening is not None and not self._committed
+            if final is not None:
+                final.write(self._store, is_new=is_new)
+            elif is_new:
+                assert self._opening is not None
+                self._opening.write(self._store, is_new=True, in_progress=True)
+            elif not self._committed:
+                bookkeeping.mark_in_progress(self._store, self._file_id)
+        self._committed = final is None
+
+    def _set_one_thread(self, one: bool) -> None:
+        # one DuckDB thread for the inserts while parsing: the other core is parsing, and a two-thread
+        # insert of an Arrow table spends more CPU for no gain in wall time here
+        if one == self._one_thread:
+            return
+        if self._threads is None:
+            self._threads = int(self._store.scalar("SELECT current_setting('threads')"))
+        self._store.execute(f"SET threads = {1 if one else self._threads}")
+        self._one_thread = one
+
+    # --- the file's stamp range -------------------------------------------------------------------------
+    def _note_stamps(self, records: pl.DataFrame) -> None:
+        self._stamped += records.height
+        if self._stamps is not None and "ts" in records.columns:
+            self._stamps.append(records["ts"])
+            if self._stamped > TIMES_ROWS:
+                self._stamps = None  # too many to keep: the store is asked instead
+
+    def _times(self) -> FileTimes | None:
+        if self._stamps is None:
+            return None
+        stamps = pl.concat(self._stamps) if self._stamps else pl.Series("ts", [], pl.Datetime("us"))
+        known = stamps.drop_nulls().sort()
+        if not known.len():
+            return (self._stamped, None, None, None)
+        # the store's quantile_disc(ts, 0.5): the lower middle value
+        return (self._stamped, known[0], known[-1], known[(known.len() - 1) // 2])
+
