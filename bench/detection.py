@@ -38,7 +38,7 @@ from netsift import pipeline
 from netsift.config import Settings
 from netsift.detect import DETECTORS, beacon, run_detectors
 from netsift.detect.dga import score_batch, score_names
-from netsift.enrich.psl import split_name
+from netsift.names import split_name
 from netsift.store import DuckDBStore
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -61,7 +61,7 @@ from netsift.detect.dga_model import (
     feature_matrix,
     ngram_index,
 )
-from netsift.enrich.psl import split_name
+from netsift.names import split_name
 
 UT1_BENIGN = ("bank", "webmail", "vpn", "social_networks", "filehosting", "remote-control", "update", "doh",
               "dynamic-dns")

@@ -19,7 +19,7 @@ from netsift import baseline, inputs
 from netsift.baseline.leftovers import fold_into_findings, group_leftovers, unexplained_findings
 from netsift.config import Settings
 from netsift.enrich import step as enrich_step
-from netsift.enrich.psl import derive_names
+from netsift.names import derive_names
 from netsift.findings import Finding
 from netsift.ingest.run import IngestOptions, IngestSummary, ingest_paths
 from netsift.store import DuckDBStore, Store

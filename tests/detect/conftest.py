@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from netsift.enrich.psl import derive_names
+from netsift.names import derive_names
 from netsift.schema import DNS_QUERIES, TABLES, duckdb_ddl, polars_schema
 from netsift.store import DuckDBStore
 

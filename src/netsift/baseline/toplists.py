@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from netsift.enrich.psl import split_name
+from netsift.names import split_name
 from netsift.errors import InputError
 from netsift.store import Store
 

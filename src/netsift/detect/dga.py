@@ -16,16 +16,16 @@ import functools
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 
-import duckdb
 import numpy as np
 import polars as pl
 
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_QUERIES, frame
+from netsift.detect.context import UNEXPLAINED_QUERIES
 from netsift.detect.dga_model import FEATURES, GROUPS, DgaModel, load_model, words_of
 from netsift.detect.scoring import MIN_SCORE, log_ramp, noisy_or, plural, ramp, sample
-from netsift.enrich import psl
+from netsift import names as psl
 from netsift.findings import Finding
+from netsift.store import Store
 
 SETTINGS = (
     Setting("threshold", 0.5, "Name score at or above which a name counts as machine-generated.", 0.05, 0.99),
@@ -548,9 +548,9 @@ def score_client(
     return score, subs
 
 
-def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+def gather(store: Store, s: Settings) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """(per-client aggregates over generated-looking domains, per-client NXDOMAIN peak hour)."""
-    domains = frame(con, f"SELECT DISTINCT registered_domain FROM ({UNEXPLAINED_QUERIES}) u")
+    domains = store.frame(f"SELECT DISTINCT registered_domain FROM ({UNEXPLAINED_QUERIES}) u")
     model = load_model()
     names = [d for d in domains["registered_domain"].to_list() if d]
     results = score_batch(names, model, s, detail=True)
@@ -568,10 +568,8 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, p
         schema={"registered_domain": pl.String, "name_score": pl.Float64},
         orient="row",
     )
-    con.register("dga_name_scores", scores)
-    try:
-        per_client = frame(
-            con,
+    with store.temp_table("dga_name_scores", scores):
+        per_client = store.frame(
             f"""
             WITH u AS ({UNEXPLAINED_QUERIES}),
             per_domain AS (
@@ -590,10 +588,7 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, p
             FROM per_domain GROUP BY client
             """,
         )
-    finally:
-        con.unregister("dga_name_scores")
-    peaks = frame(
-        con,
+    peaks = store.frame(
         f"""
         WITH hourly AS (
             SELECT client, date_trunc('hour', ts) AS hour, count(DISTINCT query_name) AS nx_names,
@@ -607,21 +602,17 @@ def gather(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[pl.DataFrame, p
         """,
         [s.nxdomain_burst],
     )
-    word_shapes = _word_shapes(con, word_made, s)
+    word_shapes = _word_shapes(store, word_made, s)
     return per_client, peaks, word_shapes
 
 
-def _word_shapes(con: duckdb.DuckDBPyConnection, word_made: dict[str, list[str]], s: Settings) -> dict:
+def _word_shapes(store: Store, word_made: dict[str, list[str]], s: Settings) -> dict:
     """client -> (shape, details, names) for clients whose NXDOMAIN-only word-made names share a shape."""
     if not word_made:
         return {}
-    con.register(
-        "dga_word_names",
-        pl.DataFrame({"registered_domain": list(word_made)}, schema={"registered_domain": pl.String}),
-    )
-    try:
-        rows = frame(
-            con,
+    names_frame = pl.DataFrame({"registered_domain": list(word_made)}, schema={"registered_domain": pl.String})
+    with store.temp_table("dga_word_names", names_frame):
+        rows = store.frame(
             f"""
             SELECT u.client, u.registered_domain, any_value(u.tld) AS tld
             FROM ({UNEXPLAINED_QUERIES}) u JOIN dga_word_names w ON w.registered_domain = u.registered_domain
@@ -629,8 +620,6 @@ def _word_shapes(con: duckdb.DuckDBPyConnection, word_made: dict[str, list[str]]
             HAVING bool_and(u.response_code = 'NXDOMAIN')
             """,
         )
-    finally:
-        con.unregister("dga_word_names")
     per_client: dict = {}
     for r in rows.iter_rows(named=True):
         per_client.setdefault(r["client"], []).append(r["registered_domain"])
@@ -648,8 +637,8 @@ def _word_shapes(con: duckdb.DuckDBPyConnection, word_made: dict[str, list[str]]
     return out
 
 
-def run(con: duckdb.DuckDBPyConnection, s: Settings) -> list[Finding]:
-    per_client, peaks, word_shapes = gather(con, s)
+def run(store: Store, s: Settings) -> list[Finding]:
+    per_client, peaks, word_shapes = gather(store, s)
     rows = {r["client"]: r for r in per_client.iter_rows(named=True)}
     peak_rows = {r["client"]: r for r in peaks.iter_rows(named=True)}
     findings = []

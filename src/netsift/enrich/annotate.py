@@ -104,7 +104,7 @@ def registered_domains(store: Store, names: pl.Series) -> pl.DataFrame:
         frame = frame.with_columns(registered_domain=pl.lit(None, pl.String))
     missing = frame.filter(pl.col("registered_domain").is_null())["name"].to_list()
     if missing:
-        from netsift.enrich.psl import split_name
+        from netsift.names import split_name
 
         computed = pl.DataFrame({"name": missing, "rd": [split_name(n)[0] for n in missing]},
                                 schema={"name": pl.String, "rd": pl.String})
