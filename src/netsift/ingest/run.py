@@ -168,6 +168,7 @@ def _ingest(store: Store, src: Source, opts: IngestOptions, times: StoreTimes, w
     report = FileReport(path=src.path, status="error")
     plan = plan_file(store, src, opts)
     if plan.replaces is not None:
+        writer.commit()  # forgetting is a transaction of its own
         bookkeeping.forget_file(store, plan.replaces.file_id)
         times.drop(plan.replaces.file_id)
     if plan.action == "unchanged":

@@ -10,13 +10,15 @@ A :class:`Writer` serves a whole batch of files (one thread, one DuckDB thread s
 - **Bookkeeping in the same transactions.** The file's record is marked in progress in the transaction of
   its first intermediate insert (a killed run leaves committed rows only with such a record, which the
   next writable open removes, see ``bookkeeping.recover_interrupted``), and the final record is written in
-  the transaction of the last insert. A file that fits in one insert costs one commit.
+  the transaction of the last insert. That transaction stays open for the next files until it holds
+  ``INSERT_ROWS`` rows or is ``COMMIT_SECONDS`` old (or the batch ends): many small files, one commit.
 - **Clean-up.** ``abort`` drops what is buffered and, if some of the file's rows were committed, removes
   them and restores the record (``bookkeeping.discard_after``).
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 INSERT_ROWS = 500_000  # rows gathered per INSERT (and per transaction) while ingesting one file
 ROWS_IN_FLIGHT = INSERT_ROWS  # parsed rows the writer may lag behind by (bounds memory)
+COMMIT_SECONDS = 5.0  # small files' rows wait at most about this long in an open transaction
 TIMES_ROWS = 2_000_000  # up to this many records, the file's stamp range is computed from them (no query)
 
 
@@ -69,6 +72,9 @@ class Writer:
         self._pool: ThreadPoolExecutor | None = None
         self._threads: int | None = None  # the store's thread setting, restored on close
         self._one_thread = False
+        self._in_transaction = False  # a transaction left open by small files' final writes
+        self._uncommitted = 0  # rows written in it
+        self._since = 0.0  # when it began
 
     # --- per file -----------------------------------------------------------------------------------
     def start(self, table: str, file_id: int, *, opening: FileRecord | None, resume_line: int) -> None:
@@ -117,7 +123,9 @@ class Writer:
         if self._buffered >= INSERT_ROWS // 5:
             self._set_one_thread(False)
         assert self._pool is not None
-        self._pool.submit(self._write, record).result()
+        self._pending.append(self._pool.submit(self._write_final, record))
+        self.drain()
+        self._committed = False  # the file is complete (its record may wait for the commit of later files')
         return self._times() if self._opening is not None else None
 
     def abort(self) -> None:
@@ -135,6 +143,7 @@ class Writer:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self.commit()
         self._set_one_thread(False)
 
     def __enter__(self) -> Writer:
@@ -157,6 +166,10 @@ class Writer:
             self._write()
         return rows
 
+    def _write_final(self, record: FileRecord) -> int:
+        self._write(record)
+        return 0
+
     def _write(self, final: FileRecord | None = None) -> None:
         """One transaction: the buffered rows, and the file's record (in progress on the first
         intermediate write; ``final`` on the last)."""
@@ -165,11 +178,16 @@ class Writer:
         self._records, self._rejected, self._buffered = [], [], 0
         if final is None and records is None and rejected is None:
             return
-        with self._store.transaction():
+        if not self._in_transaction:
+            self._store.execute("BEGIN TRANSACTION")
+            self._in_transaction, self._since = True, time.monotonic()
+        try:
             if records is not None:
                 self._store.append(self._table, records)
+                self._uncommitted += records.num_rows
             if rejected is not None:
                 self._store.append("rejected_lines", rejected.with_columns(source_file_id=self._file_id_lit))
+                self._uncommitted += rejected.height
             is_new = self._opening is not None and not self._committed
             if final is not None:
                 final.write(self._store, is_new=is_new)
@@ -178,7 +196,25 @@ class Writer:
                 self._opening.write(self._store, is_new=True, in_progress=True)
             elif not self._committed:
                 bookkeeping.mark_in_progress(self._store, self._file_id)
-        self._committed = final is None
+        except BaseException:
+            self._in_transaction = False
+            self._store.execute("ROLLBACK")
+            raise
+        if final is None:
+            self._committed = True
+            self.commit()
+        elif self._uncommitted >= INSERT_ROWS or time.monotonic() - self._since > COMMIT_SECONDS:
+            self.commit()
+        # else: a small file's rows and record wait in the open transaction for the next files' (one
+        # commit for many small files); the store's readers in this process see them, and a run that dies
+        # before the commit leaves nothing of them
+
+    def commit(self) -> None:
+        """Commit the open transaction, if any (needed before another transaction starts on the store)."""
+        if self._in_transaction:
+            self._in_transaction = False
+            self._uncommitted = 0
+            self._store.execute("COMMIT")
 
     def _set_one_thread(self, one: bool) -> None:
         # one DuckDB thread for the inserts while parsing: the other core is parsing, and a two-thread
