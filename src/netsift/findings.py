@@ -65,6 +65,18 @@ class Finding:
         if not self.id:
             self.id = finding_id(self.kind, self.client, self.domain)
 
+    def apply_change(self, name: str, change: float, reason: str | None) -> Finding:
+        """Move the score by ``change`` (clipped to 0..1), record it in ``sub_scores`` as ``modifier_<name>``,
+        recompute the severity and add ``reason`` (if any); a change of 0 does nothing. Returns the finding."""
+        if not change:
+            return self
+        self.score = max(0.0, min(1.0, self.score + change))
+        self.severity = severity_for(self.score)
+        self.sub_scores[f"modifier_{name}"] = round(change, 4)
+        if reason:
+            self.reasons.append(reason)
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

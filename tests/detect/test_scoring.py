@@ -9,7 +9,6 @@ import pytest
 from netsift.config import Settings
 from netsift.detect.scoring import (
     MODIFIER_SETTINGS,
-    apply_change,
     first_seen_change,
     log_ramp,
     noisy_or,
@@ -129,11 +128,11 @@ def test_first_seen_change_counts_hours_with_data():
 def test_apply_change_clips_records_and_recomputes_severity():
     f = Finding(kind="beacon", score=0.7, reasons=["r"], domain="x.com")
     assert f.severity == "medium"
-    apply_change(f, "prevalence", 0.15, "Rare.")
+    f.apply_change("prevalence", 0.15, "Rare.")
     assert f.score == pytest.approx(0.85) and f.severity == "high"
     assert f.sub_scores["modifier_prevalence"] == pytest.approx(0.15)
     assert f.reasons == ["r", "Rare."]
-    apply_change(f, "first_seen", 0.5, None)
+    f.apply_change("first_seen", 0.5, None)
     assert f.score == 1.0 and f.severity == "critical"
-    apply_change(f, "noop", 0.0, "never shown")
+    f.apply_change("noop", 0.0, "never shown")
     assert "modifier_noop" not in f.sub_scores and "never shown" not in f.reasons

@@ -11,7 +11,7 @@ detector has scored, to findings that name a domain:
   the network had been watched for at least a day before it appeared (otherwise every domain of a short
   capture would be "new"); first seen ``>= 30`` days before the end lowers by 0.15.
 - feed hits are applied later, by the enrichment step (``netsift.enrich.step``), with the same
-  :func:`apply_change`; nothing here knows about feeds.
+  :meth:`netsift.findings.Finding.apply_change`; nothing here knows about feeds.
 
 Every modifier applied is recorded in the finding's ``sub_scores`` as ``modifier_<name>`` (the signed
 change) and explained in a reason, so ``netsift explain`` can show exactly why a score moved.
@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable
 
 from netsift.config import Setting, Settings
-from netsift.findings import Finding, severity_for
+from netsift.findings import Finding
 
 MODIFIER_SETTINGS = (
     Setting(
@@ -143,12 +143,5 @@ def first_seen_change(
 
 
 def apply_change(finding: Finding, name: str, change: float, reason: str | None) -> Finding:
-    """Move a finding's score by ``change`` (clipped to 0..1), record it, and recompute severity."""
-    if not change:
-        return finding
-    finding.score = max(0.0, min(1.0, finding.score + change))
-    finding.severity = severity_for(finding.score)
-    finding.sub_scores[f"modifier_{name}"] = round(change, 4)
-    if reason:
-        finding.reasons.append(reason)
-    return finding
+    """:meth:`Finding.apply_change` (kept while detect/__init__.py still calls it by this name)."""
+    return finding.apply_change(name, change, reason)

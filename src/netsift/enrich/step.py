@@ -261,8 +261,6 @@ def gather_context(store: Store, domains: list[str]) -> dict[str, dict]:
 
 def apply_feed_modifier(findings: list[Finding], feeds: dict[str, list[tuple]], s: Settings) -> int:
     """Raise every finding (but ``feed_hit`` ones) on a listed domain; returns how many were touched."""
-    from netsift.detect.scoring import apply_change
-
     increase = {"malicious": s.feed_malicious_increase, "suspicious": s.feed_suspicious_increase,
                 "informational": s.feed_informational_increase}
     touched = 0
@@ -276,7 +274,7 @@ def apply_feed_modifier(findings: list[Finding], feeds: dict[str, list[tuple]], 
             strongest = min(old_kind, kind, key=lambda k: FEED_KINDS.index(k) if k in FEED_KINDS else 9)
             by_feed[feed] = (strongest, families | ({family} if family else set()))
         change = max(increase.get(kind, 0.0) for kind, _ in by_feed.values())
-        apply_change(f, "feed_hit", change, None)
+        f.apply_change("feed_hit", change, None)
         f.reasons[0:0] = [f"listed by {feed} as {', '.join(sorted(families))}" if families
                           else f"listed by {feed} ({kind})" for feed, (kind, families) in sorted(by_feed.items())]
         touched += 1
@@ -422,7 +420,6 @@ def look_up_online(store: Store, findings: list[Finding], opts: EnrichOptions, s
                    summary: EnrichSummary) -> None:
     """Look the top ``online_top`` findings' domains up with each service; verdict lines to the reasons, a
     modifier for malicious answers, one note per service that failed."""
-    from netsift.detect.scoring import apply_change
     from netsift.enrich import investigate, virustotal
     from netsift.enrich.cache import EnrichmentCache
     from netsift.enrich.online import OnlineService
@@ -464,7 +461,7 @@ def look_up_online(store: Store, findings: list[Finding], opts: EnrichOptions, s
             stats["malicious"] += bad
             for f in by_domain.get(r.key, []):
                 if bad:
-                    apply_change(f, name, s.online_malicious_increase, None)
+                    f.apply_change(name, s.online_malicious_increase, None)
                 f.reasons.append(verdict(r.data))
         summary.online[name] = stats
         if failed:
