@@ -51,18 +51,12 @@ class Detector:
     modifiers: tuple[str, ...] = MODIFIERS  # shared modifiers applied to its findings afterwards
 
 
-def _dga_run(store: Store, s: Settings) -> list[Finding]:
-    # dga.py still annotates its argument as a DuckDB connection (the store offers what it uses); it moves
-    # to Store in the DGA model's own change, and this wrapper goes
-    return dga.run(store, s)  # type: ignore[arg-type]
-
-
 DETECTORS: tuple[Detector, ...] = (
     Detector(
         "dga",
         "Clients asking for machine-generated domain names, with NXDOMAIN bursts.",
         dga.SETTINGS,
-        _dga_run,
+        dga.run,
     ),
     Detector(
         "tunnel",

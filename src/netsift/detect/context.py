@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import polars as pl
 
 from netsift.store.base import Store
 
@@ -64,8 +63,3 @@ def data_span(store: Store) -> DataSpan:
         "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries"
     )[0]
     return DataSpan(start, end, int(clients or 0), int(count or 0))
-
-
-def frame(store: Store, sql: str, params: list | None = None) -> pl.DataFrame:
-    """``store.frame(sql, params)``: kept for detect/dga.py until it calls the store itself."""
-    return store.frame(sql, params)

@@ -192,15 +192,6 @@ class DuckDBStore:
             self.con.complete()
             self.con.unregister(name)
 
-    def register(self, name: str, data: Data) -> None:
-        """The two halves of :meth:`temp_table`, for code that has not moved to it yet (detect/dga.py)."""
-        self.con.complete()
-        self.con.register(name, data if isinstance(data, pa.Table) else arrow_for_append(data))
-
-    def unregister(self, name: str) -> None:
-        self.con.complete()
-        self.con.unregister(name)
-
     # --- sessions ---------------------------------------------------------------------------------
     def cursor(self) -> DuckDBStore:
         """A session of its own (a DuckDB cursor: a separate connection to the same database, safe to use
