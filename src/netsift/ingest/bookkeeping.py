@@ -116,31 +116,35 @@ def hashes_on_to(fh: IO[bytes], hasher: Any, start: int, prior: PriorFile) -> bo
     return digest_of(hasher) == prior.content_hash
 
 
-def find_resume_point(store: Store, path: str, fh: IO[bytes], size: int | None,
-                      head: bytes) -> ResumePoint:
-    """Decide where reading ``fh`` (seekable content: raw bytes, or a compressed file's decompressed
-    bytes) should start. ``size``: the content's length, None when unknown (compressed)."""
-    limit = size if size is not None else 2**62
+def candidates(store: Store, path: str, head: bytes) -> list[PriorFile]:
+    """In one query, the complete records a file at ``path`` starting with ``head`` may continue or be a
+    part of: those of the same path, those with the same head hash, and those of files smaller than the
+    head-hash window (compared by content). Ordered by last_offset, then file_id, descending."""
     rows = store.rows(
-        f"SELECT {_PRIOR} FROM ingested_files "
-        "WHERE (path = ? OR head_hash = ?) AND last_offset <= ? AND NOT coalesce(in_progress, false) "
+        f"SELECT {_PRIOR} FROM ingested_files WHERE (path = ? OR head_hash = ? OR "
+        "(last_offset < ? AND last_offset > 0)) AND NOT coalesce(in_progress, false) "
         "ORDER BY last_offset DESC, file_id DESC",
-        [path, head_hash(head), limit],
+        [path, head_hash(head), HEAD_HASH_BYTES],
     )
+    return [PriorFile(*r) for r in rows]
+
+
+def find_resume_point(store: Store, path: str, fh: IO[bytes], size: int | None, head: bytes,
+                      records: list[PriorFile] | None = None) -> ResumePoint:
+    """Decide where reading ``fh`` (seekable content: raw bytes, or a compressed file's decompressed
+    bytes) should start. ``size``: the content's length, None when unknown (compressed). ``records``:
+    ``candidates(store, path, head)`` when the caller has them."""
+    limit = size if size is not None else 2**62
+    if records is None:
+        records = candidates(store, path, head)
+    wanted = head_hash(head)
+    fitting = [r for r in records if r.last_offset <= limit]
+    order = [r for r in fitting if r.path == path or r.head_hash == wanted]
     # files smaller than the head-hash window: compare their whole content with our prefix of that length
-    small = [r[0] for r in store.rows(
-        "SELECT DISTINCT last_offset FROM ingested_files WHERE last_offset < ? AND last_offset <= ? "
-        "AND last_offset > 0", [HEAD_HASH_BYTES, limit])]
-    if small:
-        prefix_hashes = [digest for n in small if n <= len(head)
-                         for digest in (_digest_of_bytes(head[:n]), hashlib.sha256(head[:n]).hexdigest())]
-        rows += store.rows(
-            f"SELECT {_PRIOR} FROM ingested_files WHERE last_offset < ? AND {store.sql.in_list('content_hash')} "
-            "AND NOT coalesce(in_progress, false) ORDER BY last_offset DESC, file_id DESC",
-            [HEAD_HASH_BYTES, store.sql.list_param(prefix_hashes)],
-        )
-    for row in rows:
-        prior = PriorFile(*row)
+    small = [r for r in fitting if r.last_offset < HEAD_HASH_BYTES and r.last_offset <= len(head)
+             and r.content_hash in (_digest_of_bytes(head[:r.last_offset]),
+                                    hashlib.sha256(head[:r.last_offset]).hexdigest())]
+    for prior in order + small:
         if prior.last_offset == 0:
             continue
         hasher = prefix_hasher(fh, prior)
@@ -152,14 +156,15 @@ def find_resume_point(store: Store, path: str, fh: IO[bytes], size: int | None,
     return ResumePoint(None, 0, 0, content_hasher(), False)
 
 
-def longer_records(store: Store, head: str, length: int, path: str) -> list[PriorFile]:
-    """Complete records of other paths with this head hash and more content than ``length`` bytes: the
-    files a file of ``length`` bytes (at least the head-hash window) may be a part of."""
+def longer_records(records: list[PriorFile], head: bytes, length: int, path: str) -> list[PriorFile]:
+    """Of ``candidates(store, path, head)``: the records of other paths with this head hash and more
+    content than ``length`` bytes — the files a file of ``length`` bytes (at least the head-hash window)
+    may be a part of. Ordered by file_id."""
     if length < HEAD_HASH_BYTES:
         return []
-    rows = store.rows(f"SELECT {_PRIOR} FROM ingested_files WHERE head_hash = ? AND last_offset > ? "
-                      "AND path <> ? AND NOT coalesce(in_progress, false) ORDER BY file_id", [head, length, path])
-    return [PriorFile(*r) for r in rows]
+    wanted = head_hash(head)
+    return sorted((r for r in records if r.head_hash == wanted and r.last_offset > length and r.path != path),
+                  key=lambda r: r.file_id)
 
 
 def same_content(store: Store, content_hash: str) -> str | None:

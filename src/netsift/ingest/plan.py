@@ -63,14 +63,15 @@ def fresh() -> bookkeeping.ResumePoint:
 def resume_point(store: Store, src: Source) -> bookkeeping.ResumePoint:
     if src.is_stdin:
         return fresh()
+    src.records = bookkeeping.candidates(store, src.abs_path, src.content_head)
     if src.compression is None:
-        return bookkeeping.find_resume_point(store, src.abs_path, src.raw, src.size, src.head)
+        return bookkeeping.find_resume_point(store, src.abs_path, src.raw, src.size, src.head, src.records)
     # a record netsift made before it hashed decompressed content holds the hash of the compressed bytes
     legacy = bookkeeping.find_resume_point(store, src.abs_path, src.raw, src.size, src.head)
     if legacy.already_complete:
         return legacy
     try:
-        return bookkeeping.find_resume_point(store, src.abs_path, src.content, None, src.text_head)
+        return bookkeeping.find_resume_point(store, src.abs_path, src.content, None, src.text_head, src.records)
     except (EOFError, OSError, ValueError):  # cut short: read it as a new file (the read says where it ends)
         src.content.seek(0)
         return fresh()
@@ -209,7 +210,9 @@ def part_of(store: Store, src: Source, content_hash: str, length: int) -> str | 
     """The path of an ingested file (still there, still holding what was ingested) whose content begins
     with all ``length`` bytes of this one (``content_hash``): then this file is a part of it, already
     ingested."""
-    for other in bookkeeping.longer_records(store, bookkeeping.head_hash(src.content_head), length, src.abs_path):
+    if src.records is None:
+        src.records = bookkeeping.candidates(store, src.abs_path, src.content_head)
+    for other in bookkeeping.longer_records(src.records, src.content_head, length, src.abs_path):
         if not other.content_hash.startswith("blake3:") or not os.path.isfile(other.path):
             continue
         mine = bookkeeping.PriorFile(other.file_id, other.path, length, 0, content_hash, None)

@@ -170,6 +170,7 @@ def _ingest(store: Store, src: Source, opts: IngestOptions, times: StoreTimes, w
     if plan.replaces is not None:
         writer.commit()  # forgetting is a transaction of its own
         bookkeeping.forget_file(store, plan.replaces.file_id)
+        src.records = None  # read again when needed: one of them is gone
         times.drop(plan.replaces.file_id)
     if plan.action == "unchanged":
         assert plan.prior is not None

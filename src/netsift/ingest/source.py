@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from netsift.errors import InputError
 from netsift.ingest.reader import (
@@ -28,6 +28,9 @@ from netsift.ingest.reader import (
     read_head,
     text_shape,
 )
+
+if TYPE_CHECKING:
+    from netsift.ingest.bookkeeping import PriorFile
 
 SNIFF_LINES = 50
 HASH_BLOCK = 4 * 1024 * 1024  # bytes read at a time when seeking forward in decompressed content
@@ -119,6 +122,9 @@ class Source:
     size: int | None  # raw bytes (None: stdin)
     mtime: dt.datetime
     progress: Progress = field(repr=False)
+    # the store's file records this input may continue or be a part of (``bookkeeping.candidates``), read
+    # once by the plan and used again after the read
+    records: list[PriorFile] | None = field(default=None, repr=False)
 
     @property
     def is_stdin(self) -> bool:
