@@ -23,7 +23,9 @@ Two optional hooks let a line parser skip work the driver would otherwise do for
 Accounting invariant, checked by the property tests: for every chunk
 ``records.height + skipped + rejected.height == lines.height`` — each line is a record, a line that was
 understood but is not itself a question (a header, a reply joined to its query, a service message), or a
-rejected line with a reason. Nothing disappears.
+rejected line with a reason. Nothing disappears. Skipped lines are counted by the parser, class by class
+(``ParseResult.skipped_by``), never taken as the remainder of the other two: a record lost on the way
+then breaks the invariant.
 
 Parsing is vectorised with Polars string kernels (slice / split / strptime); regexes are kept for
 validation, because on this hardware a Polars regex costs ~0.6 s per million lines and tokenising ~0.15 s.

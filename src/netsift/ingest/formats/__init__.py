@@ -1,7 +1,7 @@
 """The format table: one module per log format, each exposing ``PARSER``.
 
-To add a format: write ``formats/<name>.py`` with a ``PARSER = Parser(...)`` (see ``ingest/base.py`` for
-the contract), add the module name to ``FORMAT_MODULES`` below, and give it table-driven tests in
+To add a format: write ``formats/<name>.py`` with a ``PARSER = Parser(name, description, kind, ...)`` (a
+declared kind: ``"lines"``, ``"document"`` or ``"binary"``; see ``ingest/base.py`` for the contract), add the module name to ``FORMAT_MODULES`` below, and give it table-driven tests in
 ``tests/formats/test_<name>.py``. Order matters only to break sniffing ties (earlier wins).
 """
 
@@ -51,7 +51,7 @@ def detect_format(head: bytes, lines: list[str]) -> tuple[Parser | None, float]:
     best: Parser | None = None
     best_score = 0.0
     for parser in parsers().values():
-        if parser.sniff_bytes is not None:
+        if parser.kind == "binary" and parser.sniff_bytes is not None:
             score = parser.sniff_bytes(head)
         elif parser.sniff is not None and lines:
             score = parser.sniff(lines)
