@@ -18,10 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from netsift.config import Setting, Settings
+from netsift.store.base import Store
+
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+STAGES = ("detect", "baseline", "enrich")  # the order an analysis runs the producers in
+FOLD_RULES = ("generated_or_nxdomain", "nxdomain_in_span")
 
 
 def severity_for(score: float) -> str:
@@ -93,3 +99,58 @@ class Finding:
             "names": list(self.names),
             "group": self.group,
         }
+
+
+@dataclass(frozen=True)
+class Producer:
+    """Anything that produces findings: a detector, the baseline's leftovers, an enrichment. The registry
+    (:data:`netsift.producers.REGISTRY`) lists them all; ``pipeline.analyze`` runs it stage by stage and
+    applies the declared properties below, never a kind by name."""
+
+    kind: str  # the kind of finding it produces ("dga", "unexplained_domain", "feed_hit", ...)
+    stage: str  # one of STAGES
+    description: str  # one line
+    settings: tuple[Setting, ...]  # its thresholds (a subset of its config section)
+    run: Callable[[Store, Settings], list[Finding]]  # gets the whole config section as Settings
+    section: str = ""  # config section of its settings (default: the kind)
+    # its findings on a registered domain replace that domain's leftover row (one row per domain, with its
+    # strongest explanation)
+    supersedes_leftovers: bool = False
+    leftover: bool = False  # its rows are what is left unexplained: superseded, folded and grouped
+    # client-level findings whose evidence is a set of names: leftovers that belong to one are listed in its
+    # ``names`` instead (``generated_or_nxdomain``: the name scores as generated with this producer's
+    # settings, or the client only got NXDOMAIN for it; ``nxdomain_in_span``: only NXDOMAIN, within the
+    # finding's time span)
+    folds_names: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise ValueError(f"producer {self.kind}: stage {self.stage!r} is not one of {', '.join(STAGES)}")
+        if self.folds_names is not None and self.folds_names not in FOLD_RULES:
+            raise ValueError(f"producer {self.kind}: folds_names {self.folds_names!r} is not one of "
+                             f"{', '.join(FOLD_RULES)}")
+        if not self.section:
+            object.__setattr__(self, "section", self.kind)
+
+
+def merge(findings: list[Finding], new: list[Finding],
+          producers: Mapping[str, Producer]) -> tuple[list[Finding], list[Finding], int]:
+    """``findings`` plus a stage's ``new`` findings, as the producers (by kind) declare: a leftover row whose
+    domain a superseding finding names (old or new) goes, and a new finding whose id is already there is
+    not added again. Returns (merged, the new findings added, leftover rows superseded)."""
+    def declared(f: Finding, attr: str) -> bool:
+        p = producers.get(f.kind)
+        return bool(p is not None and getattr(p, attr))
+
+    covered = {f.domain for f in (*findings, *new) if f.domain and declared(f, "supersedes_leftovers")}
+    kept = [f for f in findings if not (declared(f, "leftover") and f.domain in covered)]
+    fresh = [f for f in new if not (declared(f, "leftover") and f.domain in covered)]
+    superseded = len(findings) - len(kept) + len(new) - len(fresh)
+    ids = {f.id for f in kept}
+    added = []
+    for f in fresh:
+        if f.id not in ids:
+            kept.append(f)
+            ids.add(f.id)
+            added.append(f)
+    return kept, added, superseded

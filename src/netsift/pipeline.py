@@ -15,13 +15,13 @@ from pathlib import Path
 
 import polars as pl
 
-from netsift import baseline, inputs
-from netsift.baseline.leftovers import fold_into_findings, group_leftovers, unexplained_findings
-from netsift.config import Settings
+from netsift import baseline, detect, inputs, producers
+from netsift.baseline.leftovers import fold_into_findings, group_leftovers
+from netsift.config import Setting, Settings
 from netsift.enrich import step as enrich_step
-from netsift.names import derive_names
-from netsift.findings import Finding
+from netsift.findings import STAGES, Finding, merge
 from netsift.ingest.run import IngestOptions, IngestSummary, ingest_paths
+from netsift.names import derive_names
 from netsift.store import DuckDBStore, Store
 from netsift.store.rollups import ensure_rollups
 
@@ -51,7 +51,7 @@ def refresh_domain_names(store: Store) -> int:
 class AnalysisOptions:
     baseline: baseline.BaselineOptions = field(default_factory=baseline.BaselineOptions)
     settings: dict[str, dict] = field(default_factory=dict)  # section -> overrides (config file)
-    detectors: list[str] | None = None  # None: all
+    detectors: list[str] | None = None  # the kinds to produce (producers.REGISTRY); None: all
     enrich: enrich_step.EnrichOptions = field(default_factory=enrich_step.EnrichOptions)
     config_path: str | None = None  # the settings file ``settings`` came from (remembered by the store)
     remember_inputs: bool = True  # remember the inputs given, and use the remembered ones not given
@@ -69,35 +69,59 @@ def section(settings: dict[str, dict], name: str, declared) -> Settings:
     return Settings(declared, settings.get(name, {}))
 
 
-def _detector_findings(store: Store, opts: AnalysisOptions) -> list[Finding]:
-    from netsift.detect import BY_NAME, run_detectors
+def run_stage(store: Store, stage: str, opts: AnalysisOptions) -> list[Finding]:
+    """Run one stage's chosen producers, each with its config section."""
+    sections = settings_sections()
+    found: list[Finding] = []
+    for p in producers.of_stage(stage, opts.detectors):
+        found.extend(p.run(store, section(opts.settings, p.section, sections[p.section])))
+    return found
 
-    only = None if opts.detectors is None else [d for d in opts.detectors if d in BY_NAME]
-    return run_detectors(store, opts.settings, only=only)
+
+def add_stage(store: Store, findings: list[Finding], new: list[Finding],
+              opts: AnalysisOptions) -> tuple[list[Finding], list[Finding], int]:
+    """Merge a stage's findings as their producers declare (leftover rows superseded, no id twice); when the
+    stage brought leftovers or findings that fold names, fold the leftovers they explain into them.
+    Returns (findings, added, superseded)."""
+    merged, added, superseded = merge(findings, new, producers.BY_KIND)
+    rules = producers.fold_rules(opts.settings)
+    left = producers.leftover_kinds()
+    if any(f.kind in left or f.kind in rules for f in added):
+        rows = [f for f in merged if f.kind in left]
+        kept = {id(f) for f in fold_into_findings(store, merged, rows, rules)}
+        merged = [f for f in merged if f.kind not in left or id(f) in kept]
+    return merged, added, superseded
 
 
 def analyze(store: Store, opts: AnalysisOptions | None = None) -> Analysis:
-    """Baseline, then every detector, then enrichment (feeds, categories, networks; online services and
-    --resolve only when asked), then store and return the ranked findings."""
+    """Baseline, then the registry stage by stage (:data:`netsift.findings.STAGES`: every detector, the
+    baseline's leftovers, enrichment's findings: feeds, shared infrastructure), the enrichment of every
+    finding (feed modifier, networks, categories; online services and --resolve only when asked), then store
+    and return the ranked findings."""
     opts = copy.deepcopy(opts) if opts is not None else AnalysisOptions()
     notes = inputs.apply(store, opts, settings_sections) if opts.remember_inputs else []
     refresh_domain_names(store)
-    base_settings = section(opts.settings, "baseline", baseline.SETTINGS)
+    base_settings = section(opts.settings, "baseline", settings_sections()["baseline"])
     summary = baseline.build_baseline(store, opts.baseline, base_settings)
-    detected = _detector_findings(store, opts)
-    # a domain a detector already explains needs no separate "unexplained" row
-    covered = {f.domain for f in detected if f.domain}
-    leftovers = unexplained_findings(store, base_settings) if opts.detectors is None or \
-        "unexplained_domain" in opts.detectors else []
-    # names that are the evidence of a client's finding (a dga host's generated names, a storm's names)
-    # are listed inside it, not as rows of their own
-    leftovers = fold_into_findings(store, detected, [f for f in leftovers if f.domain not in covered],
-                                   opts.settings.get("dga"))
-    findings = detected + leftovers
+    findings: list[Finding] = []
     enrichment = None
-    if opts.enrich.enabled:
-        findings, enrichment = enrich_step.enrich(store, findings, opts.enrich, opts.settings)
-    group_leftovers(store, findings)  # what is left, by hosting platform / answer network
+    enrich_settings = section(opts.settings, "enrich", enrich_step.all_settings())
+    for stage in STAGES:
+        if stage == "enrich":
+            if not opts.enrich.enabled:
+                continue
+            enrichment = enrich_step.prepare(store, opts.enrich)
+        found = run_stage(store, stage, opts)
+        if stage == "detect":  # client scope and the shared modifiers, over the detectors that ran
+            found = detect.finish(store, found, opts.settings,
+                                  [p.kind for p in producers.of_stage(stage, opts.detectors)])
+        findings, added, superseded = add_stage(store, findings, found, opts)
+        if enrichment is not None:
+            enrichment.record(added, superseded)
+    if enrichment is not None:
+        findings = enrich_step.finish(store, findings, opts.enrich, enrich_settings, enrichment)
+    # what is left, by hosting platform / answer network
+    group_leftovers(store, findings, producers.leftover_kinds(), base_settings.group_min)
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
     save_findings(store, findings)
     ensure_rollups(store)  # the dashboard and report read these: (re)build them now, not on first view
@@ -162,12 +186,15 @@ def load_findings(store: Store, limit: int | None = None) -> list[Finding]:
     return out
 
 
-def settings_sections() -> dict[str, tuple]:
-    """Every settings section: the baseline's, each detector's, the modifiers' and enrichment's
-    (``netsift config``)."""
-    from netsift import detect
-
-    return {"baseline": baseline.SETTINGS, **detect.settings_sections(), "enrich": enrich_step.all_settings()}
+def settings_sections() -> dict[str, tuple[Setting, ...]]:
+    """Every settings section: the baseline's, each detector's, the modifiers', the network's and
+    enrichment's, with every registered producer's settings in its section (``netsift config``)."""
+    sections: dict[str, tuple[Setting, ...]] = {
+        "baseline": baseline.SETTINGS, **detect.settings_sections(), "enrich": enrich_step.all_settings()}
+    for p in producers.REGISTRY:
+        have = {s.name for s in sections.get(p.section, ())}
+        sections[p.section] = sections.get(p.section, ()) + tuple(s for s in p.settings if s.name not in have)
+    return sections
 
 
 def installed_top_lists() -> list[tuple[str, Path]]:

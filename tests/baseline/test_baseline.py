@@ -10,6 +10,7 @@ import pytest
 
 from netsift import baseline
 from netsift.baseline.allowlist import allowed_names
+from netsift.baseline import leftovers
 from netsift.baseline.leftovers import unexplained_findings, unexplained_score
 from netsift.baseline.toplists import fallback_list, read_top_list
 from netsift.baseline.verdicts import add_verdict
@@ -90,7 +91,7 @@ def test_domain_stats_reasons_and_leftovers(tmp_path):
     assert reasons["judged.example"].startswith("verdict: benign")
     assert reasons["rare-phish.com"] is None
     assert summary.normal == 5 and summary.domains == 6
-    findings = unexplained_findings(store, Settings(baseline.SETTINGS))
+    findings = unexplained_findings(store, Settings(baseline.SETTINGS + leftovers.SETTINGS))
     assert [f.domain for f in findings] == ["rare-phish.com"]
     f = findings[0]
     assert f.kind == "unexplained_domain" and f.score < 0.5 and any("first seen" in r for r in f.reasons)

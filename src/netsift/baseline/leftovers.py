@@ -1,23 +1,50 @@
 """What is left once normal is explained away: one ``unexplained_domain`` finding per registered domain
 without a normal reason, scored by rarity, newness and NXDOMAIN share, with the reasons it was not
-explained. Scores stay below 0.5: being unexplained is a lead, not a detection (detectors score higher).
+explained. Scores stay below 0.5 with the default weights: being unexplained is a lead, not a detection
+(detectors score higher). Its settings are part of the ``[baseline]`` section (:data:`SETTINGS`);
+:data:`PRODUCER` registers it (stage ``baseline``).
 """
 
 from __future__ import annotations
 
-from netsift.config import Settings
-from netsift.findings import Finding
+import ipaddress
+
+import tldextract
+
+from netsift.config import Setting, Settings
+from netsift.detect import dga
+from netsift.findings import Finding, Producer
 from netsift.store import Store
 
+SETTINGS = (
+    Setting("unexplained_base_score", 0.1, "Score every unexplained domain starts from.", 0, 1),
+    Setting("unexplained_rarity_weight", 0.2, "Added times the rarity sub-score (1: one client, 0: a "
+            "common domain).", 0, 1),
+    Setting("unexplained_common_share", 0.5, "Share of the network's clients at which an unexplained domain's "
+            "rarity sub-score reaches 0.", 0.01, 1),
+    Setting("unexplained_new_weight", 0.1, "Added when the domain was first seen after the data's first day.",
+            0, 1),
+    Setting("unexplained_new_after_hours", 24, "Hours after the data began past which a domain first seen "
+            "counts as new.", 0, 87600),
+    Setting("unexplained_nxdomain_weight", 0.08, "Added times the domain's share of NXDOMAIN answers.", 0, 1),
+    Setting("group_min", 3, "Unexplained domains sharing a platform suffix or an answer network before they are "
+            "shown as one group.", 2, 100000),
+)
+_DEFAULTS = Settings(SETTINGS)
 
-def unexplained_score(clients: int, total_clients: int, is_new: bool, nx_share: float) -> tuple[float, dict]:
-    rarity = 1.0 - min(1.0, clients / max(1.0, total_clients * 0.5))
+
+def unexplained_score(clients: int, total_clients: int, is_new: bool, nx_share: float,
+                      s: Settings = _DEFAULTS) -> tuple[float, dict]:
+    rarity = 1.0 - min(1.0, clients / max(1.0, total_clients * s.unexplained_common_share))
     sub = {"rarity": rarity, "new": 1.0 if is_new else 0.0, "nxdomain_share": nx_share}
-    score = 0.1 + 0.2 * rarity + 0.1 * sub["new"] + 0.08 * nx_share
+    score = s.unexplained_base_score + s.unexplained_rarity_weight * rarity + s.unexplained_new_weight * sub["new"] \
+        + s.unexplained_nxdomain_weight * nx_share
     return score, sub
 
 
 def unexplained_findings(store: Store, settings: Settings) -> list[Finding]:
+    """One ``unexplained_domain`` finding per registered domain without a normal reason; ``settings``: the
+    ``[baseline]`` section (:data:`baseline.SETTINGS` and :data:`SETTINGS`)."""
     total_clients = int(store.scalar("SELECT count(DISTINCT client) FROM dns_queries") or 0)
     data_start = store.scalar("SELECT min(ts) FROM dns_queries")
     if data_start is None:
@@ -28,9 +55,9 @@ def unexplained_findings(store: Store, settings: Settings) -> list[Finding]:
     )
     findings = []
     for domain, queries, clients, names, nx, first, last, rank in rows:
-        is_new = (first - data_start).total_seconds() > 86400
+        is_new = (first - data_start).total_seconds() > settings.unexplained_new_after_hours * 3600
         nx_share = nx / queries if queries else 0.0
-        score, sub = unexplained_score(clients, total_clients, is_new, nx_share)
+        score, sub = unexplained_score(clients, total_clients, is_new, nx_share, settings)
         reasons = [
             f"not in the top-sites lists within rank {settings.top_rank_max:,}"
             + (f" (its rank is {rank:,})" if rank else ""),
@@ -47,21 +74,26 @@ def unexplained_findings(store: Store, settings: Settings) -> list[Finding]:
     return findings
 
 
+PRODUCER = Producer(
+    "unexplained_domain", "baseline",
+    "A registered domain nothing explains as normal: a lead scored by rarity, newness and NXDOMAIN share.",
+    SETTINGS, unexplained_findings, section="baseline", leftover=True,
+)
+GROUP_MIN = int(_DEFAULTS.group_min)  # the default of ``[baseline] group_min``
+
+
 # --- names that belong to a finding, and groups of what is left --------------------------------------
 
-FOLDING_KINDS = ("dga", "nxdomain_storm")  # client-level findings whose evidence is a set of names
-GROUP_MIN = 3  # leftovers sharing a platform suffix or an answer network before they form a group
-
-
 def fold_into_findings(store: Store, detected: list[Finding], leftovers: list[Finding],
-                       dga_settings: dict | None = None) -> list[Finding]:
-    """Fold ``unexplained_domain`` leftovers into the client-level finding whose evidence they are, and
-    return the leftovers that stay rows of their own. A registered domain is folded when every client that
-    asked for it has a finding it belongs to: a ``dga`` finding when its name scores as generated
-    (``[dga] threshold``) or the client only ever got NXDOMAIN for it; an ``nxdomain_storm`` finding when
-    the client only got NXDOMAIN for it within the storm's time span. The finding lists them in ``names``
-    (and says so in a reason)."""
-    owners = [f for f in detected if f.kind in FOLDING_KINDS and f.client and not f.domain]
+                       rules: dict[str, tuple[str, dict | None]]) -> list[Finding]:
+    """Fold leftovers into the client-level finding whose evidence they are, and return the leftovers that
+    stay rows of their own. ``rules``: kind -> (fold rule, its producer's settings overrides) for the
+    producers that fold names (:attr:`Producer.folds_names`). A registered domain is folded when every
+    client that asked for it has a finding it belongs to: under ``generated_or_nxdomain`` (dga) when its
+    name scores as generated (``[dga] threshold``) or the client only ever got NXDOMAIN for it; under
+    ``nxdomain_in_span`` (nxdomain_storm) when the client only got NXDOMAIN for it within the finding's
+    time span. The finding lists them in ``names`` (and says so in a reason)."""
+    owners = [f for f in detected if f.kind in rules and f.client and not f.domain]
     if not owners or not leftovers:
         return leftovers
     by_domain = {f.domain: f for f in leftovers if f.domain}
@@ -76,17 +108,20 @@ def fold_into_findings(store: Store, detected: list[Finding], leftovers: list[Fi
     for f in owners:
         if f.client:
             by_client.setdefault(f.client, []).append(f)
-    dga_clients = {f.client for f in owners if f.kind == "dga"}
-    generated = _generated(sorted(d for d, rows in askers.items() if any(c in dga_clients for c, *_ in rows)),
-                           dga_settings)
+    generating = {kind: overrides for kind, (rule, overrides) in rules.items() if rule == "generated_or_nxdomain"}
+    generated_by: dict[str, set[str]] = {}
+    for kind, overrides in generating.items():
+        clients = {f.client for f in owners if f.kind == kind}
+        generated_by[kind] = _generated(
+            sorted(d for d, rows in askers.items() if any(c in clients for c, *_ in rows)), overrides)
     folded: dict[str, set[str]] = {}  # finding id -> domains
     kept = []
     for leftover in leftovers:
         domain = leftover.domain
         homes: list[Finding] = []
         for client, only_nx, first, last in askers.get(domain or "", []):
-            mine = [f for f in by_client.get(client, []) if domain and _belongs(f, domain, only_nx, first, last,
-                                                                                   generated)]
+            mine = [f for f in by_client.get(client, []) if domain and _belongs(
+                f, rules[f.kind][0], domain, only_nx, first, last, generated_by.get(f.kind, set()))]
             if not mine:
                 homes = []
                 break
@@ -105,10 +140,10 @@ def fold_into_findings(store: Store, detected: list[Finding], leftovers: list[Fi
     return kept
 
 
-def _belongs(f: Finding, domain: str, only_nx: bool, first, last, generated: set[str]) -> bool:
-    if f.kind == "dga":
+def _belongs(f: Finding, rule: str, domain: str, only_nx: bool, first, last, generated: set[str]) -> bool:
+    if rule == "generated_or_nxdomain":
         return domain in generated or only_nx
-    if f.kind == "nxdomain_storm":
+    if rule == "nxdomain_in_span":
         return only_nx and (f.first_seen is None or last >= f.first_seen) and \
             (f.last_seen is None or first <= f.last_seen)
     return False
@@ -118,19 +153,20 @@ def _generated(domains: list[str], overrides: dict | None) -> set[str]:
     """The registered domains whose name the dga model scores as generated."""
     if not domains:
         return set()
-    from netsift.detect import dga
-
     s = Settings(dga.SETTINGS, overrides or {})
     return {d for d, o in zip(domains, dga.score_batch(domains, None, s)) if o["score"] >= s.threshold}
 
 
-def group_leftovers(store: Store, findings: list[Finding]) -> None:
-    """Set ``group`` on the ``unexplained_domain`` findings that share a hosting platform's suffix (customer
+def group_leftovers(store: Store, findings: list[Finding], kinds: set[str] | None = None,
+                    group_min: int = GROUP_MIN) -> None:
+    """Set ``group`` on the leftover findings (``kinds``, default ``unexplained_domain``) that share a hosting platform's suffix (customer
     names of one platform: ``a.duckdns.org``, ``b.duckdns.org``: ``platform:duckdns.org``) or, failing
     that, the network most of their answers point to (an IPv4 /24 or IPv6 /48: ``network:203.0.113.0/24``),
-    when at least GROUP_MIN of them do. The queue and the report show each group as one row."""
-    rows = [f for f in findings if f.kind == "unexplained_domain" and f.domain]
-    if len(rows) < GROUP_MIN:
+    when at least ``group_min`` (``[baseline] group_min``) of them do. The queue and the report show each
+    group as one row."""
+    kinds = kinds if kinds is not None else {PRODUCER.kind}
+    rows = [f for f in findings if f.kind in kinds and f.domain]
+    if len(rows) < group_min:
         return
     domains = sorted({f.domain for f in rows if f.domain})
     suffixes = dict(store.rows(
@@ -153,13 +189,13 @@ def group_leftovers(store: Store, findings: list[Finding]) -> None:
         if d in platform:
             counts[platform[d]] = counts.get(platform[d], 0) + 1
     for d in domains:
-        if counts.get(platform.get(d, ""), 0) < GROUP_MIN and d in network:
+        if counts.get(platform.get(d, ""), 0) < group_min and d in network:
             counts[network[d]] = counts.get(network[d], 0) + 1
     for f in rows:
         key = platform.get(f.domain or "")
-        if counts.get(key or "", 0) < GROUP_MIN:
+        if counts.get(key or "", 0) < group_min:
             key = network.get(f.domain or "")
-        if key and counts.get(key, 0) >= GROUP_MIN:
+        if key and counts.get(key, 0) >= group_min:
             f.group = key
             what = "hosting platform" if key.startswith("platform:") else "answer network"
             f.reasons.append(f"shares the {what} {key.split(':', 1)[1]} with {counts[key] - 1:,} other "
@@ -168,8 +204,6 @@ def group_leftovers(store: Store, findings: list[Finding]) -> None:
 
 def network_of(ip: str) -> str | None:
     """The /24 (IPv4) or /48 (IPv6) of a public address; None for names, private and invalid addresses."""
-    import ipaddress
-
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
@@ -189,7 +223,5 @@ def is_platform_suffix(suffix: str) -> bool:
     if "." not in suffix:
         return False
     if _ICANN_ONLY is None:
-        import tldextract
-
         _ICANN_ONLY = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
     return _ICANN_ONLY(f"x.{suffix}").suffix != suffix

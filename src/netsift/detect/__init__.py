@@ -35,8 +35,8 @@ from netsift.detect import (
     tunnel,
 )
 from netsift.detect.context import data_span
-from netsift.detect.scoring import MODIFIER_SETTINGS, apply_change, first_seen_change, prevalence_change
-from netsift.findings import Finding
+from netsift.detect.scoring import MODIFIER_SETTINGS, first_seen_change, prevalence_change
+from netsift.findings import Finding, Producer
 from netsift.store.base import Store
 
 MODIFIERS = ("prevalence", "first_seen")
@@ -49,6 +49,16 @@ class Detector:
     settings: tuple[Setting, ...]  # every threshold, with help and range (config section = name)
     run: Callable[[Store, Settings], list[Finding]]
     modifiers: tuple[str, ...] = MODIFIERS  # shared modifiers applied to its findings afterwards
+    # client-level findings whose evidence is a set of names fold the leftovers they explain
+    # (:attr:`netsift.findings.Producer.folds_names`)
+    folds_names: str | None = None
+
+    @property
+    def producer(self) -> Producer:
+        """This detector in the registry of everything that produces findings (stage ``detect``): its
+        findings supersede the leftover row of their domain."""
+        return Producer(self.name, "detect", self.description, self.settings, self.run,
+                        supersedes_leftovers=True, folds_names=self.folds_names)
 
 
 DETECTORS: tuple[Detector, ...] = (
@@ -57,6 +67,7 @@ DETECTORS: tuple[Detector, ...] = (
         "Clients asking for machine-generated domain names, with NXDOMAIN bursts.",
         dga.SETTINGS,
         dga.run,
+        folds_names="generated_or_nxdomain",
     ),
     Detector(
         "tunnel",
@@ -75,6 +86,7 @@ DETECTORS: tuple[Detector, ...] = (
         "A client's hour of NXDOMAIN answers far above its own and the network's usual.",
         nxdomain_storm.SETTINGS,
         nxdomain_storm.run,
+        folds_names="nxdomain_in_span",
     ),
     Detector(
         "new_domain",
@@ -99,6 +111,7 @@ DETECTORS: tuple[Detector, ...] = (
 )
 
 BY_NAME = {d.name: d for d in DETECTORS}
+PRODUCERS = tuple(d.producer for d in DETECTORS)
 
 
 def settings_sections() -> dict[str, tuple[Setting, ...]]:
@@ -139,10 +152,10 @@ def apply_modifiers(
         clients, first, history = stats.get(f.domain, (None, None, None))
         kinds = applies.get(f.kind, MODIFIERS)
         if "prevalence" in kinds:
-            apply_change(f, "prevalence", *prevalence_change(clients, span.clients, settings))
+            f.apply_change("prevalence", *prevalence_change(clients, span.clients, settings))
         if "first_seen" in kinds and span.start is not None and span.end is not None:
-            apply_change(f, "first_seen", *first_seen_change(first, span.start, span.end, settings,
-                                                             None if history is None else int(history)))
+            f.apply_change("first_seen", *first_seen_change(first, span.start, span.end, settings,
+                                                            None if history is None else int(history)))
     return findings
 
 
@@ -161,13 +174,21 @@ def run_detectors(
     findings: list[Finding] = []
     for d in chosen:
         findings.extend(d.run(store, Settings(d.settings, sections.get(d.name))))
+    return finish(store, findings, sections, [d.name for d in chosen])
+
+
+def finish(store: Store, findings: list[Finding], settings_by_section: dict[str, dict],
+           ran: list[str]) -> list[Finding]:
+    """The detect stage's last step over the findings of the detectors named in ``ran``: the client scope,
+    then the shared modifiers; returns them best first."""
+    sections = settings_by_section
     # external clients (a resolver serving the internet): marked, and their behaviour findings dropped
     findings = scope.apply_scope(findings, Settings(scope.SETTINGS, sections.get("network")))
     apply_modifiers(
         store,
         findings,
         Settings(MODIFIER_SETTINGS, sections.get("modifiers")),
-        {d.name: d.modifiers for d in chosen},
+        {d.name: d.modifiers for d in DETECTORS if d.name in ran},
     )
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
     return findings

@@ -24,7 +24,6 @@ import math
 from collections.abc import Iterable
 
 from netsift.config import Setting, Settings
-from netsift.findings import Finding
 
 MODIFIER_SETTINGS = (
     Setting(
@@ -141,7 +140,3 @@ def first_seen_change(
         )
     return 0.0, None
 
-
-def apply_change(finding: Finding, name: str, change: float, reason: str | None) -> Finding:
-    """:meth:`Finding.apply_change` (kept while detect/__init__.py still calls it by this name)."""
-    return finding.apply_change(name, change, reason)

@@ -8,11 +8,15 @@ Findings:
 
 ``feed_hit``
     one per registered domain with at least one name listed by a feed; score from the strongest kind
-    (malicious 0.9, suspicious 0.55, informational 0.3) plus 0.05 per further feed.
+    (malicious 0.9, suspicious 0.55, informational 0.3 by default: ``feed_hit_*_score``) plus 0.05 per
+    further feed (``feed_hit_extra_feed_increase``).
 ``shared_infrastructure``
     several not-normal registered domains (``domain_stats.normal_reason`` null; every domain when the
     baseline has not run) answered with the same public IP, or hosted in the same *small* AS (few announced
     prefixes in the offline data). Shared IPs of large hosting/CDN networks are common, so they score lower.
+
+Both are registered producers (:data:`PRODUCERS`, stage ``enrich``); their settings are part of the
+``[enrich]`` section (:data:`SETTINGS`).
 """
 
 from __future__ import annotations
@@ -24,20 +28,39 @@ from pathlib import Path
 
 import polars as pl
 
-from netsift.config import Setting
+from netsift.config import Setting, Settings
 from netsift.enrich import asn_geo
 from netsift.enrich.categories import CategoryList, match_categories
 from netsift.enrich.feeds import Feed, match_names
 from netsift.enrich.tables import DOMAIN_CATEGORIES, FEED_HITS, IP_INFO, TABLES
-from netsift.findings import Finding, finding_id
+from netsift.findings import Finding, Producer, finding_id
+from netsift.names import split_name
 from netsift.store.base import Store
 
-SETTINGS = (
+SHARED_SETTINGS = (
     Setting("shared_min_domains", 3, "Not-normal registered domains on one IP / small AS before it is a finding.",
             2, 1000),
     Setting("small_as_max_prefixes", 50, "An AS announcing at most this many prefixes counts as small.", 1, 100000),
 )
-KIND_SCORES = {"malicious": 0.9, "suspicious": 0.55, "informational": 0.3}
+FEED_HIT_SETTINGS = (
+    Setting("feed_hit_malicious_score", 0.9, "Score of a feed_hit finding on a domain a malicious feed lists.",
+            0, 1),
+    Setting("feed_hit_suspicious_score", 0.55, "Score of a feed_hit finding on a domain a suspicious feed lists.",
+            0, 1),
+    Setting("feed_hit_informational_score", 0.3, "Score of a feed_hit finding on a domain only an informational "
+            "feed lists.", 0, 1),
+    Setting("feed_hit_extra_feed_increase", 0.05, "Added to a feed_hit finding per further feed listing the "
+            "domain.", 0, 1),
+)
+SETTINGS = SHARED_SETTINGS + FEED_HIT_SETTINGS
+_DEFAULTS = Settings(SETTINGS)
+
+
+def kind_scores(s: Settings = _DEFAULTS) -> dict[str, float]:
+    """A feed_hit finding's score by the strongest kind of feed listing its domain."""
+    return {"malicious": s.feed_hit_malicious_score, "suspicious": s.feed_hit_suspicious_score,
+            "informational": s.feed_hit_informational_score}
+
 
 
 @dataclass
@@ -104,8 +127,6 @@ def registered_domains(store: Store, names: pl.Series) -> pl.DataFrame:
         frame = frame.with_columns(registered_domain=pl.lit(None, pl.String))
     missing = frame.filter(pl.col("registered_domain").is_null())["name"].to_list()
     if missing:
-        from netsift.names import split_name
-
         computed = pl.DataFrame({"name": missing, "rd": [split_name(n)[0] for n in missing]},
                                 schema={"name": pl.String, "rd": pl.String})
         frame = frame.join(computed, on="name", how="left").select(
@@ -113,8 +134,10 @@ def registered_domains(store: Store, names: pl.Series) -> pl.DataFrame:
     return frame
 
 
-def feed_hit_findings(store: Store, *, now: dt.datetime | None = None) -> list[Finding]:
-    """One ``feed_hit`` finding per registered domain with names listed by a feed."""
+def feed_hit_findings(store: Store, *, now: dt.datetime | None = None, s: Settings = _DEFAULTS) -> list[Finding]:
+    """One ``feed_hit`` finding per registered domain with names listed by a feed (``s``: the ``[enrich]``
+    settings)."""
+    scores = kind_scores(s)
     if not store.has_table("feed_hits"):
         return []
     hits = store.frame("SELECT coalesce(registered_domain, name) AS domain, name, feed, kind, family, matched "
@@ -136,9 +159,10 @@ def feed_hit_findings(store: Store, *, now: dt.datetime | None = None) -> list[F
         "domain", "listed", "names", "queries", "first_seen", "last_seen", "clients").rows()
     findings = []
     for domain, listed, names, queries, first, last, clients in rows:
-        listed = sorted(listed, key=lambda e: (-KIND_SCORES.get(e["kind"], 0), e["feed"], e["family"] or ""))
+        listed = sorted(listed, key=lambda e: (-scores.get(e["kind"], 0), e["feed"], e["family"] or ""))
         feeds = {e["feed"] for e in listed}
-        score = max(KIND_SCORES.get(e["kind"], 0.3) for e in listed) + 0.05 * (len(feeds) - 1)
+        score = max(scores.get(e["kind"], s.feed_hit_informational_score) for e in listed) + \
+            s.feed_hit_extra_feed_increase * (len(feeds) - 1)
         reasons = []
         for entry in listed:
             text = f"listed by {entry['feed']} ({entry['kind']}) as {entry['matched']}"
@@ -228,3 +252,14 @@ def _count(n: int, one: str, many: str) -> str:
 
 def _shown(domains: list[str], limit: int = 6) -> str:
     return ", ".join(domains[:limit]) + (f" and {len(domains) - limit} more" if len(domains) > limit else "")
+
+
+PRODUCERS = (
+    Producer("feed_hit", "enrich", "A registered domain with names a threat feed lists.", FEED_HIT_SETTINGS,
+             lambda store, s: feed_hit_findings(store, s=s), section="enrich", supersedes_leftovers=True),
+    Producer("shared_infrastructure", "enrich",
+             "Several not-normal registered domains on one public IP, or in one small AS.", SHARED_SETTINGS,
+             lambda store, s: shared_infrastructure(store, min_domains=s.shared_min_domains,
+                                                    small_as_max_prefixes=s.small_as_max_prefixes),
+             section="enrich"),
+)

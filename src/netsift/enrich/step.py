@@ -4,8 +4,9 @@
 
 1. rebuilds ``feed_hits``, ``domain_categories`` and ``ip_info`` (:func:`annotate.enrich_store`) from the
    lists ``netsift lists update`` installed plus the user's own feed and category files;
-2. adds the ``feed_hit`` and ``shared_infrastructure`` findings (an ``unexplained_domain`` row for a listed
-   domain is superseded by its ``feed_hit`` finding, as detector findings supersede it);
+2. adds the findings of the enrich stage's producers, ``feed_hit`` and ``shared_infrastructure``
+   (:data:`annotate.PRODUCERS`; an ``unexplained_domain`` row for a listed domain is superseded by its
+   ``feed_hit`` finding, as detector findings supersede it: ``supersedes_leftovers``);
 3. raises every other finding on a listed domain (the ``feed_hit`` modifier: malicious +0.25, suspicious
    +0.1 by default, recorded as ``modifier_feed_hit``) with a reason per feed: "listed by blackbook as emotet";
 4. appends context to every finding on a domain: where its answers point ("answers point to AS
@@ -31,12 +32,15 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from netsift.baseline import leftovers
 from netsift.config import Setting, Settings
-from netsift.enrich import annotate
+from netsift.enrich import annotate, asn_geo, investigate, virustotal
+from netsift.enrich.cache import EnrichmentCache
 from netsift.enrich.categories import ALIASES, CategoryList, installed_categories, load_categories
 from netsift.enrich.feeds import FEED_KINDS, Feed, installed_feeds, load_feed
+from netsift.enrich.online import OnlineService
 from netsift.errors import InputError
-from netsift.findings import Finding
+from netsift.findings import Finding, merge
 from netsift.store.base import Store
 
 SETTINGS = (
@@ -61,8 +65,6 @@ _L = TypeVar("_L")  # a kind of list (Feed, CategoryList)
 
 def all_settings() -> tuple[Setting, ...]:
     """The ``[enrich]`` section: this step's settings, annotate's and both online services'."""
-    from netsift.enrich import investigate, virustotal
-
     return SETTINGS + annotate.SETTINGS + virustotal.SETTINGS + investigate.SETTINGS
 
 
@@ -115,6 +117,12 @@ class EnrichSummary:
     resolved: dict[str, int] = field(default_factory=dict)  # asked, answered, ips
     notes: list[str] = field(default_factory=list)
 
+    def record(self, added: list[Finding], superseded: int) -> None:
+        """Count the findings the enrich stage added (by kind) and the leftover rows they superseded."""
+        for f in added:
+            self.findings_added[f.kind] = self.findings_added.get(f.kind, 0) + 1
+        self.superseded += superseded
+
     @property
     def stale_lists(self) -> list[str]:
         return [item["name"] for item in self.lists if item.get("stale")]
@@ -127,10 +135,21 @@ class EnrichSummary:
 
 def enrich(store: Store, findings: list[Finding], opts: EnrichOptions | None = None,
            settings_by_section: dict[str, dict] | None = None) -> tuple[list[Finding], EnrichSummary]:
-    """Enrich the store and the findings (see the module docstring). Returns the findings (in no particular
-    order) and what was done."""
+    """Enrich the store and the findings (see the module docstring): :func:`prepare`, this stage's producers
+    (:data:`annotate.PRODUCERS`), merged as they declare, then :func:`finish`. Returns the findings (in no
+    particular order) and what was done. ``pipeline.analyze`` runs the same steps with the registry."""
     opts = opts or EnrichOptions()
     s = Settings(all_settings(), (settings_by_section or {}).get("enrich"))
+    summary = prepare(store, opts)
+    new = [f for p in annotate.PRODUCERS for f in p.run(store, s)]
+    known = {p.kind: p for p in (leftovers.PRODUCER, *annotate.PRODUCERS)}
+    kept, added, superseded = merge(findings, new, known)
+    summary.record(added, superseded)
+    return finish(store, kept, opts, s, summary), summary
+
+
+def prepare(store: Store, opts: EnrichOptions) -> EnrichSummary:
+    """Load the lists and rebuild the enrichment tables (the enrich stage's producers read them)."""
     summary = EnrichSummary()
     feeds, cats = load_sources(opts, summary)
     try:
@@ -138,31 +157,24 @@ def enrich(store: Store, findings: list[Finding], opts: EnrichOptions | None = N
     except (ImportError, RuntimeError) as exc:  # asn_geo: MissingDependency (maxminddb), GeoIPDatabaseError
         raise InputError(str(exc)) from exc
     # annotate's only note ("AS numbers need a MaxMind ASN database") would repeat on every run: documented
+    return summary
 
-    hits = annotate.feed_hit_findings(store)
-    shared = annotate.shared_infrastructure(store, min_domains=s.shared_min_domains,
-                                            small_as_max_prefixes=s.small_as_max_prefixes)
-    listed = {f.domain for f in hits}
-    kept = [f for f in findings if not (f.kind == "unexplained_domain" and f.domain in listed)]
-    summary.superseded = len(findings) - len(kept)
-    ids = {f.id for f in kept}
-    for f in hits + shared:
-        if f.id not in ids:
-            kept.append(f)
-            ids.add(f.id)
-            summary.findings_added[f.kind] = summary.findings_added.get(f.kind, 0) + 1
 
-    ranked = sorted((f for f in kept if f.domain), key=lambda f: -f.score)
+def finish(store: Store, findings: list[Finding], opts: EnrichOptions, s: Settings,
+           summary: EnrichSummary) -> list[Finding]:
+    """After the enrich stage's findings are in: the feed modifier, --resolve, the context reasons and
+    --online, on every finding (in place); returns ``findings``."""
+    ranked = sorted((f for f in findings if f.domain), key=lambda f: -f.score)
     domains = list(dict.fromkeys(f.domain for f in ranked if f.domain))
     context = gather_context(store, domains)
-    summary.findings_raised = apply_feed_modifier(kept, context["feeds"], s)
+    summary.findings_raised = apply_feed_modifier(findings, context["feeds"], s)
     if opts.resolve:
         wanted = [d for d in domains if d not in context["networks"] and _resolvable(d)][: s.resolve_max_names]
         context["resolved"] = resolve_into_ip_info(store, wanted, opts, s, summary)
-    add_context_reasons(kept, context, s)
+    add_context_reasons(findings, context, s)
     if opts.online:
-        look_up_online(store, kept, opts, s, summary)
-    return kept, summary
+        look_up_online(store, findings, opts, s, summary)
+    return findings
 
 
 def load_sources(opts: EnrichOptions, summary: EnrichSummary) -> tuple[list[Feed], list[CategoryList]]:
@@ -353,8 +365,6 @@ def resolve_into_ip_info(store: Store, domains: list[str], opts: EnrichOptions, 
     summary.resolved.update(answered=sum(1 for found in answers.values() if found), ips=len(ips))
     if not ips:
         return {}
-    from netsift.enrich import asn_geo
-
     info = asn_geo.lookup_ips(ips, geoip_db=opts.geoip_db or None)
     known = store.frame("SELECT ip FROM ip_info")["ip"].cast(pl.String)
     new = info.filter(~pl.col("ip").is_in(known.implode()))
@@ -420,10 +430,6 @@ def look_up_online(store: Store, findings: list[Finding], opts: EnrichOptions, s
                    summary: EnrichSummary) -> None:
     """Look the top ``online_top`` findings' domains up with each service; verdict lines to the reasons, a
     modifier for malicious answers, one note per service that failed."""
-    from netsift.enrich import investigate, virustotal
-    from netsift.enrich.cache import EnrichmentCache
-    from netsift.enrich.online import OnlineService
-
     ranked = sorted((f for f in findings if f.domain and _resolvable(f.domain)), key=lambda f: -f.score)
     domains = list(dict.fromkeys(f.domain for f in ranked if f.domain))[: max(0, opts.online_top)]
     by_domain: dict[str, list[Finding]] = defaultdict(list)
