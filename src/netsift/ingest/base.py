@@ -505,6 +505,15 @@ def _syslog_run_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     return out.alias(stamps.name)
 
 
+def skipped_by_kind(rows: pl.DataFrame, reasons: dict[str, str]) -> dict[str, int]:
+    """Skipped lines counted by class, for parsers that give each line a ``kind``: the lines of each kind in
+    ``reasons`` (kind -> the reason reported), blank ones counted as "blank" whatever their kind."""
+    kind, blank = pl.col("kind"), pl.col("line").fill_null("").str.strip_chars() == ""
+    counts = rows.select((kind.is_in(list(reasons)) & blank).sum().alias("blank"),
+                         *(((kind == k) & ~blank).sum().alias(reason) for k, reason in reasons.items()))
+    return counts.row(0, named=True)
+
+
 def take_carried(rows: pl.DataFrame, ctx: ParseContext, carry_key: str) -> pl.DataFrame:
     """``rows`` after the rows a previous chunk held back under ``carry_key`` (see :func:`hold_tail`)."""
     carried = ctx.state.pop(carry_key, None)

@@ -48,6 +48,7 @@ from netsift.ingest.base import (
     qtype_name_expr,
     rcode_name_expr,
     rejected_from,
+    skipped_by_kind,
 )
 
 _DNS_PORTS = ["53", "domain", "5353", "mdns", "5355", "llmnr"]
@@ -411,14 +412,9 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         answers=pl.col("answers"),
         source_line=pl.col("line_no"),
     ))
-    return ParseResult(out, rejected, skipped_by=_skipped(rows))
+    return ParseResult(out, rejected, skipped_by=skipped_by_kind(
+        rows, {"response": "response (joined to its question)", "skip": "other packet, banner or continuation line"}))
 
-
-def _skipped(rows: pl.DataFrame) -> dict[str, int]:
-    kind, blank = pl.col("kind"), pl.col("line").fill_null("").str.strip_chars() == ""
-    counts = rows.select(response=(kind == "response").sum(), blank=((kind == "skip") & blank).sum(),
-                         other=((kind == "skip") & ~blank).sum()).row(0, named=True)
-    return {"blank": counts["blank"], "response (joined to its question)": counts["response"], "other packet, banner or continuation line": counts["other"]}
 
 
 _STAMP = r"^\s*(\d+\s+)?((\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}:\d{2}\.\d{6,9}|\d{9,10}\.\d{6,9}) "

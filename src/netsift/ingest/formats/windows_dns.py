@@ -47,6 +47,7 @@ from netsift.ingest.base import (
     qtype_name_expr,
     rcode_name_expr,
     rejected_from,
+    skipped_by_kind,
 )
 
 _STATE_KEY = "windows_dns_day_first"
@@ -285,14 +286,9 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         resolver_action=pl.when(pl.col("authoritative")).then(pl.lit("local")),
         source_line=pl.col("line_no"),
     ))
-    return ParseResult(out, rejected, skipped_by=_skipped(rows))
+    return ParseResult(out, rejected, skipped_by=skipped_by_kind(
+        rows, {"response": "response (joined to its question)", "skip": "header, event or other packet line"}))
 
-
-def _skipped(rows: pl.DataFrame) -> dict[str, int]:
-    kind, blank = pl.col("kind"), pl.col("line").fill_null("").str.strip_chars() == ""
-    counts = rows.select(response=(kind == "response").sum(), blank=((kind == "skip") & blank).sum(),
-                         other=((kind == "skip") & ~blank).sum()).row(0, named=True)
-    return {"blank": counts["blank"], "response (joined to its question)": counts["response"], "header, event or other packet line": counts["other"]}
 
 
 _DATE = r"(\d{8}|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
