@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from netsift.errors import ServiceError
 from netsift.lists.catalog import ListSpec
 
 _SUFFIX = {"tranco_csv": ".csv", "hosts": ".txt", "domains": ".txt", "csv": ".csv"}
@@ -32,7 +33,7 @@ _CATEGORY = re.compile(r"^[A-Za-z0-9_.-]+$")
 _READ_ERRORS = (zipfile.BadZipFile, gzip.BadGzipFile, tarfile.TarError, EOFError, zlib.error, OSError)
 
 
-class ListError(Exception):
+class ListError(ServiceError):
     """A download that failed or is not the list it should be; the message says what was seen."""
 
 
