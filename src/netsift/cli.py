@@ -11,15 +11,31 @@ from pathlib import Path
 import click
 
 from netsift import __version__, inputs, pipeline
-from netsift.cli_options import (
-    ALLOWLIST_TEXT, CATEGORIES_TEXT, COUNT, TOP_LIST_TEXT, YEAR, FeedSpec, NetsiftGroup, SettingsFile, TextFile,
-    TimeZone, db_option, handle_errors, output_options,
+from netsift import schema as declared
+from netsift.baseline.verdicts import (
+    add_verdicts, check_entity, check_note, check_verdict, list_verdicts, undo_verdicts,
 )
+from netsift.cli_options import (
+    CATEGORIES_TEXT, COUNT, YEAR, FeedSpec, NetsiftGroup, TextFile, TimeZone, analysis_options, analysis_opts,
+    db_option, enrich_opts, handle_errors, output_options,
+)
+from netsift.config import load_file, validate
+from netsift.detect.dga import score_names
+from netsift.enrich.step import filter_findings
+from netsift.errors import ConfigError
+from netsift.explain import explain as build
+from netsift.ingest.bookkeeping import forget as forget_files
+from netsift.ingest.bookkeeping import record_path
+from netsift.ingest.formats import formats_markdown, parsers
 from netsift.ingest.run import IngestOptions, IngestSummary
+from netsift.lists import CATALOG, data_dir, installed, update
 from netsift.report import console as con_out
 from netsift.report import machine
+from netsift.report.cli import report
 from netsift.report.progress import progress_bar
 from netsift.store import default_db_path, open_store
+from netsift.synth.scenario import write_demo
+from netsift.web.cli import serve
 
 # --- shared options -----------------------------------------------------------------------------------
 
@@ -183,9 +199,6 @@ def rejected(db, file_id, limit, output):
 def forget(paths, db, output):
     """Remove what was ingested from these files (rows, rejected lines, record): the next ingest reads them
     again."""
-    from netsift.ingest.bookkeeping import forget as forget_files
-    from netsift.ingest.bookkeeping import record_path
-
     with open_store(db) as store:
         removed = forget_files(store, list(paths))
     err = con_out.console(stderr=True)
@@ -207,23 +220,11 @@ def forget(paths, db, output):
 @output_options
 def formats(as_markdown, output):
     """List the log formats netsift reads."""
-    from netsift.ingest.formats import formats_markdown, parsers
-
     if as_markdown:
         click.echo(formats_markdown())
         return
     rows = [{"name": p.name, "description": p.description} for p in parsers().values()]
     _emit(rows, output, "Formats")
-
-
-def analysis_options(f):
-    f = click.option("--config", "config_file", type=SettingsFile(), default=None,
-                     envvar="NETSIFT_CONFIG", help="Settings file (TOML); see `netsift config`.")(f)
-    f = click.option("--allowlist", type=TextFile(ALLOWLIST_TEXT), default=None,
-                     help="Allowlist file: one domain or *.domain per line.")(f)
-    f = click.option("--top-list", "top_lists", multiple=True, type=TextFile(TOP_LIST_TEXT, archives=True),
-                     help="Top-sites CSV (Tranco/Umbrella/Majestic); repeatable.")(f)
-    return f
 
 
 def forget_input_option(f):
@@ -265,39 +266,6 @@ def finding_filters(f):
     return f
 
 
-def _enrich_opts(feed_specs=(), category_paths=(), geoip_dbs=(), online=False, online_top=10, online_services=(),
-                 resolve=False):
-    from netsift.enrich.step import SERVICES, EnrichOptions, FeedFile
-
-    feeds = []
-    for spec in feed_specs:
-        try:
-            feeds.append(FeedFile.parse(spec))
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--feed") from exc
-    missing = [f.path for f in feeds if not Path(f.path).is_file()]
-    if missing:
-        raise click.BadParameter(f"no such file: {', '.join(missing)}", param_hint="--feed")
-    return EnrichOptions(feeds=feeds, categories=list(category_paths), geoip_db=list(geoip_dbs), online=online,
-                         online_top=online_top, services=tuple(online_services) or SERVICES, resolve=resolve)
-
-
-def _analysis_opts(top_lists, allowlist, config_file, enrich=None) -> pipeline.AnalysisOptions:
-    from netsift import baseline
-    from netsift.config import load_file, validate
-
-    user = load_file(config_file)
-    problems = validate(pipeline.settings_sections(), user)
-    if problems:
-        raise click.ClickException(f"{config_file}: " + "; ".join(problems))
-    return pipeline.AnalysisOptions(
-        baseline=baseline.BaselineOptions(top_lists=list(top_lists), installed_lists=pipeline.installed_top_lists(),
-                                          allowlist=allowlist),
-        settings=user, config_path=config_file,
-        **({"enrich": enrich} if enrich is not None else {}),
-    )
-
-
 @main.command()
 @click.argument("paths", nargs=-1)
 @db_option
@@ -316,10 +284,8 @@ def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, con
             quiet, output, forget_inputs=()):
     """Ingest PATHS (if any), explain normal away, rank what is left with reasons, and enrich it (threat
     feeds, categories, networks and countries; online services and --resolve only when asked)."""
-    from netsift.enrich.step import filter_findings
-
-    enrich = _enrich_opts(feed_specs, category_paths, geoip_dbs, online, online_top, online_services, resolve)
-    opts = _analysis_opts(top_lists, allowlist, config_file, enrich)
+    enrich = enrich_opts(feed_specs, category_paths, geoip_dbs, online, online_top, online_services, resolve)
+    opts = analysis_opts(top_lists, allowlist, config_file, enrich)
     with open_store(db) as store:
         for what in forget_inputs:
             for gone in inputs.forget(store, what):
@@ -386,8 +352,6 @@ def normal(db, limit, output):
 def _checked(check):
     """A click callback running one of verdicts' checks: its ConfigError is a usage error (exit 2)."""
     def callback(ctx, param, value):
-        from netsift.errors import ConfigError
-
         try:
             return check(value) if value is not None else None
         except ConfigError as exc:
@@ -395,24 +359,12 @@ def _checked(check):
     return callback
 
 
-def _check_entity(value):
-    from netsift.baseline.verdicts import check_entity
-
-    return check_entity(value)
-
-
-def _check_note(value):
-    from netsift.baseline.verdicts import check_note
-
-    return check_note(value)
-
-
 VERDICT_CHOICES = ("benign", "malicious", "needs_review")
 
 
 @main.command()
 @click.argument("args", nargs=-1, metavar="ENTITY... VERDICT")
-@click.option("--note", default=None, callback=_checked(_check_note), help="Why (at most 2,000 characters).")
+@click.option("--note", default=None, callback=_checked(check_note), help="Why (at most 2,000 characters).")
 @click.option("--from-file", "from_file", type=click.File("r", encoding="utf-8"), default=None,
               help="Entities to judge, one per line (blank lines and # comments skipped; - reads stdin).")
 @click.option("--undo", is_flag=True, help="Undo the latest verdict on each ENTITY instead (kept as undone).")
@@ -421,9 +373,6 @@ VERDICT_CHOICES = ("benign", "malicious", "needs_review")
 def verdict(args, note, from_file, undo, db):
     """Record a verdict on one or more domains, clients or finding ids: `netsift verdict a.com b.com benign`.
     Benign domains count as normal afterwards. --undo takes the latest verdict on each entity back."""
-    from netsift.baseline.verdicts import add_verdicts, check_verdict, undo_verdicts
-    from netsift.errors import ConfigError
-
     args = list(args)
     chosen = None
     if not undo:
@@ -441,7 +390,7 @@ def verdict(args, note, from_file, undo, db):
     checked = []
     for entity in entities:
         try:
-            checked.append(_check_entity(entity))
+            checked.append(check_entity(entity))
         except ConfigError as exc:
             raise click.BadParameter(str(exc), param_hint="ENTITY") from exc
     with open_store(db) as store:
@@ -471,8 +420,6 @@ def verdict(args, note, from_file, undo, db):
 @handle_errors
 def verdicts(history, db, output):
     """List the verdicts in force: entity, verdict, note, who, when (newest first)."""
-    from netsift.baseline.verdicts import list_verdicts
-
     with open_store(db) as store:
         rows = list_verdicts(store, include_history=history)
     for r in rows:
@@ -497,8 +444,6 @@ def verdicts(history, db, output):
 def demo(directory, db, seed, limit, quiet, output):
     """Generate a realistic multi-day network with planted threats in several log formats, ingest it
     and print the ranked findings. No network, no server."""
-    from netsift.synth.scenario import write_demo
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     err = con_out.console(stderr=True)
@@ -545,8 +490,6 @@ def score():
 def score_domains(source):
     """Score each name in SOURCE (a file, or - for stdin; one per line, # comments) for looking
     machine-generated. Prints one JSON object per name: name, score 0-1, verdict dga|benign, reasons."""
-    from netsift.detect.dga import score_names
-
     names = (ln.strip() for ln in source)
     for result in score_names(n for n in names if n and not n.startswith("#")):
         click.echo(machine.dumps(result))
@@ -561,8 +504,6 @@ def score_domains(source):
 def explain(what, db, max_rows, output):
     """Explain a finding (by id), a domain or a client: every sub-score, the baseline's view and the rows
     behind it."""
-    from netsift.explain import explain as build
-
     with open_store(db) as store:
         doc = build(store, what, max_rows=max_rows)
     if output in ("json", "ndjson"):
@@ -593,8 +534,6 @@ def lists_group(ctx, output):
     """Show the installed public lists (age, entries, stale flag); `lists update` downloads them."""
     if ctx.invoked_subcommand is not None:
         return
-    from netsift.lists import CATALOG, data_dir, installed
-
     have = {item.name: item for item in installed()}
     rows = []
     for name, spec in CATALOG.items():
@@ -614,8 +553,6 @@ def lists_group(ctx, output):
 def lists_update(names, quiet):
     """Download public lists (all, or the NAMES given) into the data directory. This is the only command
     that uses the network by default."""
-    from netsift.lists import CATALOG, update
-
     unknown = [n for n in names if n not in CATALOG]
     if unknown:
         raise click.ClickException(f"unknown list {', '.join(unknown)}; lists: {', '.join(CATALOG)}")
@@ -649,17 +586,15 @@ def lists_update(names, quiet):
 @output_options
 def schema(as_markdown, output):
     """Print the canonical tables (DDL, or Markdown; --json/--ndjson/--csv: one row per column)."""
-    from netsift import schema as s
-
     pipeline.register_all_tables()
     if output:
         _emit([{"table": t.name, "column": c.name, "type": c.type, "nullable": c.nullable,
                 "primary_key": c.name in t.primary_key, "doc": c.doc}
-               for t in s.all_tables() for c in t.columns], output, "Tables")
+               for t in declared.all_tables() for c in t.columns], output, "Tables")
     elif as_markdown:
-        click.echo(s.markdown())
+        click.echo(declared.markdown())
     else:
-        click.echo(";\n\n".join(s.duckdb_ddl(t) for t in s.all_tables()) + ";")
+        click.echo(";\n\n".join(declared.duckdb_ddl(t) for t in declared.all_tables()) + ";")
 
 
 @main.group(invoke_without_command=True)
@@ -683,8 +618,6 @@ def config(ctx, output):
 @handle_errors
 def config_validate(path):
     """Check a settings file: every unknown name and out-of-range value is reported."""
-    from netsift.config import load_file, validate
-
     user = load_file(path)  # ConfigError: not TOML, not UTF-8, unreadable
     problems = validate(pipeline.settings_sections(), user)
     for p in problems:
@@ -694,14 +627,8 @@ def config_validate(path):
     click.echo(f"{path}: ok", err=True)
 
 
-def _add_web_commands() -> None:
-    from netsift.web.cli import report, serve
-
-    main.add_command(report)
-    main.add_command(serve)
-
-
-_add_web_commands()
+main.add_command(report)
+main.add_command(serve)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

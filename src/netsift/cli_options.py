@@ -1,5 +1,7 @@
-"""Click pieces shared by every command module (``netsift.cli`` and ``netsift.web.cli``): the --db option,
-the machine-output flags, and the one place where netsift's errors become one-line CLI errors."""
+"""Click pieces shared by every command module (``netsift.cli``, ``netsift.report.cli`` and
+``netsift.web.cli``): the --db option, the machine-output flags, the analysis options and what they build
+(:func:`analysis_opts`, :func:`enrich_opts`), and the one place where netsift's errors become one-line CLI
+errors."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ from pathlib import Path
 
 import click
 
+from netsift import baseline, pipeline
+from netsift.config import load_file, validate
+from netsift.enrich.step import SERVICES, EnrichOptions, FeedFile
 from netsift.errors import ConfigError, NetsiftError
 from netsift.report.console import printable
 
@@ -195,9 +200,6 @@ class SettingsFile(click.Path):
 
     def convert(self, value, param, ctx):
         path = super().convert(value, param, ctx)
-        from netsift import pipeline
-        from netsift.config import load_file, validate
-
         try:
             problems = validate(pipeline.settings_sections(), load_file(path))
         except ConfigError as exc:
@@ -220,8 +222,6 @@ class FeedSpec(click.ParamType):
     name = "feed"
 
     def convert(self, value, param, ctx):
-        from netsift.enrich.step import FeedFile
-
         try:
             feed = FeedFile.parse(value)
         except ValueError as exc:
@@ -232,3 +232,52 @@ class FeedSpec(click.ParamType):
         if problem:
             self.fail(problem, param, ctx)
         return value
+
+
+def analysis_options(f=None, *, reanalysis: bool = False):
+    """--top-list, --allowlist and --config: for an analysis now (``analyze``), or, with ``reanalysis``,
+    for the re-analyses a command runs later (``serve``, after verdicts)."""
+    def add(f):
+        later = " for re-analyses" if reanalysis else ""
+        f = click.option("--config", "config_file", type=SettingsFile(), default=None, envvar="NETSIFT_CONFIG",
+                         help="Settings file (TOML) for re-analyses after verdicts." if reanalysis
+                         else "Settings file (TOML); see `netsift config`.")(f)
+        f = click.option("--allowlist", type=TextFile(ALLOWLIST_TEXT), default=None,
+                         help=f"Allowlist file{later}: one domain or *.domain per line.")(f)
+        f = click.option("--top-list", "top_lists", multiple=True, type=TextFile(TOP_LIST_TEXT, archives=True),
+                         help=f"Top-sites CSV{later} (Tranco/Umbrella/Majestic); repeatable.")(f)
+        return f
+
+    return add(f) if f is not None else add
+
+
+def enrich_opts(feed_specs=(), category_paths=(), geoip_dbs=(), online=False, online_top=10, online_services=(),
+                resolve=False) -> EnrichOptions:
+    """The EnrichOptions of the enrichment options given."""
+    feeds = []
+    for spec in feed_specs:
+        try:
+            feeds.append(FeedFile.parse(spec))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--feed") from exc
+    missing = [f.path for f in feeds if not Path(f.path).is_file()]
+    if missing:
+        raise click.BadParameter(f"no such file: {', '.join(missing)}", param_hint="--feed")
+    return EnrichOptions(feeds=feeds, categories=list(category_paths), geoip_db=list(geoip_dbs), online=online,
+                         online_top=online_top, services=tuple(online_services) or SERVICES, resolve=resolve)
+
+
+def analysis_opts(top_lists, allowlist, config_file, enrich: EnrichOptions | None = None) -> pipeline.AnalysisOptions:
+    """The AnalysisOptions of --top-list, --allowlist, --config (checked) and the enrichment options."""
+    user = load_file(config_file)
+    problems = validate(pipeline.settings_sections(), user)
+    if problems:
+        raise click.ClickException(f"{config_file}: " + "; ".join(problems))
+    opts = pipeline.AnalysisOptions(
+        baseline=baseline.BaselineOptions(top_lists=list(top_lists), installed_lists=pipeline.installed_top_lists(),
+                                          allowlist=allowlist),
+        settings=user, config_path=config_file,
+    )
+    if enrich is not None:
+        opts.enrich = enrich
+    return opts

@@ -159,7 +159,8 @@ def test_empty_store_shows_empty_states(tmp_path):
 def _cli():
     import click
 
-    from netsift.web.cli import report, serve
+    from netsift.report.cli import report
+    from netsift.web.cli import serve
 
     group = click.Group(commands={"report": report, "serve": serve})
     return group

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 
-import tldextract
-
 from netsift.config import Setting, Settings
 from netsift.detect import dga
 from netsift.findings import Finding, Producer
@@ -223,5 +221,7 @@ def is_platform_suffix(suffix: str) -> bool:
     if "." not in suffix:
         return False
     if _ICANN_ONLY is None:
+        import tldextract  # deferred: it imports requests (~60 ms), which only grouping leftovers needs
+
         _ICANN_ONLY = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
     return _ICANN_ONLY(f"x.{suffix}").suffix != suffix

@@ -1,6 +1,5 @@
-"""``netsift report`` and ``netsift serve``: thin commands over :func:`netsift.report.html.write_report` and
-:func:`netsift.web.app.create_app`. Registered on the main group with ``main.add_command(report)`` and
-``main.add_command(serve)``.
+"""``netsift serve``: a thin command over :func:`netsift.web.app.create_app`, registered on the main group
+with ``main.add_command(serve)`` (``netsift report`` lives in :mod:`netsift.report.cli`).
 """
 
 from __future__ import annotations
@@ -14,38 +13,10 @@ import sys
 import click
 
 from netsift.cli_options import (
-    ALLOWLIST_TEXT, CATEGORIES_TEXT, PORT, TOP_LIST_TEXT, FeedSpec, SettingsFile, TextFile, db_option, handle_errors,
+    CATEGORIES_TEXT, PORT, FeedSpec, TextFile, analysis_options, analysis_opts, db_option, enrich_opts,
+    handle_errors,
 )
-
-# netsift.cli imports this module to register the commands, so this module must not import netsift.cli at
-# import time (either may be imported first); the shared options live in netsift.cli_options.
-
-
-def analysis_options(f):
-    f = click.option("--config", "config_file", type=SettingsFile(), default=None,
-                     envvar="NETSIFT_CONFIG", help="Settings file (TOML) for re-analyses after verdicts.")(f)
-    f = click.option("--allowlist", type=TextFile(ALLOWLIST_TEXT), default=None,
-                     help="Allowlist file for re-analyses: one domain or *.domain per line.")(f)
-    f = click.option("--top-list", "top_lists", multiple=True, type=TextFile(TOP_LIST_TEXT, archives=True),
-                     help="Top-sites CSV for re-analyses (Tranco/Umbrella/Majestic); repeatable.")(f)
-    return f
-
-
-@click.command()
-@db_option
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default="report.html", show_default=True,
-              help="HTML file to write.")
-@handle_errors
-def report(db, output):
-    """Write a single self-contained HTML report (opens offline, can be e-mailed)."""
-    from netsift import pipeline
-    from netsift.report.html import write_report
-    from netsift.store import open_store
-
-    pipeline.register_all_tables()
-    with open_store(db) as store:
-        path = write_report(store, output)
-    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", err=True)
+from netsift.web.security import is_loopback, new_token
 
 
 def json_path(path: str) -> str:
@@ -74,7 +45,7 @@ async def get_json(app, path: str) -> tuple[int, str]:
 @click.option("--port", type=PORT, default=8080, show_default=True, help="Port to listen on (1-65535).")
 @click.option("--get", "get_path", default=None, metavar="/PATH",
               help="Print the JSON of one page (e.g. /findings?severity=high) and exit, without opening a port.")
-@analysis_options
+@analysis_options(reanalysis=True)
 @click.option("--geoip-db", "geoip_dbs", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="MaxMind .mmdb file(s) adding city/coordinates to re-analyses; repeatable.")
 @click.option("--categories", "category_paths", multiple=True, type=TextFile(CATEGORIES_TEXT, dir_okay=True),
@@ -87,15 +58,12 @@ def serve(db, host, port, get_path, top_lists, allowlist, config_file, geoip_dbs
 
     The server holds the store's one read-write connection while it runs (DuckDB allows one writer
     process per file): stop it before running another netsift command on the same file."""
-    try:
-        from netsift.web.app import create_app
-        from netsift.web.security import is_loopback, new_token
-    except ImportError as exc:
-        raise click.ClickException(f"the dashboard's dependencies are missing ({exc}): pip install --force-reinstall netsift") from exc
-    from netsift.cli import _analysis_opts, _enrich_opts
+    # deferred: the dashboard's FastAPI/Starlette stack costs ~0.3 s to import, which every other netsift
+    # command (this module is imported to register `serve`) would pay at start-up
+    from netsift.web.app import create_app
 
-    enrich = _enrich_opts(feed_specs, category_paths, geoip_dbs)
-    options = _analysis_opts(top_lists, allowlist, config_file, enrich=enrich)
+    enrich = enrich_opts(feed_specs, category_paths, geoip_dbs)
+    options = analysis_opts(top_lists, allowlist, config_file, enrich=enrich)
     if get_path is not None:
         app = create_app(db, options=options)
         try:
