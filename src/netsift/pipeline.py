@@ -19,8 +19,10 @@ from netsift import baseline, detect, inputs, producers
 from netsift.baseline.leftovers import fold_into_findings, group_leftovers
 from netsift.config import Setting, Settings
 from netsift.enrich import step as enrich_step
+from netsift.enrich import tables as enrich_tables
 from netsift.findings import STAGES, Finding, merge
 from netsift.ingest.run import IngestOptions, IngestSummary, ingest_paths
+from netsift.lists import installed
 from netsift.names import derive_names
 from netsift.store import DuckDBStore, Store
 from netsift.store.rollups import ensure_rollups
@@ -198,20 +200,14 @@ def settings_sections() -> dict[str, tuple[Setting, ...]]:
 
 
 def installed_top_lists() -> list[tuple[str, Path]]:
-    """Top-sites lists installed by ``netsift lists update`` (empty when none, or offline-only build)."""
-    try:
-        from netsift.lists import installed
-    except ImportError:
-        return []
+    """Top-sites lists installed by ``netsift lists update`` (empty when none)."""
     return [(f"{item.name}@{item.date:%Y-%m-%d}", item.path) for item in installed() if item.kind == "toplist"]
 
 
 def register_all_tables() -> None:
-    """Import the packages that declare tables of their own, so schema.all_tables() lists them."""
-    try:
-        import netsift.enrich.tables  # noqa: F401
-    except ImportError:
-        pass
+    """Make sure the modules that declare tables of their own are imported, so schema.all_tables() lists
+    them: enrichment's (imported at the top of this module)."""
+    assert enrich_tables.TABLES
 
 
 def overview(store: Store, enrichment: enrich_step.EnrichSummary | None = None) -> dict:

@@ -25,6 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from netsift.enrich.feeds import clean_entries, match_suffixes, read_csv_text, read_lines
+from netsift.lists import catalog, download
 
 SECURITY_CATEGORIES = frozenset({
     "malware", "phishing", "dynamic-dns", "doh", "vpn", "remote-control", "cryptojacking",
@@ -120,8 +121,6 @@ def match_categories(names: Iterable[str] | pl.Series, lists: Sequence[CategoryL
 
 def installed_categories(data_dir: str | Path | None = None) -> list[CategoryList]:
     """The category lists ``lists update`` has downloaded (UT1)."""
-    from netsift.lists import catalog, download
-
     out = []
     for item in download.installed(data_dir):
         spec = catalog.CATALOG.get(item.name)

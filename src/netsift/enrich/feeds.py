@@ -27,6 +27,8 @@ from pathlib import Path
 
 import polars as pl
 
+from netsift.lists import catalog, download
+
 FEED_KINDS = ("malicious", "suspicious", "informational")
 FORMATS = ("hosts", "domains", "csv")
 _DOMAIN_COLUMNS = ("domain", "domains", "host", "hostname", "fqdn", "name", "dns_name", "indicator")
@@ -206,8 +208,6 @@ def match_names(names: Iterable[str] | pl.Series, feeds: Sequence[Feed]) -> pl.D
 
 def installed_feeds(data_dir: str | Path | None = None) -> list[Feed]:
     """The feeds ``lists update`` has downloaded, loaded with their catalog name, kind and family column."""
-    from netsift.lists import catalog, download
-
     out = []
     for item in download.installed(data_dir):
         spec = catalog.CATALOG.get(item.name)

@@ -40,6 +40,7 @@ from netsift.enrich.categories import ALIASES, CategoryList, installed_categorie
 from netsift.enrich.feeds import FEED_KINDS, Feed, installed_feeds, load_feed
 from netsift.enrich.online import OnlineService
 from netsift.errors import InputError
+from netsift.lists import installed
 from netsift.findings import Finding, merge
 from netsift.store.base import Store
 
@@ -183,8 +184,6 @@ def load_sources(opts: EnrichOptions, summary: EnrichSummary) -> tuple[list[Feed
     feeds: list[Feed] = []
     cats: list[CategoryList] = []
     if opts.installed_lists:
-        from netsift.lists import installed
-
         try:
             items = {item.name: item for item in installed(opts.data_dir)}
         except (OSError, ValueError, KeyError) as exc:

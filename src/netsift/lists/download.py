@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from netsift import __version__
 from netsift.lists import catalog
 from netsift.lists.unpack import ListError, install
 
@@ -88,8 +89,6 @@ def update(
     (root / "lists").mkdir(parents=True, exist_ok=True)
     own_client = client is None
     if client is None:
-        from netsift import __version__
-
         client = httpx.Client(
             timeout=httpx.Timeout(60.0, connect=15.0),
             headers={"User-Agent": f"netsift/{__version__} (+lists update)"},

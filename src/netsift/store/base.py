@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import polars as pl
 import pyarrow as pa
 
 from netsift.errors import StoreError
-
-if TYPE_CHECKING:
-    from netsift.schema import Table
-    from netsift.store.sql import Dialect
+from netsift.schema import Table
+from netsift.store.sql import Dialect
 
 Params = Sequence[Any] | dict[str, Any] | None
 Data = pl.DataFrame | pa.Table

@@ -73,6 +73,8 @@ class DuckDBStore:
         progress when it is opened were left by an ingest that died: opened writable, the store removes
         their partial rows (as the next ingest would) before anyone reads; opened read-only, views hide
         them."""
+        # deferred: ingest.bookkeeping imports netsift.store (this package), so a module-level import here
+        # would be a cycle; the clean-up of an interrupted ingest's rows is ingest's own code
         from netsift.ingest import bookkeeping
 
         if read_only:

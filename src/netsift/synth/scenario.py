@@ -23,7 +23,8 @@ from pathlib import Path
 
 import polars as pl
 
-from netsift.synth import generate, traffic
+from netsift.synth import traffic
+from netsift.synth.events import generate
 from netsift.synth.writers import write
 
 # (file name, format, which rows)

@@ -33,6 +33,7 @@ import polars as pl
 from netsift.ingest.base import QTYPE_NUMBERS, RCODE_NAMES
 from netsift.ingest.reader import as_stream
 from netsift.synth import domains, traffic
+from netsift.synth.events import answer_ttl, generate
 
 FORMATS = ("pihole", "zeek_tsv", "zeek_json", "bind", "windows_dns", "umbrella_csv", "csv")
 BATCH = 100_000
@@ -246,8 +247,6 @@ def _zeek_tsv_line(tail: pl.Expr) -> pl.Expr:
 def _zeek_static(df: pl.DataFrame) -> pl.DataFrame:
     """The question / answer columns, computed once per distinct (name, type, code, answers, server).
     TXT answers print as ``TXT <length> <text>`` (commas escaped in TSV); each answer gets the name's TTL."""
-    from netsift.synth import answer_ttl
-
     u = df.with_columns(_zeek_key(df).alias("_key")).unique("_key", keep="first")
     mdns = pl.col("server").is_in([traffic.MDNS_V4, traffic.MDNS_V6])
     has_reply = pl.col("response_code").is_not_null()
@@ -488,8 +487,6 @@ class _Template:
 
 def _pool(seed: int) -> pl.DataFrame:
     """Complete events (minus their time) of one synthetic day, to draw benchmark rows from."""
-    from netsift.synth import generate
-
     return generate(seed=seed, days=1, clients=40)
 
 

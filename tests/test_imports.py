@@ -1,0 +1,103 @@
+"""Imports follow the data: no import cycles between netsift's modules, and no netsift imports inside
+functions except the documented deferred ones."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "netsift"
+# (module, imported module): deferred on purpose, each with a comment at the import saying why
+DEFERRED = {
+    ("netsift.web.cli", "netsift.web.app"),  # the FastAPI stack: ~0.3 s of every command's start-up
+    ("netsift.store.duckdb", "netsift.ingest"),  # ingest.bookkeeping imports netsift.store
+}
+# ingest/ is being reworked in its own change (issue 12, items 4-5); its deferred imports are not judged here
+NOT_JUDGED = ("netsift.ingest",)
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(SRC).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        out[name] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _targets(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name.startswith("netsift")]
+    if not node.module or not node.module.startswith("netsift") or node.level:
+        return []
+    # `from pkg import sub` imports the submodule pkg.sub; `from mod import name` imports mod
+    return [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in MODULES else node.module for a in node.names]
+
+
+def _imports(path: Path) -> tuple[set[str], list[tuple[int, str]]]:
+    """(netsift modules imported at module level, (line, module) imported inside functions or classes)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top: set[str] = set()
+    inner: list[tuple[int, str]] = []
+
+    def walk(node: ast.AST, nested: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                for target in _targets(child):
+                    (inner.append((child.lineno, target)) if nested else top.add(target))
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                walk(child, True)
+            elif isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                walk(child, True)
+            else:
+                walk(child, nested)
+
+    walk(tree, False)
+    return top, inner
+
+
+def test_no_import_cycles():
+    graph = {name: {t for t in _imports(path)[0] if t in MODULES and t != name} for name, path in MODULES.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def strongconnect(v: str) -> None:  # Tarjan
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                strongconnect(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in graph:
+        if v not in index:
+            strongconnect(v)
+    assert cycles == []
+
+
+def test_no_netsift_imports_inside_functions():
+    found = []
+    for name, path in MODULES.items():
+        if name.startswith(NOT_JUDGED):
+            continue
+        for line, target in _imports(path)[1]:
+            if not any(name == m and target.startswith(t) for m, t in DEFERRED):
+                found.append(f"{path.relative_to(SRC)}:{line}: {target}")
+    assert found == []
