@@ -3,24 +3,16 @@ and documented with their defaults; pipeline.py runs the registry and never name
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from netsift import pipeline, producers
 from netsift.findings import STAGES, Finding, Producer, merge
+from tests.detect.test_docs import _default
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_OF_STAGE = {"detect": "detectors.md", "baseline": "detectors.md", "enrich": "enrichment.md"}
-
-
-def _default(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return json.dumps(list(value))
-    return f"{value:g}"
 
 
 def test_registry_lists_every_kind_once_in_stage_order():
