@@ -22,7 +22,7 @@ from netsift.cli_options import (
 from netsift.config import load_file, validate
 from netsift.detect.dga import score_names
 from netsift.enrich.step import filter_findings
-from netsift.errors import ConfigError
+from netsift.errors import UsageError
 from netsift.explain import explain as build
 from netsift.ingest.bookkeeping import forget as forget_files
 from netsift.ingest.bookkeeping import record_path
@@ -350,11 +350,11 @@ def normal(db, limit, output):
 
 
 def _checked(check):
-    """A click callback running one of verdicts' checks: its ConfigError is a usage error (exit 2)."""
+    """A click callback running one of verdicts' checks: its UsageError is click's (exit 2)."""
     def callback(ctx, param, value):
         try:
             return check(value) if value is not None else None
-        except ConfigError as exc:
+        except UsageError as exc:
             raise click.BadParameter(str(exc), ctx, param) from exc
     return callback
 
@@ -381,7 +381,7 @@ def verdict(args, note, from_file, undo, db):
                                    f"{'|'.join(VERDICT_CHOICES)}")
         try:
             chosen = check_verdict(args.pop())
-        except ConfigError as exc:
+        except UsageError as exc:
             raise click.BadParameter(str(exc), param_hint="VERDICT") from exc
     entities = args + ([ln.strip() for ln in from_file if ln.strip() and not ln.lstrip().startswith("#")]
                        if from_file else [])
@@ -391,7 +391,7 @@ def verdict(args, note, from_file, undo, db):
     for entity in entities:
         try:
             checked.append(check_entity(entity))
-        except ConfigError as exc:
+        except UsageError as exc:
             raise click.BadParameter(str(exc), param_hint="ENTITY") from exc
     with open_store(db) as store:
         if undo:

@@ -19,7 +19,7 @@ import click
 from netsift import baseline, pipeline
 from netsift.config import load_file, validate
 from netsift.enrich.step import SERVICES, EnrichOptions, FeedFile
-from netsift.errors import ConfigError, NetsiftError
+from netsift.errors import ConfigError, NetsiftError, UsageError
 from netsift.report.console import printable
 
 
@@ -103,12 +103,15 @@ def output_options(f):
 
 
 def handle_errors(f):
-    """Turn a NetsiftError into a one-line error on stderr (exit 1) instead of a traceback; text from a log
-    or a file name in the message is shown inert (control characters as visible escapes)."""
+    """Turn a NetsiftError into a one-line error on stderr (exit 1; a UsageError exits 2 like click's own
+    usage errors) instead of a traceback; text from a log or a file name in the message is shown inert
+    (control characters as visible escapes)."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         try:
             return f(*args, **kwargs)
+        except UsageError as exc:
+            raise click.UsageError(printable(str(exc))) from exc
         except NetsiftError as exc:
             raise click.ClickException(printable(str(exc))) from exc
 

@@ -5,7 +5,9 @@
      │    │                  format); carries the path and names the fix
      │    └── BadLineError   --strict: the first line that did not parse (path:line and reason)
      ├── StoreError          the database cannot be opened (locked by another process, wrong file)
-     ├── ConfigError         a setting is unknown or out of range
+     ├── ConfigError         a setting is unknown or out of range, a settings file cannot be read
+     ├── UsageError          a value given on the command line or in a dashboard form is not acceptable
+     │                       (a verdict, its entity or note, an input to forget): exit 2
      └── ServiceError        an online service or a list download failed (HTTP status, rate limit)
 """
 
@@ -35,6 +37,10 @@ class StoreError(NetsiftError):
 
 
 class ConfigError(NetsiftError):
+    pass
+
+
+class UsageError(NetsiftError):
     pass
 
 

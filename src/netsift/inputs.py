@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from netsift.config import Setting, load_file, validate
 from netsift.enrich.step import FeedFile
-from netsift.errors import ConfigError
+from netsift.errors import ConfigError, UsageError
 from netsift.store.base import Store
 
 Sections = Callable[[], dict[str, tuple[Setting, ...]]]
@@ -92,7 +92,7 @@ def forget(store: Store, what: str) -> list[Remembered]:
     for r in gone:
         store.execute("DELETE FROM analysis_inputs WHERE kind = ? AND path = ?", [r.kind, r.path])
     if not gone:
-        raise ConfigError(f"{what!r} is neither a remembered input's path nor one of: {', '.join(KINDS)} "
+        raise UsageError(f"{what!r} is neither a remembered input's path nor one of: {', '.join(KINDS)} "
                           "(`netsift status` lists them)")
     return gone
 

@@ -15,7 +15,7 @@ from netsift.baseline.leftovers import unexplained_findings, unexplained_score
 from netsift.baseline.toplists import fallback_list, read_top_list
 from netsift.baseline.verdicts import add_verdict
 from netsift.config import Settings
-from netsift.errors import ConfigError
+from netsift.errors import UsageError
 from netsift.pipeline import refresh_domain_names
 from netsift.store import open_store
 
@@ -106,7 +106,7 @@ def test_malicious_verdict_is_never_normal():
 
 def test_bad_verdict_is_refused():
     store = open_store(":memory:")
-    with pytest.raises(ConfigError):
+    with pytest.raises(UsageError):
         add_verdict(store, "x.com", "maybe")
 
 

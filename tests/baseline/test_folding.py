@@ -11,7 +11,7 @@ import pytest
 from netsift import pipeline
 from netsift.baseline.leftovers import GROUP_MIN, is_platform_suffix, network_of
 from netsift.baseline.verdicts import add_verdicts, latest_verdicts, list_verdicts, undo_verdicts
-from netsift.errors import ConfigError
+from netsift.errors import UsageError
 from netsift.store import open_store
 from tests.detect.conftest import well_known_sites
 
@@ -115,9 +115,9 @@ def test_platform_customers_form_one_group(tmp_path):
 def test_bulk_verdicts_check_every_entity_before_writing(tmp_path):
     with open_store(str(tmp_path / "v.duckdb")) as store:
         assert add_verdicts(store, ["A.com.", "b.com", "a.com"], "benign", "ours") == ["a.com", "b.com"]
-        with pytest.raises(ConfigError):
+        with pytest.raises(UsageError):
             add_verdicts(store, ["c.com", "bad\x1bname"], "malicious")
-        with pytest.raises(ConfigError):
+        with pytest.raises(UsageError):
             add_verdicts(store, [], "malicious")
         assert sorted(e for e, *_ in latest_verdicts(store)) == ["a.com", "b.com"]  # c.com not written
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from netsift.baseline.verdicts import add_verdict, latest_verdicts
-from netsift.errors import ConfigError
+from netsift.errors import UsageError
 from netsift.store import open_store
 
 
@@ -19,16 +19,16 @@ from netsift.store import open_store
 ])
 def test_bad_entities_are_refused(entity, says):
     store = open_store(":memory:")
-    with pytest.raises(ConfigError, match=says):
+    with pytest.raises(UsageError, match=says):
         add_verdict(store, entity, "benign")
     assert latest_verdicts(store) == []
 
 
 def test_notes_are_bounded_and_plain():
     store = open_store(":memory:")
-    with pytest.raises(ConfigError, match="at most 2,000"):
+    with pytest.raises(UsageError, match="at most 2,000"):
         add_verdict(store, "example.org", "benign", "n" * 2_001)
-    with pytest.raises(ConfigError, match="control characters"):
+    with pytest.raises(UsageError, match="control characters"):
         add_verdict(store, "example.org", "benign", "a\x1b[2Jb")
     add_verdict(store, "Example.ORG.", "benign", "  our CDN\r\nsecond line\t(ok)  ")
     add_verdict(store, "10.0.0.5", "malicious", "   ")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 
-from netsift.errors import ConfigError
+from netsift.errors import UsageError
 from netsift.report.console import UNSAFE_CHARS, printable
 from netsift.store import Store
 
@@ -20,36 +20,36 @@ MAX_NOTE_CHARS = 2_000
 
 
 def check_entity(entity: str) -> str:
-    """The entity as stored (trimmed, lower case, no trailing dot); ConfigError when it cannot be a domain,
+    """The entity as stored (trimmed, lower case, no trailing dot); UsageError when it cannot be a domain,
     an IP address, a client or a finding id: empty, longer than a domain name, or holding control
     characters."""
     entity = entity.strip().lower().rstrip(".")
     if not entity:
-        raise ConfigError("a verdict needs an entity (domain, client or finding id)")
+        raise UsageError("a verdict needs an entity (domain, client or finding id)")
     if len(entity) > MAX_ENTITY_CHARS:
-        raise ConfigError(f"the entity is {len(entity):,} characters long; a domain, IP address, client or finding "
+        raise UsageError(f"the entity is {len(entity):,} characters long; a domain, IP address, client or finding "
                           f"id has at most {MAX_ENTITY_CHARS}")
     if UNSAFE_CHARS.search(entity):
-        raise ConfigError(f"the entity '{printable(entity)}' holds control characters; give the domain, IP "
+        raise UsageError(f"the entity '{printable(entity)}' holds control characters; give the domain, IP "
                           "address, client or finding id as `netsift analyze` shows it")
     return entity
 
 
 def check_note(note: str | None) -> str | None:
-    """The note as stored (trimmed; None when empty); ConfigError when longer than MAX_NOTE_CHARS or holding
+    """The note as stored (trimmed; None when empty); UsageError when longer than MAX_NOTE_CHARS or holding
     control characters other than line breaks and tabs."""
     note = (note or "").strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise ConfigError(f"the note is {len(note):,} characters long; at most {MAX_NOTE_CHARS:,}")
+        raise UsageError(f"the note is {len(note):,} characters long; at most {MAX_NOTE_CHARS:,}")
     if UNSAFE_CHARS.search(note.replace("\r\n", "").replace("\n", "").replace("\t", "")):
-        raise ConfigError("the note holds control characters; write plain text (line breaks are fine)")
+        raise UsageError("the note holds control characters; write plain text (line breaks are fine)")
     return note or None
 
 
 def check_verdict(verdict: str) -> str:
     verdict = (verdict or "").strip().lower().replace("-", "_").replace(" ", "_")
     if verdict not in VERDICTS:
-        raise ConfigError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+        raise UsageError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     return verdict
 
 
@@ -73,11 +73,11 @@ def add_verdicts(store: Store, entities: list[str], verdict: str, note: str | No
                  who: str | None = None) -> list[str]:
     """Record one verdict on many entities at once: every entity is checked (:func:`check_entity`) before
     anything is written, then all are written in one transaction. Returns the entities as stored
-    (duplicates once). ConfigError when none is given or one is not valid."""
+    (duplicates once). UsageError when none is given or one is not valid."""
     verdict, note = check_verdict(verdict), check_note(note)
     checked = list(dict.fromkeys(check_entity(e) for e in entities))
     if not checked:
-        raise ConfigError("a verdict needs at least one entity (domain, client or finding id)")
+        raise UsageError("a verdict needs at least one entity (domain, client or finding id)")
     now, who = _now(), _who(who)
     with store.transaction():
         store.executemany("INSERT INTO verdicts (entity, verdict, note, who, ts) VALUES (?, ?, ?, ?, ?)",
@@ -91,7 +91,7 @@ def undo_verdicts(store: Store, entities: list[str], who: str | None = None) -> 
     skipped."""
     checked = list(dict.fromkeys(check_entity(e) for e in entities))
     if not checked:
-        raise ConfigError("give at least one entity whose verdict to undo")
+        raise UsageError("give at least one entity whose verdict to undo")
     now, who = _now(), _who(who)
     undone: list[tuple[str, str]] = []
 
