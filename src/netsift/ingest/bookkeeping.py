@@ -30,6 +30,7 @@ from typing import IO, Any
 
 import blake3
 
+from netsift import schema
 from netsift.store import Store
 
 HEAD_HASH_BYTES = 4096
@@ -199,8 +200,6 @@ def mark_in_progress(store: Store, file_id: int) -> None:
 
 
 def _row_tables() -> list[str]:
-    from netsift import schema
-
     return [t.name for t in schema.all_tables()
             if {"source_file_id", "source_line"} <= set(t.column_names)]
 
