@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from netsift import pipeline, producers
+from netsift.baseline import leftovers
+from netsift.config import Settings
 from netsift.findings import STAGES, Finding, Producer, merge
 from tests.detect.test_docs import _default
 
@@ -54,3 +56,10 @@ def test_merge_supersedes_leftovers_and_keeps_ids_unique():
 def test_a_producer_declares_a_known_stage():
     with pytest.raises(ValueError, match="stage"):
         Producer("x", "later", "x", (), lambda st, s: [])
+
+
+def test_unexplained_domain_weights_are_settings():
+    base, _ = leftovers.unexplained_score(1, 40, True, 0.5)
+    s = Settings(leftovers.SETTINGS, {"unexplained_base_score": 0.2, "unexplained_nxdomain_weight": 0.0})
+    moved, _ = leftovers.unexplained_score(1, 40, True, 0.5, s)
+    assert moved == pytest.approx(base + 0.1 - 0.04)
