@@ -16,7 +16,7 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 @pytest.mark.parametrize("path", [
-    "/", "/findings", "/findings?status=all&per_page=500", f"/domain?name={quote(XSS_DOMAIN)}",
+    "/", "/findings?floor=info", "/findings?status=all&per_page=500&floor=info", f"/domain?name={quote(XSS_DOMAIN)}",
     f"/domain?name={quote('www.' + XSS_DOMAIN)}", "/client?name=10.0.0.2", "/search?q=script", "/graph",
     f"/search?q={quote(XSS)}", f"/findings?q={quote(XSS)}&status=all",
 ])
