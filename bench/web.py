@@ -40,6 +40,7 @@ from pathlib import Path
 import httpx
 
 from netsift import pipeline
+from netsift.enrich.annotate import enrich_store
 from netsift.store import open_store
 
 PAGES = ["/overview.json", "/findings.json", "/findings.json?sort=domain&order=asc&page=2",
@@ -80,7 +81,6 @@ FROM p JOIN bench_domains d ON d.domain_no = p.domain_no
 
 def build_store(path: str, rows: int, clients: int = 400, domains: int = 5000) -> None:
     store = open_store(path)
-    con = store.con
     known = [line.strip() for line in resources.files("netsift").joinpath("data", "well_known_domains.txt")
              .read_text().splitlines() if line.strip() and not line.startswith("#")]
     names = []
@@ -91,38 +91,20 @@ def build_store(path: str, rows: int, clients: int = 400, domains: int = 5000) -
             names.append((n, f"x{hashlib.md5(f'dga{n}'.encode()).hexdigest()[:12]}q.info", True))
         else:
             names.append((n, f"shop-{n}.example-{n % 50}.net", False))
-    con.execute("CREATE TEMP TABLE bench_domains (domain_no INTEGER, name VARCHAR, random_looking BOOLEAN, "
+    store.execute("CREATE TEMP TABLE bench_domains (domain_no INTEGER, name VARCHAR, random_looking BOOLEAN, "
                 "ip_base VARCHAR)")
-    con.executemany("INSERT INTO bench_domains VALUES (?, ?, ?, ?)",
+    store.executemany("INSERT INTO bench_domains VALUES (?, ?, ?, ?)",
                     [(n, name, rnd, f"{23 + n % 170}.{(n * 37) % 250}.{(n * 11) % 250}.") for n, name, rnd in names])
-    con.execute("INSERT INTO ingested_files (file_id, path, format, rows, rejected) VALUES (1, 'bench', 'bench', ?, 0)",
+    store.execute("INSERT INTO ingested_files (file_id, path, format, rows, rejected) VALUES (1, 'bench', 'bench', ?, 0)",
                 [rows])
     t0 = time.perf_counter()
-    con.execute(GENERATE_SQL, [rows, clients, domains])
+    store.execute(GENERATE_SQL, [rows, clients, domains])
     print(f"generated {rows:,} rows in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     t0 = time.perf_counter()
     pipeline.analyze(store)
     print(f"analysed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    enrich(con)
+    enrich_store(store)
     store.close()
-
-
-def enrich(con) -> None:
-    try:
-        from netsift.enrich.annotate import enrich_store
-    except ImportError:
-        enrich_store = None
-    if enrich_store is not None:
-        enrich_store(con)
-        return
-    from netsift.enrich.tables import IP_INFO  # declared by the enrichment package
-    from netsift.schema import duckdb_ddl
-
-    con.execute(duckdb_ddl(IP_INFO))
-    con.execute("""INSERT INTO ip_info (ip, country, country_name, asn, as_org, is_private)
-        SELECT DISTINCT answer, ['US', 'DE', 'FR', 'NL', 'GB', 'CN', 'RU', 'BR', 'JP', 'SG'][CAST(1 + hash(answer) % 10 AS BIGINT)],
-               NULL, CAST(64500 + hash(answer) % 60 AS BIGINT), 'NET-' || (hash(answer) % 60), false
-        FROM (SELECT unnest(answers) AS answer FROM dns_queries) ON CONFLICT DO NOTHING""")
 
 
 async def time_pages(db: str, requests: int) -> list[tuple[str, float, float]]:
