@@ -128,14 +128,11 @@ def bench_matching(n: int, rng: random.Random):
 
 
 def bench_store(rows: int, feed_list, cats) -> None:
-    import duckdb
+    from netsift.store import open_store
 
-    from netsift.schema import DNS_QUERIES, duckdb_ddl
-
-    con = duckdb.connect()
-    con.execute(duckdb_ddl(DNS_QUERIES))
+    store = open_store(":memory:")
     # 200 k distinct names under 20 k domains; each name always answers the same one of 100 k public IPs
-    _, build = timed(lambda: con.execute(f"""
+    _, build = timed(lambda: store.execute(f"""
         INSERT INTO dns_queries
         SELECT TIMESTAMP '2026-01-01' + to_microseconds(i * 1000), '10.0.' || (i % 250) || '.' || (i % 200),
                'n' || n || '.d' || (n % 20000) || '.example', 'A', 'NOERROR',
@@ -143,9 +140,9 @@ def bench_store(rows: int, feed_list, cats) -> None:
                NULL, 1, i
         FROM (SELECT i, hash(i) % 200000 AS n FROM range({rows}) t(i))"""))
     print(f"store    built {rows:,} dns_queries rows in {build:.1f} s")
-    summary, secs = timed(lambda: annotate.enrich_store(con, feeds=feed_list, categories=cats))
+    summary, secs = timed(lambda: annotate.enrich_store(store, feeds=feed_list, categories=cats))
     print(f"store    enrich_store on {rows:,} rows ({summary.names:,} names, {summary.ips:,} IPs): {secs:.2f} s")
-    _, secs = timed(lambda: annotate.feed_hit_findings(con) + annotate.shared_infrastructure(con))
+    _, secs = timed(lambda: annotate.feed_hit_findings(store) + annotate.shared_infrastructure(store))
     print(f"store    feed_hit + shared_infrastructure findings: {secs:.2f} s")
 
 
