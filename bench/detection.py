@@ -24,6 +24,7 @@ Sections:
 from __future__ import annotations
 
 import argparse
+import os
 import collections
 import csv
 import itertools
@@ -41,7 +42,9 @@ from netsift.detect.dga import score_batch, score_names
 from netsift.names import split_name
 from netsift.store import DuckDBStore
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+# the third-party samples (real logs, captures, DGA family lists, top-sites lists): not shipped with netsift;
+# --samples DIR or $NETSIFT_SAMPLES, by default a shared/data folder beside the checkout
+SHARED = Path(os.environ.get("NETSIFT_SAMPLES") or Path(__file__).resolve().parents[2] / "shared" / "data")
 # planted threat -> (detector kind, matched on)
 EXPECTED = {
     "dga": ("dga", "client"),
@@ -439,7 +442,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows for the speed section")
     ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    ap.add_argument("--samples", type=Path, default=None,
+                    help=f"folder of third-party samples (default $NETSIFT_SAMPLES or {SHARED})")
     args = ap.parse_args(argv)
+    if args.samples is not None:
+        globals()["SHARED"] = args.samples
     for name in args.only.split(","):
         t = time.perf_counter()
         text = SECTIONS[name](args.rows) if name == "speed" else SECTIONS[name]()

@@ -13,13 +13,12 @@ these); the figure builders escape every name from a log with :func:`charts.labe
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import plotly.graph_objects as go
 
 from netsift.report import charts
-from netsift.report.chart_data import dicts, has_rows
+from netsift.report.chart_data import dicts, fill_zeros, has_rows
 
 BLOCKED_COLOUR, ALLOWED_COLOUR = "#e8590c", "#2b8a3e"
 TOP = 15
@@ -27,7 +26,6 @@ TOP = 15
 BUCKETS = (("hour", 3600, "1 hour"), ("6 h", 6 * 3600, "6 hours"), ("day", 86400, "1 day"),
            ("week", 7 * 86400, "7 days"))
 MAX_POINTS = 400  # the smallest bucket that cuts the span into at most this many
-MAX_FILLED = 1000  # zero-fill empty buckets only up to this many
 NO_UPSTREAM = "(not named in the log)"
 
 
@@ -96,29 +94,13 @@ def _bucket(store) -> str:
 def timeline(store, bucket: str = "hour") -> list[dict]:
     """Blocked and allowed questions per bucket, empty buckets as zeros (and one either side, so a single
     bucket still draws)."""
-    seconds, interval = next((s, i) for n, s, i in BUCKETS if n == bucket)
+    interval = next(i for n, _, i in BUCKETS if n == bucket)
     rows = {t: (int(b), int(a)) for t, b, a in store.rows(f"""
         SELECT time_bucket(INTERVAL '{interval}', hour) AS t, coalesce(sum(queries) FILTER (WHERE blocked), 0),
                coalesce(sum(queries) FILTER (WHERE NOT blocked), 0)
         FROM rollup_resolver_hour GROUP BY ALL ORDER BY t""")}
-    if not rows:
-        return []
-    step = dt.timedelta(seconds=seconds)
-    starts = sorted(rows)
-    wanted = set(starts)
-    for t in starts:
-        for sign in (-1, 1):
-            try:
-                wanted.add(t + sign * step)
-            except OverflowError:  # year 1 or 9999
-                pass
-    if (starts[-1] - starts[0]) / step < MAX_FILLED:
-        t = starts[0]
-        while t < starts[-1]:
-            t += step
-            wanted.add(t)
-    return [{"t": t.isoformat(), "blocked": rows.get(t, (0, 0))[0], "allowed": rows.get(t, (0, 0))[1]}
-            for t in sorted(wanted)]
+    return [{"t": t.isoformat(), "blocked": b, "allowed": a}
+            for t, (b, a) in fill_zeros(rows, bucket, (0, 0)).items()]
 
 
 # --- figures ----------------------------------------------------------------------------------------------
