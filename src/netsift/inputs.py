@@ -78,6 +78,17 @@ def remember(store: Store, kind: str, specs: list[tuple[str, str]]) -> None:
                           [(kind, position, path, spec, now) for position, (path, spec) in enumerate(specs)])
 
 
+def remembered_section(store: Store, name: str) -> dict:
+    """One section of the remembered settings file (``[network]`` …) as the user wrote it; empty when no
+    file is remembered or it cannot be read now (pages that only *display* a setting must not fail)."""
+    path = next((r.path for r in remembered(store) if r.kind == "config"), None)
+    try:
+        section = load_file(path).get(name, {}) if path and os.path.exists(path) else {}
+    except (OSError, ValueError, ConfigError):
+        return {}
+    return section if isinstance(section, dict) else {}
+
+
 def forget(store: Store, what: str) -> list[Remembered]:
     """Remove remembered inputs: every one of a kind (``top_list``, ``feed``, …, or the flag's name such as
     ``--top-list`` / ``top-list``), or the one(s) with this path. Returns what was removed."""

@@ -274,7 +274,17 @@ def finding_row(row: dict) -> dict:
     row["sub_scores"] = json.loads(row.get("sub_scores") or "{}")
     row["reasons"] = list(row.get("reasons") or [])
     row.pop("created_at", None)
+    row["client_scope"] = finding_scope(row)
     return row
+
+
+def finding_scope(row: dict) -> str | None:
+    """``external`` when the analysis marked the finding's client as outside the local networks (the
+    ``external_client`` sub-score, :mod:`netsift.detect.scope`), ``local`` for any other client, None
+    without a client."""
+    if not row.get("client"):
+        return None
+    return "external" if (row.get("sub_scores") or {}).get("external_client") else "local"
 
 
 # --- enrichment: map and infrastructure graph ---------------------------------------------------------

@@ -4,7 +4,9 @@ categories exist, and verdict history."""
 
 from __future__ import annotations
 
+from netsift import inputs
 from netsift.baseline.verdicts import verdict_history
+from netsift.detect import scope
 from netsift.report import chart_data as data
 from netsift.report import charts
 from netsift.web.pages import NotFound, Page, required_param
@@ -19,6 +21,7 @@ def client_data(store, params) -> dict:
     bucket = data.bucket_for(store, client)  # follows this client's span
     return {
         "client": client,
+        **client_scope(store, client),
         "bucket": bucket,
         "queries": int(totals[0]), "nxdomain": int(totals[1]),
         "first_hour": totals[2].isoformat(), "last_hour": totals[3].isoformat(),
@@ -37,6 +40,19 @@ def client_data(store, params) -> dict:
         "verdicts": [dict(zip(("entity", "verdict", "note", "who", "ts"), (*r[:4], r[4].isoformat())))
                      for r in verdict_history(store, client)],
     }
+
+
+def client_scope(store, client: str) -> dict:
+    """``scope`` (local or external, :mod:`netsift.detect.scope`) of the client under the private ranges
+    and the remembered settings file's ``[network] local_networks``, which ``local_networks`` lists."""
+    extra = inputs.remembered_section(store, "network").get("local_networks") or []
+    try:
+        extra = [str(n) for n in extra]
+        which = scope.client_scopes([client], extra)[client]
+    except (TypeError, ValueError):  # a bad setting: analyze reports it; the page falls back to the ranges
+        extra = []
+        which = scope.client_scopes([client])[client]
+    return {"scope": which, "local_networks": extra}
 
 
 def client_figures(d: dict) -> dict:
