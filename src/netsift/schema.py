@@ -52,6 +52,79 @@ DNS_QUERIES = Table(
     ),
 )
 
+HTTP_REQUESTS = Table(
+    "http_requests",
+    "One row per HTTP request seen: a proxy's access log (Squid), Zeek's http.log, or a capture.",
+    (
+        Column("ts", "timestamp", "When the request was made (Squid: when the reply was logged), UTC.", False),
+        Column("client", "text", "The requesting host (the originator): IP address, or a name where the log "
+               "only has one."),
+        Column("server", "text", "The address the request went to (the proxy's upstream peer for Squid), "
+               "where known."),
+        Column("server_port", "int", "Server TCP port, where known."),
+        Column("method", "text", "GET, POST, CONNECT, ... as the log or the request says."),
+        Column("host", "text", "The Host header (or the URL's host), lower-case, without the port."),
+        Column("uri", "text", "The request target as logged (path and query, or the full URL for a proxy)."),
+        Column("user_agent", "text", "The User-Agent header, where known."),
+        Column("status", "int", "HTTP status code of the response, where known (null: no response seen)."),
+        Column("bytes_out", "int", "Request body bytes sent by the client, where the log says."),
+        Column("bytes_in", "int", "Bytes returned to the client: Squid's reply size (headers included), "
+               "Zeek's response_body_len, a capture's response body."),
+        Column("account", "text", "The user the proxy authenticated (Squid ident/user) or Zeek's username."),
+        Column("result", "text", "The proxy's result code (Squid: TCP_MISS, TCP_DENIED, ...), null elsewhere."),
+        Column("log", "text", "Where the row came from: squid, zeek or pcap (a proxy's rows are its clients' "
+               "traffic, counted by `netsift bandwidth`).", False),
+        Column("source_file_id", "int", "The ingested_files row this came from.", False),
+        Column("source_line", "int", "Line (or packet) number in that file, 1-based.", False),
+    ),
+)
+
+CONNECTIONS = Table(
+    "connections",
+    "One row per connection (flow): Zeek's conn.log, or the flows of a capture.",
+    (
+        Column("ts", "timestamp", "First packet of the connection, UTC.", False),
+        Column("client", "text", "The originator's address (the side that sent the first packet).", False),
+        Column("client_port", "int", "The originator's port (null for protocols without ports)."),
+        Column("server", "text", "The responder's address.", False),
+        Column("server_port", "int", "The responder's port (ICMP: the type, as Zeek logs it)."),
+        Column("protocol", "text", "tcp, udp, icmp or the IP protocol number as text."),
+        Column("service", "text", "The application protocol Zeek detected (http, dns, ssl, ...), where known."),
+        Column("duration", "float", "Seconds from the first packet to the last."),
+        Column("bytes_out", "int", "Payload bytes the originator sent (Zeek orig_bytes; a capture's TCP/UDP "
+               "payload)."),
+        Column("bytes_in", "int", "Payload bytes the responder sent (Zeek resp_bytes)."),
+        Column("packets_out", "int", "Packets the originator sent."),
+        Column("packets_in", "int", "Packets the responder sent."),
+        Column("state", "text", "Zeek's conn_state (S0, SF, REJ, ...); null for a capture's flows."),
+        Column("source_file_id", "int", "The ingested_files row this came from.", False),
+        Column("source_line", "int", "Line number (or first packet) in that file, 1-based.", False),
+    ),
+)
+
+CREDENTIALS = Table(
+    "credentials",
+    "Credentials seen in clear text in a capture. The secret is masked (its first character and length) "
+    "unless the file was ingested with --show-secrets.",
+    (
+        Column("ts", "timestamp", "When the credential was sent, UTC.", False),
+        Column("client", "text", "The host that sent it (the originator).", False),
+        Column("client_port", "int", "The client's port."),
+        Column("server", "text", "The host it was sent to.", False),
+        Column("server_port", "int", "The server's port."),
+        Column("protocol", "text", "http-basic, http-form, ftp, pop3, imap, smtp, ldap, socks5 or telnet.", False),
+        Column("account", "text", "The user name or login sent."),
+        Column("secret", "text", "The password, masked (e.g. p******* for an 8-character one) unless "
+               "secret_clear."),
+        Column("secret_clear", "bool", "True when the secret is stored in clear (ingested with --show-secrets).",
+               False),
+        Column("host", "text", "The HTTP Host (or the server address) the credential was for."),
+        Column("detail", "text", "Where in the protocol it was seen (a URL, a command, an SMTP AUTH mechanism)."),
+        Column("source_file_id", "int", "The ingested_files row this came from.", False),
+        Column("source_line", "int", "Packet number that completed the credential, 1-based.", False),
+    ),
+)
+
 DOMAIN_NAMES = Table(
     "domain_names",
     "Derived once per distinct query name (not per row): its place in the public suffix list and shape.",
@@ -184,7 +257,7 @@ ANALYSIS_INPUTS = Table(
 
 TABLES: tuple[Table, ...] = (
     DNS_QUERIES, DOMAIN_NAMES, DOMAIN_STATS, INGESTED_FILES, REJECTED_LINES, VERDICTS, TOP_SITES, FINDINGS,
-    ANALYSIS_INPUTS,
+    ANALYSIS_INPUTS, HTTP_REQUESTS, CONNECTIONS, CREDENTIALS,
 )
 
 _EXTRA_TABLES: list[Table] = []

@@ -70,6 +70,7 @@ class ParseContext:
     # what the file's ingest report should say, one line per topic ("year", "capture"), set by the parser
     notes: dict[str, str] = field(default_factory=dict)
     assumed_year: int | None = None  # the year year-less stamps were read as (set when a parser assumed one)
+    show_secrets: bool = False  # --show-secrets: credentials seen in clear are stored in clear (else masked)
 
     def default_year(self) -> int:
         if self.year is not None:
@@ -99,6 +100,15 @@ class ParseResult:
     # "reply joined", "service message" ...): never the remainder of the other counts, so a record lost on
     # the way shows up as a gap in the accounting
     skipped_by: dict[str, int] = field(default_factory=dict)
+    # rows for tables other than the parser's own (a capture's http_requests, connections, credentials), by
+    # table name: stored beside ``records`` in the same transactions; outside the line accounting (they
+    # come from units already counted through ``records``/``skipped``/``rejected``)
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        """Rows this result stores, every table counted."""
+        return self.records.height + sum(t.height for t in self.tables.values())
 
     def __post_init__(self) -> None:
         if self.skipped_by:
@@ -329,15 +339,18 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
             if hits.height:
                 found.append(hits)
 
-    if records.height:
+    is_dns = "query_name" in records.columns
+    if records.height and result.unescaped:
         # a line format's fields are pieces of lines the reader has screened already; a field decoded from
-        # an escape (JSON's \u001b) may still hold a control character
-        for name in _TEXT_FIELDS if result.unescaped else ():
+        # an escape (JSON's \u001b) may still hold a control character (another table: its text columns)
+        text_fields = _TEXT_FIELDS if is_dns else [c for c, t in records.schema.items() if t == pl.String]
+        for name in text_fields:
             if name in records.columns and _may_hold_control(records[name]):
                 column = records[name]
                 column_text = column.list.join(" ") if column.dtype == pl.List(pl.String) else column
                 check(column_text.str.contains(_CONTROL_CHARS), records.select(name),
                       pl.lit(f"control character in the {name.replace('_', ' ')}"))
+    if records.height and is_dns:
         names = records["query_name"]
         # only a name of more than 63 bytes can be too long or hold too long a label
         qname = pl.col("query_name")
@@ -357,12 +370,12 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
               pl.when(~qtype.str.contains(r"^TYPE[0-9]{1,5}$"))
               .then(pl.format("unknown query type '{}'", qtype.str.slice(0, 40))))
     if not found:
-        return (ParseResult(records, rejected, skipped, result.unescaped, skipped_by) if set_aside is not None
-                else result)
+        return (ParseResult(records, rejected, skipped, result.unescaped, skipped_by, result.tables)
+                if set_aside is not None else result)
     reasons = pl.concat(found).unique("row", keep="first", maintain_order=True)
     bad = records[reasons["row"]].with_columns(_reason=reasons["reason"])
     text = (pl.col("client").fill_null("-") + " " + pl.col("query_name").fill_null("-") + " "
-            + pl.col("query_type").fill_null("-"))
+            + pl.col("query_type").fill_null("-")) if is_dns else pl.col("client").fill_null("-")
     if lines is not None:
         bad = bad.join(lines().select(source_line="line_no", line="line"), on="source_line", how="left",
                        maintain_order="left")
@@ -370,7 +383,7 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
     bad_rows = bad.select("source_line", reason="_reason", text=text.str.slice(0, REJECTED_TEXT_CHARS))
     keep = pl.Series([True]).extend_constant(True, records.height - 1).scatter(reasons["row"], False)
     return ParseResult(records.filter(keep), pl.concat([rejected, bad_rows]).sort("source_line"), skipped,
-                       result.unescaped, skipped_by)
+                       result.unescaped, skipped_by, result.tables)
 
 
 def _less_blank(skipped_by: dict[str, int], n: int) -> dict[str, int]:

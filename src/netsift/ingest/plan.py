@@ -125,7 +125,8 @@ def plan_file(store: Store, src: Source, opts: IngestOptions) -> Plan:
     if src.compression and src.is_stdin and not forced:
         raise InputError("compressed data on stdin: give --format", src.path)
     parser = choose_parser(src, forced)
-    ctx = ParseContext(path=src.path, year=opts.year, mtime=src.mtime, tz=opts.tz, columns=dict(opts.columns))
+    ctx = ParseContext(path=src.path, year=opts.year, mtime=src.mtime, tz=opts.tz, columns=dict(opts.columns),
+                       show_secrets=opts.show_secrets)
     # a plain file still being written may end in half a line: hold it back until it is complete, or the
     # file has not changed for a while, or is seen rotated or compressed (then nothing more will come)
     limit = None

@@ -43,6 +43,7 @@ class IngestOptions:
     tz: str = "UTC"
     columns: dict[str, str] = field(default_factory=dict)
     strict: bool = False
+    show_secrets: bool = False  # credentials seen in clear are stored in clear (default: masked)
     # a plain file changed within this many seconds may still be written: its unterminated last line is
     # held back until complete (read when older, rotated or compressed)
     hold_back_seconds: float = 300.0
@@ -204,7 +205,7 @@ def _ingest(store: Store, src: Source, opts: IngestOptions, times: StoreTimes, w
                 if plan.skip_units:
                     result = _after(result, plan.skip_units)
                 lines += consumed
-                rows += result.records.height
+                rows += result.rows
                 rejected += result.rejected.height
                 writer.submit(result)
                 if result.rejected.height:

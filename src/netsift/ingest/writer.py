@@ -84,6 +84,7 @@ class Writer:
         self._table, self._file_id, self._opening, self._resume_line = table, file_id, opening, resume_line
         self._pending: deque[Future[int]] = deque()
         self._records: list[pa.Table] = []
+        self._others: dict[str, list[pa.Table]] = {}  # rows of other tables (ParseResult.tables)
         self._rejected: list[pl.DataFrame] = []
         self._buffered = self._pending_rows = 0
         self._committed = False  # some of this file's rows (and its record in progress) are committed
@@ -97,7 +98,7 @@ class Writer:
     def submit(self, result: ParseResult) -> None:
         # the writer may fall behind by about one insert's worth of rows, so that the parser fills the next
         # batch while the previous one is written; no more, so memory stays bounded
-        rows = result.records.height + result.rejected.height
+        rows = result.rows + result.rejected.height
         while self._pending and self._pending_rows + rows > ROWS_IN_FLIGHT:
             self._pending_rows -= self._pending.popleft().result()
         self._pending_rows += rows
@@ -107,8 +108,10 @@ class Writer:
             # the conversion to Arrow happens here, on the parsing thread, to keep the writer (the slower
             # side for a log with one record per line) to the insert itself
             records = arrow_for_append(result.records.with_columns(source_file_id=self._file_id_lit))
+        others = {table: arrow_for_append(frame.with_columns(source_file_id=self._file_id_lit))
+                  for table, frame in result.tables.items() if frame.height}
         assert self._pool is not None
-        self._pending.append(self._pool.submit(self._gather, records, result.rejected))
+        self._pending.append(self._pool.submit(self._gather, records, result.rejected, others))
 
     def drain(self) -> None:
         """Wait until the inserts submitted so far are done (the store may then be queried)."""
@@ -132,7 +135,7 @@ class Writer:
         """Drop this file's buffered rows and remove the committed ones (its record restored or dropped)."""
         while self._pending:
             self._pending.popleft().exception()
-        self._records, self._rejected, self._buffered = [], [], 0
+        self._records, self._rejected, self._buffered, self._others = [], [], 0, {}
         if self._committed:
             bookkeeping.discard_after(self._store, self._file_id, self._resume_line,
                                       drop_record=self._opening is not None)
@@ -154,13 +157,17 @@ class Writer:
         self.close()
 
     # --- the writer thread -----------------------------------------------------------------------------
-    def _gather(self, records: pa.Table | None, rejected: pl.DataFrame) -> int:
+    def _gather(self, records: pa.Table | None, rejected: pl.DataFrame,
+                others: dict[str, pa.Table] | None = None) -> int:
         """Buffer one result (writing the buffer when it is full); returns the rows it held."""
         if records is not None:
             self._records.append(records)
         if rejected.height:
             self._rejected.append(rejected)
         rows = (records.num_rows if records is not None else 0) + rejected.height
+        for table, frame in (others or {}).items():
+            self._others.setdefault(table, []).append(frame)
+            rows += frame.num_rows
         self._buffered += rows
         if self._buffered >= INSERT_ROWS:
             self._write()
@@ -175,8 +182,9 @@ class Writer:
         intermediate write; ``final`` on the last)."""
         records = pa.concat_tables(self._records) if self._records else None
         rejected = pl.concat(self._rejected) if self._rejected else None
-        self._records, self._rejected, self._buffered = [], [], 0
-        if final is None and records is None and rejected is None:
+        others = {table: pa.concat_tables(frames) for table, frames in self._others.items()}
+        self._records, self._rejected, self._buffered, self._others = [], [], 0, {}
+        if final is None and records is None and rejected is None and not others:
             return
         if not self._in_transaction:
             self._store.execute("BEGIN TRANSACTION")
@@ -185,6 +193,9 @@ class Writer:
             if records is not None:
                 self._store.append(self._table, records)
                 self._uncommitted += records.num_rows
+            for table, rows in others.items():
+                self._store.append(table, rows)
+                self._uncommitted += rows.num_rows
             if rejected is not None:
                 self._store.append("rejected_lines", rejected.with_columns(source_file_id=self._file_id_lit))
                 self._uncommitted += rejected.height

@@ -23,6 +23,11 @@ FORMAT_MODULES: tuple[str, ...] = (
     "tcpdump",
     "umbrella_csv",
     "csv_columns",
+    "squid",
+    "zeek_http_tsv",
+    "zeek_http_json",
+    "zeek_conn_tsv",
+    "zeek_conn_json",
 )
 
 
