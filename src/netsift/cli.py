@@ -223,7 +223,7 @@ def formats(as_markdown, output):
     if as_markdown:
         click.echo(formats_markdown())
         return
-    rows = [{"name": p.name, "description": p.description} for p in parsers().values()]
+    rows = [{"name": p.name, "description": p.description, "table": p.table} for p in parsers().values()]
     _emit(rows, output, "Formats")
 
 

@@ -6,12 +6,17 @@ The machine shape (``analyze --json``) is stable and documented in docs/cli.md::
     {"id": str, "kind": str, "client": str | None, "domain": str | None, "score": float 0..1,
      "severity": "info|low|medium|high|critical", "reasons": [str, ...],
      "sub_scores": {name: float}, "first_seen": iso8601 | None, "last_seen": iso8601 | None,
-     "evidence_count": int, "names": [str, ...], "group": str | None}
+     "evidence_count": int, "names": [str, ...], "group": str | None,
+     "account": str | None, "host": str | None}
 
 ``names`` lists the registered domains folded into a finding (a dga client's generated names, an
 nxdomain_storm's names), which then raise no ``unexplained_domain`` row of their own; ``group`` is set on
 ``unexplained_domain`` rows that share a hosting platform suffix or an answer network (``platform:SUFFIX``,
 ``network:PREFIX``), which the queue and the report show as one group row.
+
+``client`` is always the *acting* address (the asking host, the attacker, the originator of a connection);
+findings of other families say, where they know it, which ``account`` was used or targeted and which
+``host`` (the target machine: the server logged into) it happened on. Both are null for DNS findings.
 """
 
 from __future__ import annotations
@@ -43,8 +48,13 @@ def severity_for(score: float) -> str:
     return "info"
 
 
-def finding_id(kind: str, client: str | None, domain: str | None) -> str:
-    raw = f"{kind}\x1f{client or ''}\x1f{domain or ''}".encode()
+def finding_id(kind: str, client: str | None, domain: str | None, account: str | None = None,
+               host: str | None = None) -> str:
+    """Kind, client and domain hashed (and account / host, when given: ids without them are unchanged)."""
+    parts = [kind, client or "", domain or ""]
+    if account is not None or host is not None:
+        parts += [account or "", host or ""]
+    raw = "\x1f".join(parts).encode()
     return hashlib.sha256(raw).hexdigest()[:12]
 
 
@@ -63,13 +73,15 @@ class Finding:
     id: str = ""
     names: list[str] = field(default_factory=list)  # registered domains folded into this finding
     group: str | None = None  # unexplained_domain rows sharing a platform / network
+    account: str | None = None  # the account used or targeted (logons, credentials), where known
+    host: str | None = None  # the target machine (the host logged into), where known; client is the actor
 
     def __post_init__(self) -> None:
         self.score = max(0.0, min(1.0, float(self.score)))
         if not self.severity:
             self.severity = severity_for(self.score)
         if not self.id:
-            self.id = finding_id(self.kind, self.client, self.domain)
+            self.id = finding_id(self.kind, self.client, self.domain, self.account, self.host)
 
     def apply_change(self, name: str, change: float, reason: str | None) -> Finding:
         """Move the score by ``change`` (clipped to 0..1), record it in ``sub_scores`` as ``modifier_<name>``,
@@ -98,6 +110,8 @@ class Finding:
             "evidence_count": int(self.evidence_count),
             "names": list(self.names),
             "group": self.group,
+            "account": self.account,
+            "host": self.host,
         }
 
 

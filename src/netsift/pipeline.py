@@ -124,7 +124,7 @@ def analyze(store: Store, opts: AnalysisOptions | None = None) -> Analysis:
         findings = enrich_step.finish(store, findings, opts.enrich, enrich_settings, enrichment)
     # what is left, by hosting platform / answer network
     group_leftovers(store, findings, producers.leftover_kinds(), base_settings.group_min)
-    findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or ""))
+    findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or "", f.account or "", f.host or ""))
     save_findings(store, findings)
     ensure_rollups(store)  # the dashboard and report read these: (re)build them now, not on first view
     if enrichment is not None:
@@ -155,10 +155,13 @@ def _findings_frame(findings: list[Finding], now: dt.datetime) -> pl.DataFrame:
             "created_at": [now] * len(findings),
             "names": [list(f.names) for f in findings],
             "group_key": [f.group for f in findings],
+            "account": [f.account for f in findings],
+            "host": [f.host for f in findings],
         },
         schema_overrides={"first_seen": pl.Datetime("us"), "last_seen": pl.Datetime("us"),
                           "reasons": pl.List(pl.String), "client": pl.String, "domain": pl.String,
-                          "names": pl.List(pl.String), "group_key": pl.String},
+                          "names": pl.List(pl.String), "group_key": pl.String,
+                          "account": pl.String, "host": pl.String},
     ).unique("finding_id", keep="first", maintain_order=True)
 
 
@@ -170,21 +173,25 @@ def finding_from_dict(d: dict) -> Finding:
                    first_seen=parse(d["first_seen"]) if d.get("first_seen") else None,
                    last_seen=parse(d["last_seen"]) if d.get("last_seen") else None,
                    evidence_count=d.get("evidence_count", 0), severity=d["severity"], id=d["id"],
-                   names=list(d.get("names") or []), group=d.get("group"))
+                   names=list(d.get("names") or []), group=d.get("group"), account=d.get("account"),
+                   host=d.get("host"))
 
 
 def load_findings(store: Store, limit: int | None = None) -> list[Finding]:
     sql = ("SELECT finding_id, kind, client, domain, score, severity, reasons, sub_scores, first_seen, "
-           "last_seen, evidence_count, names, group_key FROM findings ORDER BY score DESC, kind, domain, client")
+           "last_seen, evidence_count, names, group_key, account, host FROM findings "
+           "ORDER BY score DESC, kind, domain, client, account, host")
     params: list = []
     if limit:
         sql += " LIMIT ?"
         params.append(limit)
     out = []
-    for fid, kind, client, domain, score, sev, reasons, sub, first, last, n, names, group in store.rows(sql, params):
+    for (fid, kind, client, domain, score, sev, reasons, sub, first, last, n, names, group, account,
+         host) in store.rows(sql, params):
         out.append(Finding(kind=kind, score=score, reasons=list(reasons or []), client=client, domain=domain,
                            sub_scores=json.loads(sub or "{}"), first_seen=first, last_seen=last,
-                           evidence_count=n, severity=sev, id=fid, names=list(names or []), group=group))
+                           evidence_count=n, severity=sev, id=fid, names=list(names or []), group=group,
+                           account=account, host=host))
     return out
 
 

@@ -125,6 +125,37 @@ CREDENTIALS = Table(
     ),
 )
 
+LOGON_EVENTS = Table(
+    "logon_events",
+    "One row per authentication event (a logon, a failed or refused one, a logoff, a privilege use), whatever "
+    "log it came from: Linux auth logs and journald exports, Windows Security events (EVTX, XML, CSV), MSSQL "
+    "failed logins. ``client`` is the acting address (who tried), ``host`` the machine logged into.",
+    (
+        Column("ts", "timestamp", "When it happened, UTC.", False),
+        Column("client", "text", "Acting address: the source IP (sshd's from, Windows IpAddress, MSSQL CLIENT), "
+                                 "or the workstation name where the log has no address; null for local events."),
+        Column("account", "text", "Account used or targeted, as logged (sshd's user, TargetUserName, sudo's user)."),
+        Column("domain", "text", "Account domain (Windows TargetDomainName), where logged."),
+        Column("host", "text", "Target machine: the syslog host name, the Windows Computer, where logged."),
+        Column("workstation", "text", "Workstation name the logon came from (Windows WorkstationName), where logged."),
+        Column("service", "text", "What logged it: sshd, sudo, su, login, windows, mssql, ...", False),
+        Column("event", "text", "success, failure, invalid_user (unknown account), logoff, privileged (special "
+                                "privileges, sudo, su), explicit_credentials (4648), max_attempts, disconnect "
+                                "(before authenticating).", False),
+        Column("method", "text", "password, publickey, keyboard-interactive, kerberos, ntlm, negotiate, ... "
+                                 "where the log says."),
+        Column("logon_type", "int", "Windows logon type (2 interactive, 3 network, 10 remote interactive, ...)."),
+        Column("status", "text", "Failure status as logged (0xC000006D, Kerberos 0x18, MSSQL state)."),
+        Column("sub_status", "text", "Windows failure sub-status (0xC000006A: bad password, 0xC0000064: no such "
+                                     "user)."),
+        Column("event_id", "int", "Windows event id (4624, 4625, 4771, 18456, ...); null for syslog."),
+        Column("port", "int", "Source port, where logged."),
+        Column("detail", "text", "The rest worth reading: sudo's command, su's by-user, a failure reason."),
+        Column("source_file_id", "int", "The ingested_files row this came from.", False),
+        Column("source_line", "int", "Line (or EVTX record) number in that file, 1-based.", False),
+    ),
+)
+
 DOMAIN_NAMES = Table(
     "domain_names",
     "Derived once per distinct query name (not per row): its place in the public suffix list and shape.",
@@ -238,6 +269,9 @@ FINDINGS = Table(
                                   "a storm's names): listed here instead of as unexplained_domain rows."),
         Column("group_key", "text", "unexplained_domain rows sharing a hosting platform suffix or answer network "
                                     "(platform:SUFFIX, network:PREFIX): shown as one group row in the queue."),
+        Column("account", "text", "Account used or targeted (logon and credential findings), or null; client stays "
+                                  "the acting address."),
+        Column("host", "text", "Target machine the finding happened on (the host logged into), or null."),
     ),
     primary_key=("finding_id",),
 )
@@ -257,10 +291,25 @@ ANALYSIS_INPUTS = Table(
 
 TABLES: tuple[Table, ...] = (
     DNS_QUERIES, DOMAIN_NAMES, DOMAIN_STATS, INGESTED_FILES, REJECTED_LINES, VERDICTS, TOP_SITES, FINDINGS,
-    ANALYSIS_INPUTS, HTTP_REQUESTS, CONNECTIONS, CREDENTIALS,
+    ANALYSIS_INPUTS, HTTP_REQUESTS, CONNECTIONS, CREDENTIALS, LOGON_EVENTS,
 )
 
 _EXTRA_TABLES: list[Table] = []
+
+
+def is_record_table(table: Table) -> bool:
+    """Whether parsers write this table: its rows are stamped records of an ingested file (``ts``,
+    ``source_file_id``, ``source_line``), removed with the file and routed by ``Parser.table``."""
+    return {"ts", "source_file_id", "source_line"} <= set(table.column_names)
+
+
+def record_table(name: str) -> Table:
+    """The declared table a parser writes (KeyError, naming the candidates, for any other name)."""
+    for t in TABLES:
+        if t.name == name and is_record_table(t):
+            return t
+    raise KeyError(f"{name!r} is not a record table; parsers write one of "
+                   + ", ".join(t.name for t in TABLES if is_record_table(t)))
 
 
 def register_tables(*tables: Table) -> None:

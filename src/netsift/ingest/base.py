@@ -41,13 +41,26 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
-from netsift.schema import DNS_QUERIES, polars_schema
+from netsift.schema import DNS_QUERIES, polars_schema, record_table
 
 if TYPE_CHECKING:
     from netsift.ingest.reader import ByteChunk
 
 # Columns a DNS parser returns: the canonical ones minus source_file_id (added by the ingest driver).
 DNS_RECORD_SCHEMA = polars_schema(DNS_QUERIES, without=("source_file_id",))
+
+
+def record_schema(table: str) -> pl.Schema:
+    """Columns a parser of ``table`` returns: the table's declared ones minus source_file_id (added by the
+    writer)."""
+    return polars_schema(record_table(table), without=("source_file_id",))
+
+
+def finish_records(df: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Any table's records in canonical shape: every declared column present, in order, with its dtype
+    (missing ones null). DNS parsers use :func:`finish_dns_records`, which also normalises names."""
+    return df.select([pl.col(n).cast(t, strict=False) if n in df.columns else pl.lit(None, dtype=t).alias(n)
+                      for n, t in record_schema(table).items()])
 REJECTED_SCHEMA = pl.Schema({"source_line": pl.Int64, "reason": pl.String, "text": pl.String})
 LINES_SCHEMA = pl.Schema({"line_no": pl.Int64, "line": pl.String})
 REJECTED_TEXT_CHARS = 4096  # a rejected line's text is kept up to this many characters
@@ -158,9 +171,11 @@ class Parser:
       0..1 (the registry picks the highest); ``parse`` is called per chunk of lines; ``prepare`` and
       ``parse_bytes`` are optional hooks (module docstring).
     - ``"document"``: ``sniff`` as above; ``parse_document`` gets the whole decoded text (a JSON array).
-    - ``"binary"``: ``sniff_bytes`` gets the first bytes; ``parse_stream`` the byte stream (pcap).
+    - ``"binary"``: ``sniff_bytes`` gets the first bytes; ``parse_stream`` the byte stream (pcap, EVTX).
 
-    The kind is checked against the hooks given: a hook of another kind, or a missing one, is an error
+    ``table`` is the declared record table its records go to (``dns_queries``, ``logon_events``, ...; see
+    ``schema.is_record_table``): the writer stores each parser's records in its own table, and the records
+    must have that table's columns (:func:`finish_records`, :func:`empty_records`). The kind is checked against the hooks given: a hook of another kind, or a missing one, is an error
     when the module is loaded."""
 
     name: str
@@ -176,6 +191,7 @@ class Parser:
     parse_document: Callable[[str, ParseContext], ParseResult] | None = None
 
     def __post_init__(self) -> None:
+        record_table(self.table)  # a KeyError names the tables a parser may write
         if self.kind not in _KIND_HOOKS:
             raise ValueError(f"{self.name}: kind must be one of {', '.join(_KIND_HOOKS)}, not {self.kind!r}")
         required, optional = _KIND_HOOKS[self.kind]
@@ -311,13 +327,15 @@ def _may_hold_control(values: pl.Series) -> bool:
 
 
 def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
-             lines: Callable[[], pl.DataFrame] | None = None) -> ParseResult:
+             lines: Callable[[], pl.DataFrame] | None = None, table: str = "dns_queries") -> ParseResult:
     """What the driver stores of a parser's result, whatever the format: the lines the reader set aside
     (``ByteChunk.set_aside``; the parser saw them as empty lines) join the rejected lines, and a record
     that no line may store is rejected with its reason: a control character in a text field decoded from
     an escape (``result.unescaped``; raw control characters never get past the reader), a name
     longer than ``MAX_NAME_CHARS`` or with a label longer than ``MAX_LABEL_CHARS`` (counted on the stored
-    name, trailing dot stripped), a query type that is neither a known mnemonic nor ``TYPEnnn``.
+    name, trailing dot stripped), a query type that is neither a known mnemonic nor ``TYPEnnn`` (the name
+    and type checks for ``dns_queries`` only; the control-character check on every text column of any
+    ``table``).
     ``lines``: gives the chunk's (line_no, line) frame, for the text of such a record's line.
 
     Vectorised, and cheap for a clean chunk: a byte test per text column, a length test on the names,
@@ -343,7 +361,8 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
     if records.height and result.unescaped:
         # a line format's fields are pieces of lines the reader has screened already; a field decoded from
         # an escape (JSON's \u001b) may still hold a control character (another table: its text columns)
-        text_fields = _TEXT_FIELDS if is_dns else [c for c, t in records.schema.items() if t == pl.String]
+        text_fields = _TEXT_FIELDS if is_dns else tuple(
+            n for n, t in records.schema.items() if t in (pl.String, pl.List(pl.String)))
         for name in text_fields:
             if name in records.columns and _may_hold_control(records[name]):
                 column = records[name]
@@ -374,8 +393,9 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
                 if set_aside is not None else result)
     reasons = pl.concat(found).unique("row", keep="first", maintain_order=True)
     bad = records[reasons["row"]].with_columns(_reason=reasons["reason"])
-    text = (pl.col("client").fill_null("-") + " " + pl.col("query_name").fill_null("-") + " "
-            + pl.col("query_type").fill_null("-")) if is_dns else pl.col("client").fill_null("-")
+    shown = ("client", "query_name", "query_type") if table == "dns_queries" else tuple(
+        n for n, t in records.schema.items() if t == pl.String)[:4]
+    text = pl.concat_str([pl.col(n).fill_null("-") for n in shown], separator=" ")
     if lines is not None:
         bad = bad.join(lines().select(source_line="line_no", line="line"), on="source_line", how="left",
                        maintain_order="left")
@@ -396,8 +416,8 @@ def _less_blank(skipped_by: dict[str, int], n: int) -> dict[str, int]:
     return {**skipped_by, "blank": skipped_by["blank"] - n}
 
 
-def empty_records() -> pl.DataFrame:
-    return pl.DataFrame(schema=DNS_RECORD_SCHEMA)
+def empty_records(table: str = "dns_queries") -> pl.DataFrame:
+    return pl.DataFrame(schema=DNS_RECORD_SCHEMA if table == "dns_queries" else record_schema(table))
 
 
 def empty_rejected() -> pl.DataFrame:

@@ -162,14 +162,15 @@ def plan_file(store: Store, src: Source, opts: IngestOptions) -> Plan:
 
 
 # formats whose stamps may lack the year (or the date): --year changes what they store
-_YEAR_LESS_FORMATS = ("pihole", "bind", "tcpdump")
+_YEAR_LESS_FORMATS = ("pihole", "bind", "tcpdump", "linux_auth")
 
 
 def read_as_year(store: Store, prior: bookkeeping.PriorFile) -> int | None:
     """The year a year-less file's first stamp was stored in (None: not such a format, or no rows)."""
     if prior.format not in _YEAR_LESS_FORMATS:
         return None
-    return store.scalar("SELECT year(ts) FROM dns_queries WHERE source_file_id = ? AND ts IS NOT NULL "
+    table = parsers()[prior.format].table  # a name from the registry, never from input
+    return store.scalar(f"SELECT year(ts) FROM {table} WHERE source_file_id = ? AND ts IS NOT NULL "
                         "ORDER BY source_line LIMIT 1", [prior.file_id])
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from netsift.ingest.base import ParseContext
+from netsift.schema import TABLES, is_record_table
 
 if TYPE_CHECKING:
     from netsift.store import Store
@@ -20,6 +21,11 @@ FileTimes = tuple[int, dt.datetime | None, dt.datetime | None, dt.datetime | Non
 FUTURE_SLACK = dt.timedelta(days=1)  # stamps later than now + this are in the future
 FAR_GAP = dt.timedelta(days=30)  # a file this far outside the store's time range (not overlapping) is far
 FAR_MEDIAN = dt.timedelta(days=180)  # or whose median stamp is this far from the store's
+
+
+def _stamps_sql() -> str:
+    """Every ingested record's (source_file_id, ts), whatever table its parser wrote."""
+    return " UNION ALL ".join(f"SELECT source_file_id, ts FROM {t.name}" for t in TABLES if is_record_table(t))
 
 
 class StoreTimes:
@@ -34,8 +40,8 @@ class StoreTimes:
     def load(self, store: Store) -> None:
         if self._files is None:
             self._files = {int(f): (n, lo, hi, mid) for f, n, lo, hi, mid in store.rows(
-                "SELECT source_file_id, count(*), min(ts), max(ts), quantile_disc(ts, 0.5) FROM dns_queries "
-                "WHERE ts IS NOT NULL GROUP BY source_file_id")}
+                "SELECT source_file_id, count(*), min(ts), max(ts), quantile_disc(ts, 0.5) "
+                f"FROM ({_stamps_sql()}) WHERE ts IS NOT NULL GROUP BY source_file_id")}
 
     def drop(self, file_id: int) -> None:
         if self._files is not None:
@@ -48,7 +54,7 @@ class StoreTimes:
         by this run), which saves the query."""
         self.load(store)
         if known is None:
-            row = store.rows("SELECT count(*), min(ts), max(ts), quantile_disc(ts, 0.5) FROM dns_queries "
+            row = store.rows(f"SELECT count(*), min(ts), max(ts), quantile_disc(ts, 0.5) FROM ({_stamps_sql()}) "
                              "WHERE source_file_id = ?", [file_id])[0]
             known = (row[0], row[1], row[2], row[3])
         n, lo, hi, mid = known

@@ -73,8 +73,14 @@ def findings_table(findings: Sequence[Finding], title: str = "Findings") -> Tabl
     for i, f in enumerate(findings, 1):
         style = _SEVERITY_STYLE.get(f.severity, "")
         t.add_row(str(i), f"{f.score:.2f}", f"[{style}]{escape(f.severity)}[/]", escape(f.kind),
-                  escape(f.client or "-"), escape(f.domain or "-"), "\n".join(f"- {escape(r)}" for r in f.reasons))
+                  escape(_actor(f)), escape(f.domain or "-"), "\n".join(f"- {escape(r)}" for r in f.reasons))
     return t
+
+
+def _actor(f: Finding) -> str:
+    """The client cell: the acting address, then the account and target host where the finding names them."""
+    return "\n".join([f.client or "-", *([f"account {f.account}"] if f.account else []),
+                      *([f"on {f.host}"] if f.host else [])])
 
 
 QUEUE_FLOOR = ("medium", "high", "critical")  # the terminal table, like the dashboard's queue, shows these

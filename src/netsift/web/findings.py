@@ -44,7 +44,7 @@ f AS (
   FROM findings f
 )
 SELECT f.finding_id, f.kind, f.client, f.domain, f.score, f.severity, f.reasons, f.sub_scores, f.first_seen,
-       f.last_seen, f.evidence_count, f.entity, f.names, f.group_key, f.severity_rank,
+       f.last_seen, f.evidence_count, f.entity, f.names, f.group_key, f.account, f.host, f.severity_rank,
        coalesce(vf.verdict, ve.verdict) AS verdict, coalesce(vf.note, ve.note) AS verdict_note,
        coalesce(vf.who, ve.who) AS verdict_who, coalesce(vf.ts, ve.ts) AS verdict_ts
 FROM f LEFT JOIN v vf ON vf.entity = f.finding_id LEFT JOIN v ve ON ve.entity = lower(f.entity)
@@ -82,8 +82,9 @@ def _filters(params, floor: bool = True) -> tuple[str, list, dict]:
     if text:
         where.append("(contains(lower(coalesce(domain, '')), lower(?)) OR contains(lower(coalesce(client, '')), "
                      "lower(?)) OR contains(lower(array_to_string(reasons, ' ')), lower(?)) OR "
-                     "contains(lower(coalesce(group_key, '')), lower(?)))")
-        args += [text, text, text, text]
+                     "contains(lower(coalesce(group_key, '')), lower(?)) OR "
+                     "contains(lower(coalesce(account, '')), lower(?)) OR contains(lower(coalesce(host, '')), lower(?)))")
+        args += [text] * 6
     sql = ("WHERE " + " AND ".join(where)) if where else ""
     floored = lowest != "info" and not kind and not severity
     return sql, args, {"status": status, "kind": kind, "severity": severity, "q": text, "floor": lowest,

@@ -75,15 +75,17 @@ def formats_markdown() -> str:
            "Generated from the parser modules' docstrings by `netsift formats --markdown`; do not edit by hand.",
            "Detection sniffs the first 50 non-empty lines (pcap: the magic bytes), past any run of leading blank",
            "lines; `--format NAME` overrides.", "",
+           "Each format writes one table (`dns_queries`, `logon_events`, ...; see schema.md).",
            "In every format, before and after the parser (`ingest/reader.py`, `base.screened`): a line longer than",
            "1 MiB is a rejected line, never read whole; a line holding a control character (NUL, ESC, DEL, C1;",
-           "tab and CR excepted) is rejected, as is a record whose name is longer than 253 characters or has a",
+           "tab and CR excepted) is rejected, as is a DNS record whose name is longer than 253 characters or has a",
            "label longer than 63 (counted without the trailing dot), whose query type is neither a known",
            "mnemonic nor `TYPEnnn`, or (JSON formats) whose fields decode to a control character. Text with",
            "CR-only line endings is split on CR.", ""]
     for module_name in FORMAT_MODULES:
         module = importlib.import_module(f"{__name__}.{module_name}")
         parser: Parser = module.PARSER
-        out += [f"## `{parser.name}`", "", f"*{parser.description}* — `src/netsift/ingest/formats/{module_name}.py`",
+        out += [f"## `{parser.name}`", "", f"*{parser.description}* — `src/netsift/ingest/formats/{module_name}.py`, "
+                f"rows in `{parser.table}`",
                 "", (module.__doc__ or "").strip(), ""]
     return "\n".join(out)
