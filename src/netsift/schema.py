@@ -148,6 +148,8 @@ LOGON_EVENTS = Table(
         Column("status", "text", "Failure status as logged (0xC000006D, Kerberos 0x18, MSSQL state)."),
         Column("sub_status", "text", "Windows failure sub-status (0xC000006A: bad password, 0xC0000064: no such "
                                      "user)."),
+        Column("unknown_account", "bool", "The log says the account does not exist (sshd invalid user, Windows "
+                                          "0xC0000064, Kerberos 0x6 principal unknown)."),
         Column("event_id", "int", "Windows event id (4624, 4625, 4771, 18456, ...); null for syslog."),
         Column("port", "int", "Source port, where logged."),
         Column("detail", "text", "The rest worth reading: sudo's command, su's by-user, a failure reason."),

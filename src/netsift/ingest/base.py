@@ -59,6 +59,8 @@ def record_schema(table: str) -> pl.Schema:
 def finish_records(df: pl.DataFrame, table: str) -> pl.DataFrame:
     """Any table's records in canonical shape: every declared column present, in order, with its dtype
     (missing ones null). DNS parsers use :func:`finish_dns_records`, which also normalises names."""
+    if not df.height:  # literals over no rows would make one row
+        return empty_records(table)
     return df.select([pl.col(n).cast(t, strict=False) if n in df.columns else pl.lit(None, dtype=t).alias(n)
                       for n, t in record_schema(table).items()])
 REJECTED_SCHEMA = pl.Schema({"source_line": pl.Int64, "reason": pl.String, "text": pl.String})

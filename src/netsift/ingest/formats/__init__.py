@@ -28,6 +28,8 @@ FORMAT_MODULES: tuple[str, ...] = (
     "zeek_http_json",
     "zeek_conn_tsv",
     "zeek_conn_json",
+    "linux_auth",
+    "journald_json",
 )
 
 
