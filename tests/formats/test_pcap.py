@@ -248,11 +248,11 @@ def test_malformed_dns_is_rejected(tmp_path, payload, reason):
     assert rejected.rows() == [(1, reason, payload[:64].hex())]
 
 
-def test_ip_fragment_on_dns_port_is_rejected(tmp_path):
+def test_a_lone_ip_fragment_on_dns_port_waits_for_the_rest(tmp_path):
     frag = bytearray(udp(query("big.example")))
-    frag[6] |= 0x20  # more fragments
-    _, rejected, _ = merged(write_pcap(tmp_path / "f.pcap", [(T0, eth(bytes(frag)))]))
-    assert rejected["reason"].to_list() == ["IP fragment of a DNS message (reassembly not supported)"]
+    frag[6] |= 0x20  # more fragments, and the rest never comes
+    records, rejected, skipped = merged(write_pcap(tmp_path / "f.pcap", [(T0, eth(bytes(frag)))]))
+    assert (records.height, rejected.height, skipped) == (0, 0, 1)
 
 
 # --- matching ---------------------------------------------------------------------------------------
@@ -585,15 +585,15 @@ def test_real_sample_details(shared_data):
 
 
 def test_a_capture_without_dns_says_what_it_holds(tmp_path):
-    frames = [(T0 + i, eth(tcp(b"GET / HTTP/1.1\r\n\r\n", seq=i, sport=50000 + i, dport=80))) for i in range(4)]
+    frames = [(T0 + i, eth(tcp(b"\x00 not HTTP\r\n\r\n", seq=i, sport=50000 + i, dport=80))) for i in range(4)]
     frames += [(T0 + 5, eth(udp(b"x" * 48, sport=40123, dport=123))),
                (T0 + 6, eth(udp(b"x" * 48, sport=123, dport=40124))),
                (T0 + 7, eth(tcp(b"\x16\x03\x01", seq=1, src=CLIENT6, dst=SERVER6, sport=50443, dport=443))),
                (T0 + 8, b"\xff" * 12 + b"\x08\x06" + b"\x00" * 28)]
     results, ctx = run(write_pcap(tmp_path / "web.pcap", frames))
     assert sum(r.records.height for r in results) == 0
-    assert ctx.notes["capture"] == ("capture has 8 packets, none of them DNS (TCP 80: 4, UDP 123: 2, TCP 443: 1, "
-                                    "ARP: 1): netsift reads DNS from captures")
+    assert ctx.notes["capture"] == ("capture has 8 packets, none of them DNS, HTTP or a cleartext login (TCP 80: 4, "
+                                    "UDP 123: 2, TCP 443: 1, ARP: 1): only its 7 connections (flows) are stored")
 
 
 def test_a_capture_with_dns_or_no_packets_has_no_such_note(tmp_path):

@@ -270,7 +270,8 @@ def _unchanged(report: FileReport, prior: bookkeeping.PriorFile, abs_path: str,
 def _after(result: ParseResult, units: int) -> ParseResult:
     """The part of a result beyond the first ``units`` lines/packets (already stored)."""
     return ParseResult(result.records.filter(pl.col("source_line") > units),
-                       result.rejected.filter(pl.col("source_line") > units), result.skipped)
+                       result.rejected.filter(pl.col("source_line") > units), result.skipped,
+                       tables={name: rows.filter(pl.col("source_line") > units) for name, rows in result.tables.items()})
 
 
 def ingest_paths(store: Store, paths: Iterable[str], opts: IngestOptions | None = None,

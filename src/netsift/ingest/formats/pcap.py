@@ -64,7 +64,11 @@ from netsift.ingest.base import (
     empty_records,
     finish_dns_records,
 )
+from netsift.ingest.capture.flows import FlowTable
+from netsift.ingest.capture.ipfrag import Reassembler
+from netsift.ingest.capture.streams import Streams
 from netsift.ingest.dns_message import DnsMessage
+from netsift.schema import CONNECTIONS, CREDENTIALS, HTTP_REQUESTS, polars_schema
 
 CHUNK_PACKETS = 50_000  # packets per yielded ParseResult
 QUERY_TIMEOUT_SECONDS = 30  # a response later than this does not answer the query
@@ -151,11 +155,12 @@ _LINK_DECODERS: dict[int, Callable[[bytes], Any]] = {
 }
 
 
-def _surely_not_dns(buf: bytes, linktype: int) -> tuple[int, int | None] | None:
-    """A cheap look at the IP protocol and ports of plain Ethernet / raw IP frames, so that the bulk of a
-    capture (web, TLS, ...) is skipped without building dpkt objects: (IP protocol, service port or None)
-    of a frame that is surely not DNS, counted for the note on a capture without DNS. Anything unusual
-    (VLAN tags, fragments, IPv6 extension headers, short frames) answers None and is left to dpkt."""
+def _peek(buf: bytes, linktype: int) -> tuple[int, bytes, bytes, int, int, int, int, bytes] | None:
+    """A cheap look at plain Ethernet / raw IP frames carrying TCP or UDP, without building dpkt objects
+    (ten times cheaper: the bulk of a general capture): (protocol, source, destination, source port,
+    destination port, TCP flags, TCP sequence number, payload). Anything unusual (VLAN tags, fragments,
+    IPv6 extension headers, short or inconsistent frames, other protocols) answers None and is left to
+    dpkt."""
     try:
         if linktype == 1:
             if buf[12:14] not in (b"\x08\x00", b"\x86\xdd"):
@@ -170,21 +175,37 @@ def _surely_not_dns(buf: bytes, linktype: int) -> tuple[int, int | None] | None:
             if buf[off + 6] & 0x3F or buf[off + 7]:
                 return None
             proto, l4 = buf[off + 9], off + (buf[off] & 0x0F) * 4
-            if proto not in (6, 17):
-                return proto, None
+            end = off + ((buf[off + 2] << 8) | buf[off + 3])
+            src, dst = buf[off + 12:off + 16], buf[off + 16:off + 20]
         elif version == 6:
             proto, l4 = buf[off + 6], off + 40
-            if proto not in (6, 17):
-                return None
+            end = l4 + ((buf[off + 4] << 8) | buf[off + 5])
+            src, dst = buf[off + 8:off + 24], buf[off + 24:off + 40]
         else:
             return None
-        sport, dport = struct.unpack_from(">HH", buf, l4)
+        if end > len(buf) or end < l4:
+            return None
+        if proto == 6:
+            sport, dport, seq = struct.unpack_from(">HHI", buf, l4)
+            start = l4 + (buf[l4 + 12] >> 4) * 4
+            if start > end:
+                return None
+            return 6, src, dst, sport, dport, buf[l4 + 13], seq, buf[start:end]
+        if proto == 17:
+            sport, dport, ulen = struct.unpack_from(">HHH", buf, l4)
+            stop = min(end, l4 + ulen) if ulen >= 8 else end
+            return 17, src, dst, sport, dport, 0, 0, buf[l4 + 8:stop]
     except (IndexError, struct.error):
         return None
-    if proto == 17:
-        return None if sport in UDP_PORTS or dport in UDP_PORTS else (17, min(sport, dport))
-    return None if TCP_PORT in (sport, dport) else (6, min(sport, dport))
+    return None
 
+
+def _is_dns(proto: int, sport: int, dport: int) -> bool:
+    return (sport in UDP_PORTS or dport in UDP_PORTS) if proto == 17 else TCP_PORT in (sport, dport)
+
+
+_TABLE_SCHEMAS = {t.name: polars_schema(t, without=("source_file_id",))
+                  for t in (CONNECTIONS, HTTP_REQUESTS, CREDENTIALS)}
 
 _IP_PROTOCOLS = {1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 41: "IPv6 in IPv4", 47: "GRE", 50: "ESP", 51: "AH",
                  58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP", 132: "SCTP"}
@@ -199,13 +220,15 @@ def _traffic_name(key: tuple) -> str:
     return name if port is None else f"{name} {port}"
 
 
-def no_dns_note(packets: int, other: dict[tuple, int], shown: int = 5) -> str:
-    """The one line a capture without DNS gets: its packets and what they were (most common first)."""
+def no_dns_note(packets: int, other: dict[tuple, int], shown: int = 5, connections: int = 0) -> str:
+    """The one line a capture without DNS, HTTP or cleartext logins gets: its packets and what they were
+    (most common first), and the connections counted from them."""
     if not packets:
         return "capture holds no packets"
     top = sorted(other.items(), key=lambda kv: -kv[1])
     kinds = ", ".join(f"{_traffic_name(k)}: {n:,}" for k, n in top[:shown]) + (", ..." if len(top) > shown else "")
-    return (f"capture has {packets:,} packets, none of them DNS ({kinds}): netsift reads DNS from captures")
+    kept = (f"only its {connections:,} connections (flows) are stored" if connections else "nothing is stored")
+    return (f"capture has {packets:,} packets, none of them DNS, HTTP or a cleartext login ({kinds}): {kept}")
 
 
 def _open(fileobj: IO[bytes]) -> tuple[Any, int, _GuardedStream] | None:
@@ -331,6 +354,10 @@ class _Session:
         self.order: deque[_Query] = deque()
         self.answered: dict[tuple, int] = {}  # (bucket, questions) -> response time, for duplicates
         self.tcp = _TcpStreams()
+        self.flows = FlowTable()
+        self.streams = Streams(ctx.show_secrets)
+        self.fragments = Reassembler()
+        self.understood = 0  # HTTP requests and credentials found (with DNS: traffic netsift reads)
         self.packets = 0
         self.other: dict[tuple, int] = {}  # packets that are not DNS by (protocol, service port), for the note
         self.dns_seen = False  # a packet on a DNS port (or a rejection) was met
@@ -371,11 +398,14 @@ class _Session:
         self.packets = number
         self.now = ts
         self.packet_rows = 0
-        other = _surely_not_dns(buf, self.linktype)
-        if other is None:
+        seen = _peek(buf, self.linktype)
+        if seen is None or _is_dns(seen[0], seen[3], seen[4]):
             self._packet(number, ts, buf)
-        elif not self.dns_seen:
-            self.other[other] = self.other.get(other, 0) + 1
+        else:
+            proto, src, dst, sport, dport, flags, seq, payload = seen
+            self._transport(number, ts, proto, src, dst, sport, dport, flags, seq, payload)
+            if not self.dns_seen:
+                self.other[(proto, min(sport, dport))] = self.other.get((proto, min(sport, dport)), 0) + 1
         if self.packet_rows:
             self.debt += self.packet_rows - 1
         else:
@@ -391,30 +421,55 @@ class _Session:
             self._other((type(ip).__name__ if isinstance(ip, dpkt.Packet) else "other link-layer", None))
             return
         l4 = ip.data
+        if isinstance(ip, dpkt.ip.IP):
+            fragment = (ip.mf, ip.offset, ip.id) if ip.mf or ip.offset else None
+        else:
+            header = ip.extension_hdrs.get(44)
+            fragment = (header.m_flag, header.frag_off * 8, header.id) if header is not None else None
+        if fragment is not None:
+            more, offset, ident = fragment
+            raw = l4 if isinstance(l4, bytes) else bytes(l4)
+            whole = self.fragments.add((ip.src, ip.dst, ip.p, ident), ts, offset, raw, bool(more))
+            if whole is None:
+                return  # a fragment kept until its datagram is complete
+            try:
+                l4 = dpkt.tcp.TCP(whole) if ip.p == 6 else dpkt.udp.UDP(whole) if ip.p == 17 else whole
+            except (dpkt.UnpackError, struct.error):
+                self._other((ip.p, None))
+                return
         if isinstance(l4, dpkt.udp.UDP):
+            payload = bytes(l4.data)
+            if 8 <= l4.ulen < 8 + len(payload):
+                payload = payload[:l4.ulen - 8]
+            self._transport(number, ts, 17, ip.src, ip.dst, l4.sport, l4.dport, 0, 0, payload)
             if l4.sport not in UDP_PORTS and l4.dport not in UDP_PORTS:
                 self._other((17, min(l4.sport, l4.dport)))
                 return
             self.dns_seen = True
-            if isinstance(ip, dpkt.ip.IP):
-                fragment = ip.mf
-            else:
-                fragment = getattr(ip.extension_hdrs.get(44), "m_flag", 0)
-            payload = bytes(l4.data)
-            if fragment:
-                self.reject(number, "IP fragment of a DNS message (reassembly not supported)", payload)
-                return
-            if 8 <= l4.ulen < 8 + len(payload):
-                payload = payload[:l4.ulen - 8]
             self._message(number, ts, ip.src, l4.sport, ip.dst, l4.dport, payload)
-        elif isinstance(l4, dpkt.tcp.TCP) and TCP_PORT in (l4.sport, l4.dport):
+        elif isinstance(l4, dpkt.tcp.TCP):
+            payload = bytes(l4.data)
+            if TCP_PORT not in (l4.sport, l4.dport):
+                self._transport(number, ts, 6, ip.src, ip.dst, l4.sport, l4.dport, l4.flags, l4.seq, payload)
+                self._other((6, min(l4.sport, l4.dport)))
+                return
+            self.flows.add(ts, number, 6, ip.src, l4.sport, ip.dst, l4.dport, len(payload), l4.flags)
             self.dns_seen = True
             for message in self.tcp.feed((ip.src, l4.sport, ip.dst, l4.dport), ts, l4):
                 self._message(number, ts, ip.src, l4.sport, ip.dst, l4.dport, message)
-        elif isinstance(l4, dpkt.tcp.TCP):
-            self._other((6, min(l4.sport, l4.dport)))
         else:
-            self._other((ip.p if isinstance(ip, dpkt.ip.IP) else ip.nxt, None))
+            proto = ip.p if isinstance(ip, dpkt.ip.IP) else ip.nxt
+            if proto in (1, 58) and isinstance(l4, dpkt.Packet):  # ICMP: type / code as Zeek logs them
+                self.flows.add(ts, number, proto, ip.src, getattr(l4, "type", 0), ip.dst,
+                               getattr(l4, "code", 0), len(bytes(l4.data)))
+            self._other((proto, None))
+
+    def _transport(self, number: int, ts: int, proto: int, src: bytes, dst: bytes, sport: int, dport: int,
+                   flags: int, seq: int, payload: bytes) -> None:
+        """A TCP segment or UDP datagram not on a DNS port: counted in its flow; TCP goes to the streams."""
+        key, outbound = self.flows.add(ts, number, proto, src, sport, dst, dport, len(payload), flags)
+        if proto == 6:
+            self.streams.segment(ts, number, key[1:], outbound, seq, flags, payload)
 
     def _other(self, key: tuple) -> None:
         if not self.dns_seen:
@@ -491,6 +546,26 @@ class _Session:
         for key in stale:
             del self.answered[key]
         self.tcp.forget_idle(self.now)
+        self.streams.expire(self.now, everything)
+        self.flows.expire(self.now, everything)
+
+    def _tables(self) -> dict[str, pl.DataFrame]:
+        """This result's rows of the other tables: flows emitted, HTTP requests, credentials."""
+        http, credentials = self.streams.take()
+        self.understood += len(http["ts"]) + len(credentials["ts"])
+        frames = {CONNECTIONS.name: (self.flows.take(), {}),
+                  HTTP_REQUESTS.name: (http, {"log": "pcap"}),
+                  CREDENTIALS.name: (credentials, {})}
+        out = {}
+        for table, (rows, constants) in frames.items():
+            if not rows["ts"]:
+                continue
+            schema = _TABLE_SCHEMAS[table]
+            frame = pl.DataFrame(rows).with_columns(pl.col("ts").cast(pl.Datetime("us")))
+            out[table] = frame.select(
+                pl.col(c) if c in frame.columns else pl.lit(constants.get(c), dtype=t).alias(c)
+                for c, t in schema.items()).cast(schema)
+        return out
 
     def result(self) -> ParseResult:
         offset = min(self.debt, self.skipped)
@@ -508,7 +583,7 @@ class _Session:
         else:
             records = empty_records()
         rejected = pl.DataFrame(self.rejects, schema=REJECTED_SCHEMA)
-        result = ParseResult(records, rejected, self.skipped - offset)
+        result = ParseResult(records, rejected, self.skipped - offset, tables=self._tables())
         self._new_result()
         return result
 
@@ -548,9 +623,10 @@ def parse_stream(fileobj: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]
             session.expire()
             yield session.result()
     session.expire(everything=True)
-    if not session.dns_seen:
-        ctx.notes["capture"] = no_dns_note(session.packets, session.other)
-    yield session.result()
+    last = session.result()
+    if not session.dns_seen and not session.understood:
+        ctx.notes["capture"] = no_dns_note(session.packets, session.other, connections=session.flows.emitted)
+    yield last
 
 
 PARSER = Parser(
