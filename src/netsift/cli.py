@@ -41,6 +41,8 @@ from netsift.web.cli import serve
 
 
 def ingest_options(f):
+    f = click.option("--show-secrets", is_flag=True,
+                     help="Store passwords seen in clear in captures as they are (default: masked, e.g. p*******).")(f)
     f = click.option("--strict", is_flag=True, help="Stop at the first line that does not parse.")(f)
     f = click.option("--columns", default=None, metavar="FIELD=COLUMN,...",
                      help="Map CSV columns by name, e.g. ts=When,client=Source,query_name=Host.")(f)
@@ -65,8 +67,9 @@ def _parse_columns(spec: str | None) -> dict[str, str]:
     return out
 
 
-def _ingest_opts(fmt, year, tz, columns, strict) -> IngestOptions:
-    return IngestOptions(format=fmt, year=year, tz=tz, columns=_parse_columns(columns), strict=strict)
+def _ingest_opts(fmt, year, tz, columns, strict, show_secrets=False) -> IngestOptions:
+    return IngestOptions(format=fmt, year=year, tz=tz, columns=_parse_columns(columns), strict=strict,
+                         show_secrets=show_secrets)
 
 
 def _print_ingest(summary: IngestSummary, quiet: bool) -> None:
@@ -117,10 +120,11 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, errors only.")
 @output_options
 @handle_errors
-def ingest(paths, db, fmt, year, tz, columns, strict, quiet, output):
+def ingest(paths, db, fmt, year, tz, columns, strict, show_secrets, quiet, output):
     """Read log files, directories, globs or - (stdin) into the store."""
     with open_store(db) as store:
-        summary = pipeline.ingest(store, paths, _ingest_opts(fmt, year, tz, columns, strict), progress_bar(quiet))
+        summary = pipeline.ingest(store, paths, _ingest_opts(fmt, year, tz, columns, strict, show_secrets),
+                                  progress_bar(quiet))
     _print_ingest(summary, quiet or output is not None)
     if output:
         _emit([f.as_dict() for f in summary.files], output, "files")
@@ -279,7 +283,7 @@ def finding_filters(f):
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @output_options
 @handle_errors
-def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, config_file, feed_specs, category_paths,
+def analyze(paths, db, fmt, year, tz, columns, strict, show_secrets, top_lists, allowlist, config_file, feed_specs, category_paths,
             geoip_dbs, online, online_top, online_services, resolve, limit, kinds, only_categories, feed_hits_only,
             quiet, output, forget_inputs=()):
     """Ingest PATHS (if any), explain normal away, rank what is left with reasons, and enrich it (threat
@@ -292,7 +296,8 @@ def analyze(paths, db, fmt, year, tz, columns, strict, top_lists, allowlist, con
                 con_out.console(stderr=True).print(f"no longer using {con_out.escape(gone.kind)} "
                                                    f"{con_out.escape(gone.path)}")
         if paths:
-            summary = pipeline.ingest(store, paths, _ingest_opts(fmt, year, tz, columns, strict), progress_bar(quiet))
+            summary = pipeline.ingest(store, paths, _ingest_opts(fmt, year, tz, columns, strict, show_secrets),
+                                      progress_bar(quiet))
             _print_ingest(summary, quiet or output is not None)
         result = pipeline.analyze(store, opts)
         overview = pipeline.overview(store, result.enrichment)

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from netsift.ingest.base import ParseContext, ParseResult, empty_rejected, rejected_from
+from netsift.ingest.base import ParseContext, ParseResult, empty_records, empty_rejected, record_schema, rejected_from
 from netsift.ingest.formats.csv_columns import timestamp_expr
 from netsift.ingest.formats.zeek_tsv import ZeekHeader, apply_header_line, epoch_seconds_expr
-from netsift.schema import Table, polars_schema
+from netsift.schema import Table
 
 Kind = str  # "time", "text", "int", "float", "host" (lower-case, port dropped)
 
@@ -47,10 +47,10 @@ class ZeekLog:
         return f"zeek_{self.path}"
 
     def record_schema(self) -> pl.Schema:
-        return polars_schema(self.table, without=("source_file_id",))
+        return record_schema(self.table.name)
 
     def empty(self) -> pl.DataFrame:
-        return pl.DataFrame(schema=self.record_schema())
+        return empty_records(self.table.name)
 
 
 def _convert(raw: pl.Expr, kind: Kind, epoch: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:

@@ -1,11 +1,32 @@
-"""Packet captures (pcap, nanosecond pcap, pcapng; either byte order): DNS questions and their answers.
+"""Packet captures (pcap, nanosecond pcap, pcapng; either byte order): DNS questions and their answers
+into ``dns_queries``; besides, flows into ``connections``, HTTP requests into ``http_requests`` and
+cleartext credentials into ``credentials`` (``ParseResult.tables``).
 
 Reading: ``dpkt.pcap.Reader`` / ``dpkt.pcapng.Reader`` over a guarded stream that refuses absurd record
 lengths and notices a file cut inside a record. Link types: Ethernet (802.1Q / QinQ), raw IP (12, 14,
 101), IPv4 (228), IPv6 (229), Linux SLL (113) and SLL2 (276), BSD null (0) and loop (108); any other
 raises ``ValueError`` naming it, once for the file. pcapng packets all take the first interface's link
-type (a dpkt.pcapng.Reader limitation). Ethernet / raw IP frames whose protocol and ports are plainly not
-DNS are skipped before dpkt builds objects for them (ten times cheaper: the bulk of a general capture).
+type (a dpkt.pcapng.Reader limitation). Plain Ethernet / raw IP frames carrying TCP or UDP off the DNS
+ports are read from their header bytes without building dpkt objects (ten times cheaper: the bulk of a
+general capture); anything else goes through dpkt.
+
+IP fragments (IPv4, and IPv6's fragment header) are reassembled before anything else reads them
+(``capture/ipfrag.py``): a fragmented DNS answer is read like any other; a datagram whose fragments never
+all arrive is dropped after 30 s of capture time (its packets are skipped).
+
+Beyond DNS (``ingest/capture/``): every TCP/UDP packet (and ICMP) counts in its flow — one ``connections``
+row per conversation, client = originator, payload bytes and packets each way, duration (``flows.py``:
+idle 120 s, closed, or 100,000 flows at most, least recently active emitted first). TCP connections to
+HTTP ports (80, 8080, 8000, 8008, 8888, 3128; or any port whose first client bytes are a request line)
+and to FTP, POP3, IMAP, SMTP, LDAP, SOCKS5 and Telnet have both directions reassembled in sequence order
+(``tcp.py``: early segments wait, retransmitted and overlapping bytes are given once, a hole is skipped
+after 64 waiting segments or 256 KiB) and read by ``http.py`` (one ``http_requests`` row per request with
+its response's status and body size, ``log`` = ``pcap``; Basic and form credentials) and ``creds.py``
+(the login of each protocol). Secrets are masked (``p*******``) unless ``--show-secrets``
+(``ParseContext.show_secrets``). Connections followed are at most 20,000 (least recently active closed
+first), so memory stays bounded on any capture. Rows of those tables carry the packet number that
+completed them (a flow: its first packet) in ``source_line``; they are not part of the packet accounting
+below.
 
 DNS is UDP port 53, 5353 (mDNS) or 5355 (LLMNR) on either side, and TCP port 53: each direction is
 reassembled by sequence number and cut into its 2-byte length-prefixed messages (a segment may carry
@@ -29,17 +50,18 @@ repeating no question (mDNS announcements) or duplicating one already matched is
 
 Accounting: the unit is the packet (``source_line`` = its 1-based number). A packet is skipped (not
 DNS; a matched or question-less response; a TCP segment finishing no message), rejected (a DNS payload
-that does not decode: dpkt's message as reason, its first 64 bytes in hex as text; an IP fragment on a
-DNS port), or the source of records, counted in the result that emits them (a query: when answered or
+that does not decode: dpkt's message as reason, its first 64 bytes in hex as text), or the source of
+records (a fragment: the packet that completes the datagram), counted in the result that emits them (a query: when answered or
 timed out). Rows beyond a packet's first (several questions or TCP messages) are offset against
 ``skipped`` of the same or a later result, so over a file ``sum(records.height + skipped +
 rejected.height) == packets``, exceeded only where extra rows outnumber skippable packets, by
 ``ctx.state["pcap_unbalanced_rows"]``; ``ctx.state["pcap_packets"]`` is the packets read. A file cut
 inside a record ends with one rejection ``file truncated at packet N`` (N = the cut record's number);
-an empty file or a header without packets gives no records. A capture without any DNS gets a note for the
-ingest summary (``ctx.notes["capture"]``): its packet count and what they were, by protocol and service
-port (the lower port), most common first — "capture has 1,234 packets, none of them DNS (TCP 443: 900,
-UDP 123: 12, ...)" — counted while parsing.
+an empty file or a header without packets gives no records. A capture without any DNS, HTTP request or
+credential gets a note for the ingest summary (``ctx.notes["capture"]``): its packet count and what they
+were, by protocol and service port (the lower port), most common first, and the flows kept — "capture has
+1,234 packets, none of them DNS, HTTP or a cleartext login (TCP 443: 900, UDP 123: 12, ...): only its 140
+connections (flows) are stored" — counted while parsing.
 """
 from __future__ import annotations
 
@@ -63,12 +85,13 @@ from netsift.ingest.base import (
     ParseResult,
     empty_records,
     finish_dns_records,
+    finish_records,
 )
 from netsift.ingest.capture.flows import FlowTable
 from netsift.ingest.capture.ipfrag import Reassembler
 from netsift.ingest.capture.streams import Streams
 from netsift.ingest.dns_message import DnsMessage
-from netsift.schema import CONNECTIONS, CREDENTIALS, HTTP_REQUESTS, polars_schema
+from netsift.schema import CONNECTIONS, CREDENTIALS, HTTP_REQUESTS
 
 CHUNK_PACKETS = 50_000  # packets per yielded ParseResult
 QUERY_TIMEOUT_SECONDS = 30  # a response later than this does not answer the query
@@ -203,9 +226,6 @@ def _peek(buf: bytes, linktype: int) -> tuple[int, bytes, bytes, int, int, int, 
 def _is_dns(proto: int, sport: int, dport: int) -> bool:
     return (sport in UDP_PORTS or dport in UDP_PORTS) if proto == 17 else TCP_PORT in (sport, dport)
 
-
-_TABLE_SCHEMAS = {t.name: polars_schema(t, without=("source_file_id",))
-                  for t in (CONNECTIONS, HTTP_REQUESTS, CREDENTIALS)}
 
 _IP_PROTOCOLS = {1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 41: "IPv6 in IPv4", 47: "GRE", 50: "ESP", 51: "AH",
                  58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP", 132: "SCTP"}
@@ -560,11 +580,9 @@ class _Session:
         for table, (rows, constants) in frames.items():
             if not rows["ts"]:
                 continue
-            schema = _TABLE_SCHEMAS[table]
-            frame = pl.DataFrame(rows).with_columns(pl.col("ts").cast(pl.Datetime("us")))
-            out[table] = frame.select(
-                pl.col(c) if c in frame.columns else pl.lit(constants.get(c), dtype=t).alias(c)
-                for c, t in schema.items()).cast(schema)
+            frame = pl.DataFrame(rows).with_columns(pl.col("ts").cast(pl.Datetime("us")),
+                                                    *(pl.lit(v).alias(c) for c, v in constants.items()))
+            out[table] = finish_records(frame, table)
         return out
 
     def result(self) -> ParseResult:

@@ -24,11 +24,9 @@ import re
 
 import polars as pl
 
-from netsift.ingest.base import ParseContext, Parser, ParseResult, rejected_from
+from netsift.ingest.base import ParseContext, Parser, ParseResult, finish_records, rejected_from
 from netsift.ingest.formats.zeek_tsv import epoch_seconds_expr
-from netsift.schema import HTTP_REQUESTS, polars_schema
-
-RECORD_SCHEMA = polars_schema(HTTP_REQUESTS, without=("source_file_id",))
+from netsift.schema import HTTP_REQUESTS
 _LINE = (r"^\s*(?P<time>\d{9,11}\.\d{1,6})\s+(?P<elapsed>-?\d+)\s+(?P<client>\S+)\s+(?P<result>[^/\s]+)/"
          r"(?P<status>\d{1,3})\s+(?P<bytes>\d+)\s+(?P<method>\S+)\s+(?P<url>\S+)\s+(?P<user>\S+)\s+"
          r"(?P<hier>[^/\s]+)/(?P<peer>\S+)(?:\s+(?P<type>\S+))?(?:\s.*)?$")
@@ -52,7 +50,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     default_port = scheme.replace_strict(_DEFAULT_PORTS, default=None, return_dtype=pl.Int64)
     host = url["host"].str.to_lowercase().str.strip_prefix("[").str.strip_suffix("]")
     status = good["status"].cast(pl.Int64)
-    records = good.select(
+    records = finish_records(good.select(
         epoch_seconds_expr(pl.col("time")).alias("ts"),
         pl.col("client"),
         _dash_null(pl.col("peer")).alias("server"),
@@ -68,7 +66,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         pl.col("result"),
         pl.lit("squid").alias("log"),
         pl.col("line_no").alias("source_line"),
-    ).select(RECORD_SCHEMA.names()).cast(RECORD_SCHEMA)
+    ), HTTP_REQUESTS.name)
     bad = rows.filter(~ok)
     rejected = rejected_from(bad, "not a Squid native access.log line (time elapsed client code/status bytes "
                                   "method URL user hierarchy/peer type)")
