@@ -12,6 +12,8 @@ PACKAGE = SRC / "netsift"
 DEFERRED = {
     ("netsift.web.cli", "netsift.web.app"),  # the FastAPI stack: ~0.3 s of every command's start-up
     ("netsift.store.duckdb", "netsift.ingest"),  # ingest.bookkeeping imports netsift.store
+    ("netsift.store.clickhouse", "netsift.ingest"),  # the same, for the ClickHouse store
+    ("netsift.store", "netsift.store.clickhouse"),  # an optional extra (sqlglot, chdb, clickhouse-connect)
 }
 # ingest/ still has six type-only imports (`if TYPE_CHECKING:` in times, base, source, plan, writer; plan's
 # of run.IngestOptions would be a runtime cycle); its own change (issue 12, items 4-5) removes them, then this goes

@@ -91,7 +91,8 @@ def interrupted(exc: BaseException | None) -> bool:
 
 def db_option(f):
     return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, envvar="NETSIFT_DB",
-                        help="DuckDB file (default ./netsift.duckdb, or $NETSIFT_DB).")(f)
+                        help="Store: a DuckDB file (default ./netsift.duckdb, or $NETSIFT_DB), chdb:DIR or "
+                             "clickhouse://[user@]host[:port]/database (pip install 'netsift[clickhouse]').")(f)
 
 
 def output_options(f):

@@ -24,13 +24,13 @@ from netsift.findings import STAGES, Finding, merge
 from netsift.ingest.run import IngestOptions, IngestSummary, ingest_paths
 from netsift.lists import installed
 from netsift.names import derive_names
-from netsift.store import DuckDBStore, Store
+from netsift.store import Store
 from netsift.store.rollups import ensure_rollups
 
 NAMES_BATCH = 200_000
 
 
-def ingest(store: DuckDBStore, paths: Iterable[str], opts: IngestOptions | None = None, progress=None) -> IngestSummary:
+def ingest(store: Store, paths: Iterable[str], opts: IngestOptions | None = None, progress=None) -> IngestSummary:
     summary = ingest_paths(store, paths, opts, progress)
     refresh_domain_names(store)
     return summary

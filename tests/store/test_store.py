@@ -1,4 +1,6 @@
-"""The Store seam (DuckDBStore): reading, writing, atomic replace, schema, transactions, sessions."""
+"""The Store seam on every store (DuckDB and chdb, see ``any_store`` in tests/conftest.py): reading,
+writing, atomic replace, schema, transactions, sessions. What only DuckDB promises (rollback, a reader's
+snapshot, named parameters) is tested on DuckDB alone (docs/scale-out.md says what ClickHouse gives)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ T = Table("t_store_test", "test table", (Column("name", "text", "a name", False)
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(any_store):
+    any_store.ensure_tables([T])
+    return any_store
+
+
+@pytest.fixture
+def duck(tmp_path):
     with DuckDBStore(tmp_path / "s.duckdb") as s:
         s.ensure_tables([T])
         yield s
@@ -30,11 +38,33 @@ def test_queries_to_frame_arrow_rows_scalar(store):
     store.executemany("INSERT INTO t_store_test VALUES (?, ?)", [("a", 1), ("b", 2)])
     assert store.frame("SELECT * FROM t_store_test ORDER BY name").rows() == [("a", 1), ("b", 2)]
     assert store.arrow("SELECT name FROM t_store_test WHERE n > ?", [1]).to_pylist() == [{"name": "b"}]
-    assert store.rows("SELECT n FROM t_store_test WHERE name = $x", {"x": "a"}) == [(1,)]
     assert store.scalar("SELECT count(*) FROM t_store_test") == 2
     assert store.scalar("SELECT n FROM t_store_test WHERE false") is None
     store.execute("DELETE FROM t_store_test WHERE name = ?", ["a"])
     assert store.scalar("SELECT count(*) FROM t_store_test") == 1
+
+
+def test_named_parameters(duck):
+    duck.execute("INSERT INTO t_store_test VALUES ('a', 1)")
+    assert duck.rows("SELECT n FROM t_store_test WHERE name = $x", {"x": "a"}) == [(1,)]
+
+
+def test_parameters_are_values_never_sql(store):
+    nasty = ["it's", "a\\b", "tab\there", "line\nbreak", "'); DROP TABLE t_store_test; --", "{p0:String}", "?"]
+    store.executemany("INSERT INTO t_store_test VALUES (?, ?)", [(v, i) for i, v in enumerate(nasty)])
+    assert [r[0] for r in store.rows("SELECT name FROM t_store_test ORDER BY n")] == nasty
+    assert store.scalar("SELECT n FROM t_store_test WHERE name = ? AND '?' = '?'", [nasty[4]]) == 4
+    assert store.rows(f"SELECT n FROM t_store_test WHERE {store.sql.in_list('name')} ORDER BY n",
+                      [store.sql.list_param(nasty[:2])]) == [(0,), (1,)]
+    assert store.scalar("SELECT count(*) FROM t_store_test WHERE name = ?", [None]) == 0
+
+
+def test_types_round_trip(store):
+    import datetime as dt
+    stamp = dt.datetime(2026, 1, 2, 3, 4, 5, 678901)
+    row = store.rows("SELECT ?, ?, ?, ?, ?", [stamp, 1.5, True, "x", 2**40])[0]
+    assert row == (stamp, 1.5, True, "x", 2**40)
+    assert store.scalar("SELECT max(ts) FROM dns_queries") is None  # an aggregate over no rows is NULL
 
 
 def test_frame_after_an_unfinished_result(store):
@@ -58,7 +88,8 @@ def test_in_list_binds_one_parameter(store):
     assert store.rows(f"SELECT n FROM t_store_test WHERE {where}", [store.sql.list_param([])]) == []
 
 
-def test_replace_is_atomic(store):
+def test_replace_is_atomic(duck):
+    store = duck
     store.append("t_store_test", pl.DataFrame({"name": ["old"], "n": [1]}))
     reader = store.cursor()
     try:
@@ -74,6 +105,17 @@ def test_replace_is_atomic(store):
         reader.close()
 
 
+def test_replace_swaps_the_rows(store):
+    store.append("t_store_test", pl.DataFrame({"name": ["old"], "n": [1]}))
+    reader = store.cursor()
+    try:
+        store.replace("t_store_test", pl.DataFrame({"name": ["new", "newer"], "n": [2, 3]}))
+        assert reader.rows("SELECT name FROM t_store_test ORDER BY n") == [("new",), ("newer",)]
+    finally:
+        reader.close()
+    assert store.has_column("t_store_test", "n") and store.has_table("t_store_test")
+
+
 def test_replace_failing_keeps_the_old_rows(store):
     store.append("t_store_test", pl.DataFrame({"name": ["old"], "n": [1]}))
     with pytest.raises(Exception):
@@ -81,7 +123,8 @@ def test_replace_failing_keeps_the_old_rows(store):
     assert store.rows("SELECT name FROM t_store_test") == [("old",)]
 
 
-def test_transaction_rolls_back_on_error(store):
+def test_transaction_rolls_back_on_error(duck):
+    store = duck
     with pytest.raises(RuntimeError):
         with store.transaction():
             store.execute("INSERT INTO t_store_test VALUES ('a', 1)")
@@ -106,7 +149,8 @@ def test_temp_table(store):
     assert not store.has_table("_frame")
 
 
-def test_reader_sees_one_version(store):
+def test_reader_sees_one_version(duck):
+    store = duck
     store.append("t_store_test", pl.DataFrame({"name": ["a"], "n": [1]}))
     with store.reader() as r:
         store.append("t_store_test", pl.DataFrame({"name": ["b"], "n": [2]}))

@@ -118,6 +118,12 @@ class Store(Protocol):
     def close(self) -> None:
         ...
 
+    def __enter__(self) -> Store:
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        ...
+
 
 def rows_of(data: Data) -> int:
     return data.num_rows if isinstance(data, pa.Table) else data.height
