@@ -14,7 +14,9 @@ from netsift.detect.scoring import MODIFIER_SETTINGS
 from netsift.findings import SEVERITIES, Finding
 from tests.detect.conftest import T0, events
 
-EXPECTED = ["dga", "tunnel", "beacon", "nxdomain_storm", "new_domain", "rare_domain", "behaviour_change"]
+EXPECTED = ["dga", "tunnel", "beacon", "nxdomain_storm", "new_domain", "rare_domain", "behaviour_change",
+            "brute_force", "password_spray", "user_enumeration", "login_after_failures", "new_logon_source",
+            "off_hours_logon"]
 
 
 def test_table_lists_every_detector_with_documented_settings():

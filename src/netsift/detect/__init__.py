@@ -27,7 +27,13 @@ from netsift.config import Setting, Settings
 from netsift.detect import (
     beacon,
     behaviour_change,
+    brute_force,
     dga,
+    login_after_failures,
+    new_logon_source,
+    off_hours_logon,
+    password_spray,
+    user_enumeration,
     new_domain,
     nxdomain_storm,
     rare_domain,
@@ -52,6 +58,9 @@ class Detector:
     # client-level findings whose evidence is a set of names fold the leftovers they explain
     # (:attr:`netsift.findings.Producer.folds_names`)
     folds_names: str | None = None
+    # the client scope marks findings about external clients as "a host on the internet asking this
+    # resolver": DNS behaviour; a logon finding's client is the acting address, internal or not
+    client_scope: bool = True
 
     @property
     def producer(self) -> Producer:
@@ -108,6 +117,18 @@ DETECTORS: tuple[Detector, ...] = (
         behaviour_change.SETTINGS,
         behaviour_change.run,
     ),
+    Detector("brute_force", "Many failed logons from one source against a host (fail2ban: 5 in 10 minutes).",
+             brute_force.SETTINGS, brute_force.run, modifiers=(), client_scope=False),
+    Detector("password_spray", "One source failing to log on to many accounts, a few tries each.",
+             password_spray.SETTINGS, password_spray.run, modifiers=(), client_scope=False),
+    Detector("user_enumeration", "One source trying account names that do not exist (invalid users, Kerberos 0x6).",
+             user_enumeration.SETTINGS, user_enumeration.run, modifiers=(), client_scope=False),
+    Detector("login_after_failures", "A successful logon from a source right after its failed ones.",
+             login_after_failures.SETTINGS, login_after_failures.run, modifiers=(), client_scope=False),
+    Detector("new_logon_source", "An account logging on from a source it has never used.",
+             new_logon_source.SETTINGS, new_logon_source.run, modifiers=(), client_scope=False),
+    Detector("off_hours_logon", "An account logging on at an hour of the day it never uses.",
+             off_hours_logon.SETTINGS, off_hours_logon.run, modifiers=(), client_scope=False),
 )
 
 BY_NAME = {d.name: d for d in DETECTORS}
@@ -183,7 +204,10 @@ def finish(store: Store, findings: list[Finding], settings_by_section: dict[str,
     then the shared modifiers; returns them best first."""
     sections = settings_by_section
     # external clients (a resolver serving the internet): marked, and their behaviour findings dropped
-    findings = scope.apply_scope(findings, Settings(scope.SETTINGS, sections.get("network")))
+    unscoped = {d.name for d in DETECTORS if not d.client_scope}
+    findings = [*scope.apply_scope([f for f in findings if f.kind not in unscoped],
+                                   Settings(scope.SETTINGS, sections.get("network"))),
+                *(f for f in findings if f.kind in unscoped)]
     apply_modifiers(
         store,
         findings,

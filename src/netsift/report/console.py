@@ -79,8 +79,8 @@ def findings_table(findings: Sequence[Finding], title: str = "Findings") -> Tabl
 
 def _actor(f: Finding) -> str:
     """The client cell: the acting address, then the account and target host where the finding names them."""
-    return "\n".join([f.client or "-", *([f"account {f.account}"] if f.account else []),
-                      *([f"on {f.host}"] if f.host else [])])
+    return " · ".join([f.client or "-", *([f"account {f.account}"] if f.account else []),
+                       *([f"on {f.host}"] if f.host else [])])
 
 
 QUEUE_FLOOR = ("medium", "high", "critical")  # the terminal table, like the dashboard's queue, shows these
