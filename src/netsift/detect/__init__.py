@@ -10,6 +10,8 @@ scoring function (plain values in, scores and sub-scores out), registered in :da
     new_domain       first seen in the window, few clients, suspicious name
     rare_domain      asked by one or two clients over days, suspicious name
     behaviour_change activity at hours a client is normally silent, surges of unexplained questions
+    cleartext_credential  a password sent in clear text (captures: HTTP, FTP, POP3, IMAP, SMTP, LDAP, ...)
+    bandwidth        a client's hour of bytes sent far above its own history (median / MAD)
 
 :func:`run_detectors` runs them, applies the shared modifiers of :mod:`netsift.detect.scoring`
 (prevalence, first seen; feed hits come later, from the enrichment step) and the client scope of
@@ -25,9 +27,11 @@ from dataclasses import dataclass
 
 from netsift.config import Setting, Settings
 from netsift.detect import (
+    bandwidth,
     beacon,
     behaviour_change,
     brute_force,
+    cleartext_credential,
     dga,
     login_after_failures,
     new_logon_source,
@@ -129,6 +133,22 @@ DETECTORS: tuple[Detector, ...] = (
              new_logon_source.SETTINGS, new_logon_source.run, modifiers=(), client_scope=False),
     Detector("off_hours_logon", "An account logging on at an hour of the day it never uses.",
              off_hours_logon.SETTINGS, off_hours_logon.run, modifiers=(), client_scope=False),
+    Detector(
+        "cleartext_credential",
+        "A password sent in clear text (HTTP Basic or form, FTP, POP3, IMAP, SMTP, LDAP, SOCKS5, Telnet).",
+        cleartext_credential.SETTINGS,
+        cleartext_credential.run,
+        modifiers=(),
+        client_scope=False,
+    ),
+    Detector(
+        "bandwidth",
+        "A client sending far more bytes in an hour than its own history (median and MAD).",
+        bandwidth.SETTINGS,
+        bandwidth.run,
+        modifiers=(),
+        client_scope=False,
+    ),
 )
 
 BY_NAME = {d.name: d for d in DETECTORS}
