@@ -1,10 +1,19 @@
-"""Imports follow the data: no import cycles between netsift's modules, and no netsift imports inside
-functions except the documented deferred ones."""
+"""Imports follow the data: no import cycles between netsift's modules, no netsift imports inside
+functions except the documented deferred ones, and a command imports what it runs: `netsift ingest` does not
+load the analysis, report, dashboard, enrichment or synthetic-traffic modules (commands other than the
+store's own are named in ``netsift.cli.COMMANDS`` and imported when run)."""
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
+
+import click
+
+from netsift.cli import COMMANDS, main
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "netsift"
@@ -15,9 +24,7 @@ DEFERRED = {
     ("netsift.store.clickhouse", "netsift.ingest"),  # the same, for the ClickHouse store
     ("netsift.store", "netsift.store.clickhouse"),  # an optional extra (sqlglot, chdb, clickhouse-connect)
 }
-# ingest/ still has six type-only imports (`if TYPE_CHECKING:` in times, base, source, plan, writer; plan's
-# of run.IngestOptions would be a runtime cycle); its own change (issue 12, items 4-5) removes them, then this goes
-NOT_JUDGED = ("netsift.ingest",)
+
 
 
 def _modules() -> dict[str, Path]:
@@ -98,9 +105,33 @@ def test_no_import_cycles():
 def test_no_netsift_imports_inside_functions():
     found = []
     for name, path in MODULES.items():
-        if name.startswith(NOT_JUDGED):
-            continue
         for line, target in _imports(path)[1]:
             if not any(name == m and target.startswith(t) for m, t in DEFERRED):
                 found.append(f"{path.relative_to(SRC)}:{line}: {target}")
     assert found == []
+
+
+# what `netsift ingest` must not load: the stages after ingest and the shells over them (~0.3 s of start-up)
+NOT_FOR_INGEST = ("netsift.pipeline", "netsift.baseline", "netsift.detect", "netsift.enrich", "netsift.report.html",
+                  "netsift.report.charts", "netsift.web", "netsift.synth", "netsift.lists", "netsift.cli_commands",
+                  "netsift.cli_analysis", "netsift.explain", "plotly", "jinja2", "fastapi", "httpx", "geoip2fast")
+LOADED = """
+import json, sys
+from netsift.cli import main
+main.get_command(None, "ingest")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_ingest_command_loads_only_the_ingest_path():
+    loaded = json.loads(subprocess.run([sys.executable, "-c", LOADED], capture_output=True, text=True,
+                                       check=True, cwd=SRC).stdout)
+    assert [m for m in loaded if m.startswith(NOT_FOR_INGEST)] == []
+
+
+def test_every_named_command_loads():
+    ctx = click.Context(main)
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        assert isinstance(command, click.Command) and command.name == name, name
+    assert set(COMMANDS) <= set(main.list_commands(ctx))

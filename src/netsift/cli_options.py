@@ -1,12 +1,14 @@
-"""Click pieces shared by every command module (``netsift.cli``, ``netsift.report.cli`` and
-``netsift.web.cli``): the --db option, the machine-output flags, the analysis options and what they build
-(:func:`analysis_opts`, :func:`enrich_opts`), and the one place where netsift's errors become one-line CLI
-errors."""
+"""Click pieces shared by every command module (``netsift.cli``, ``netsift.cli_commands``,
+``netsift.report.cli`` and ``netsift.web.cli``): the group (Ctrl-C handling, commands loaded by name from
+the table in ``netsift.cli``), the --db option, the machine-output flags, parameter types, and the one place
+where netsift's errors become one-line CLI errors. Light on purpose: every command imports it, so nothing
+here imports the analysis stack (the analysis options are in ``netsift.cli_analysis``)."""
 
 from __future__ import annotations
 
 import codecs
 import functools
+import importlib
 import os
 import signal
 import sys
@@ -16,16 +18,32 @@ from pathlib import Path
 
 import click
 
-from netsift import baseline, pipeline
-from netsift.config import load_file, validate
-from netsift.enrich.step import SERVICES, EnrichOptions, FeedFile
-from netsift.errors import ConfigError, NetsiftError, UsageError
+from netsift.errors import NetsiftError, UsageError
+from netsift.ingest.run import IngestOptions, IngestSummary
+from netsift.report import console as con_out
+from netsift.report import machine
 from netsift.report.console import printable
 
 
 class NetsiftGroup(click.Group):
     """The ``netsift`` group: Ctrl-C ends any command with one line and exit status 130 (128 + SIGINT, the
-    shell's convention), not click's "Aborted!" and 1, nor a traceback."""
+    shell's convention), not click's "Aborted!" and 1, nor a traceback. ``lazy`` names commands by
+    ``"module:attribute"``: a module is imported only when one of its commands is looked up (run, or listed
+    by ``--help``), so a command's start-up pays for its own imports only."""
+
+    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context):
         previous = _install_sigint_handler()
@@ -196,92 +214,68 @@ def text_file_problem(path: str, what: str, archives: bool = False) -> str | Non
     return f"{printable(path)}: {problem}; expected {what}" if problem else None
 
 
-class SettingsFile(click.Path):
-    """A TOML settings file, read and checked against every declared setting when the option is parsed."""
-
-    def __init__(self):
-        super().__init__(exists=True, dir_okay=False)
-
-    def convert(self, value, param, ctx):
-        path = super().convert(value, param, ctx)
-        try:
-            problems = validate(pipeline.settings_sections(), load_file(path))
-        except ConfigError as exc:
-            self.fail(printable(str(exc)), param, ctx)
-        if problems:
-            self.fail(printable(f"{path}: {'; '.join(problems)}") + " (`netsift config` lists every setting)",
-                      param, ctx)
-        return path
+# --- ingest options and output, shared by `ingest` and `analyze` -------------------------------------
 
 
-TOP_LIST_TEXT = "a top-sites CSV (rank,domain as Tranco, Umbrella or Majestic ship it; plain, .gz or .zip)"
-ALLOWLIST_TEXT = "an allowlist: one domain or *.domain per line"
-CATEGORIES_TEXT = "a category list: UT1-style folder, <category>.domains file or domain,category CSV"
-FEED_TEXT = "a threat feed: hosts file, one domain per line, or CSV"
+def ingest_options(f):
+    f = click.option("--show-secrets", is_flag=True,
+                     help="Store passwords seen in clear in captures as they are (default: masked, e.g. p*******).")(f)
+    f = click.option("--strict", is_flag=True, help="Stop at the first line that does not parse.")(f)
+    f = click.option("--columns", default=None, metavar="FIELD=COLUMN,...",
+                     help="Map CSV columns by name, e.g. ts=When,client=Source,query_name=Host.")(f)
+    f = click.option("--tz", type=TimeZone(), default="UTC", show_default=True,
+                     help="Zone of timestamps without one (an IANA name: UTC, Europe/Berlin).")(f)
+    f = click.option("--year", type=YEAR, default=None,
+                     help="Year of year-less syslog stamps, 1970-2100 (default: the file's mtime).")(f)
+    f = click.option("--format", "fmt", default=None, metavar="NAME",
+                     help="Skip detection; see `netsift formats`.")(f)
+    return f
 
 
-class FeedSpec(click.ParamType):
-    """``[NAME[:KIND]=]PATH`` of a threat feed file; the value stays the spec (parsed again by the caller)."""
-
-    name = "feed"
-
-    def convert(self, value, param, ctx):
-        try:
-            feed = FeedFile.parse(value)
-        except ValueError as exc:
-            self.fail(printable(str(exc)), param, ctx)
-        if not Path(feed.path).is_file():
-            self.fail(f"no such file: {printable(feed.path)}", param, ctx)
-        problem = text_file_problem(str(feed.path), FEED_TEXT)
-        if problem:
-            self.fail(problem, param, ctx)
-        return value
+def parse_columns(spec: str | None) -> dict[str, str]:
+    if not spec:
+        return {}
+    out = {}
+    for part in spec.split(","):
+        if "=" not in part:
+            raise click.BadParameter(f"{part!r} is not FIELD=COLUMN", param_hint="--columns")
+        k, v = part.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
 
 
-def analysis_options(f=None, *, reanalysis: bool = False):
-    """--top-list, --allowlist and --config: for an analysis now (``analyze``), or, with ``reanalysis``,
-    for the re-analyses a command runs later (``serve``, after verdicts)."""
-    def add(f):
-        later = " for re-analyses" if reanalysis else ""
-        f = click.option("--config", "config_file", type=SettingsFile(), default=None, envvar="NETSIFT_CONFIG",
-                         help="Settings file (TOML) for re-analyses after verdicts." if reanalysis
-                         else "Settings file (TOML); see `netsift config`.")(f)
-        f = click.option("--allowlist", type=TextFile(ALLOWLIST_TEXT), default=None,
-                         help=f"Allowlist file{later}: one domain or *.domain per line.")(f)
-        f = click.option("--top-list", "top_lists", multiple=True, type=TextFile(TOP_LIST_TEXT, archives=True),
-                         help=f"Top-sites CSV{later} (Tranco/Umbrella/Majestic); repeatable.")(f)
-        return f
-
-    return add(f) if f is not None else add
+def ingest_opts(fmt, year, tz, columns, strict, show_secrets=False) -> IngestOptions:
+    return IngestOptions(format=fmt, year=year, tz=tz, columns=parse_columns(columns), strict=strict,
+                         show_secrets=show_secrets)
 
 
-def enrich_opts(feed_specs=(), category_paths=(), geoip_dbs=(), online=False, online_top=10, online_services=(),
-                resolve=False) -> EnrichOptions:
-    """The EnrichOptions of the enrichment options given."""
-    feeds = []
-    for spec in feed_specs:
-        try:
-            feeds.append(FeedFile.parse(spec))
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--feed") from exc
-    missing = [f.path for f in feeds if not Path(f.path).is_file()]
-    if missing:
-        raise click.BadParameter(f"no such file: {', '.join(missing)}", param_hint="--feed")
-    return EnrichOptions(feeds=feeds, categories=list(category_paths), geoip_db=list(geoip_dbs), online=online,
-                         online_top=online_top, services=tuple(online_services) or SERVICES, resolve=resolve)
+def print_ingest(summary: IngestSummary, quiet: bool) -> None:
+    err = con_out.console(stderr=True)  # one line per file, however long (soft_wrap)
+    for f in summary.files:
+        if f.status == "error":
+            err.print(f"[red]error[/] {con_out.escape(f.path)}: {con_out.escape(f.message or '')}",
+                      soft_wrap=True)
+            continue
+        for warning in f.warnings:  # stamps in the future or far from the store: shown even with -q
+            err.print(f"[yellow]warning[/] {con_out.escape(f.path)}: {con_out.escape(warning)}",
+                      soft_wrap=True)
+        if quiet:
+            continue
+        detail = f"{f.rows:,} rows, {f.rejected:,} rejected" if f.status in ("ingested", "resumed") else ""
+        note = f" ({con_out.escape(f.message)})" if f.message else ""
+        err.print(f"{con_out.escape(f.path)}: [bold]{con_out.escape(f.format or '?')}[/] {f.status} {detail}{note}",
+                  soft_wrap=True)
+        for line, reason, text in f.first_rejections:
+            err.print(f"    line {line}: {con_out.escape(reason)}: {con_out.escape((text or '')[:100])!s}")
 
 
-def analysis_opts(top_lists, allowlist, config_file, enrich: EnrichOptions | None = None) -> pipeline.AnalysisOptions:
-    """The AnalysisOptions of --top-list, --allowlist, --config (checked) and the enrichment options."""
-    user = load_file(config_file)
-    problems = validate(pipeline.settings_sections(), user)
-    if problems:
-        raise click.ClickException(f"{config_file}: " + "; ".join(problems))
-    opts = pipeline.AnalysisOptions(
-        baseline=baseline.BaselineOptions(top_lists=list(top_lists), installed_lists=pipeline.installed_top_lists(),
-                                          allowlist=allowlist),
-        settings=user, config_path=config_file,
-    )
-    if enrich is not None:
-        opts.enrich = enrich
-    return opts
+def emit(rows: list[dict], output: str | None, title: str, columns: list[str] | None = None) -> None:
+    if output == "json":
+        machine.write_json(rows)
+    elif output == "ndjson":
+        machine.write_ndjson(rows)
+    elif output == "csv":
+        machine.write_csv(rows)
+    else:
+        cols = columns or (list(rows[0]) if rows else [])
+        con_out.console().print(con_out.table(title, cols, [[r.get(c) for c in cols] for r in rows]))

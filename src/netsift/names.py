@@ -19,7 +19,9 @@ from collections import Counter
 import polars as pl
 
 from netsift.schema import DOMAIN_NAMES, polars_schema
+from netsift.store.base import Store
 
+NAMES_BATCH = 200_000
 PRIVATE_TLDS = frozenset(
     {"local", "lan", "home", "corp", "internal", "intranet", "private", "localdomain", "localhost",
      "domain", "workgroup", "invalid", "test", "example", "onion", "alt", "arpa"}
@@ -83,3 +85,16 @@ def derive_names(names: list[str]) -> pl.DataFrame:
         longest_label=labels.list.eval(pl.element().str.len_chars()).list.max().cast(pl.Int64),
     )
     return df.select(list(polars_schema(DOMAIN_NAMES)))
+
+
+def refresh_domain_names(store: Store) -> int:
+    """Derive ``domain_names`` rows for query names that do not have one yet (once per distinct name)."""
+    added = 0
+    while True:
+        names = [r[0] for r in store.rows(
+            "SELECT DISTINCT q.query_name FROM dns_queries q ANTI JOIN domain_names d USING (query_name) "
+            f"LIMIT {NAMES_BATCH}")]
+        if not names:
+            return added
+        store.append("domain_names", derive_names(names))
+        added += len(names)

@@ -21,32 +21,13 @@ from netsift.config import Setting, Settings
 from netsift.enrich import step as enrich_step
 from netsift.enrich import tables as enrich_tables
 from netsift.findings import STAGES, Finding, merge
-from netsift.ingest.run import IngestOptions, IngestSummary, ingest_paths
+from netsift.ingest.run import ingest
 from netsift.lists import installed
-from netsift.names import derive_names
+from netsift.names import refresh_domain_names
 from netsift.store import Store
 from netsift.store.rollups import ensure_rollups
 
-NAMES_BATCH = 200_000
-
-
-def ingest(store: Store, paths: Iterable[str], opts: IngestOptions | None = None, progress=None) -> IngestSummary:
-    summary = ingest_paths(store, paths, opts, progress)
-    refresh_domain_names(store)
-    return summary
-
-
-def refresh_domain_names(store: Store) -> int:
-    """Derive ``domain_names`` rows for query names that do not have one yet (once per distinct name)."""
-    added = 0
-    while True:
-        names = [r[0] for r in store.rows(
-            "SELECT DISTINCT q.query_name FROM dns_queries q ANTI JOIN domain_names d USING (query_name) "
-            f"LIMIT {NAMES_BATCH}")]
-        if not names:
-            return added
-        store.append("domain_names", derive_names(names))
-        added += len(names)
+__all__ = ["ingest", "refresh_domain_names"]  # re-exported: callers of the analyst's loop find every step here
 
 
 @dataclass

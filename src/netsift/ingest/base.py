@@ -10,10 +10,10 @@ remember between chunks, such as a Zeek ``#fields`` header or the year of the la
 
 Two optional hooks let a line parser skip work the driver would otherwise do for it:
 
-- ``prepare(chunk: ByteChunk) -> pl.DataFrame``: a stateless first step (tokenising), run by the driver on
+- ``prepare(chunk: LineChunk) -> pl.DataFrame``: a stateless first step (tokenising), run by the driver on
   its own thread one chunk ahead of ``parse``; ``parse`` must accept both a lines frame and what
   ``prepare`` returns.
-- ``parse_bytes(chunk: ByteChunk, ctx) -> ParseResult | None``: a byte fast path. ``chunk.data`` is a
+- ``parse_bytes(chunk: LineChunk, ctx) -> ParseResult | None``: a byte fast path. ``chunk.data`` is a
   chunk of whole lines as UTF-8 bytes (BOM dropped, every line ending kept), ``chunk.first_line_no`` the
   number of its first line and ``chunk.line_count`` how many lines it holds. It returns exactly what ``parse`` would give for that chunk (records,
   dtypes, source_line numbers, skipped, rejected), or None to say "use the line path for this chunk" —
@@ -36,15 +36,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 import numpy as np
 import polars as pl
 
 from netsift.schema import DNS_QUERIES, polars_schema, record_table
 
-if TYPE_CHECKING:
-    from netsift.ingest.reader import ByteChunk
+
+
+class LineChunk(Protocol):
+    """Whole lines as UTF-8 bytes, what ``prepare`` and ``parse_bytes`` receive (``reader.ByteChunk``):
+    ``lines()`` cuts them into the (line_no, line) frame; ``set_aside``: lines the reader rejected itself,
+    emptied in ``data``."""
+
+    data: bytes
+    first_line_no: int
+    line_count: int
+    set_aside: pl.DataFrame | None
+
+    def lines(self) -> pl.DataFrame: ...
 
 # Columns a DNS parser returns: the canonical ones minus source_file_id (added by the ingest driver).
 DNS_RECORD_SCHEMA = polars_schema(DNS_QUERIES, without=("source_file_id",))
@@ -186,8 +197,8 @@ class Parser:
     table: str = "dns_queries"
     sniff: Callable[[list[str]], float] | None = None
     parse: Callable[[pl.DataFrame, ParseContext], ParseResult] | None = None
-    prepare: Callable[[ByteChunk], pl.DataFrame] | None = None
-    parse_bytes: Callable[[ByteChunk, ParseContext], ParseResult | None] | None = None
+    prepare: Callable[[LineChunk], pl.DataFrame] | None = None
+    parse_bytes: Callable[[LineChunk, ParseContext], ParseResult | None] | None = None
     sniff_bytes: Callable[[bytes], float] | None = None
     parse_stream: Callable[[IO[bytes], ParseContext], Iterator[ParseResult]] | None = None
     parse_document: Callable[[str, ParseContext], ParseResult] | None = None

@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, Literal
 
 from netsift.errors import InputError
 from netsift.ingest import bookkeeping
@@ -23,13 +23,23 @@ from netsift.ingest.base import ParseContext, Parser
 from netsift.ingest.formats import detect_format, format_names, parsers
 from netsift.ingest.reader import as_stream, lines_from_bytes, text_shape
 from netsift.ingest.source import Prefixed, Source, complete_end, contents, sniff_lines
-
-if TYPE_CHECKING:
-    from netsift.ingest.run import IngestOptions
-    from netsift.store import Store
+from netsift.store.base import Store
 
 HELD_BACK = "last line held back (no newline yet)"
 Action = Literal["new", "resume", "copy", "replace", "unchanged", "waiting"]
+
+
+@dataclass
+class IngestOptions:
+    format: str | None = None
+    year: int | None = None
+    tz: str = "UTC"
+    columns: dict[str, str] = field(default_factory=dict)
+    strict: bool = False
+    show_secrets: bool = False  # credentials seen in clear are stored in clear (default: masked)
+    # a plain file changed within this many seconds may still be written: its unterminated last line is
+    # held back until complete (read when older, rotated or compressed)
+    hold_back_seconds: float = 300.0
 
 
 @dataclass

@@ -25,28 +25,16 @@ import polars as pl
 from netsift.errors import BadLineError, InputError
 from netsift.ingest import bookkeeping
 from netsift.ingest.base import ParseContext, Parser, ParseResult, screened
-from netsift.ingest.plan import check_forced_format, part_of, plan_file
+from netsift.ingest.plan import IngestOptions, check_forced_format, part_of, plan_file
 from netsift.ingest.prefetch import prefetch
 from netsift.ingest.reader import ByteChunk, TextShape, as_stream, iter_byte_chunks
 from netsift.ingest.source import CountingReader, Source, open_source
 from netsift.ingest.times import StoreTimes, time_warnings
 from netsift.ingest.writer import FileRecord, Writer
+from netsift.names import refresh_domain_names
 from netsift.store import Store
 
 REPORT_REJECTIONS = 5
-
-
-@dataclass
-class IngestOptions:
-    format: str | None = None
-    year: int | None = None
-    tz: str = "UTC"
-    columns: dict[str, str] = field(default_factory=dict)
-    strict: bool = False
-    show_secrets: bool = False  # credentials seen in clear are stored in clear (default: masked)
-    # a plain file changed within this many seconds may still be written: its unterminated last line is
-    # held back until complete (read when older, rotated or compressed)
-    hold_back_seconds: float = 300.0
 
 
 @dataclass
@@ -297,4 +285,12 @@ def ingest_paths(store: Store, paths: Iterable[str], opts: IngestOptions | None 
             summary.files.append(report)
     if progress is not None:
         progress.stop()
+    return summary
+
+
+def ingest(store: Store, paths: Iterable[str], opts: IngestOptions | None = None, progress=None) -> IngestSummary:
+    """Ingest ``paths`` (:func:`ingest_paths`), then derive ``domain_names`` for the names that are new:
+    what ``netsift ingest`` and ``pipeline.ingest`` do."""
+    summary = ingest_paths(store, paths, opts, progress)
+    refresh_domain_names(store)
     return summary

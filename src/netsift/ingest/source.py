@@ -16,9 +16,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from netsift.errors import InputError
+from netsift.ingest.bookkeeping import PriorFile
 from netsift.ingest.reader import (
     HEAD_BYTES,
     TextShape,
@@ -28,9 +29,6 @@ from netsift.ingest.reader import (
     read_head,
     text_shape,
 )
-
-if TYPE_CHECKING:
-    from netsift.ingest.bookkeeping import PriorFile
 
 SNIFF_LINES = 50
 HASH_BLOCK = 4 * 1024 * 1024  # bytes read at a time when seeking forward in decompressed content

@@ -8,13 +8,9 @@ a file with the rest of the store costs next to nothing per file.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
-
 from netsift.ingest.base import ParseContext
 from netsift.schema import TABLES, is_record_table
-
-if TYPE_CHECKING:
-    from netsift.store import Store
+from netsift.store.base import Store
 
 FileTimes = tuple[int, dt.datetime | None, dt.datetime | None, dt.datetime | None]  # rows, min, max, median stamp
 

@@ -23,7 +23,6 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
@@ -31,10 +30,8 @@ import pyarrow as pa
 from netsift.ingest import bookkeeping
 from netsift.ingest.base import ParseResult
 from netsift.ingest.times import FileTimes
+from netsift.store.base import Store
 from netsift.store.duckdb import arrow_for_append
-
-if TYPE_CHECKING:
-    from netsift.store import Store
 
 INSERT_ROWS = 500_000  # rows gathered per INSERT (and per transaction) while ingesting one file
 ROWS_IN_FLIGHT = INSERT_ROWS  # parsed rows the writer may lag behind by (bounds memory)

@@ -1,5 +1,5 @@
 """``netsift report``: a thin command over :func:`netsift.report.html.write_report`, registered on the main
-group (``main.add_command(report)``) like ``serve``."""
+group by name (``netsift.cli.COMMANDS``) like ``serve``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``netsift serve``: a thin command over :func:`netsift.web.app.create_app`, registered on the main group
-with ``main.add_command(serve)`` (``netsift report`` lives in :mod:`netsift.report.cli`).
+by name (``netsift.cli.COMMANDS``) (``netsift report`` lives in :mod:`netsift.report.cli`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ import sys
 
 import click
 
-from netsift.cli_options import (
-    CATEGORIES_TEXT, PORT, FeedSpec, TextFile, analysis_options, analysis_opts, db_option, enrich_opts,
-    handle_errors,
-)
+from netsift.cli_analysis import CATEGORIES_TEXT, FeedSpec, analysis_options, analysis_opts, enrich_opts
+from netsift.cli_options import PORT, TextFile, db_option, handle_errors
 from netsift.web.security import is_loopback, new_token
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import polars as pl
 
 from netsift.ingest.base import (
+    LineChunk,
     ParseContext,
     Parser,
     ParseResult,
@@ -41,7 +42,6 @@ from netsift.ingest.base import (
     syslog_timestamps,
     take_carried,
 )
-from netsift.ingest.reader import ByteChunk
 
 HOLD_BACK = 2000
 
@@ -139,7 +139,7 @@ def _join_key(names: pl.Series) -> pl.Series:
     return names.clone().scatter(where, addresses).alias("key")
 
 
-def prepare(chunk: ByteChunk) -> pl.DataFrame:
+def prepare(chunk: LineChunk) -> pl.DataFrame:
     """The stateless part of parsing (tokenising), which the driver runs on its own thread ahead of
     ``parse``; ``parse`` accepts raw or prepared lines."""
     return _tokenise(chunk.lines())

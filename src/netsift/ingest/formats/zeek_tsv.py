@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from netsift.ingest.base import (
+    LineChunk,
     ParseContext,
     Parser,
     ParseResult,
@@ -47,7 +48,7 @@ from netsift.ingest.base import (
     rcode_name_expr,
     rejected_from,
 )
-from netsift.ingest.reader import ByteChunk, count_byte
+from netsift.ingest.reader import count_byte
 
 STATE_KEY = "zeek_tsv"
 
@@ -180,7 +181,7 @@ def _records(parsed: pl.DataFrame, rows: pl.DataFrame, header: ZeekHeader) -> Pa
     return ParseResult(records, rejected, parsed.height - questions.height)
 
 
-def parse_bytes(chunk: ByteChunk, ctx: ParseContext) -> ParseResult | None:
+def parse_bytes(chunk: LineChunk, ctx: ParseContext) -> ParseResult | None:
     """The byte fast path (see ``Parser.parse_bytes``): a chunk of data rows read straight from its bytes
     with ``pl.read_csv``, without cutting it into lines first. Only for a perfectly regular chunk — the
     header already known, no ``#`` line, no blank line, no NUL, no CR, valid UTF-8, every row with exactly
