@@ -25,8 +25,9 @@ def ev(minutes: float, client: str | None, account: str | None, event: str = "fa
                 service=service, method=method, unknown_account=unknown, **extra)
 
 
-def store_with(rows: list[dict]):
-    store = open_store(":memory:")
+def store_with(rows: list[dict], store=None):
+    """A store holding ``rows`` (an in-memory DuckDB one unless given: the any_store fixture's)."""
+    store = store if store is not None else open_store(":memory:")
     if rows:
         frame = finish_records(pl.DataFrame(rows).with_columns(source_line=pl.int_range(1, len(rows) + 1)),
                                "logon_events")
@@ -86,9 +87,8 @@ SCENARIOS = [
 
 
 @pytest.mark.parametrize("name, rows, expected, quiet", SCENARIOS, ids=[s[0] for s in SCENARIOS])
-def test_scenarios(name, rows, expected, quiet):
-    with store_with(rows) as store:
-        found = run_detectors(store, only=LOGON_KINDS)
+def test_scenarios(name, rows, expected, quiet, any_store):
+    found = run_detectors(store_with(rows, any_store), only=LOGON_KINDS)
     got = {(f.kind, f.client, f.account, f.host) for f in found}
     for e in expected:
         assert e in got, (name, sorted(got, key=str))

@@ -177,8 +177,8 @@ def _encoding_shape(head: bytes) -> TextShape:
         return TextShape("utf-16-be", 2, "UTF-16 (big endian) text")
     skip = _blank_prefix(head, b" \t\r\n") & ~1  # NULs are not skipped (binary); even: UTF-16 stays aligned
     sample = head[skip:skip + 8192]
-    if head.startswith(b"ElfFile\x00"):
-        raise InputError("a Windows event log (EVTX); netsift reads DNS logs and captures, not EVTX (yet)")
+    if head.startswith(b"ElfFile\x00"):  # the windows_evtx format reads it; as text it is binary
+        raise InputError("a Windows event log (EVTX), binary: read with --format windows_evtx (pip install evtx)")
     if sample and sample.count(0) > len(sample) // 4:
         # UTF-16 without a BOM has a NUL in every other byte of ASCII text
         odd_nuls = sample[1::2].count(0)

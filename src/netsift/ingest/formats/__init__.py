@@ -30,6 +30,9 @@ FORMAT_MODULES: tuple[str, ...] = (
     "zeek_conn_json",
     "linux_auth",
     "journald_json",
+    "windows_evtx",
+    "windows_xml",
+    "windows_csv",
 )
 
 

@@ -1,0 +1,122 @@
+"""Windows Security (and MSSQL Application) events -> ``logon_events`` rows, whatever carried them: an
+EVTX file, its XML export, a CSV export. The format modules turn their input into *event dicts* (System
+fields and EventData by name); this module maps them, table-driven.
+
+Event ids read (others are skipped as "other event id"):
+
+| id | event | account | method |
+|---|---|---|---|
+| 4624 | success | TargetUserName | AuthenticationPackageName (ntlm, kerberos, negotiate) |
+| 4625 | failure | TargetUserName | AuthenticationPackageName |
+| 4634, 4647 | logoff | TargetUserName | |
+| 4648 | explicit_credentials | TargetUserName (detail: by SubjectUserName to TargetServerName) | |
+| 4672 | privileged | SubjectUserName (detail: the privileges) | |
+| 4768, 4769 | success (Status 0x0) or failure | TargetUserName (4769 detail: ServiceName) | kerberos |
+| 4771 | failure | TargetUserName | kerberos |
+| 4776 | success (Status 0x0) or failure | TargetUserName (client: Workstation) | ntlm |
+| 18456 (MSSQL) | failure | the login (first Data) | password; client from ``[CLIENT: a]`` |
+
+``client`` is IpAddress (``::ffff:`` stripped; ``-``, empty and ``::1``-less values null), else the
+workstation name; ``host`` is the Computer; ``logon_type``, ``status`` and ``sub_status`` (lower-case
+hex) as logged; ``unknown_account`` when SubStatus or Status is 0xc0000064 (no such user) or a Kerberos
+4768/4771 Status is 0x6 (client not found in the Kerberos database).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import polars as pl
+
+from netsift.ingest.base import finish_records
+
+TABLE = "logon_events"
+EVENT_IDS = (4624, 4625, 4634, 4647, 4648, 4672, 4768, 4769, 4771, 4776, 18456)
+DATA_FIELDS = ("TargetUserName", "TargetDomainName", "SubjectUserName", "SubjectDomainName", "IpAddress", "IpPort",
+               "WorkstationName", "Workstation", "LogonType", "Status", "SubStatus", "FailureReason",
+               "AuthenticationPackageName", "ServiceName", "TargetServerName", "PrivilegeList")
+# what an event dict holds: these System fields, the DATA_FIELDS, and "Data" (unnamed values, MSSQL)
+SYSTEM_FIELDS = ("unit", "ts", "EventID", "Computer", "Provider")
+# FailureReason as the event stores it (a message id) -> its text
+FAILURE_REASONS = {
+    "%%2304": "an error occurred during logon", "%%2305": "the account has expired",
+    "%%2307": "the account is locked out", "%%2308": "the account is disabled",
+    "%%2309": "the password has expired", "%%2310": "the account is disabled",
+    "%%2311": "logon outside the account's allowed hours", "%%2312": "not allowed to log on at this computer",
+    "%%2313": "unknown user name or bad password",
+}
+_CLIENT = re.compile(r"\[CLIENT: ([^\]]*)\]")
+
+
+def frame_of(events: Iterable[dict]) -> pl.DataFrame:
+    """Event dicts -> one frame (every field as text; ``ts`` as given: a datetime or an ISO string)."""
+    rows = []
+    for e in events:
+        data = e.get("Data")
+        if isinstance(data, list):  # MSSQL 18456: Data[0] the login, the rest reason and client
+            text = " ".join(str(d).strip() for d in data[1:] if d is not None)
+            found = _CLIENT.search(text)
+            e = {**e, "TargetUserName": str(data[0]) if data else None, "FailureReason": text[:300],
+                 "IpAddress": found.group(1) if found else None}
+        rows.append({k: (None if e.get(k) is None else str(e[k])) for k in (*SYSTEM_FIELDS, *DATA_FIELDS)
+                     if k != "unit"} | {"unit": e.get("unit")})
+    schema = {"unit": pl.Int64, **{k: pl.String for k in SYSTEM_FIELDS if k != "unit"},
+              **{k: pl.String for k in DATA_FIELDS}}
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def _null_dash(expr: pl.Expr) -> pl.Expr:
+    e = expr.str.strip_chars()
+    return pl.when(e.is_in(["-", "", "::1-"])).then(None).otherwise(e)
+
+
+def logon_rows(frame: pl.DataFrame, stamps: pl.Expr) -> tuple[pl.DataFrame, int]:
+    """(logon_events records, events skipped as another event id) of a ``frame_of`` frame; ``stamps``
+    gives each row's naive-UTC datetime from the frame's ``ts``."""
+    eid = pl.col("EventID").cast(pl.Int64, strict=False)
+    frame = frame.with_columns(eid=eid)
+    ours = frame.filter(pl.col("eid").is_in(EVENT_IDS))
+    other = frame.height - ours.height
+    if not ours.height:
+        return finish_records(pl.DataFrame(), TABLE), other
+    e = pl.col("eid")
+    status = _null_dash(pl.col("Status")).str.to_lowercase()
+    sub = _null_dash(pl.col("SubStatus")).str.to_lowercase()
+    ok_status = status.is_null() | status.is_in(["0x0", "0x00000000", "0"])
+    ip = _null_dash(pl.col("IpAddress")).str.strip_prefix("::ffff:")
+    workstation = _null_dash(pl.coalesce(pl.col("WorkstationName"), pl.col("Workstation"))).str.strip_prefix("\\\\")
+    event = (pl.when(e == 4624).then(pl.lit("success"))
+             .when(e.is_in([4634, 4647])).then(pl.lit("logoff"))
+             .when(e == 4648).then(pl.lit("explicit_credentials"))
+             .when(e == 4672).then(pl.lit("privileged"))
+             .when(e.is_in([4768, 4769, 4776]) & ok_status).then(pl.lit("success"))
+             .otherwise(pl.lit("failure")))
+    method = (pl.when(e.is_in([4768, 4769, 4771])).then(pl.lit("kerberos"))
+              .when(e == 4776).then(pl.lit("ntlm"))
+              .when(e == 18456).then(pl.lit("password"))
+              .otherwise(_null_dash(pl.col("AuthenticationPackageName")).str.to_lowercase()))
+    account = pl.when(e == 4672).then(pl.col("SubjectUserName")).otherwise(pl.col("TargetUserName"))
+    domain = pl.when(e == 4672).then(pl.col("SubjectDomainName")).otherwise(pl.col("TargetDomainName"))
+    detail = (pl.when(e == 4769).then(pl.format("service {}", pl.col("ServiceName")))
+              .when(e == 4648).then(pl.format("by {} to {}", pl.col("SubjectUserName"), pl.col("TargetServerName")))
+              .when(e == 4672).then(pl.col("PrivilegeList").str.replace_all(r"\s+", " ").str.strip_chars())
+              .otherwise(_null_dash(pl.col("FailureReason")).replace(FAILURE_REASONS)))
+    unknown = ((sub == "0xc0000064") | (status == "0xc0000064")
+               | (e.is_in([4768, 4771]) & (status == "0x6"))).fill_null(False)
+    out = ours.select(
+        ts=stamps, client=pl.coalesce(ip, workstation), account=_null_dash(account), domain=_null_dash(domain),
+        host=_null_dash(pl.col("Computer")), workstation=workstation,
+        service=pl.when(e == 18456).then(pl.lit("mssql")).otherwise(pl.lit("windows")), event=event, method=method,
+        logon_type=pl.col("LogonType").cast(pl.Int64, strict=False), status=status, sub_status=sub,
+        unknown_account=unknown, event_id=e, port=_null_dash(pl.col("IpPort")).cast(pl.Int64, strict=False),
+        detail=detail, source_line=pl.col("unit"))
+    return finish_records(out, TABLE), other
+
+
+def iso_stamps(expr: pl.Expr) -> pl.Expr:
+    """SystemTime as Windows writes it (2026-03-03T14:02:11.1234567Z, 7 fraction digits, or fewer;
+    a space instead of T; no zone: UTC) -> naive UTC microseconds."""
+    s = (expr.str.strip_chars().str.replace(" ", "T").str.replace(r"(?:Z| UTC|\+00:00)$", "")
+         .str.replace(r"(\.\d{6})\d+$", "$1"))
+    return s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
