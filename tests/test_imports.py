@@ -20,6 +20,7 @@ PACKAGE = SRC / "netsift"
 # (module, imported module): deferred on purpose, each with a comment at the import saying why
 DEFERRED = {
     ("netsift.web.cli", "netsift.web.app"),  # the FastAPI stack: ~0.3 s of every command's start-up
+    ("netsift.watch.cli", "netsift.watch.live"),  # the same stack, for `watch --serve`
     ("netsift.store.duckdb", "netsift.ingest"),  # ingest.bookkeeping imports netsift.store
     ("netsift.store.clickhouse", "netsift.ingest"),  # the same, for the ClickHouse store
     ("netsift.store", "netsift.store.clickhouse"),  # an optional extra (sqlglot, chdb, clickhouse-connect)

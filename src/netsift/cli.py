@@ -12,6 +12,7 @@ in its module and name it in ``COMMANDS``.
 from __future__ import annotations
 
 import sys
+import threading
 
 import click
 
@@ -26,6 +27,8 @@ from netsift.ingest.run import ingest as ingest_and_name
 from netsift.report import console as con_out
 from netsift.report.progress import progress_bar
 from netsift.store import open_store
+
+STDIN_HINT_SECONDS = 5.0  # `ingest -` still reading after this long: point to `watch -`
 
 # command name -> "module:attribute", imported when the command is run (or listed by `netsift --help`)
 COMMANDS = {
@@ -42,6 +45,7 @@ COMMANDS = {
     "config": "netsift.cli_commands:config",
     "report": "netsift.report.cli:report",
     "serve": "netsift.web.cli:serve",
+    "watch": "netsift.watch.cli:watch",
 }
 
 
@@ -59,10 +63,24 @@ def main() -> None:
 @output_options
 @handle_errors
 def ingest(paths, db, fmt, year, tz, columns, strict, show_secrets, quiet, output):
-    """Read log files, directories, globs or - (stdin) into the store."""
-    with open_store(db) as store:
-        summary = ingest_and_name(store, paths, ingest_opts(fmt, year, tz, columns, strict, show_secrets),
-                                  progress_bar(quiet))
+    """Read log files, directories, globs or - (stdin) into the store.
+
+    - is read until it ends, holding the store's write lock: to follow a growing log (tail -f x |),
+    use `netsift watch -`."""
+    hint = None
+    if "-" in paths:  # `tail -f x | netsift ingest -` never ends: say what to use instead
+        hint = threading.Timer(STDIN_HINT_SECONDS, click.echo, [
+            "note: reading stdin until it ends, holding the store's write lock; to follow a growing log, "
+            "use `netsift watch -` (or `netsift watch FILE`)"], {"err": True})
+        hint.daemon = True
+        hint.start()
+    try:
+        with open_store(db) as store:
+            summary = ingest_and_name(store, paths, ingest_opts(fmt, year, tz, columns, strict, show_secrets),
+                                      progress_bar(quiet))
+    finally:
+        if hint is not None:
+            hint.cancel()
     print_ingest(summary, quiet or output is not None)
     if output:
         emit([f.as_dict() for f in summary.files], output, "files")

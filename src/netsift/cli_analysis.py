@@ -105,3 +105,19 @@ def analysis_opts(top_lists, allowlist, config_file, enrich: EnrichOptions | Non
     if enrich is not None:
         opts.enrich = enrich
     return opts
+
+
+def enrich_file_options(f=None, *, purpose: str = "re-analyses"):
+    """--geoip-db, --categories and --feed for the analyses a long-running command runs later (``serve``
+    after verdicts, ``watch`` on its cadence)."""
+    def add(f):
+        f = click.option("--feed", "feed_specs", multiple=True, type=FeedSpec(), metavar="[NAME[:KIND]=]PATH",
+                         help=f"Threat feed file used by {purpose}; repeatable.")(f)
+        f = click.option("--categories", "category_paths", multiple=True,
+                         type=TextFile(CATEGORIES_TEXT, dir_okay=True),
+                         help=f"Category list folder or file used by {purpose}; repeatable.")(f)
+        f = click.option("--geoip-db", "geoip_dbs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                         help=f"MaxMind .mmdb file(s) adding city/coordinates to {purpose}; repeatable.")(f)
+        return f
+
+    return add(f) if f is not None else add

@@ -202,6 +202,10 @@ class Parser:
     sniff_bytes: Callable[[bytes], float] | None = None
     parse_stream: Callable[[IO[bytes], ParseContext], Iterator[ParseResult]] | None = None
     parse_document: Callable[[str, ParseContext], ParseResult] | None = None
+    # syslog programs whose messages this format reads (``netsift watch --syslog``: the message's program
+    # picks the parser), and the program name its lines must carry (None: the program as received)
+    syslog_programs: tuple[str, ...] = ()
+    syslog_tag: str | None = None
 
     def __post_init__(self) -> None:
         record_table(self.table)  # a KeyError names the tables a parser may write

@@ -53,12 +53,15 @@ class FileRecord:
     fmt: str
     rows: int = 0
     rejected: int = 0
+    # still being followed (``netsift watch``): a run that dies leaves rows past ``last_line`` that the next
+    # writable open removes, as for an interrupted ingest
+    in_progress: bool = False
 
     def write(self, store: Store, *, is_new: bool, in_progress: bool = False) -> None:
         bookkeeping.record(store, file_id=self.file_id, is_new=is_new, path=self.path, size=self.size,
                            head=self.head, content_hash=self.content_hash, last_offset=self.last_offset,
                            last_line=self.last_line, fmt=self.fmt, rows=self.rows, rejected=self.rejected,
-                           in_progress=in_progress)
+                           in_progress=in_progress or self.in_progress)
 
 
 class Writer:

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from netsift import pipeline
 from netsift.report.charts import WORLD_TOPOJSON
+from netsift.store import Store
 from netsift.web import categories, client, domain, findings, graph, overview, resolver, search, security, verdicts
 from netsift.web import map as map_page
 from netsift.web.pages import Page, add_page, json_response
@@ -41,11 +42,13 @@ STATIC_FILES = {  # URL name -> (package, path inside it)
 
 
 def create_app(store_path: str | None, *, token: str | None = None, bound_host: str | None = "127.0.0.1",
-               options: pipeline.AnalysisOptions | None = None) -> FastAPI:
+               options: pipeline.AnalysisOptions | None = None, store: Store | None = None,
+               live: str | None = None) -> FastAPI:
     """The dashboard over the store at ``store_path``. With ``token``, every request must present it.
     ``bound_host`` is the address the server listens on: requests naming another Host are refused
-    (DNS rebinding), except for a wildcard bind (0.0.0.0, ::), where the token is the defence."""
-    dash = Dashboard(store_path, token=token, options=options)
+    (DNS rebinding), except for a wildcard bind (0.0.0.0, ::), where the token is the defence. ``store`` and
+    ``live``: see :class:`~netsift.web.state.Dashboard` (``netsift watch --serve``)."""
+    dash = Dashboard(store_path, token=token, options=options, store=store, live=live)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):

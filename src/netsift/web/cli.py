@@ -12,8 +12,8 @@ import sys
 
 import click
 
-from netsift.cli_analysis import CATEGORIES_TEXT, FeedSpec, analysis_options, analysis_opts, enrich_opts
-from netsift.cli_options import PORT, TextFile, db_option, handle_errors
+from netsift.cli_analysis import analysis_options, analysis_opts, enrich_file_options, enrich_opts
+from netsift.cli_options import PORT, db_option, handle_errors
 from netsift.web.security import is_loopback, new_token
 
 
@@ -44,12 +44,7 @@ async def get_json(app, path: str) -> tuple[int, str]:
 @click.option("--get", "get_path", default=None, metavar="/PATH",
               help="Print the JSON of one page (e.g. /findings?severity=high) and exit, without opening a port.")
 @analysis_options(reanalysis=True)
-@click.option("--geoip-db", "geoip_dbs", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="MaxMind .mmdb file(s) adding city/coordinates to re-analyses; repeatable.")
-@click.option("--categories", "category_paths", multiple=True, type=TextFile(CATEGORIES_TEXT, dir_okay=True),
-              help="Category list folder or file used by re-analyses; repeatable.")
-@click.option("--feed", "feed_specs", multiple=True, type=FeedSpec(), metavar="[NAME[:KIND]=]PATH",
-              help="Threat feed file used by re-analyses (after a verdict); repeatable.")
+@enrich_file_options(purpose="re-analyses (after a verdict)")
 @handle_errors
 def serve(db, host, port, get_path, top_lists, allowlist, config_file, geoip_dbs, category_paths, feed_specs):
     """Serve the dashboard: overview, triage queue, domain and client pages, categories, map, graph.

@@ -72,6 +72,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     html = templates().get_template(template).render(
         request_path=request.url.path, query=request.query_params, csrf_token=dash.csrf_token,
         reanalysing=dash.reanalyzer.running, reanalysis_error=dash.reanalyzer.error, nav=request.app.state.nav,
+        live=dash.live, generation=dash.generation,
         **ctx)
     return HTMLResponse(html, status_code=status)
 

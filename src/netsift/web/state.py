@@ -148,9 +148,13 @@ class Dashboard:
     """Process-wide state of one dashboard app."""
 
     def __init__(self, store_path: str | None, *, token: str | None = None,
-                 options: pipeline.AnalysisOptions | None = None):
+                 options: pipeline.AnalysisOptions | None = None, store: Store | None = None,
+                 live: str | None = None):
         pipeline.register_all_tables()
-        self.store = open_store(store_path)
+        # ``store``: a session of a store another part of this process writes (``netsift watch --serve``)
+        self.store = store if store is not None else open_store(store_path)
+        self.live = live  # the server-sent events URL when pages update as the store grows (watch --serve)
+        self.generation = 0  # bumped by the watcher when rows are stored or an analysis ends
         ensure_rollups(self.store)
         self.token = token
         self.csrf_token = secrets.token_urlsafe(32)

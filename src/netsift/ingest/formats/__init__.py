@@ -50,6 +50,15 @@ def parsers() -> dict[str, Parser]:
 MIN_CONFIDENCE = 0.5
 
 
+def parser_for_program(program: str) -> Parser | None:
+    """The parser that declares this syslog program (``Parser.syslog_programs``; case-insensitive)."""
+    wanted = program.lower()
+    for parser in parsers().values():
+        if wanted in (p.lower() for p in parser.syslog_programs):
+            return parser
+    return None
+
+
 def format_names() -> list[str]:
     return list(parsers())
 

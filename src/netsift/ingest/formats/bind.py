@@ -479,4 +479,5 @@ PARSER = Parser(
     kind="lines",
     sniff=sniff,
     parse=parse,
+    syslog_programs=("named",),
 )

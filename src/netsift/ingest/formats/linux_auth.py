@@ -116,4 +116,5 @@ def sniff(lines: list[str]) -> float:
 
 
 PARSER = Parser("linux_auth", "Linux auth log (auth.log, secure): sshd, sudo, su, login, PAM over syslog "
-                "(RFC 3164, RFC 5424, ISO stamps)", "lines", table=TABLE, sniff=sniff, parse=parse)
+                "(RFC 3164, RFC 5424, ISO stamps)", "lines", table=TABLE, sniff=sniff, parse=parse,
+                syslog_programs=("sshd", "sshd-session", "sudo", "su", "login"))

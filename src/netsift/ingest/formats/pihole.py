@@ -254,4 +254,6 @@ PARSER = Parser(
     sniff=sniff,
     parse=parse,
     prepare=prepare,
+    syslog_programs=("dnsmasq", "pihole-FTL", "pihole"),
+    syslog_tag="dnsmasq",
 )

@@ -1,0 +1,302 @@
+"""The watcher's loop: poll the sources, store a micro-batch, analyse on a cadence, alert.
+
+One thread (the caller's) polls every ``poll`` seconds: each followed file's change (grown, rotated,
+truncated; ``follow.py``), each syslog program's buffer, then the watched paths again for files that
+appeared; every source with new complete lines becomes part of one micro-batch, committed with the
+sources' checkpoints in one transaction (``batches.py``).
+
+Detection runs in a second thread on a session of its own (:class:`Detector`): the whole analysis
+(``pipeline.analyze``: baseline, every producer, enrichment as configured) whenever rows were added, at
+most every ``detect_every`` seconds and never more than half of the time (a run that took 3 s waits 3 s
+before the next), so ingest is never held up by it. The store's remembered inputs (top lists, allowlist,
+feeds, categories) and verdicts are read on each run. Each run's findings go through the
+:class:`~netsift.watch.alerts.Suppressor` to the sinks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from netsift import pipeline
+from netsift.errors import InputError
+from netsift.ingest import bookkeeping
+from netsift.ingest.run import IngestOptions
+from netsift.store import Store
+from netsift.watch import batches
+from netsift.watch.alerts import Sink, Suppressor
+from netsift.watch.batches import Batcher, Followed, Whole
+from netsift.watch.follow import BufferTail, StdinTail, Tail, file_ident, watched_paths
+from netsift.watch.health import Health
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.25
+DETECT_SECONDS = 2.0
+DISCOVER_SECONDS = 1.0  # how often the watched paths are expanded again (new files)
+
+
+@dataclass
+class WatchOptions:
+    paths: Sequence[str] = ()
+    ingest: IngestOptions = field(default_factory=IngestOptions)
+    analysis: pipeline.AnalysisOptions | None = None
+    min_severity: str = "medium"
+    poll: float = POLL_SECONDS
+    detect_every: float = DETECT_SECONDS
+    hold_seconds: float = batches.HOLD_SECONDS
+    detect: bool = True
+
+
+class Detector:
+    """Runs the analysis in its own thread when asked (requests while it runs fold into one more run)."""
+
+    def __init__(self, store: Store, opts: WatchOptions, health: Health, sinks: list[Sink],
+                 on_done: Callable[[], None] = lambda: None):
+        self.session = store.cursor()
+        self.opts, self.health, self.sinks, self.on_done = opts, health, sinks, on_done
+        self.suppressor = Suppressor(opts.min_severity, pipeline.load_findings(self.session))
+        self.runs = 0
+        self._wanted = threading.Event()
+        self._stop = threading.Event()
+        self._next_at = 0.0
+        self._thread = threading.Thread(target=self._loop, name="netsift-detect", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._wanted.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if not self._wanted.wait(0.2):
+                continue
+            delay = self._next_at - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
+                continue
+            self._wanted.clear()
+            self.run_once()
+
+    def run_once(self) -> list[dict]:
+        started = time.monotonic()
+        try:
+            findings = pipeline.analyze(self.session, self.opts.analysis).findings
+        except Exception as exc:  # keep watching; the health says what went wrong
+            log.exception("analysis failed")
+            self.health.analysis_error = f"{type(exc).__name__}: {exc}"
+            self._next_at = time.monotonic() + self.opts.detect_every
+            return []
+        took = time.monotonic() - started
+        self.health.analysis_error = None
+        self.health.analysis_seconds, self.health.last_analysis_at = took, time.time()
+        self.health.findings = len(findings)
+        self._next_at = time.monotonic() + max(self.opts.detect_every, took)
+        alerts = self.suppressor.alerts(findings)
+        for alert in alerts:
+            for sink in self.sinks:
+                try:
+                    sink.send(alert)
+                except OSError as exc:
+                    self.health.note(f"alert sink failed: {exc}")
+            self.health.alerted(alert)
+        self.runs += 1
+        self.on_done()
+        return alerts
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+        self.session.close()
+
+
+class Watcher:
+    def __init__(self, store: Store, opts: WatchOptions, sinks: Sequence[Sink] = (), health: Health | None = None,
+                 on_batch: Callable[[], None] = lambda: None, on_analysis: Callable[[], None] = lambda: None):
+        self.store, self.opts = store, opts
+        self.health = health or Health()
+        self.batcher = Batcher(store, opts.hold_seconds)
+        self.followed: dict[str, Followed] = {}
+        self.whole: dict[str, Whole] = {}
+        self.refused: dict[str, tuple[int, int, int] | None] = {}  # unreadable files, until they change
+        self.buffers: dict[str, tuple[BufferTail, str | None]] = {}  # stdin, syslog programs -> format
+        self.on_batch = on_batch
+        self.stop = threading.Event()
+        self._discovered_at = 0.0
+        if "-" in opts.paths:
+            self.buffers["-"] = (StdinTail(), opts.ingest.format)
+        self.detector = Detector(store, opts, self.health, list(sinks), on_analysis) if opts.detect else None
+
+    def add_buffer(self, key: str, tail: BufferTail, fmt: str | None) -> None:
+        """A source in memory (a syslog program's messages) read with ``fmt``."""
+        self.buffers = {**self.buffers, key: (tail, fmt)}  # rebound, not changed: the loop may be reading it
+
+    # --- the loop -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                started = time.monotonic()
+                self.poll()
+                self.stop.wait(max(0.0, self.opts.poll - (time.monotonic() - started)))
+        finally:
+            self.close()
+
+    def poll(self) -> int:
+        """One round: every source's new lines stored (one transaction); returns the lines read."""
+        lines = rows = rejected = 0
+        for key, f in list(self.followed.items()):
+            for b in self._advance(key, f):
+                lines, rows, rejected = lines + b.lines, rows + b.rows, rejected + b.rejected
+        for key, (tail, fmt) in list(self.buffers.items()):
+            if key not in self.followed:
+                try:
+                    started = batches.follow_buffer(self.store, tail, self.opts.ingest, fmt)
+                except InputError as exc:
+                    self.health.note(str(exc))
+                    self.buffers = {k: v for k, v in self.buffers.items() if k != key}
+                    continue
+                if started is None:
+                    continue
+                self.followed[key] = started
+                first = self.batcher.step(started)
+                if first is not None:
+                    lines, rows, rejected = lines + first.lines, rows + first.rows, rejected + first.rejected
+        self.batcher.commit()
+        caught_up = 0
+        if time.monotonic() - self._discovered_at >= DISCOVER_SECONDS:
+            self._discovered_at = time.monotonic()
+            caught_up = self._discover()
+            self.batcher.commit()
+        if lines or rows or rejected:
+            self.health.counted(lines, rows, rejected)
+        if rows or caught_up:
+            if self.detector is not None:
+                self.detector.request()
+            self.on_batch()
+        self._update_sources()
+        return lines
+
+    def _advance(self, key: str, f: Followed) -> list[batches.Batch]:
+        change = f.tail.check()
+        out = []
+        if change == "truncated":
+            b = self.batcher.step(f, flush=True, read=False)
+            out += [b] if b else []
+            self._drop(key, f, "truncated: read again from its start")
+            return out
+        while True:
+            b = self.batcher.step(f)
+            if b is not None:
+                out.append(b)
+            if b is None or b.lines == 0 or f.tail.read_to >= _size(f):
+                break  # caught up (a backlog larger than a batch is read in several)
+        if change == "rotated" and (b is None or b.flushed):
+            self._drop(key, f, "rotated: finished")
+        return out
+
+    def _drop(self, key: str, f: Followed, why: str) -> None:
+        self.batcher.complete(f)
+        if isinstance(f.tail, Tail):
+            moved = _find_inode(os.path.dirname(f.path), f.tail.ident)
+            if moved is not None and moved != f.path:
+                bookkeeping.rename(self.store, f.file_id, moved)
+                why += f" (now {moved})"
+        f.tail.close()
+        del self.followed[key]
+        if key in self.buffers and f.tail.finishing:
+            del self.buffers[key]
+        self.health.note(f"{f.path}: {why}")
+
+    def _discover(self) -> int:
+        rows = 0
+        idents = {f.tail.ident for f in self.followed.values() if isinstance(f.tail, Tail)}
+        for path in watched_paths(self.opts.paths):
+            if path in self.followed:
+                continue
+            sig = batches.signature(path)
+            if sig is None:
+                continue
+            if path in self.refused and self.refused[path] == sig:
+                continue
+            if (os.stat(path).st_dev, sig[0]) in idents:
+                continue  # a followed file under another name (renamed while this round ran)
+            whole = self.whole.get(path)
+            if whole is not None:
+                if sig != whole.signature:
+                    whole.signature, whole.changed_at, whole.done = sig, time.monotonic(), False
+                if whole.done or time.monotonic() - whole.changed_at < self.opts.hold_seconds:
+                    continue
+            f = batches.follow_file(self.store, path, self.opts.ingest) if whole is None else None
+            if f is None:
+                self.batcher.commit()  # the catch-up's writer opens transactions of its own
+                report = batches.catch_up(self.store, path, self.opts.ingest)
+                if report.status == "error":
+                    self.refused[path] = sig
+                    self.health.note(f"{path}: {report.message}")
+                    continue
+                rows += report.rows
+                self.health.counted(report.lines, report.rows, report.rejected)
+                if report.rows or report.rejected:
+                    self.health.note(f"{path}: {report.format} {report.status}, {report.rows:,} rows, "
+                                     f"{report.rejected:,} rejected")
+                f = batches.follow_file(self.store, path, self.opts.ingest) if whole is None else None
+                if f is None:
+                    if report.status != "waiting":
+                        self.whole[path] = Whole(path, sig, time.monotonic())
+                    continue
+            self.refused.pop(path, None)
+            self.whole.pop(path, None)
+            self.followed[path] = f
+            # the backlog (a new file, or what was written while the watcher was stopped) in batches
+            for b in self._advance(path, f):
+                rows += b.rows
+                self.health.counted(b.lines, b.rows, b.rejected)
+        return rows
+
+    def _update_sources(self) -> None:
+        now = time.monotonic()
+        sources = [{"path": f.path, "format": f.parser.name, "rows": f.rows, "rejected": f.rejected,
+                    "lines": f.lines, "offset": f.offset, "behind_bytes": f.tail.behind() + len(f.pending),
+                    "idle_seconds": round(now - f.tail.last_data, 1)} for f in self.followed.values()]
+        sources += [{"path": w.path, "format": None, "mode": "re-read when changed", "behind_bytes": 0}
+                    for w in self.whole.values()]
+        self.health.sources = sources
+
+    def close(self) -> None:
+        """Stop: flush what the parsers hold, mark every record complete, stop detection."""
+        for key, f in list(self.followed.items()):
+            try:
+                self.batcher.step(f, flush=True)
+                self.batcher.complete(f)
+            except Exception:  # noqa: BLE001 - the next start reads again from the checkpoint
+                log.exception("flushing %s failed", key)
+        self.batcher.close()
+        if self.detector is not None:
+            self.detector.close()
+
+
+def _size(f: Followed) -> int:
+    if isinstance(f.tail, Tail):
+        try:
+            return os.fstat(f.tail.fh.fileno()).st_size
+        except OSError:
+            return 0
+    return 0
+
+
+def _find_inode(directory: str, ident: tuple[int, int]) -> str | None:
+    """Where a rotated file went: the path in ``directory`` with this device and inode."""
+    try:
+        with os.scandir(directory or ".") as entries:
+            for entry in entries:
+                try:
+                    if entry.is_file(follow_symlinks=False) and file_ident(entry.stat(follow_symlinks=False)) == ident:
+                        return os.path.abspath(entry.path)
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    return None

@@ -1,0 +1,198 @@
+"""Syslog in: ``--syslog udp://HOST:PORT`` or ``tcp://HOST:PORT``.
+
+Messages are RFC 3164 (``<PRI>Mmm dd HH:MM:SS [HOST] TAG[PID]: MSG``) or RFC 5424
+(``<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG``); on TCP, octet-counted framing (``LEN SP MSG``, RFC 6587)
+and newline framing are both read, per connection. The message's program (TAG / APP-NAME) picks the
+parser: the format registry's parsers declare the programs they read (``Parser.syslog_programs``, e.g.
+Pi-hole's ``dnsmasq``/``pihole-FTL``, BIND's ``named``), so a format added to the registry is routed without
+a change here. Each message becomes the line its parser reads (``Mmm dd HH:MM:SS HOST PROGRAM[PID]: MSG``;
+RFC 5424 stamps are converted to UTC) and goes to that program's source in the watcher (one file record per
+listener and format). Messages of programs no parser declares, and messages that are not syslog, are counted
+by program in the watcher's health (``syslog_unrouted``), not stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import socket
+import socketserver
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from netsift.errors import UsageError
+from netsift.ingest.formats import parser_for_program
+from netsift.watch.follow import BufferTail
+from netsift.watch.health import Health
+
+
+class Sources(Protocol):
+    """What a listener needs of the watcher (``runner.Watcher``)."""
+
+    health: Health
+
+    def add_buffer(self, key: str, tail: BufferTail, fmt: str | None) -> None: ...
+
+MAX_MESSAGE = 64 * 1024
+_RFC3164 = re.compile(
+    rb"^<(\d{1,3})>(?:(?P<stamp>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) )?(?:(?P<host>[^\s:\[]+) )?"
+    rb"(?P<tag>[^\s:\[]+)(?:\[(?P<pid>[^\]]*)\])?: ?(?P<msg>.*)$", re.S)
+_RFC5424 = re.compile(
+    rb"^<(\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<pid>\S+) (?P<msgid>\S+) "
+    rb"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(?P<msg>.*)$", re.S)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass
+class Message:
+    program: str
+    line: bytes  # as the program's parser reads it
+
+
+def parse_message(data: bytes, now: dt.datetime | None = None) -> Message | None:
+    """One syslog message -> its program and the line to parse (None: not syslog)."""
+    data = data.rstrip(b"\r\n\x00")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    m = _RFC5424.match(data)
+    if m:
+        app = m["app"].decode("utf-8", "replace")
+        if app == "-":
+            return None
+        try:
+            ts = dt.datetime.fromisoformat(m["ts"].decode().replace("Z", "+00:00"))
+            ts = ts.astimezone(dt.UTC) if ts.tzinfo else ts
+        except ValueError:
+            ts = now or dt.datetime.now(dt.UTC)
+        stamp = f"{_MONTHS[ts.month - 1]} {ts.day:2d} {ts:%H:%M:%S}".encode()
+        msg = m["msg"].removeprefix(b"\xef\xbb\xbf")
+        pid = b"" if m["pid"] == b"-" else m["pid"]
+        return Message(app, _line(stamp, m["host"], m["app"], pid, msg))
+    m = _RFC3164.match(data)
+    if not m:
+        return None
+    stamp = m["stamp"]
+    if stamp is None:
+        ts = now or dt.datetime.now(dt.UTC)
+        stamp = f"{_MONTHS[ts.month - 1]} {ts.day:2d} {ts:%H:%M:%S}".encode()
+    return Message(m["tag"].decode("utf-8", "replace"), _line(stamp, m["host"], m["tag"], m["pid"], m["msg"]))
+
+
+def _line(stamp: bytes, host: bytes | None, program: bytes, pid: bytes | None, msg: bytes) -> bytes:
+    parser = parser_for_program(program.decode("utf-8", "replace"))
+    tag = parser.syslog_tag.encode() if parser is not None and parser.syslog_tag else program
+    pid_part = b"[" + pid + b"]" if pid else b""
+    host_part = host + b" " if host and host != b"-" else b""
+    return stamp + b" " + host_part + tag + pid_part + b": " + msg.replace(b"\n", b" ")
+
+
+def octet_frames(buf: bytearray) -> list[bytes]:
+    """Take the complete messages off the front of a TCP stream's buffer: octet-counted (``LEN SP MSG``) or
+    newline-terminated, decided per message by its first byte."""
+    out = []
+    while buf:
+        if buf[:1].isdigit():
+            space = buf.find(b" ", 0, 12)
+            if space == -1:
+                if len(buf) > 12:  # digits without a length: a newline-framed message after all
+                    end = buf.find(b"\n")
+                    if end == -1:
+                        break
+                    out.append(bytes(buf[:end]))
+                    del buf[:end + 1]
+                    continue
+                break
+            length = int(buf[:space])
+            if len(buf) < space + 1 + length:
+                break
+            out.append(bytes(buf[space + 1:space + 1 + length]))
+            del buf[:space + 1 + length]
+        else:
+            end = buf.find(b"\n")
+            if end == -1:
+                if len(buf) > MAX_MESSAGE:
+                    out.append(bytes(buf[:MAX_MESSAGE]))
+                    del buf[:]
+                break
+            out.append(bytes(buf[:end]))
+            del buf[:end + 1]
+    return out
+
+
+class SyslogListener:
+    """One ``--syslog`` URL: a UDP or TCP server thread handing messages to the watcher's sources."""
+
+    def __init__(self, url: str, tcp: bool, host: str, port: int):
+        self.url, self.tcp, self.host, self.port = url, tcp, host, port
+        self.unrouted: Counter[str] = Counter()
+        self.received = 0
+        self._watcher: Sources | None = None
+        self._tails: dict[str, BufferTail] = {}
+        self._lock = threading.Lock()
+        self._server: socketserver.BaseServer | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> SyslogListener:
+        parts = urlsplit(url)
+        if parts.scheme not in ("udp", "tcp") or not parts.hostname or parts.port is None:
+            raise UsageError(f"--syslog needs udp://HOST:PORT or tcp://HOST:PORT, not {url!r}")
+        return cls(url, parts.scheme == "tcp", parts.hostname, parts.port)
+
+    def deliver(self, data: bytes) -> None:
+        msg = parse_message(data)
+        with self._lock:
+            self.received += 1
+            parser = parser_for_program(msg.program) if msg is not None else None
+            if msg is None or parser is None:
+                self.unrouted[msg.program if msg is not None else "(not syslog)"] += 1
+                if self._watcher is not None:
+                    self._watcher.health.extra["syslog_unrouted"] = dict(self.unrouted)
+                return
+            tail = self._tails.get(parser.name)
+            if tail is None:
+                tail = self._tails[parser.name] = BufferTail(f"{self.url}#{parser.name}")
+                if self._watcher is not None:
+                    self._watcher.add_buffer(tail.path, tail, parser.name)
+        tail.feed(msg.line + b"\n")
+
+    def start(self, watcher: Sources) -> None:
+        self._watcher = watcher
+        listener = self
+
+        class Udp(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                listener.deliver(self.request[0])
+
+        class Tcp(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                buf = bytearray()
+                while True:
+                    chunk = self.request.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                    for frame in octet_frames(buf):
+                        listener.deliver(frame)
+                if buf.strip():
+                    listener.deliver(bytes(buf))
+
+        base = socketserver.ThreadingTCPServer if self.tcp else socketserver.ThreadingUDPServer
+        server_class = type("SyslogServer", (base,), {
+            "address_family": socket.AF_INET6 if ":" in self.host else socket.AF_INET,
+            "allow_reuse_address": True, "daemon_threads": True})
+        try:
+            server = server_class((self.host, self.port), Tcp if self.tcp else Udp)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {self.url}: {exc.strerror or exc}") from exc
+        if self.port == 0:
+            self.port = server.server_address[1]
+        self._server = server
+        threading.Thread(target=server.serve_forever, name=f"netsift-syslog-{self.port}", daemon=True).start()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()

@@ -1,0 +1,146 @@
+"""The watcher follows files like tail -F (appends, rotation by rename, copytruncate, files that appear later,
+stdin-like buffers) and stores exactly what a batch ingest of the same lines stores."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+
+from netsift.ingest.run import IngestOptions, ingest_paths
+from netsift.store import open_store
+from netsift.watch.follow import StdinTail
+from netsift.watch.runner import WatchOptions, Watcher
+from tests.watch.lines import pihole_lines, rows
+
+
+def _watcher(store, paths, **kw) -> Watcher:
+    opts = WatchOptions(paths=paths, ingest=IngestOptions(year=2026), detect=False, hold_seconds=30.0, **kw)
+    return Watcher(store, opts)
+
+
+def _batch(tmp_path, lines: list[str]) -> list:
+    """What a one-shot ingest of ``lines`` stores."""
+    src = tmp_path / "batch" / "all.log"
+    src.parent.mkdir(exist_ok=True)
+    src.write_text("".join(lines))
+    db = str(tmp_path / "batch.duckdb")
+    with open_store(db) as store:
+        ingest_paths(store, [str(src)], IngestOptions(year=2026))
+    return rows(db)
+
+
+def _append(path, lines: list[str]) -> None:
+    with open(path, "a") as fh:
+        fh.write("".join(lines))
+
+
+def _poll(w: Watcher, times: int = 3) -> None:
+    for _ in range(times):
+        w._discovered_at = 0.0  # discover on every poll (the loop does it once a second)
+        w.poll()
+
+
+def test_appends_rotation_and_truncation_store_what_a_batch_ingest_stores(tmp_path):
+    log = tmp_path / "logs" / "pihole.log"
+    log.parent.mkdir()
+    parts = [pihole_lines(0, 50), pihole_lines(50, 70), pihole_lines(120, 40), pihole_lines(160, 30),
+             pihole_lines(190, 25), pihole_lines(215, 10)]
+    log.write_text("".join(parts[0]))
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = _watcher(store, [str(log)])
+        _poll(w)
+        _append(log, parts[1])  # appended
+        _poll(w)
+        # rotation by rename: lines written to the old file just before the rename are finished first
+        _append(log, parts[2])
+        os.rename(log, str(log) + ".1")
+        log.write_text("".join(parts[3]))
+        _poll(w)
+        assert str(log) in w.followed
+        # copytruncate: the content is copied away, the file emptied and written again from its start
+        _append(log, parts[4])
+        _poll(w)
+        with open(log, "r+") as fh:
+            fh.truncate(0)
+        _poll(w)
+        log.write_text("".join(parts[5]))
+        _poll(w)
+        w.close()
+        files = store.rows("SELECT path, rows, in_progress FROM ingested_files ORDER BY file_id")
+    everything = [line for part in parts for line in part]
+    assert rows(db) == _batch(tmp_path, everything)
+    assert [f[1] for f in files] == [160, 55, 10]  # the rotated file, the truncated one, the new content
+    assert files[0][0] == str(log) + ".1"  # the record followed its file to the rotated name
+    assert not any(f[2] for f in files)
+
+
+def test_files_appearing_later_in_a_directory_or_glob_are_followed(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.log").write_text("".join(pihole_lines(0, 10)))
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = _watcher(store, [str(logs)])
+        _poll(w)
+        (logs / "b.log").write_text("".join(pihole_lines(10, 10)))
+        _poll(w)
+        _append(logs / "b.log", pihole_lines(20, 5))
+        _poll(w)
+        w.close()
+    assert len(rows(db)) == 25
+
+
+def test_a_line_without_its_newline_waits_until_complete(tmp_path):
+    log = tmp_path / "p.log"
+    lines = pihole_lines(0, 3)
+    log.write_text("".join(lines[:-1]) + lines[-1][:20])
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = _watcher(store, [str(log)])
+        _poll(w)
+        assert (store.scalar("SELECT max(last_line) FROM ingested_files") or 0) <= 5
+        _append(log, [lines[-1][20:]])
+        _poll(w)
+        w.close()
+    assert rows(db) == _batch(tmp_path, lines)
+
+
+def test_stdin_is_followed_until_it_ends(tmp_path):
+    lines = pihole_lines(0, 20)
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = _watcher(store, [])
+        tail = StdinTail(io.BytesIO("".join(lines).encode()))
+        w.buffers["-"] = (tail, None)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (tail.ended and "-" in w.followed and not tail.behind()):
+            w.poll()
+            time.sleep(0.05)
+        w.poll()
+        w.close()
+        assert store.rows("SELECT path, in_progress FROM ingested_files") == [("-", False)]
+    assert rows(db) == _batch(tmp_path, lines)
+
+
+def test_replies_join_across_batches_while_lines_are_held(tmp_path):
+    """A query at the end of one batch and its reply at the start of the next: held by the parser (the
+    checkpoint stays before the held lines), the reply joins as in a batch ingest."""
+    log = tmp_path / "p.log"
+    lines = pihole_lines(0, 10)
+    log.write_text("".join(lines[:4]))
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = _watcher(store, [str(log)])
+        w.batcher.hold_seconds = 30.0
+        _poll(w)
+        _append(log, lines[4:7])  # ends with a query whose reply is not written yet
+        _poll(w)
+        # lines still held: the record is in progress and its checkpoint is before them
+        last_line, in_progress = store.rows("SELECT last_line, in_progress FROM ingested_files")[0]
+        assert in_progress and last_line < 7
+        _append(log, lines[7:])
+        _poll(w)
+        w.close()
+    assert rows(db) == _batch(tmp_path, lines)
