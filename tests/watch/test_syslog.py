@@ -63,18 +63,23 @@ def test_listener_udp_and_tcp_into_the_store(tmp_path):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.sendto(b"<30>Dec  2 17:50:00 pi dnsmasq[1]: query[A] udp.example from 10.0.0.1", ("127.0.0.1", udp.port))
             s.sendto(b"<30>Dec  2 17:50:00 pi cron[1]: job", ("127.0.0.1", udp.port))
+            s.sendto(b"<38>Dec  2 17:50:00 web1 sshd[9]: Failed password for root from 203.0.113.5 port 4242 ssh2",
+                     ("127.0.0.1", udp.port))
             s.close()
             m = b"<30>1 2026-12-02T17:50:01Z ns1 named 4 - - client @0x1 10.0.0.8#53 (t.example): query: t.example IN A + (10.0.0.3)"
             with socket.create_connection(("127.0.0.1", tcp.port)) as c:
                 c.sendall(str(len(m)).encode() + b" " + m)
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and store.scalar("SELECT count(*) FROM dns_queries") < 2:
+            while time.monotonic() < deadline and (store.scalar("SELECT count(*) FROM dns_queries") < 2
+                                                   or not store.scalar("SELECT count(*) FROM logon_events")):
                 w.poll()
                 time.sleep(0.05)
             w.close()
             got = store.rows("SELECT query_name, client FROM dns_queries ORDER BY 1")
+            logons = store.rows("SELECT event, account FROM logon_events")
         finally:
             udp.close()
             tcp.close()
     assert got == [("t.example", "10.0.0.8"), ("udp.example", "10.0.0.1")]
+    assert logons == [("failure", "root")]
     assert w.health.extra["syslog_unrouted"] == {"cron": 1}

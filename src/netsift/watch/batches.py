@@ -206,7 +206,7 @@ def parse_batch(f: Followed, data: bytes, final: bool) -> list[ParseResult]:
         if fast is None:
             prepared = parser.prepare(chunk) if parser.prepare is not None else None
             fast = parser.parse(chunk.lines() if prepared is None else prepared, f.ctx)
-        out.append(screened(fast, chunk.set_aside, chunk.lines))
+        out.append(screened(fast, chunk.set_aside, chunk.lines, parser.table))
     return out
 
 
@@ -250,7 +250,7 @@ class Batcher:
         f.pending_lines = total - accounted
         f.held_since = None if not f.pending_lines else (f.held_since or now)
         batch.lines = new_lines
-        batch.rows = sum(r.records.height for r in results)
+        batch.rows = sum(r.rows for r in results)
         batch.rejected = sum(r.rejected.height for r in results)
         f.rows, f.rejected, f.lines = f.rows + batch.rows, f.rejected + batch.rejected, f.lines + new_lines
         opening = f.record(0, 0, following=True) if f.is_new else None
