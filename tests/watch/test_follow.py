@@ -7,7 +7,8 @@ import io
 import os
 import time
 
-from netsift.ingest.run import IngestOptions, ingest_paths
+from netsift.ingest.plan import IngestOptions
+from netsift.ingest.run import ingest_paths
 from netsift.store import open_store
 from netsift.watch.follow import StdinTail
 from netsift.watch.runner import WatchOptions, Watcher

@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from netsift.ingest.run import IngestOptions, ingest_paths
+from netsift.ingest.plan import IngestOptions
+from netsift.ingest.run import ingest_paths
 from netsift.store import open_store
 from tests.watch.lines import pihole_lines, rows
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from netsift.ingest.formats import parser_for_program, parsers
-from netsift.ingest.run import IngestOptions
+from netsift.ingest.plan import IngestOptions
 from netsift.store import open_store
 from netsift.watch.runner import WatchOptions, Watcher
 from netsift.watch.syslog import SyslogListener, octet_frames, parse_message

@@ -35,9 +35,9 @@ from netsift.errors import InputError
 from netsift.ingest import bookkeeping
 from netsift.ingest.base import ParseContext, Parser, ParseResult, screened
 from netsift.ingest.formats import detect_format, parsers
-from netsift.ingest.plan import plan_file, prime
+from netsift.ingest.plan import IngestOptions, plan_file, prime
 from netsift.ingest.reader import ByteChunk, TextShape, iter_byte_chunks, text_shape
-from netsift.ingest.run import FileReport, IngestOptions, ingest_file
+from netsift.ingest.run import FileReport, ingest_file
 from netsift.ingest.source import open_source, sniff_lines
 from netsift.ingest.writer import FileRecord, Writer
 from netsift.store import Store

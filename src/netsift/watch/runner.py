@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from netsift import pipeline
 from netsift.errors import InputError
 from netsift.ingest import bookkeeping
-from netsift.ingest.run import IngestOptions
+from netsift.ingest.plan import IngestOptions
 from netsift.store import Store
 from netsift.watch import batches
 from netsift.watch.alerts import Sink, Suppressor
