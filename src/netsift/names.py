@@ -13,8 +13,11 @@ single-label names are *infrastructure*; their registered domain is the last two
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
+import re
 from collections import Counter
+from pathlib import Path
 
 import polars as pl
 
@@ -33,6 +36,78 @@ def _extractor():
     import tldextract
 
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
+# A plain name: lower-case ASCII labels that tldextract takes as they are (no URL parts to cut, no IDNA to
+# decode, not an IPv4 address). Such names are split by the same walk over the same PSL snapshot without
+# importing tldextract, which imports requests (~0.3 s of every `netsift ingest`); the rest go to tldextract.
+_PLAIN = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+_PRIVATE_SECTION = "// ===BEGIN PRIVATE DOMAINS==="  # tldextract.suffix_list's separator and rule pattern
+_RULE = re.compile(r"^(?P<suffix>[.*!]*\w[\S]*)", re.UNICODE | re.MULTILINE)
+
+
+class _Node:
+    """A node of the suffix trie (labels reversed), as ``tldextract.tldextract.Trie``."""
+
+    __slots__ = ("matches", "end", "is_private")
+
+    def __init__(self) -> None:
+        self.matches: dict[str, _Node] = {}
+        self.end = False
+        self.is_private = False
+
+
+@functools.cache
+def _suffix_trie() -> _Node:
+    """tldextract's offline PSL snapshot as the trie its ``_PublicSuffixListTLDExtractor`` builds (private
+    domains included), read from the package's data without importing the package."""
+    spec = importlib.util.find_spec("tldextract")
+    assert spec is not None and spec.submodule_search_locations
+    text = (Path(next(iter(spec.submodule_search_locations))) / ".tld_set_snapshot").read_text(encoding="utf-8")
+    public, _, private = text.partition(_PRIVATE_SECTION)
+    root = _Node()
+    for section, is_private in ((public, False), (private, True)):
+        for m in _RULE.finditer(section):
+            node = root
+            for label in reversed(m.group("suffix").split(".")):
+                node = node.matches.setdefault(label, _Node())
+            node.end, node.is_private = True, is_private
+    return root
+
+
+def suffix_walk(labels: list[str]) -> tuple[int, bool] | None:
+    """Where the public suffix of a name's (plain, lower-case) labels starts and whether its rule is a
+    private domain's (tldextract's ``suffix_index``: longest rule, wildcards, exceptions), or None when no
+    rule matches."""
+    node = _suffix_trie()
+    suffix_idx = label_idx = len(labels)
+    found = None
+    for label in reversed(labels):
+        child = node.matches.get(label)
+        if child is not None:
+            label_idx -= 1
+            node = child
+            if node.end:
+                suffix_idx, found = label_idx, node
+            continue
+        if "*" in node.matches:
+            return (label_idx if "!" + label in node.matches else label_idx - 1), node.matches["*"].is_private
+        break
+    return None if found is None else (suffix_idx, found.is_private)
+
+
+def _split_suffix(name: str) -> tuple[str, str, str]:
+    """(subdomain, domain, suffix) as ``tldextract`` (offline snapshot, private domains) gives them."""
+    labels = name.split(".")
+    if _PLAIN.fullmatch(name) and not labels[-1].isdigit() and not any(lb.startswith("xn--") for lb in labels):
+        hit = suffix_walk(labels)
+        if hit is None:
+            return ".".join(labels[:-1]), labels[-1], ""
+        idx = hit[0]
+        subdomain = ".".join(labels[:idx - 1]) if idx >= 2 else ""
+        return subdomain, labels[idx - 1] if idx > 0 else "", ".".join(labels[idx:])
+    ext = _extractor()(name)
+    return ext.subdomain, ext.domain, ext.suffix
 
 
 def entropy(text: str) -> float:
@@ -54,14 +129,14 @@ def split_name(name: str) -> tuple[str, str, str, bool]:
         reg = ".".join(labels[-2:])
         sub = name[: -len(reg) - 1] if len(name) > len(reg) else ""
         return reg, last, sub, True
-    ext = _extractor()(name)
-    if not ext.suffix:
+    subdomain, domain, suffix = _split_suffix(name)
+    if not suffix:
         reg = ".".join(labels[-2:])
         sub = name[: -len(reg) - 1] if len(name) > len(reg) else ""
         return reg, last, sub, False
-    if not ext.domain:  # the name is itself a public suffix (e.g. "co.uk", "github.io")
-        return name, ext.suffix, "", False
-    return f"{ext.domain}.{ext.suffix}", ext.suffix, ext.subdomain, False
+    if not domain:  # the name is itself a public suffix (e.g. "co.uk", "github.io")
+        return name, suffix, "", False
+    return f"{domain}.{suffix}", suffix, subdomain, False
 
 
 def derive_names(names: list[str]) -> pl.DataFrame:

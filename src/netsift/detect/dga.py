@@ -12,7 +12,6 @@ model is, what share of them answered NXDOMAIN, and the client's worst hour of d
 
 from __future__ import annotations
 
-import functools
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -79,12 +78,6 @@ def _label(name: str) -> tuple[str, str, str, bool, bool]:
     return reg[: -len(suffix) - 1], reg, suffix, False, private
 
 
-@functools.cache
-def _suffix_trie():
-    """The public suffix trie tldextract itself walks (the offline snapshot, private domains included)."""
-    return psl._extractor()._get_tld_extractor().tlds_incl_private_trie
-
-
 _SLOW_CHARS = frozenset(":/?#@[]\\ %\u3002\uff0e\uff61")
 
 
@@ -100,28 +93,14 @@ def _fast_label(name: str) -> tuple[str, str, bool, bool]:
     last = labels[-1]
     if n == 1 or last in psl.PRIVATE_TLDS:  # incl. arpa: reverse lookups
         return "", last, True, False
-    node = _suffix_trie()
-    idx = n  # index of the first label of the longest suffix rule matched so far
-    at = n
-    found = None
-    for lb in reversed(labels):
-        nxt = node.matches.get(lb)
-        if nxt is not None:
-            at -= 1
-            node = nxt
-            if node.end:
-                idx, found = at, node
-            continue
-        if "*" in node.matches:
-            idx = at if "!" + lb in node.matches else at - 1
-            found = node.matches["*"]
-        break
-    if found is None:  # no suffix rule: the last label is the suffix
+    hit = psl.suffix_walk(labels)  # tldextract's suffix walk over the same snapshot
+    if hit is None:  # no suffix rule: the last label is the suffix
         return labels[-2], last, False, False
+    idx, private = hit
     suffix = ".".join(labels[idx:]) if idx < n - 1 else labels[-1]
     if idx <= 0:  # the name is itself a (platform) suffix
         return labels[0], suffix, False, True
-    return labels[idx - 1], suffix, False, found.is_private and idx < n - 1
+    return labels[idx - 1], suffix, False, private and idx < n - 1
 
 
 _NOT_DOMAIN = "Not a domain name; not scored."
