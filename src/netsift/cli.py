@@ -44,6 +44,8 @@ COMMANDS = {
     "schema": "netsift.cli_commands:schema",
     "config": "netsift.cli_commands:config",
     "report": "netsift.report.cli:report",
+    "bandwidth": "netsift.report.traffic_cli:bandwidth",
+    "credentials": "netsift.report.traffic_cli:credentials",
     "serve": "netsift.web.cli:serve",
     "watch": "netsift.watch.cli:watch",
 }

@@ -270,12 +270,4 @@ def print_ingest(summary: IngestSummary, quiet: bool) -> None:
 
 
 def emit(rows: list[dict], output: str | None, title: str, columns: list[str] | None = None) -> None:
-    if output == "json":
-        machine.write_json(rows)
-    elif output == "ndjson":
-        machine.write_ndjson(rows)
-    elif output == "csv":
-        machine.write_csv(rows)
-    else:
-        cols = columns or (list(rows[0]) if rows else [])
-        con_out.console().print(con_out.table(title, cols, [[r.get(c) for c in cols] for r in rows]))
+    machine.emit(rows, output, title, columns)

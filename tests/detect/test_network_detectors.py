@@ -10,7 +10,6 @@ import pytest
 
 from netsift.config import Settings
 from netsift.detect import bandwidth, cleartext_credential, run_detectors
-from netsift.store import open_store
 
 T0 = dt.datetime(2026, 3, 2)
 S_BW = Settings(bandwidth.SETTINGS)
@@ -19,9 +18,9 @@ MB = 1_000_000
 
 
 @pytest.fixture
-def store():
-    with open_store(":memory:") as s:
-        yield s
+def store(any_store):
+    """DuckDB and ClickHouse (chdb) alike: the detectors' SQL goes through the Store."""
+    return any_store
 
 
 def add_connections(store, rows: list[tuple]) -> None:

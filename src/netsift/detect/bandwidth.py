@@ -41,12 +41,16 @@ TOP_SERVER = """
 """
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1000
-    return f"{n:,.1f} TB"
+def human_bytes(n: float | None) -> str:
+    """1,234 B, 12.3 MB, 4.0 GB (decimal units)."""
+    if n is None:
+        return ""
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if abs(value) < 1000 or unit == "PB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1000
+    return f"{value:,.1f} PB"
 
 
 def robust_baseline(history: list[int]) -> tuple[float, float]:
@@ -96,9 +100,9 @@ def run(store: Store, s: Settings) -> list[Finding]:
         top = store.rows(TOP_SERVER, [client, hour, hour])
         server, sent = top[0] if top else (None, 0)
         reasons = [
-            f"Sent {_human(peak)} in one hour ({hour:%Y-%m-%d %H:00} UTC) over "
+            f"Sent {human_bytes(peak)} in one hour ({hour:%Y-%m-%d %H:00} UTC) over "
             f"{plural(peak_row['conns'], 'connection')}: {peak / max(subs['median_bytes'], 1):,.0f}× its typical "
-            f"active hour (median {_human(subs['median_bytes'])}, robust z {subs['robust_z']:g} over "
+            f"active hour (median {human_bytes(subs['median_bytes'])}, robust z {subs['robust_z']:g} over "
             f"{plural(len(history), 'other active hour')}).",
         ]
         if server is not None and peak:

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
+from netsift.report import console
 from netsift.report.console import BEYOND_C0
 
 
@@ -60,3 +61,19 @@ def write_csv(rows: list[dict], out: IO[str] | None = None) -> None:
     for row in rows:
         writer.writerow({k: (dumps(v) if isinstance(v, (list, dict)) else
                              v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()})
+
+
+def emit(rows: list[dict], output: str | None, title: str, columns: list[str] | None = None,
+         shown: list[list] | None = None) -> None:
+    """Rows as ``--json`` / ``--ndjson`` / ``--csv`` asked, else a terminal table of ``columns`` (``shown``:
+    the cells to print instead of the raw values, e.g. sizes in kB)."""
+    if output == "json":
+        write_json(rows)
+    elif output == "ndjson":
+        write_ndjson(rows)
+    elif output == "csv":
+        write_csv(rows)
+    else:
+        cols = columns or (list(rows[0]) if rows else [])
+        cells = shown if shown is not None else [[r.get(c) for c in cols] for r in rows]
+        console.console().print(console.table(title, cols, cells))
