@@ -37,6 +37,12 @@ ch = pytest.importorskip("netsift.store.clickhouse")
     ("WITH d AS (SELECT * FROM t WHERE a = ?) SELECT * FROM d WHERE b = ? AND c = '?'",
      "WITH d AS (SELECT * FROM t WHERE a = __nsp0__) SELECT * FROM d WHERE b = __nsp1__ AND c = '?'"),
     ("SET threads = 1", "SET max_threads = 1"),
+    ("SELECT x IS NOT NULL AS known FROM t", "SELECT toBool(NOT (x IS NULL)) AS known FROM t"),
+    ("SELECT sum(n) AS n FROM t GROUP BY ALL ORDER BY n DESC", "SELECT SUM(n) AS n FROM t GROUP BY ALL ORDER BY 1 DESC"),
+    ("SELECT split_part(r, ':', 1) FROM t",
+     "SELECT CASE WHEN r IS NULL THEN NULL ELSE arrayElement(splitByString(':', assumeNotNull(r)), 1) END FROM t"),
+    ("SELECT time_bucket(INTERVAL '1 hour', ts) FROM t",
+     "SELECT toDateTime64(toStartOfInterval(ts, INTERVAL 1 HOUR), 6) FROM t"),
 ])
 def test_transpile(duckdb, expected):
     assert ch.transpile(duckdb) == expected

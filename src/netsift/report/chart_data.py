@@ -259,7 +259,7 @@ def top_domains(store, in_top_list: bool, limit: int = 15) -> list[dict]:
 
 
 def findings_by_kind(store) -> list[dict]:
-    return dicts(store, "SELECT kind, severity, count(*) AS findings FROM findings GROUP BY ALL ORDER BY kind")
+    return dicts(store, "SELECT kind, severity, count(*) AS findings FROM findings GROUP BY ALL ORDER BY kind, severity")
 
 
 def top_findings(store, limit: int = 25) -> list[dict]:

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import polars as pl
@@ -200,6 +200,18 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             node.set("this", exp.Anonymous(this="toFloat64", expressions=[terms[0]]))
             node.set("expressions", [exp.Anonymous(this="toFloat64", expressions=[a]) for a in terms[1:]])
         return node
+    if isinstance(node, exp.DateBin):  # time_bucket(interval, ts)
+        interval = node.this
+        if isinstance(interval, exp.Interval) and interval.this.is_string:
+            interval = exp.Interval(this=exp.Literal.number(interval.this.name), unit=interval.args.get("unit"))
+        bucket = exp.Anonymous(this="toStartOfInterval", expressions=[node.expression, interval])
+        return exp.Anonymous(this="toDateTime64", expressions=[bucket, exp.Literal.number(6)])  # not a DateTime
+    if isinstance(node, exp.SplitPart):  # NULL stays NULL; a part past the end is ''
+        text = node.this
+        parts = exp.Anonymous(this="splitByString", expressions=[
+            node.args["delimiter"], exp.Anonymous(this="assumeNotNull", expressions=[text.copy()])])
+        return exp.If(this=exp.Is(this=text.copy(), expression=exp.Null()), true=exp.Null(),
+                      false=exp.Anonymous(this="arrayElement", expressions=[parts, node.args["part_index"]]))
     if isinstance(node, exp.Anonymous) and node.name.lower() in _INTERVALS:
         return exp.Anonymous(this=_INTERVALS[node.name.lower()], expressions=list(node.expressions))
     if isinstance(node, exp.Anonymous) and node.name.lower() == "histogram":  # DuckDB's value -> count map
@@ -219,6 +231,38 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             args.append(exp.Sub(this=exp.Add(this=end, expression=exp.Literal.number(1)), expression=start))
         return exp.Anonymous(this="arraySlice", expressions=args)
     return node
+
+
+_PREDICATES = (exp.Predicate, exp.Connector, exp.Not)
+
+
+def _projection(e: exp.Expression) -> exp.Expression:
+    """A selected ``t.x`` named ``x`` (ClickHouse names it ``t.x``); a selected condition a Bool (ClickHouse's
+    comparisons give UInt8 0/1)."""
+    if isinstance(e, exp.Column) and e.table and not isinstance(e.this, exp.Star):
+        return cast(exp.Expression, exp.alias_(e, e.name))
+    inner = e.this if isinstance(e, exp.Alias) else e
+    if isinstance(inner, _PREDICATES):
+        as_bool = exp.Anonymous(this="toBool", expressions=[inner.copy()])
+        return cast(exp.Expression, exp.alias_(as_bool, e.alias)) if isinstance(e, exp.Alias) else as_bool
+    return e
+
+
+def _positional(query: exp.Select) -> None:
+    """ORDER BY / GROUP BY naming a SELECT alias: DuckDB takes the alias, ClickHouse (set to prefer column
+    names, as DuckDB does inside expressions) would take a column of that name; by position, both agree."""
+    aliases = {e.alias: i + 1 for i, e in enumerate(query.expressions) if isinstance(e, exp.Alias)}
+    order = query.args.get("order")
+    for ordered in order.expressions if order else []:
+        key = ordered.this
+        if isinstance(key, exp.Column) and not key.table and key.name in aliases:
+            ordered.set("this", exp.Literal.number(aliases[key.name]))
+    group = query.args.get("group")
+    if group:
+        group.set("expressions", [
+            exp.Literal.number(aliases[g.name]) if isinstance(g, exp.Column) and not g.table and g.name in aliases
+            and not isinstance(query.expressions[aliases[g.name] - 1].this, exp.Column) else g
+            for g in group.expressions])
 
 
 @functools.lru_cache(maxsize=4096)
@@ -241,9 +285,9 @@ def transpile(sql: str) -> str:
     except sqlglot.errors.SqlglotError as exc:
         raise StoreError(f"cannot translate SQL for ClickHouse: {exc}") from exc
     for query in tree.find_all(exp.Select):  # t.x is named x, as in DuckDB (ClickHouse says t.x)
-        query.set("expressions", [exp.alias_(e, e.name) if isinstance(e, exp.Column) and e.table
-                                  and not isinstance(e.this, exp.Star) else e
-                                  for e in query.expressions])
+        query.set("expressions", [_projection(e) for e in query.expressions])
+    for query in tree.find_all(exp.Select):
+        _positional(query)
     for node in reversed(list(tree.dfs())):  # children before their parents
         assert isinstance(node, exp.Expression)
         new = _rewrite(node)
@@ -356,8 +400,8 @@ def _naive(table: pa.Table) -> pa.Table:
     changed = False
     for f in table.schema:
         t = f.type
-        if pa.types.is_timestamp(t) and t.tz is not None:
-            t, changed = pa.timestamp(t.unit), True
+        if pa.types.is_timestamp(t) and (t.tz is not None or t.unit != "us"):
+            t, changed = pa.timestamp("us"), True
         elif pa.types.is_unsigned_integer(t):
             t, changed = pa.int64(), True
         fields.append(pa.field(f.name, t))

@@ -127,7 +127,7 @@ def findings_data(store, params) -> dict:
                 f["group"]["members"] = members.get(f["group"]["key"], [])
     _attach_evidence(store, findings)
     facets = data.dicts(store, f"SELECT kind, severity, count(*) AS findings FROM ({QUEUE_SQL}) "
-                               "WHERE verdict IS NULL GROUP BY ALL ORDER BY kind", [sev])
+                               "WHERE verdict IS NULL GROUP BY ALL ORDER BY kind, severity", [sev])
     return {
         "filters": {**applied, "sort": sort, "order": order},
         "page": page, "pages": pages, "per_page": per_page, "total": int(total), "matching": int(matching),
