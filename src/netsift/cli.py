@@ -42,6 +42,8 @@ COMMANDS = {
     "explain": "netsift.cli_commands:explain",
     "lists": "netsift.cli_commands:lists_group",
     "schema": "netsift.cli_commands:schema",
+    "query": "netsift.cli_data:query",
+    "export": "netsift.cli_data:export",
     "config": "netsift.cli_commands:config",
     "report": "netsift.report.cli:report",
     "bandwidth": "netsift.report.traffic_cli:bandwidth",

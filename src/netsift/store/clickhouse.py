@@ -313,6 +313,15 @@ def transpile(sql: str) -> str:
     return tree.sql("clickhouse")
 
 
+def is_query(sql: str) -> bool:
+    """True when ``sql`` is one statement that only reads."""
+    try:
+        trees = sqlglot.parse(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return False
+    return len(trees) == 1 and isinstance(trees[0], (exp.Query, exp.Show, exp.Describe))
+
+
 @dataclass(frozen=True)
 class Bound:
     """A statement ready for the server: ClickHouse SQL with ``{pN:Type}`` parameters and their values."""
@@ -484,7 +493,7 @@ class ChdbTransport(Transport):
             self.session.query(f"SET {name} = {_quoted(value)}")
 
     @classmethod
-    def acquire(cls, path: str) -> ChdbTransport:
+    def acquire(cls, path: str, read_only: bool = False) -> ChdbTransport:
         key = os.path.realpath(path)
         with cls._guard:
             if key in cls._open:
@@ -496,6 +505,8 @@ class ChdbTransport(Transport):
                 raise StoreError(f"chdb:{path}: this process already has chdb:{other} open (chdb runs one "
                                  "store per process); close it first")
             transport = cls(path)
+            if read_only:  # 2: reads only, settings may still change (readonly itself may not)
+                transport.session.query("SET readonly = 2")
             cls._open[key] = (transport, 1)
             return transport
 
@@ -549,16 +560,14 @@ class ServerTransport(Transport):
         database = parts.path.strip("/") or "default"
         password = unquote(parts.password) if parts.password else os.environ.get(PASSWORD_ENV, "")
         self.label = f"clickhouse://{parts.hostname}:{parts.port or 8123}/{database}"  # no user, no password
-        settings = dict(SESSION_SETTINGS)
+        settings: dict[str, Any] = dict(SESSION_SETTINGS)
         if read_only:
-            settings["readonly"] = 2  # 2: reads, and settings may still be changed per query
+            settings["readonly"] = 2  # 2: reads only; the driver may still set its per-query settings
         try:
             self.client = clickhouse_connect.get_client(
                 host=parts.hostname or "localhost", port=parts.port or 8123,
                 username=unquote(parts.username) if parts.username else "default", password=password,
-                database=database, settings={k: v for k, v in settings.items() if k != "readonly"})
-            if read_only:
-                self.client.command("SET readonly = 2")
+                database=database, settings=settings)
         except Exception as exc:
             raise StoreError(f"cannot open {self.label}: {_first_line(exc).replace(password, '***') if password else _first_line(exc)}") from exc
         self.lock = threading.RLock()
@@ -611,7 +620,7 @@ class ClickHouseStore:
         if transport is not None:
             self.transport = transport
         elif target.startswith("chdb:"):
-            self.transport = ChdbTransport.acquire(target.removeprefix("chdb:") or ".")
+            self.transport = ChdbTransport.acquire(target.removeprefix("chdb:") or ".", read_only)
         elif target.startswith("clickhouse://"):
             self.transport = ServerTransport(target, read_only=read_only)
         else:
@@ -629,13 +638,12 @@ class ClickHouseStore:
             raise
 
     # --- reading ----------------------------------------------------------------------------------
-    def _settings(self) -> dict[str, Any] | None:
-        return {"readonly": 2} if self.read_only and isinstance(self.transport, ChdbTransport) else None
-
     def arrow(self, sql: str, params: Params = None) -> pa.Table:
         if m := _SEQUENCE_RE.match(sql):
             return pa.table({"nextval": [self._next_id(m.group(1))]})
-        return _naive(self.transport.arrow(bind(sql, params), self._settings()))
+        if self.read_only and not is_query(sql):
+            raise StoreError("this store is open read-only: only queries (SELECT, WITH ..., SHOW, DESCRIBE)")
+        return _naive(self.transport.arrow(bind(sql, params)))
 
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
         out = pl.from_arrow(self.arrow(sql, params))
