@@ -17,7 +17,7 @@ import jinja2
 
 from netsift import __version__, inputs
 from netsift.report import chart_data as data
-from netsift.report import charts, resolver
+from netsift.report import charts, resolver, traffic
 from netsift.report.console import decimals
 from netsift.store.rollups import ensure_rollups
 
@@ -36,6 +36,7 @@ def environment(package: str = "netsift.report") -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda n: f"{n:,}" if isinstance(n, int) else (f"{n:,.2f}" if isinstance(n, float) else n)
     env.filters["dec"] = decimals
+    env.filters["bytes"] = traffic.human_bytes
     env.filters["pct"] = lambda part, whole: f"{100 * part / whole:.1f} %" if whole else "-"
     return env
 
@@ -52,6 +53,7 @@ def report_context(store) -> dict[str, Any]:
     countries = data.countries(store)
     infra = data.infrastructure(store)
     resolver_panels = resolver.resolver_data(store)
+    bandwidth = traffic.bandwidth_data(store)
     figures = {
         "normal": charts.normal_figure(breakdown),
         "findings": charts.findings_figure(data.findings_by_kind(store)),
@@ -61,6 +63,7 @@ def report_context(store) -> dict[str, Any]:
         "map": charts.map_figure(countries),
         "graph": charts.graph_figure(infra),
         **resolver.figures(resolver_panels),
+        **traffic.figures(bandwidth),
     }
     return {
         "summary": summary,
@@ -75,6 +78,9 @@ def report_context(store) -> dict[str, Any]:
         "has_ip_info": data.has_rows(store, "ip_info"),
         "infra_edges": len(infra["edges"]),
         "resolver": resolver_panels,
+        "bandwidth": bandwidth,
+        "credentials": traffic.credentials_data(store),
+        "families": traffic.counts(store),
         "inputs": [r.as_dict() for r in inputs.remembered(store)],
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,

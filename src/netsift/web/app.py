@@ -26,13 +26,18 @@ from starlette.routing import Route
 from netsift import pipeline
 from netsift.report.charts import WORLD_TOPOJSON
 from netsift.store import Store
-from netsift.web import categories, client, domain, findings, graph, overview, resolver, search, security, verdicts
+from netsift.web import (
+    categories, client, domain, findings, graph, overview, resolver, search, security, traffic, verdicts,
+)
 from netsift.web import map as map_page
 from netsift.web.pages import Page, add_page, json_response
 from netsift.web.state import Dashboard
 
 PAGES: tuple[Page, ...] = (overview.PAGE, findings.PAGE, domain.PAGE, client.PAGE, categories.PAGE, map_page.PAGE,
-                           graph.PAGE, search.PAGE, resolver.PAGE, verdicts.PAGE)
+                           graph.PAGE, search.PAGE, resolver.PAGE, traffic.BANDWIDTH, traffic.CREDENTIALS, verdicts.PAGE)
+# pages shown in the navigation only when the store holds their rows (the server never ingests, so this holds)
+OPTIONAL = {resolver.PAGE.path: resolver.available, traffic.BANDWIDTH.path: traffic.bandwidth_available,
+            traffic.CREDENTIALS.path: traffic.credentials_available}
 STATIC_FILES = {  # URL name -> (package, path inside it)
     "plotly.min.js": ("plotly", "package_data/plotly.min.js"),
     f"topojson/{WORLD_TOPOJSON}": ("netsift", f"data/{WORLD_TOPOJSON}"),
@@ -57,9 +62,9 @@ def create_app(store_path: str | None, *, token: str | None = None, bound_host: 
 
     app = FastAPI(title="netsift", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.netsift = dash
-    # the resolver page only when a log carries block status (the server never ingests, so this holds)
+    # the resolver page only when a log carries block status, bandwidth and credentials when there are rows
     app.state.nav = [(p.path, p.nav) for p in PAGES
-                     if p.nav and (p is not resolver.PAGE or resolver.available(dash.store))]
+                     if p.nav and (p.path not in OPTIONAL or OPTIONAL[p.path](dash.store))]
     hosts = None if bound_host in ("0.0.0.0", "::") else security.allowed_hosts(bound_host)
 
     @app.middleware("http")

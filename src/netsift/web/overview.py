@@ -6,7 +6,7 @@ age and whether the file is still there; see :mod:`netsift.inputs`)."""
 from __future__ import annotations
 
 from netsift.report import chart_data as data
-from netsift.report import charts, resolver
+from netsift.report import charts, resolver, traffic
 from netsift import inputs
 from netsift.web.pages import Page
 
@@ -22,6 +22,7 @@ def overview_data(store, params) -> dict:
         "findings_by_kind": data.findings_by_kind(store),
         "top_findings": data.top_findings(store, 10),
         "resolver": resolver.totals(store),
+        "families": traffic.counts(store),
         "inputs": remembered_inputs(store),
     }
 
