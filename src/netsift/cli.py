@@ -40,6 +40,7 @@ COMMANDS = {
     "demo": "netsift.cli_commands:demo",
     "score": "netsift.cli_commands:score",
     "explain": "netsift.cli_commands:explain",
+    "logins": "netsift.cli_logins:logins_command",
     "lists": "netsift.cli_commands:lists_group",
     "schema": "netsift.cli_commands:schema",
     "query": "netsift.cli_data:query",

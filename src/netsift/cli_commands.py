@@ -359,6 +359,9 @@ def explain(what, db, max_rows, output):
                                     [[k, v] for k, v in f["sub_scores"].items()]))
     if doc.get("baseline"):
         out.print(con_out.table("baseline", list(doc["baseline"]), [list(doc["baseline"].values())]))
+    if doc.get("timeline"):
+        out.print(con_out.table(f"story of {doc['title'].removeprefix('client ')} (UTC)", ["when", "family", "what"],
+                                [[e["ts"][:19], e["family"], e["text"]] for e in doc["timeline"]]))
     if doc["evidence"]:
         cols = list(doc["evidence"][0])
         out.print(con_out.table(f"evidence (first {len(doc['evidence'])} of {doc['evidence_total']:,} rows)", cols,

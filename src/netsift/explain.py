@@ -1,11 +1,13 @@
 """``netsift explain``: everything behind a finding, a domain or a client — sub-scores, modifiers, the
-baseline's view of the domain and the rows the finding rests on. One dict, shown by the CLI (and usable by
+baseline's view of the domain and the rows the finding rests on; for a client, its story across every
+family of logs (``netsift.timeline``: DNS questions, logons from and to it, findings). One dict, shown by the CLI (and usable by
 the dashboard)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from netsift import timeline
 from netsift.errors import InputError
 from netsift.pipeline import load_findings
 from netsift.store import Store
@@ -41,11 +43,12 @@ def explain(store: Store, what: str, *, max_rows: int = 20) -> dict[str, Any]:
         evidence, total = _evidence(store, f.client, f.domain, max_rows)
         return {"title": f"finding {f.id}: {f.kind}", "findings": [f.to_dict()], "baseline": _baseline(store, f.domain),
                 "evidence": evidence, "evidence_total": total}
-    is_client = bool(store.scalar("SELECT count(*) FROM (SELECT 1 FROM dns_queries WHERE client = ? LIMIT 1)", [what]))
-    if is_client:
+    if timeline.has_client(store, what):  # any family: DNS questions, logons from or to it, ...
         evidence, total = _evidence(store, what, None, max_rows)
-        return {"title": f"client {what}", "findings": [f.to_dict() for f in findings if f.client == what],
-                "baseline": None, "evidence": evidence, "evidence_total": total}
+        return {"title": f"client {what}",
+                "findings": [f.to_dict() for f in findings if what in (f.client, f.host)],
+                "baseline": None, "evidence": evidence, "evidence_total": total,
+                "timeline": timeline.as_json(timeline.client_events(store, what))}
     domain = store.scalar("SELECT registered_domain FROM domain_names WHERE query_name = ? OR registered_domain = ? "
                           "LIMIT 1", [key, key])
     if domain is None:

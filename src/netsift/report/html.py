@@ -18,6 +18,7 @@ import jinja2
 from netsift import __version__, inputs
 from netsift.report import chart_data as data
 from netsift.report import charts, resolver, traffic
+from netsift.report import logins as report_logins
 from netsift.report.console import decimals
 from netsift.store.rollups import ensure_rollups
 
@@ -54,7 +55,9 @@ def report_context(store) -> dict[str, Any]:
     infra = data.infrastructure(store)
     resolver_panels = resolver.resolver_data(store)
     bandwidth = traffic.bandwidth_data(store)
+    logons = report_logins.section(store)
     figures = {
+        "logins": report_logins.timeline_figure(logons["timeline"], "Logon events per hour (UTC)"),
         "normal": charts.normal_figure(breakdown),
         "findings": charts.findings_figure(data.findings_by_kind(store)),
         "timeline": charts.timeline_figure(data.timeline(store, bucket=bucket), bucket=bucket),
@@ -81,6 +84,7 @@ def report_context(store) -> dict[str, Any]:
         "bandwidth": bandwidth,
         "credentials": traffic.credentials_data(store),
         "families": traffic.counts(store),
+        "logins": logons,
         "inputs": [r.as_dict() for r in inputs.remembered(store)],
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,

@@ -27,17 +27,19 @@ from netsift import pipeline
 from netsift.report.charts import WORLD_TOPOJSON
 from netsift.store import Store
 from netsift.web import (
-    categories, client, domain, findings, graph, overview, resolver, search, security, traffic, verdicts,
+    categories, client, domain, findings, graph, logins, overview, resolver, search, security, traffic, verdicts,
 )
 from netsift.web import map as map_page
 from netsift.web.pages import Page, add_page, json_response
 from netsift.web.state import Dashboard
 
 PAGES: tuple[Page, ...] = (overview.PAGE, findings.PAGE, domain.PAGE, client.PAGE, categories.PAGE, map_page.PAGE,
-                           graph.PAGE, search.PAGE, resolver.PAGE, traffic.BANDWIDTH, traffic.CREDENTIALS, verdicts.PAGE)
+                           graph.PAGE, search.PAGE, resolver.PAGE, traffic.BANDWIDTH, traffic.CREDENTIALS, verdicts.PAGE,
+                           logins.PAGE)
 # pages shown in the navigation only when the store holds their rows (the server never ingests, so this holds)
 OPTIONAL = {resolver.PAGE.path: resolver.available, traffic.BANDWIDTH.path: traffic.bandwidth_available,
-            traffic.CREDENTIALS.path: traffic.credentials_available}
+            traffic.CREDENTIALS.path: traffic.credentials_available,
+            logins.PAGE.path: logins.available}
 STATIC_FILES = {  # URL name -> (package, path inside it)
     "plotly.min.js": ("plotly", "package_data/plotly.min.js"),
     f"topojson/{WORLD_TOPOJSON}": ("netsift", f"data/{WORLD_TOPOJSON}"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from netsift.report import chart_data as data
 from netsift.report import charts, resolver, traffic
-from netsift import inputs
+from netsift import inputs, logins
 from netsift.web.pages import Page
 
 
@@ -24,6 +24,7 @@ def overview_data(store, params) -> dict:
         "resolver": resolver.totals(store),
         "families": traffic.counts(store),
         "inputs": remembered_inputs(store),
+        "logins": logins.counts(store),
     }
 
 

@@ -1,0 +1,111 @@
+"""One host, one story: everything the store knows about a client (an address, or a host name), from
+every family of logs, on one timeline. The client's dashboard page and ``netsift explain CLIENT`` show it.
+
+Each family contributes its events through a :class:`Family` registered here (``register``): a
+parameterised query over its own table returning ``ts, kind, count`` and the family's detail columns
+(every ``?`` is bound to the client), and a function that turns a row into one line of text. A family
+whose table is absent or empty contributes nothing, so a DNS-only store shows DNS only. Families
+registered by this module: ``dns`` (the client's questions per hour), ``logons`` (logon events from the
+client, as the acting address, and to it, as the target host, per hour, event and peer; stamped with the
+first of them) and ``findings``
+(findings about the client, or on it as the host). To add a family: one ``Family`` and ``register(it)``
+next to the code that fills its table. Queries are plain SQL (every store runs them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from netsift.store.base import Store
+
+LIMIT = 500  # events per family (the newest are kept when there are more)
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # "dns", "logons", ...
+    table: str  # the table it reads (no rows, or no table: nothing to say)
+    sql: str  # SELECT ts, kind, count, ... WHERE ... ? ... (each ? is the client)
+    describe: Callable[[dict[str, Any]], str]  # a row -> one line of text
+
+    def events(self, store: Store, client: str, limit: int = LIMIT) -> list[dict[str, Any]]:
+        if not store.has_table(self.table):
+            return []
+        slots = self.sql.count("?")
+        rows = store.dicts(f"SELECT * FROM ({self.sql}) e ORDER BY ts DESC LIMIT {int(limit)}", [client] * slots)
+        return [{"ts": r["ts"], "family": self.name, "kind": r["kind"], "count": int(r["count"] or 0),
+                 "text": self.describe(r)} for r in rows if r["ts"] is not None]
+
+
+FAMILIES: list[Family] = []
+
+
+def register(family: Family) -> None:
+    """Add a family (a family of the same name is replaced)."""
+    FAMILIES[:] = [f for f in FAMILIES if f.name != family.name] + [family]
+
+
+def client_events(store: Store, client: str, limit: int = LIMIT) -> list[dict[str, Any]]:
+    """Every family's events for ``client``, oldest first (each family's newest ``limit``)."""
+    events = [e for family in FAMILIES for e in family.events(store, client, limit)]
+    events.sort(key=lambda e: (e["ts"], e["family"], e["kind"]))
+    return events
+
+
+def has_client(store: Store, client: str) -> bool:
+    """Whether any family knows this client."""
+    return any(family.events(store, client, 1) for family in FAMILIES)
+
+
+def as_json(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**e, "ts": e["ts"].isoformat() if isinstance(e["ts"], dt.datetime) else e["ts"]} for e in events]
+
+
+# --- the families of this module ------------------------------------------------------------------------
+
+def _dns(r: dict[str, Any]) -> str:
+    nx = f", {r['nxdomain']:,} NXDOMAIN" if r["nxdomain"] else ""
+    return f"{r['count']:,} DNS questions{nx} for {r['names']:,} names in the hour"
+
+
+DNS = Family("dns", "dns_queries", """
+    SELECT min(ts) AS ts, 'questions' AS kind, count(*) AS count,
+           sum(CASE WHEN response_code = 'NXDOMAIN' THEN 1 ELSE 0 END) AS nxdomain,
+           count(DISTINCT query_name) AS names
+    FROM dns_queries WHERE client = ? AND ts IS NOT NULL GROUP BY date_trunc('hour', ts)""", _dns)
+
+
+def _logons(r: dict[str, Any]) -> str:
+    accounts = (r["first_account"] if r["accounts"] == 1 else
+                f"{r['accounts']} accounts ({r['first_account']} … {r['last_account']})" if r["accounts"] else
+                "no account")
+    times = f"{r['count']:,}× " if r["count"] > 1 else ""
+    where = f" on {r['host']}" if r["role"] == "from" and r["host"] else ""
+    peer = f" from {r['peer']}" if r["role"] == "to" and r["peer"] else ""
+    return f"{r['service']} {times}{r['kind']}{where}{peer}: {accounts}"
+
+
+LOGONS = Family("logons", "logon_events", """
+    SELECT min(ts) AS ts, event AS kind, count(*) AS count, role, service, host, client AS peer,
+           count(DISTINCT account) AS accounts, min(account) AS first_account, max(account) AS last_account
+    FROM (SELECT ts, event, service, host, client, account, CASE WHEN client = ? THEN 'from' ELSE 'to' END AS role
+          FROM logon_events WHERE client = ? OR host = ?) l
+    GROUP BY date_trunc('hour', ts), event, role, service, host, client""",
+                _logons)
+
+
+def _finding(r: dict[str, Any]) -> str:
+    about = ", ".join(x for x in (r["domain"], r["account"] and f"account {r['account']}",
+                                  r["host"] and f"on {r['host']}") if x)
+    return f"finding {r['kind']} ({r['severity']}, {r['score']:.2f}){': ' + about if about else ''}"
+
+
+FINDINGS = Family("findings", "findings", """
+    SELECT first_seen AS ts, kind, evidence_count AS count, severity, score, domain, account, host
+    FROM findings WHERE client = ? OR host = ?""", _finding)
+
+for _family in (DNS, LOGONS, FINDINGS):
+    register(_family)
