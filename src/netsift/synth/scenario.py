@@ -8,6 +8,8 @@ file                       format                what it covers
 ``dc01-dns.log``           windows_dns           AD workstations via the domain controller's DNS
 ``ns1-queries.log``        bind                  Mac/Linux office workstations via BIND
 ``sensor-dns.log.gz``      zeek_tsv, gzip        the DMZ servers, and all mDNS the sensor sees
+``sensor-conn.log``        zeek_conn_tsv         every client's connections (a heavy sender)
+``sensor-http.pcap``       pcap                  a login posted in clear text over HTTP
 =========================  ====================  ==============================================
 
 Every planted threat lands in the file of its client's resolver (see :data:`netsift.synth.PLANTED`:
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from netsift.synth import traffic
+from netsift.synth import network, traffic
 from netsift.synth.events import generate
 from netsift.synth.writers import write
 
@@ -36,10 +38,13 @@ FILES: tuple[tuple[str, str, pl.Expr], ...] = (
      pl.col("server").is_in([traffic.RESOLVERS["dmz"], traffic.MDNS_V4, traffic.MDNS_V6])),
 )
 
+NETWORK_FILES = ("sensor-conn.log", "sensor-http.pcap")
+
 
 def write_demo(directory: str | Path, seed: int = 7) -> list[Path]:
     """Generate the demo network (:func:`netsift.synth.generate` defaults) and write it into
-    ``directory`` as the four files above. Returns their paths, in the order of :data:`FILES`."""
+    ``directory`` as the files above. Returns their paths: the DNS logs in the order of :data:`FILES`, then
+    :data:`NETWORK_FILES` (:mod:`netsift.synth.network`)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     events = generate(seed=seed)
@@ -54,4 +59,4 @@ def write_demo(directory: str | Path, seed: int = 7) -> list[Path]:
             last = newest.replace(tzinfo=UTC).timestamp()
             os.utime(path, (last, last))
         paths.append(path)
-    return paths
+    return paths + network.write_network(directory, events, seed)
