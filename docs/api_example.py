@@ -14,11 +14,11 @@ from netsift.synth import write_demo
 work = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="netsift-api-"))
 target = sys.argv[2] if len(sys.argv) > 2 else ":memory:"
 
-# %% 1. Open a store and read logs into it (here: the demo network, four logs of three days)
+# %% 1. Open a store and read logs into it (here: the demo network: four DNS logs, a conn.log and a capture)
 store = api.open_store(target)
 logs = write_demo(work / "logs")
 summary = api.ingest(store, logs)
-print(f"{sum(f.rows for f in summary.files):,} questions from {len(summary.files)} files")
+print(f"{sum(f.rows for f in summary.files):,} rows from {len(summary.files)} files")
 
 # %% 2. Analyze: baseline, every detector, enrichment; the findings go to the store
 analysis = api.analyze(store)
