@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
 DETECT_SECONDS = 2.0
 DISCOVER_SECONDS = 1.0  # how often the watched paths are expanded again (new files)
+BACKLOG_SECONDS = 1.0  # a source with a backlog is read for about this long per poll
 
 
 @dataclass
@@ -107,9 +108,13 @@ class Detector:
         self.on_done()
         return alerts
 
-    def close(self) -> None:
+    def close(self, *, last_run: bool = False) -> None:
+        """Stop; with ``last_run``, analyse once more if rows arrived since the last analysis (stdin ended:
+        its last lines get their alerts)."""
         self._stop.set()
         self._thread.join(30)
+        if last_run and self._wanted.is_set():
+            self.run_once()
         self.session.close()
 
 
@@ -164,20 +169,30 @@ class Watcher:
                 first = self.batcher.step(started)
                 if first is not None:
                     lines, rows, rejected = lines + first.lines, rows + first.rows, rejected + first.rejected
+                    self.health.counted(first.lines, first.rows, first.rejected)
         self.batcher.commit()
         caught_up = 0
         if time.monotonic() - self._discovered_at >= DISCOVER_SECONDS:
             self._discovered_at = time.monotonic()
             caught_up = self._discover()
             self.batcher.commit()
-        if lines or rows or rejected:
-            self.health.counted(lines, rows, rejected)
         if rows or caught_up:
             if self.detector is not None:
                 self.detector.request()
             self.on_batch()
         self._update_sources()
+        if self._input_ended():
+            self.health.note("stdin ended")
+            self.stop.set()
         return lines
+
+    def _input_ended(self) -> bool:
+        """Only stdin is watched (no files, no syslog) and it ended, all of it stored."""
+        if list(self.opts.paths) != ["-"] or set(self.buffers) != {"-"}:
+            return False
+        tail = self.buffers["-"][0]
+        f = self.followed.get("-")
+        return tail.ended and not tail.behind() and (f is None or not f.pending_lines)
 
     def _advance(self, key: str, f: Followed) -> list[batches.Batch]:
         change = f.tail.check()
@@ -187,12 +202,19 @@ class Watcher:
             out += [b] if b else []
             self._drop(key, f, "truncated: read again from its start")
             return out
+        started = time.monotonic()
         while True:
             b = self.batcher.step(f)
             if b is not None:
                 out.append(b)
+                self.health.counted(b.lines, b.rows, b.rejected)
             if b is None or b.lines == 0 or f.tail.read_to >= _size(f):
-                break  # caught up (a backlog larger than a batch is read in several)
+                break  # caught up
+            # a backlog larger than a batch: read in several, each committed (small transactions), and
+            # at most about a second per source per poll, so other sources and the health move on too
+            self.batcher.commit()
+            if time.monotonic() - started >= BACKLOG_SECONDS:
+                break
         if change == "rotated" and (b is None or b.flushed):
             self._drop(key, f, "rotated: finished")
         return out
@@ -251,9 +273,7 @@ class Watcher:
             self.whole.pop(path, None)
             self.followed[path] = f
             # the backlog (a new file, or what was written while the watcher was stopped) in batches
-            for b in self._advance(path, f):
-                rows += b.rows
-                self.health.counted(b.lines, b.rows, b.rejected)
+            rows += sum(b.rows for b in self._advance(path, f))
         return rows
 
     def _update_sources(self) -> None:
@@ -275,7 +295,7 @@ class Watcher:
                 log.exception("flushing %s failed", key)
         self.batcher.close()
         if self.detector is not None:
-            self.detector.close()
+            self.detector.close(last_run=self._input_ended())
 
 
 def _size(f: Followed) -> int:

@@ -1,0 +1,66 @@
+"""`netsift watch --serve`: a real watcher process with its dashboard; in headless Chromium the overview
+updates without a reload after lines are appended to the followed log (server-sent events)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.watch.lines import pihole_lines
+from tests.web.browser import browser_page, require_chromium
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _queries(page) -> str:
+    return page.locator(".tile", has_text="queries").locator("b").inner_text()
+
+
+def test_overview_updates_without_reload_after_lines_are_appended(tmp_path):
+    require_chromium()
+    log, db, port = tmp_path / "pihole.log", tmp_path / "w.duckdb", _free_port()
+    log.write_text("".join(pihole_lines(0, 100)))
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.Popen([sys.executable, "-m", "netsift", "watch", str(log), "--db", str(db), "--year", "2026",
+                             "--serve", "--port", str(port), "--detect-every", "0.5", "--poll", "0.1",
+                             "--alerts", str(tmp_path / "alerts.ndjson")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the dashboard did not start"
+                time.sleep(0.2)
+        with browser_page() as (page, watch):
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_function("() => document.querySelector('.tile b') && "
+                                   "document.querySelector('.tile b').textContent.trim() === '100'", timeout=30_000)
+            page.evaluate("window.notReloaded = true")
+            with open(log, "a") as fh:
+                fh.write("".join(pihole_lines(100, 50)))
+            page.wait_for_function("() => document.querySelector('.tile b').textContent.trim() === '150'",
+                                   timeout=30_000)
+            assert page.evaluate("window.notReloaded") is True  # swapped in, not reloaded
+            health = page.locator("#live-health").inner_text()
+            assert "events/s" in health and "150 rows" in health
+            assert watch.errors == [] and watch.blocked == []
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
