@@ -10,6 +10,7 @@ import time
 from netsift.ingest.plan import IngestOptions
 from netsift.ingest.run import ingest_paths
 from netsift.store import open_store
+from netsift.watch import batches
 from netsift.watch.follow import StdinTail
 from netsift.watch.runner import WatchOptions, Watcher
 from tests.watch.lines import pihole_lines, rows
@@ -142,6 +143,44 @@ def test_replies_join_across_batches_while_lines_are_held(tmp_path):
         last_line, in_progress = store.rows("SELECT last_line, in_progress FROM ingested_files")[0]
         assert in_progress and last_line < 7
         _append(log, lines[7:])
+        _poll(w)
+        w.close()
+    assert rows(db) == _batch(tmp_path, lines)
+
+
+def test_a_rotation_while_no_watcher_ran_is_finished_at_start(tmp_path):
+    log = tmp_path / "pihole.log"
+    first, before_rotation, after = pihole_lines(0, 40), pihole_lines(40, 30), pihole_lines(70, 20)
+    log.write_text("".join(first))
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = _watcher(store, [str(log)])
+        _poll(w)
+        w.close()
+    _append(log, before_rotation)  # written, then rotated away, while no watcher runs
+    os.rename(log, str(log) + ".1")
+    (tmp_path / "pihole.log.2.gz").write_bytes(b"")  # an older rotation, not this record's: left alone
+    log.write_text("".join(after))
+    with open_store(db) as store:
+        w = _watcher(store, [str(log)])
+        _poll(w)
+        w.close()
+        paths = [r[0] for r in store.rows("SELECT path FROM ingested_files ORDER BY file_id")]
+    assert rows(db) == _batch(tmp_path, first + before_rotation + after)
+    assert paths == [str(log) + ".1", str(log)]
+
+
+def test_a_backlog_read_in_several_batches_joins_as_one_read(tmp_path, monkeypatch):
+    """Held lines are let go at the end of what is written, never at the cut of a batch (a batch ends at its
+    last newline, a little short of the batch size: that is not the end of the file)."""
+    monkeypatch.setattr(batches, "BATCH_BYTES", 4096)
+    log = tmp_path / "p.log"
+    lines = pihole_lines(0, 400)
+    log.write_text("".join(lines))
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = _watcher(store, [str(log)])
+        w.batcher.hold_seconds = 0.0  # any pause lets held lines go
         _poll(w)
         w.close()
     assert rows(db) == _batch(tmp_path, lines)

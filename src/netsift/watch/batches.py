@@ -23,6 +23,7 @@ are ingested again, the same way, whenever they change and have been quiet for `
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import time
@@ -117,6 +118,31 @@ def catch_up(store: Store, path: str, opts: IngestOptions) -> FileReport:
             return ingest_file(store, path, opts, writer=writer)
     except InputError as exc:
         return FileReport(path=path, status="error", message=str(exc).removeprefix(f"{path}: "))
+
+
+def finish_rotated(store: Store, path: str, opts: IngestOptions) -> list[FileReport]:
+    """Before following ``path``: a file rotated away from it while no watcher ran (``path.1``, ``path.1.gz``
+    ... in the same directory) whose content continues the record of ``path`` has its rest ingested (the
+    record follows it), so the lines written to it before the rotation are not lost."""
+    out = []
+    wanted = os.path.abspath(path)
+    for sibling in sorted(glob.glob(glob.escape(path) + ".*")):
+        if not os.path.isfile(sibling):
+            continue
+        try:
+            src = open_source(sibling)
+        except InputError:
+            continue
+        try:
+            plan = plan_file(store, src, opts)
+            continues = plan.action == "resume" and plan.prior is not None and plan.prior.path == wanted
+        except InputError:
+            continues = False
+        finally:
+            src.close()
+        if continues:
+            out.append(catch_up(store, sibling, opts))
+    return out
 
 
 def follow_file(store: Store, path: str, opts: IngestOptions) -> Followed | None:
@@ -224,7 +250,7 @@ class Batcher:
         now is new content, read from its start by a new record)."""
         now = time.monotonic()
         data = f.tail.read(BATCH_BYTES) if read else b""
-        at_end = len(data) < BATCH_BYTES
+        at_end = f.tail.at_eof  # everything written so far is read (not: a batch cut at its last newline)
         if f.tail.finishing and at_end:
             flush = True  # the old file of a rotation, or stdin's end: nothing more will come
         quiet = now - f.tail.last_data >= self.hold_seconds

@@ -55,6 +55,7 @@ class Tail:
         self.size = st.st_size
         self.head = self._read_head()
         self.finishing = False  # renamed or removed: read to the end, then done
+        self.at_eof = False  # the last read reached the end of the file
         self.last_data = time.monotonic()
 
     def _read_head(self) -> bytes:
@@ -94,6 +95,7 @@ class Tail:
         being finished: then it is read as it is)."""
         self.fh.seek(self.read_to)
         data = self.fh.read(limit)
+        self.at_eof = len(data) < limit
         if not data:
             return b""
         if len(data) < limit and self.finishing:
@@ -122,6 +124,7 @@ class BufferTail:
         self.ended = False
         self.read_to = 0
         self.finishing = False
+        self.at_eof = True
         self.started = self.last_data = time.monotonic()
 
     def feed(self, data: bytes) -> None:
@@ -147,6 +150,7 @@ class BufferTail:
                 cut = limit
             data = bytes(self._buf[:cut])
             del self._buf[:cut]
+            self.at_eof = not self._buf
         self.read_to += len(data)
         if data:
             self.last_data = time.monotonic()

@@ -2,7 +2,8 @@
 
 The watcher writes it as JSON to a status file beside the store (``<db>.watch.json``, replaced atomically
 about once a second); ``netsift watch --status`` prints it (DuckDB lets no other process open the store
-while the watcher writes it), SIGUSR1 prints it to stderr, and the dashboard shows it (``/watch.json``).
+while the watcher writes it), SIGUSR1 prints it to stderr, and the dashboard of ``watch --serve`` shows it
+(``/events``).
 """
 
 from __future__ import annotations

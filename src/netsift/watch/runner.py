@@ -127,6 +127,7 @@ class Watcher:
         self.followed: dict[str, Followed] = {}
         self.whole: dict[str, Whole] = {}
         self.refused: dict[str, tuple[int, int, int] | None] = {}  # unreadable files, until they change
+        self.seen: set[str] = set()  # paths looked at once (rotated siblings finished)
         self.buffers: dict[str, tuple[BufferTail, str | None]] = {}  # stdin, syslog programs -> format
         self.on_batch = on_batch
         self.stop = threading.Event()
@@ -251,9 +252,16 @@ class Watcher:
                     whole.signature, whole.changed_at, whole.done = sig, time.monotonic(), False
                 if whole.done or time.monotonic() - whole.changed_at < self.opts.hold_seconds:
                     continue
+            self.batcher.commit()  # a catch-up's writer opens transactions of its own
+            if whole is None and path not in self.seen:
+                for report in batches.finish_rotated(self.store, path, self.opts.ingest):
+                    rows += report.rows
+                    self.health.counted(report.lines, report.rows, report.rejected)
+                    self.health.note(f"{report.path}: rotated while not watched; {report.status}, "
+                                     f"{report.rows:,} rows")
+            self.seen.add(path)
             f = batches.follow_file(self.store, path, self.opts.ingest) if whole is None else None
             if f is None:
-                self.batcher.commit()  # the catch-up's writer opens transactions of its own
                 report = batches.catch_up(self.store, path, self.opts.ingest)
                 if report.status == "error":
                     self.refused[path] = sig
