@@ -7,8 +7,10 @@ parameterised query over its own table returning ``ts, kind, count`` and the fam
 whose table is absent or empty contributes nothing, so a DNS-only store shows DNS only. Families
 registered by this module: ``dns`` (the client's questions per hour), ``logons`` (logon events from the
 client, as the acting address, and to it, as the target host, per hour, event and peer; stamped with the
-first of them) and ``findings``
-(findings about the client, or on it as the host). To add a family: one ``Family`` and ``register(it)``
+first of them), ``findings``
+(findings about the client, or on it as the host), ``connections`` (per hour: connections from the client and
+to it, peers, bytes each way), ``http`` (its HTTP requests per hour) and ``credentials`` (each password it sent
+or received in clear text; never the secret). To add a family: one ``Family`` and ``register(it)``
 next to the code that fills its table. Queries are plain SQL (every store runs them).
 """
 
@@ -107,5 +109,53 @@ FINDINGS = Family("findings", "findings", """
     SELECT first_seen AS ts, kind, evidence_count AS count, severity, score, domain, account, host
     FROM findings WHERE client = ? OR host = ?""", _finding)
 
-for _family in (DNS, LOGONS, FINDINGS):
+
+
+def _bytes(n: Any) -> str:
+    value = float(n or 0)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1000
+    return ""
+
+
+def _connections(r: dict[str, Any]) -> str:
+    role = f"to {r['peers']:,} servers" if r["role"] == "from" else f"from {r['peers']:,} clients"
+    return (f"{r['count']:,} connections {role} in the hour (e.g. {r['top_peer']}): {_bytes(r['bytes_out'])} sent, "
+            f"{_bytes(r['bytes_in'])} received")
+
+
+CONNECTIONS = Family("connections", "connections", """
+    SELECT min(ts) AS ts, 'connections' AS kind, count(*) AS count, role,
+           count(DISTINCT peer) AS peers, min(peer) AS top_peer,
+           sum(CASE WHEN role = 'from' THEN coalesce(bytes_out, 0) ELSE coalesce(bytes_in, 0) END) AS bytes_out,
+           sum(CASE WHEN role = 'from' THEN coalesce(bytes_in, 0) ELSE coalesce(bytes_out, 0) END) AS bytes_in
+    FROM (SELECT ts, bytes_out, bytes_in, CASE WHEN client = ? THEN 'from' ELSE 'to' END AS role,
+                 CASE WHEN client = ? THEN server ELSE client END AS peer
+          FROM connections WHERE client = ? OR server = ?) c
+    GROUP BY date_trunc('hour', ts), role""", _connections)
+
+
+def _http(r: dict[str, Any]) -> str:
+    return f"{r['count']:,} HTTP requests in the hour to {r['hosts']:,} hosts (e.g. {r['top_host'] or 'no Host'})"
+
+
+HTTP = Family("http", "http_requests", """
+    SELECT min(ts) AS ts, 'requests' AS kind, count(*) AS count, count(DISTINCT host) AS hosts,
+           min(host) AS top_host
+    FROM http_requests WHERE client = ? GROUP BY date_trunc('hour', ts)""", _http)
+
+
+def _credential(r: dict[str, Any]) -> str:
+    direction = f"sent to {r['server']}" if r["role"] == "from" else f"received from {r['client']}"
+    return f"{r['protocol']} password of {r['account'] or 'an unnamed account'} {direction} in clear text"
+
+
+CREDENTIALS = Family("credentials", "credentials", """
+    SELECT ts, 'cleartext credential' AS kind, 1 AS count, protocol, account, server, client,
+           CASE WHEN client = ? THEN 'from' ELSE 'to' END AS role
+    FROM credentials WHERE client = ? OR server = ?""", _credential)
+
+for _family in (DNS, LOGONS, FINDINGS, CONNECTIONS, HTTP, CREDENTIALS):
     register(_family)

@@ -111,3 +111,19 @@ def test_bandwidth_and_credentials_in_chromium(network_store, tmp_path):
             assert watch.errors == [] and watch.blocked == [] and watch.dialogs == []
     finally:
         srv.stop()
+
+
+def test_one_host_one_story_has_connections_http_and_credentials(network_store):
+    from netsift import timeline
+
+    with open_store(network_store, read_only=True) as store:
+        events = timeline.client_events(store, "10.0.0.5")
+        server_side = timeline.client_events(store, "203.0.113.80")
+    families = {e["family"] for e in events}
+    assert {"connections", "http", "credentials"} <= families
+    cred = next(e for e in events if e["family"] == "credentials")
+    assert cred["text"] == "http-form password of alice sent to 203.0.113.80 in clear text"
+    assert SECRET not in str(events) and "w****" not in str(events)
+    conn = [e for e in server_side if e["family"] == "connections"]
+    assert conn and conn[0]["text"].startswith("1 connections from 1 clients")
+    assert any(e["family"] == "credentials" and "received from 10.0.0.5" in e["text"] for e in server_side)
