@@ -20,7 +20,7 @@ import zstandard
 
 from netsift.schema import DNS_QUERIES
 from netsift.synth import EVENT_SCHEMA, PLANTED, generate, threats, traffic, writers
-from netsift.synth.scenario import FILES, NETWORK_FILES, write_demo
+from netsift.synth.scenario import FILES, LOGON_FILES, NETWORK_FILES, write_demo
 
 
 @pytest.fixture(scope="module")
@@ -450,7 +450,7 @@ def test_write_lines_fast_writes_exactly_n_lines_in_batches(fmt, tmp_path, monke
 
 def test_demo_scenario_splits_the_network_across_formats(tmp_path):
     paths = write_demo(tmp_path)
-    assert [p.name for p in paths] == [name for name, _, _ in FILES] + list(NETWORK_FILES)
+    assert [p.name for p in paths] == [name for name, _, _ in FILES] + list(NETWORK_FILES) + list(LOGON_FILES)
     text = {}
     for p in paths[:len(FILES)]:  # the DNS logs (the network files: tests/synth/test_network.py)
         raw = p.read_bytes()

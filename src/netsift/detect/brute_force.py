@@ -35,7 +35,8 @@ def score_brute_force(peak: int, total: int, s: Settings) -> tuple[float, dict[s
         return 0.0, {}
     subs = {"volume": log_ramp(peak, s.min_failures / 2, s.high_failures),
             "persistence": log_ramp(total, s.min_failures, 20 * s.high_failures)}
-    return 0.35 + 0.5 * subs["volume"] + 0.15 * subs["persistence"], subs
+    # at most 0.9: the success that may follow (login_after_failures) ranks above the attempts
+    return 0.35 + 0.45 * subs["volume"] + 0.1 * subs["persistence"], subs
 
 
 def run(store: Store, s: Settings) -> list[Finding]:

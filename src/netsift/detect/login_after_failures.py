@@ -31,7 +31,7 @@ def score_success(before: int, same_account: int, s: Settings) -> tuple[float, d
         return 0.0, {}
     subs = {"failures_before": log_ramp(before, s.min_failures / 2, s.high_failures),
             "same_account": same_account / before}
-    return 0.75 + 0.15 * subs["failures_before"] + 0.1 * subs["same_account"], subs
+    return 0.85 + 0.1 * subs["failures_before"] + 0.05 * subs["same_account"], subs
 
 
 def run(store: Store, s: Settings) -> list[Finding]:

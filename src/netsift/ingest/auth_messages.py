@@ -124,7 +124,7 @@ def _matching(message: pl.Expr, rule: Rule) -> pl.Expr:
 def auth_events(env: pl.DataFrame) -> ParseResult:
     """Rows of the envelope (``ENVELOPE`` columns, ``ts`` already a datetime) -> logon_events records,
     skipped lines by class, rejected lines. Lines whose ``ts`` is null are rejected here."""
-    env = env.with_columns(service=_program(pl.col("program")),
+    env = env.rechunk().with_columns(service=_program(pl.col("program")),
                            message=pl.col("message").str.strip_prefix("error: ").str.strip_chars_end())
     no_ts = env.filter(pl.col("ts").is_null())
     env = env.filter(pl.col("ts").is_not_null())
@@ -161,7 +161,8 @@ def auth_events(env: pl.DataFrame) -> ParseResult:
             got = got.with_columns(detail=pl.format("USER={} COMMAND={}", pl.col("target"), pl.col("method")),
                                    method=pl.lit("password"))
         elif rule.services == ("su",):
-            got = got.with_columns(detail=pl.concat_str(pl.lit("by "), pl.col("target").replace("", "?"),
+            target = pl.when(pl.col("target") == "").then(pl.lit("?")).otherwise(pl.col("target"))
+            got = got.with_columns(detail=pl.concat_str(pl.lit("by "), target,
                                                         pl.lit(" "), pl.col("detail"), ignore_nulls=True)
                                    .str.strip_chars())
         parts.append(got)

@@ -10,6 +10,8 @@ file                       format                what it covers
 ``sensor-dns.log.gz``      zeek_tsv, gzip        the DMZ servers, and all mDNS the sensor sees
 ``sensor-conn.log``        zeek_conn_tsv         every client's connections (a heavy sender)
 ``sensor-http.pcap``       pcap                  a login posted in clear text over HTTP
+``auth.log``               linux_auth            SSH server web01 in the DMZ (``synth/logons.py``)
+``dc01-security.xml``      windows_xml           the domain controller's Security log (XML export)
 =========================  ====================  ==============================================
 
 Every planted threat lands in the file of its client's resolver (see :data:`netsift.synth.PLANTED`:
@@ -27,6 +29,7 @@ import polars as pl
 
 from netsift.synth import network, traffic
 from netsift.synth.events import generate
+from netsift.synth.logons import write_logons
 from netsift.synth.writers import write
 
 # (file name, format, which rows)
@@ -41,10 +44,13 @@ FILES: tuple[tuple[str, str, pl.Expr], ...] = (
 NETWORK_FILES = ("sensor-conn.log", "sensor-http.pcap")
 
 
+LOGON_FILES = ("auth.log", "dc01-security.xml")
+
+
 def write_demo(directory: str | Path, seed: int = 7) -> list[Path]:
     """Generate the demo network (:func:`netsift.synth.generate` defaults) and write it into
     ``directory`` as the files above. Returns their paths: the DNS logs in the order of :data:`FILES`, then
-    :data:`NETWORK_FILES` (:mod:`netsift.synth.network`)."""
+    :data:`NETWORK_FILES` (:mod:`netsift.synth.network`), then :data:`LOGON_FILES` (:mod:`netsift.synth.logons`)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     events = generate(seed=seed)
@@ -59,4 +65,12 @@ def write_demo(directory: str | Path, seed: int = 7) -> list[Path]:
             last = newest.replace(tzinfo=UTC).timestamp()
             os.utime(path, (last, last))
         paths.append(path)
-    return paths + network.write_network(directory, events, seed)
+    paths += network.write_network(directory, events, seed)
+    start, end = events["ts"].min(), events["ts"].max()
+    assert isinstance(start, datetime) and isinstance(end, datetime)
+    days = max(1, round((end - start).total_seconds() / 86400))
+    for path in write_logons(directory, seed, start.replace(minute=0, second=0, microsecond=0), days):
+        last = end.replace(tzinfo=UTC).timestamp()
+        os.utime(path, (last, last))
+        paths.append(path)
+    return paths
