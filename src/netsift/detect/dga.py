@@ -110,122 +110,131 @@ BATCH = 20000
 MAX_REASONS = 3  # evidence groups named per name, strongest first
 
 
-def _reason(
+def _quoted(items: Sequence[str]) -> str:
+    return ", ".join(f"'{v}'" for v in items)
+
+
+def _reasons(
     group: str,
-    generated: bool,
-    label: str,
-    suffix: str,
-    f: dict[str, float],
+    generated: Sequence[bool],
+    labels: Sequence[str],
+    suffixes: Sequence[str],
+    f: dict[str, Sequence[float]],
     reference: dict[str, float],
-    words: list[str] | None,
-    grams: list[str],
-) -> str | None:
-    """The sentence for one evidence group that moved the decision the way it went (None: nothing to say).
-    ``f``: the label's feature values by name (those the sentences quote, at least)."""
+    words: Sequence[list[str] | None],
+    grams: Sequence[list[str]],
+) -> list[str | None]:
+    """The sentence of one evidence group for each of several labels, saying how it moved the decision the
+    way it went (None: nothing to say). Column-wise: ``f`` maps the features the sentences quote to one
+    value per label (a list comprehension per group, not a function call per label)."""
+    rows = range(len(labels))
     if group == "characters":
-        ll, ref_ll = f["log_likelihood"], reference["log_likelihood"]
-        if generated and ll >= ref_ll:
-            return (
-                f"Character statistics lean towards generated names: entropy {f['entropy']:.2f} bits per "
+        ref_ll = reference["log_likelihood"]
+        return [
+            (
+                f"Character statistics lean towards generated names: entropy {ent:.2f} bits per "
                 f"character, {ll:.2f} log10-probability per character over {len(label)} characters (popular "
                 f"names: median {ref_ll:.2f})."
             )
-        if generated:
-            return (
+            if gen and ll >= ref_ll
+            else (
                 f"Random characters: its character sequences are rare in popular domain names, "
                 f"{ll:.2f} log10-probability per character over {len(label)} characters (popular names: "
-                f"median {ref_ll:.2f}); entropy {f['entropy']:.2f} bits per character."
+                f"median {ref_ll:.2f}); entropy {ent:.2f} bits per character."
             )
-        if ll >= ref_ll - 0.15:
-            return (
+            if gen
+            else (
                 f"Its character sequences are common in popular domain names: {ll:.2f} log10-probability "
                 f"per character (popular names: median {ref_ll:.2f})."
             )
-        return None
+            if ll >= ref_ll - 0.15
+            else None
+            for gen, ll, ent, label in zip(generated, f["log_likelihood"], f["entropy"], labels)
+        ]
     if group == "words":
-        cover = f["word_coverage"]
-        quoted = ", ".join(f"'{w}'" for w in (words or [])[:6])
-        if generated and words and cover >= 0.85:
-            return (
-                f"Dictionary words: {quoted} (word-list DGA shape: {len(words)} words cover "
-                f"{cover:.0%} of its {len(label)} characters)."
-            )
-        if generated and words:
-            return (
-                f"Few English words in it: {quoted} cover {cover:.0%} of its {len(label)} characters, "
-                f"not a name made of words."
-            )
-        if generated:
-            return f"No English word of 3+ letters covers it ({cover:.0%} covered): not a name made of words."
-        if words:
-            return f"Made of common words: {quoted} ({cover:.0%} of its letters), as real names often are."
-        return None
+        out: list[str | None] = []
+        for gen, cover, label, ws in zip(generated, f["word_coverage"], labels, words):
+            quoted = _quoted((ws or [])[:6])
+            if gen and ws and cover >= 0.85:
+                out.append(
+                    f"Dictionary words: {quoted} (word-list DGA shape: {len(ws)} words cover "
+                    f"{cover:.0%} of its {len(label)} characters)."
+                )
+            elif gen and ws:
+                out.append(
+                    f"Few English words in it: {quoted} cover {cover:.0%} of its {len(label)} characters, "
+                    f"not a name made of words."
+                )
+            elif gen:
+                out.append(f"No English word of 3+ letters covers it ({cover:.0%} covered): not a name made of words.")
+            else:
+                out.append(f"Made of common words: {quoted} ({cover:.0%} of its letters), as real names often are."
+                           if ws else None)
+        return out
     if group == "ngrams":
-        lo = f["ngram_logit"]
-        if generated:
-            shown = ", ".join(f"'{g}'" for g in grams) if grams else ""
-            return (
-                f"Character n-grams typical of generated names{': ' + shown if shown else ''} "
+        return [
+            (
+                f"Character n-grams typical of generated names{': ' + _quoted(gs) if gs else ''} "
                 f"(n-gram model log-odds {lo:+.1f}; ^ and $ mark the label's start and end)."
             )
-        return f"Its character n-grams are typical of popular names (n-gram model log-odds {lo:+.1f})."
+            if gen
+            else f"Its character n-grams are typical of popular names (n-gram model log-odds {lo:+.1f})."
+            for gen, lo, gs in zip(generated, f["ngram_logit"], grams)
+        ]
     if group == "syllables":
-        if generated:
-            return (
-                f"Pronounceable syllables: {f['cv_alternation']:.0%} of its letter pairs alternate "
-                f"consonant and vowel (popular names: median {reference['cv_alternation']:.0%})."
-            )
-        return None
+        ref_cv = reference["cv_alternation"]
+        return [
+            f"Pronounceable syllables: {cv:.0%} of its letter pairs alternate consonant and vowel (popular "
+            f"names: median {ref_cv:.0%})." if gen else None
+            for gen, cv in zip(generated, f["cv_alternation"])
+        ]
     if group == "length":
-        n = f["length"]
-        return (
-            f"{'Long' if n > reference['length'] else 'Short'} label: {int(n)} "
-            f"characters (popular names: median {reference['length']:.0f})."
-        )
+        ref_n = reference["length"]
+        return [
+            f"{'Long' if n > ref_n else 'Short'} label: {int(n)} characters (popular names: median {ref_n:.0f})."
+            for n in f["length"]
+        ]
     if group == "digits":
-        if generated:
-            return (
-                f"Digits mixed into letters: {round(f['digit_ratio'] * f['length'])} digits, "
-                f"{int(f['digit_switches'])} switches between letters and digits, "
-                f"{int(f['hyphens'])} hyphens."
-            )
-        return None
-    lo = f["tld_log_odds"]  # tld: said only when its log-odds point the way of the verdict
-    if (lo > 0) != generated or lo == 0:
-        return None
-    return (
-        f"The suffix .{suffix} is {'common among generated' if generated else 'common among popular'} "
-        f"names in the training data (log-odds {lo:+.1f})."
-    )
+        return [
+            f"Digits mixed into letters: {round(dr * n)} digits, {int(sw)} switches between letters and digits, "
+            f"{int(hy)} hyphens." if gen else None
+            for gen, dr, n, sw, hy in zip(generated, f["digit_ratio"], f["length"], f["digit_switches"], f["hyphens"])
+        ]
+    # tld: said only when its log-odds point the way of the verdict
+    return [
+        None if (lo > 0) != gen or lo == 0 else
+        f"The suffix .{suffixes[i]} is {'common among generated' if gen else 'common among popular'} names in "
+        f"the training data (log-odds {lo:+.1f})."
+        for i, gen, lo in zip(rows, generated, f["tld_log_odds"])
+    ]
 
 
 def _texts(
     group: str,
     rows: list[int],
-    generated: list[bool],
+    generated: Sequence[bool],
     labels: list[str],
     suffixes: list[str],
-    cols: dict[str, list[float]],
+    x: np.ndarray,
     reference: dict[str, float],
     scored,
 ) -> dict[int, str]:
-    """row -> :func:`_reason` sentence of one evidence group, for the rows that name it."""
-    back = scored.back
-    top = scored.top_ngrams
-    quoted = [(name, cols[name]) for name in _GROUP_QUOTES[group]]
-    back_rows = back[rows].tolist() if group == "words" else None
-    top_rows = top[rows].tolist() if group == "ngrams" and top is not None else None
-    out = {}
-    for q, row in enumerate(rows):
-        f = {name: col[row] for name, col in quoted}
-        label = labels[row]
-        words = words_of(label, back_rows[q]) if back_rows is not None else None
-        grams: list[str] = []
-        if top_rows is not None and generated[row]:
-            padded = "^" + label + "$"
-            grams = list(dict.fromkeys(padded[a : a + k] for a, k in top_rows[q] if a >= 0))
-        out[row] = _reason(group, generated[row], label, suffixes[row], f, reference, words, grams) or ""
-    return out
+    """row -> :func:`_reasons` sentence of one evidence group, for the rows that name it."""
+    sub = np.asarray(rows)
+    f = {name: x[sub, _F[name]].tolist() for name in _GROUP_QUOTES[group]}
+    sub_labels = [labels[r] for r in rows]
+    words: list[list[str] | None] = [None] * len(rows)
+    grams: list[list[str]] = [[]] * len(rows)
+    gen = [generated[r] for r in rows]
+    if group == "words":
+        words = [words_of(label, back) for label, back in zip(sub_labels, scored.back[sub].tolist())]
+    elif group == "ngrams" and scored.top_ngrams is not None:
+        grams = [
+            list(dict.fromkeys(("^" + label + "$")[a : a + k] for a, k in top if a >= 0)) if g else []
+            for g, label, top in zip(gen, sub_labels, scored.top_ngrams[sub].tolist())
+        ]
+    texts = _reasons(group, gen, sub_labels, [suffixes[r] for r in rows], f, reference, words, grams)
+    return {r: t or "" for r, t in zip(rows, texts)}
 
 
 _F = {f: i for i, f in enumerate(FEATURES)}
@@ -239,7 +248,6 @@ _GROUP_QUOTES = {
     "digits": ("digit_ratio", "length", "digit_switches", "hyphens"),
     "tld": ("tld_log_odds",),
 }
-_QUOTED = tuple(dict.fromkeys(f for fs in _GROUP_QUOTES.values() for f in fs))
 GROUP_NAMES = tuple(dict.fromkeys(GROUPS[f] for f in FEATURES))
 _G = {g: i for i, g in enumerate(GROUP_NAMES)}
 _GROUP_MATRIX = np.zeros((len(FEATURES), len(GROUP_NAMES)))
@@ -268,7 +276,8 @@ def explain_label(
     for group, v in sorted(groups.items(), key=lambda t: -sign * t[1]):
         if sign * v <= 0.05:
             continue
-        text = _reason(group, generated, label, suffix, feats, reference, words, list(grams))
+        text = _reasons(group, [generated], [label], [suffix], {k: [v] for k, v in feats.items()}, reference,
+                        [words], [list(grams)])[0]
         if text:
             out.append(text)
     return out
@@ -363,13 +372,12 @@ def _score_batch(
     ok = np.take_along_axis((weight > 0.05) & says, order, axis=1)
     limit = len(GROUP_NAMES) if all_reasons else np.where(benign_rows, 1, MAX_REASONS)[:, None]
     ok &= np.cumsum(ok, axis=1) <= limit
-    cols = {f: x[:, _F[f]].tolist() for f in _QUOTED}  # plain Python columns, 1-D
     rawgen_l = raw_generated.tolist()
     texts: dict[int, dict[int, str]] = {}
     for g, name in enumerate(GROUP_NAMES):
         rows_g = np.flatnonzero((ok & (order == g)).any(axis=1)).tolist()
         if rows_g:
-            texts[g] = _texts(name, rows_g, rawgen_l, labels, suffixes, cols, model.reference, scored)
+            texts[g] = _texts(name, rows_g, rawgen_l, labels, suffixes, x, model.reference, scored)
     reasons_l: list[list[str]] = [[] for _ in range(n)]
     for r in range(ok.shape[1]):
         sel = np.flatnonzero(ok[:, r])
@@ -389,7 +397,7 @@ def _score_batch(
             sel = bare[((back_order == g) & leans).any(axis=1)].tolist()
             if sel:
                 texts[len(GROUP_NAMES) + g] = _texts(
-                    name, sel, lean_gen, labels, suffixes, cols, model.reference, scored
+                    name, sel, lean_gen, labels, suffixes, x, model.reference, scored
                 )
         for row, gs, ls in zip(bare.tolist(), back_order.tolist(), leans.tolist()):
             other[row] = [texts[len(GROUP_NAMES) + g][row] for g, ok_g in zip(gs, ls) if ok_g]
