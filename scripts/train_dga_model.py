@@ -19,9 +19,9 @@ Inputs (read by path, never copied into the repository):
 
 Model: per-label features (:data:`netsift.detect.dga_model.FEATURES`; benign labels' trigram features are
 *out of fold*, 5 folds, so a popular name is scored by a trigram model that never saw it; the
-``ngram_logit`` feature is the log-odds of a logistic regression over hashed character 2-5-gram counts,
-also out of fold for every training row, and for the leave-family-out table from a regression trained
-without the family) fed to
+``ngram_logit`` feature is the log-odds of a logistic regression over hashed character 1-6-gram counts
+(``--ngram-orders``; 2**20 buckets, ``--ngram-bits``), also out of fold for every training row, and for
+the leave-family-out table from a regression trained without the family) fed to
 scikit-learn's HistGradientBoostingClassifier with ``interaction_cst="no_interactions"``: every tree uses one
 feature, so the ensemble collapses exactly into one step function per feature, exported as thresholds and
 values and scored with numpy. The bias is then moved so that ``--benign-fp`` of the out-of-fold benign
@@ -52,6 +52,7 @@ from netsift.detect.dga_model import (
     FEATURES,
     FORMAT,
     NGRAM_BITS,
+    NGRAM_ORDERS,
     DgaModel,
     NgramModel,
     ShapeModel,
@@ -206,16 +207,19 @@ def with_tld(x: np.ndarray, suffixes: list[str], table: dict[str, float]) -> np.
     return x
 
 
+NGRAM = {"bits": NGRAM_BITS, "orders": NGRAM_ORDERS}  # set from --ngram-bits / --ngram-orders
+
+
 def ngram_matrix(labels: list[str]):
     """Sparse counts of the hashed character n-grams of each label (the same hashing as at run time)."""
     from scipy.sparse import csr_matrix
 
+    bits, orders = NGRAM["bits"], NGRAM["orders"]
     codes, lengths = encode(labels)
-    idx = ngram_index(codes, lengths)[0]
+    idx = ngram_index(codes, lengths, bits, orders)[0]
     rows = np.repeat(np.arange(len(labels)), idx.shape[1])
-    keep = idx.ravel() < (1 << NGRAM_BITS)
-    m = csr_matrix((np.ones(int(keep.sum())), (rows[keep], idx.ravel()[keep])),
-                   shape=(len(labels), 1 << NGRAM_BITS))
+    keep = idx.ravel() < (1 << bits)
+    m = csr_matrix((np.ones(int(keep.sum())), (rows[keep], idx.ravel()[keep])), shape=(len(labels), 1 << bits))
     m.sum_duplicates()
     return m
 
@@ -227,11 +231,11 @@ def fit_ngrams(m, y: np.ndarray, c: float) -> NgramModel:
     lr = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=200)
     lr.fit(m, y)
     w = np.concatenate([lr.coef_[0].astype(np.float16).astype(np.float32), np.zeros(1, np.float32)])
-    return NgramModel(w, float(lr.intercept_[0]), NGRAM_BITS)
+    return NgramModel(w, float(lr.intercept_[0]), NGRAM["bits"], NGRAM["orders"])
 
 
 def ngram_logits(model: NgramModel, m) -> np.ndarray:
-    return model.intercept + m @ model.weights[: 1 << NGRAM_BITS].astype(np.float64)
+    return model.intercept + m @ model.weights[: 1 << model.bits].astype(np.float64)
 
 
 def fit(x: np.ndarray, y: np.ndarray, seed: int):
@@ -300,11 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--words-out", type=Path, default=Path("src/netsift/data/dga_words.txt"))
     ap.add_argument("--words", type=int, default=40000, help="wordfreq top-N English words to consider")
     ap.add_argument("--synthetic", type=int, default=700, help="synthetic names per shape")
-    ap.add_argument("--benign-fp", type=float, default=0.005, help="share of benign labels allowed >= 0.5")
+    ap.add_argument("--benign-fp", type=float, default=0.0045, help="share of benign labels allowed >= 0.5")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--ngram-c", type=float, default=0.3, help="inverse L2 strength of the n-gram regression")
+    ap.add_argument("--ngram-c", type=float, default=1.0, help="inverse L2 strength of the n-gram regression")
+    ap.add_argument("--ngram-bits", type=int, default=NGRAM_BITS, help="hash buckets of the n-gram model: 2**bits")
+    ap.add_argument("--ngram-orders", default=",".join(map(str, NGRAM_ORDERS)), help="n-gram lengths")
     ap.add_argument("--no-lfo", action="store_true", help="skip the leave-family-out table")
     args = ap.parse_args(argv)
+    NGRAM.update(bits=args.ngram_bits, orders=tuple(int(k) for k in args.ngram_orders.split(",")))
     t0 = time.perf_counter()
     rng = random.Random(args.seed)
     np.random.seed(args.seed)
@@ -420,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         "benign_fp_target": args.benign_fp,
         "words": f"wordfreq top_n_list('en', {args.words}), {len(words)} words of 3-15 letters",
         "seed": args.seed,
+        "ngram_model": (f"logistic regression, C={args.ngram_c}, 2**{NGRAM['bits']} hashed character n-grams of "
+                        f"orders {','.join(map(str, NGRAM['orders']))}"),
     }
     # tables
     zg = oof[len(benign):] - shift

@@ -252,8 +252,9 @@ def test_top_sites_and_verdict_explained_domains_are_quiet(store):
         ("dentistinsurance.com", "Dictionary words: 'dentist', 'insurance'"),
         ("bestbuy.com", "Made of common words: 'best', 'buy'"),
         ("google.com", "character n-grams are typical of popular names"),
-        ("b90xya2clmhp.com", "Digits mixed into letters"),
+        ("3w6w7q3gxsc1.com", "Digits mixed into letters"),
         ("kq3vxz8wplmn.info", "The suffix .info is common among generated names"),
+        ("kq3vxz8wplmn.info", "Character n-grams typical of generated names: '"),
     ],
 )
 def test_reasons_say_which_evidence_fired(name, evidence):
@@ -437,8 +438,31 @@ def test_reasons_all_for_dga_strongest_one_for_benign(name, verdict, evidence):
         ("holidaydentist.com", "suffix .com"),  # .com's log-odds are negative: not evidence for 'generated'
         ("tixlzwxuqaoy.com", "word-list DGA shape"),  # a stray short word is not the word-list shape
         ("google.com", "Scored"),  # a benign verdict with evidence names it, not the bare score
+        ("b90xya2clmhp.com", "Pronounceable"),  # 17 % consonant/vowel alternation is not pronounceable
+        ("kq3vxz8wplmn.info", "'k', "),  # single characters are not quoted as n-grams
     ],
 )
 def test_reasons_do_not_claim_evidence_the_wrong_way(name, absent):
     out = dga.score_name(name, all_reasons=True)
     assert not any(absent in r for r in out["reasons"]), out["reasons"]
+
+
+@pytest.mark.parametrize("bits, orders", [(12, (2, 3)), (18, (2, 3, 4, 5)), (16, (1, 2, 3, 4, 5, 6))])
+def test_ngram_model_keeps_its_own_orders_and_buckets(bits, orders):
+    """A model carries the n-gram lengths and hash size it was trained with (the training script's
+    --ngram-orders/--ngram-bits), so the run-time hashing is the training hashing whatever the defaults."""
+    import numpy as np
+
+    from netsift.detect.dga_model import NgramModel, encode, ngram_index
+
+    rng = np.random.default_rng(1)
+    m = NgramModel(np.append(rng.normal(size=1 << bits).astype(np.float16).astype(np.float32), 0), 0.25, bits, orders)
+    back = NgramModel.from_json(json.loads(json.dumps(m.to_json())))
+    assert (back.bits, back.orders) == (bits, orders)
+    codes, lengths = encode(["kq3vxz8", "ab"])
+    idx, where = ngram_index(codes, lengths, bits, orders)
+    # windows of ^label$ per order, padding (index 2**bits) past the end of the shorter label
+    assert sorted(set(where[:, 1].tolist())) == sorted(k for k in orders if k <= codes.shape[1] + 2)
+    assert (idx[0] < 1 << bits).sum() == sum(max(0, 7 + 2 - k + 1) for k in orders)
+    assert (idx[1] < 1 << bits).sum() == sum(max(0, 2 + 2 - k + 1) for k in orders)
+    assert np.allclose(back.logit(idx), m.logit(idx), atol=1e-3)

@@ -107,6 +107,7 @@ _NOT_DOMAIN = "Not a domain name; not scored."
 _INFRA = "Reverse lookup, local/private-TLD or single-label name: nothing registrable to score."
 _PUNYCODE = "Internationalised (punycode) label: the character model only knows ASCII names; not scored."
 BATCH = 20000
+_PENDING: dict = {}  # placeholder of a name still to be scored (replaced, never returned)
 MAX_REASONS = 3  # evidence groups named per name, strongest first
 
 
@@ -184,8 +185,11 @@ def _reasons(
     if group == "syllables":
         ref_cv = reference["cv_alternation"]
         return [
+            None if not gen else
             f"Pronounceable syllables: {cv:.0%} of its letter pairs alternate consonant and vowel (popular "
-            f"names: median {ref_cv:.0%})." if gen else None
+            f"names: median {ref_cv:.0%})." if cv >= ref_cv else
+            f"Letters seldom alternate consonant and vowel: {cv:.0%} of its letter pairs do (popular names: "
+            f"median {ref_cv:.0%})."
             for gen, cv in zip(generated, f["cv_alternation"])
         ]
     if group == "length":
@@ -319,6 +323,7 @@ def _score_batch(
     threshold = s.threshold
     out: list[dict] = []
     todo: list[int] = []
+    todo_names: list[str] = []
     labels: list[str] = []
     suffixes: list[str] = []
     platforms: list[bool] = []
@@ -335,7 +340,8 @@ def _score_batch(
             out.append({"name": name, "score": 0.0, "verdict": "benign", "reasons": [_PUNYCODE]})
             continue
         todo.append(len(out))
-        out.append({"name": name})
+        todo_names.append(name)
+        out.append(_PENDING)
         labels.append(label)
         suffixes.append(suffix)
         platforms.append(platform)
@@ -411,10 +417,8 @@ def _score_batch(
             head = f"Scored {score:.2f} on the name model, under the threshold {threshold:g}"
             leant = " ".join(t for t in other.get(row, ()) if t)
             reasons.append(f"{head}; the strongest evidence the other way: {leant}" if leant else f"{head}.")
-        o = out[i]
-        o["score"] = score
-        o["verdict"] = "dga" if gen_l[row] else "benign"
-        o["reasons"] = reasons
+        o = out[i] = {"name": todo_names[row], "score": score, "verdict": "dga" if gen_l[row] else "benign",
+                      "reasons": reasons}
         if detail:
             o["_words"] = words_of(labels[row], scored.back[row].tolist())
             o["_features"] = dict(zip(FEATURES, x[row].tolist()))

@@ -82,7 +82,7 @@ FEATURES = (
     "longest_word",  # letters in the longest word found
     "word_rarity",  # mean ln(rank) of the words found (0 when none)
     "full_word_length",  # length when words cover the whole label, else 0 (word-pair DGAs: 10-20)
-    "ngram_logit",  # log-odds of a logistic regression over hashed character 2-5-grams (generated vs popular)
+    "ngram_logit",  # log-odds of a logistic regression over hashed character 1-6-grams (generated vs popular)
     "tld_log_odds",  # how often the TLD carried generated names in training (smoothed log-odds)
 )
 
@@ -399,15 +399,15 @@ def words_of(label: str, back_row: np.ndarray) -> list[str]:
 
 # --- hashed character n-grams -----------------------------------------------------------------------------
 
-NGRAM_ORDERS = (2, 3, 4, 5)
-NGRAM_BITS = 18
+NGRAM_ORDERS = (1, 2, 3, 4, 5, 6)  # defaults of the training script; a model carries its own
+NGRAM_BITS = 20
 _NGRAM_MIX = np.uint64(0xD6E8FEB86659FD93)
 
 
 def ngram_index(
-    codes: np.ndarray, lengths: np.ndarray, bits: int = NGRAM_BITS
+    codes: np.ndarray, lengths: np.ndarray, bits: int = NGRAM_BITS, orders: tuple[int, ...] = NGRAM_ORDERS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hashed indices of the character n-grams (orders :data:`NGRAM_ORDERS`) of ``^label$``: (index
+    """Hashed indices of the character n-grams (of each order in ``orders``) of ``^label$``: (index
     int64 [n, windows] with ``2**bits`` for windows past the label's end, window start/order pairs
     [windows, 2] for naming them)."""
     n, w = codes.shape
@@ -417,7 +417,7 @@ def ngram_index(
     padded[np.arange(n), lengths + 1] = END_CODE
     idx, where = [], []
     shift = np.uint64(64 - bits)
-    for k in NGRAM_ORDERS:
+    for k in orders:
         if k > w + 2:
             continue
         h = _hash_windows(padded, k) ^ np.uint64(k)
@@ -437,21 +437,21 @@ class NgramModel:
     weights: np.ndarray  # float32 [2**bits + 1], the last one (padding) 0
     intercept: float
     bits: int = NGRAM_BITS
+    orders: tuple[int, ...] = NGRAM_ORDERS
 
     def logit(self, idx: np.ndarray) -> np.ndarray:
         return self.intercept + self.weights[idx].sum(axis=1, dtype=np.float64)
 
     def to_json(self) -> dict:
         raw = self.weights[: 1 << self.bits].astype("<f2").tobytes()
-        return {"bits": self.bits, "intercept": self.intercept, "orders": list(NGRAM_ORDERS),
+        return {"bits": self.bits, "intercept": self.intercept, "orders": list(self.orders),
                 "weights_f16_b64": base64.b64encode(raw).decode("ascii")}
 
     @classmethod
     def from_json(cls, data: dict) -> NgramModel:
-        if list(data["orders"]) != list(NGRAM_ORDERS):
-            raise ValueError("the DGA model's n-gram orders differ from this code's; rebuild it")
         w = np.frombuffer(base64.b64decode(data["weights_f16_b64"]), dtype="<f2").astype(np.float32)
-        return cls(np.concatenate([w, np.zeros(1, np.float32)]), float(data["intercept"]), int(data["bits"]))
+        return cls(np.concatenate([w, np.zeros(1, np.float32)]), float(data["intercept"]), int(data["bits"]),
+                   tuple(int(k) for k in data["orders"]))
 
 
 # --- features --------------------------------------------------------------------------------------------
@@ -552,10 +552,11 @@ def _block(
     rarity = np.where(seg["count"] > 0, seg["rarity"] / np.maximum(seg["count"], 1), 0.0)
     top = np.full((n, 3, 2), -1, dtype=np.int16)
     if lr is not None:
-        idx, where = ngram_index(codes, lengths, lr.bits)
+        idx, where = ngram_index(codes, lengths, lr.bits, lr.orders)
         wts = lr.weights[idx]
         ngram = lr.intercept + wts.sum(axis=1, dtype=np.float64)
         work = wts.copy()
+        work[:, where[:, 1] < 2] = -np.inf  # single characters are not worth quoting
         for q in range(min(3, wts.shape[1])):  # the 3 heaviest n-grams, heaviest first
             a = work.argmax(axis=1)
             pos = work[rows, a] > 0.2
