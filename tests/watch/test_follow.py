@@ -3,8 +3,10 @@ stdin-like buffers) and stores exactly what a batch ingest of the same lines sto
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
+import shutil
 import time
 
 from netsift.ingest.plan import IngestOptions
@@ -139,9 +141,9 @@ def test_replies_join_across_batches_while_lines_are_held(tmp_path):
         _poll(w)
         _append(log, lines[4:7])  # ends with a query whose reply is not written yet
         _poll(w)
-        # lines still held: the record is in progress and its checkpoint is before them
+        # lines still held: the checkpoint is before them (and no row past it is stored)
         last_line, in_progress = store.rows("SELECT last_line, in_progress FROM ingested_files")[0]
-        assert in_progress and last_line < 7
+        assert last_line < 7 and not in_progress
         _append(log, lines[7:])
         _poll(w)
         w.close()
@@ -184,3 +186,50 @@ def test_a_backlog_read_in_several_batches_joins_as_one_read(tmp_path, monkeypat
         _poll(w)
         w.close()
     assert rows(db) == _batch(tmp_path, lines)
+
+
+def test_compressed_files_in_a_watched_directory_are_read_whole_and_copies_add_nothing(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    live, old = pihole_lines(0, 30), pihole_lines(100, 20)
+    (logs / "pihole.log").write_text("".join(live))
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = _watcher(store, [str(logs)])
+        w.opts.hold_seconds = w.batcher.hold_seconds = 0.0  # no line held: the checkpoint is at the end
+        _poll(w)
+        (logs / "old.log.gz").write_bytes(gzip.compress("".join(old).encode()))
+        (logs / "pihole.log.1.gz").write_bytes(gzip.compress("".join(live).encode()))  # a compressed copy
+        _poll(w)
+        assert str(logs / "old.log.gz") in w.whole and str(logs / "pihole.log") in w.followed
+        w.close()
+    assert rows(db) == _batch(tmp_path, live + old)
+
+
+def test_copytruncate_into_a_watched_directory_stores_every_line_once(tmp_path):
+    """logrotate's copytruncate with the copy in the watched directory: while the original is followed the
+    copy is left alone (its lines are read from the original); once the original is truncated, the copy
+    gives what the original lost (lines written after the last poll, before the truncation)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "pihole.log"
+    a, b, c, d = pihole_lines(0, 50), pihole_lines(50, 10), pihole_lines(60, 10), pihole_lines(70, 5)
+    log.write_text("".join(a))
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = _watcher(store, [str(logs)])
+        w.opts.hold_seconds = w.batcher.hold_seconds = 0.0
+        _poll(w)
+        shutil.copy(log, logs / "pihole.log.1")  # the copy, seen while the original is followed
+        _poll(w)
+        assert str(logs / "pihole.log.1") in w.deferred
+        _append(log, b)
+        _append(logs / "pihole.log.1", b)  # (as if copied a moment later, with b)
+        with open(log, "r+") as fh:
+            fh.truncate(0)
+        log.write_text("".join(c))
+        _poll(w)
+        _append(log, d)
+        _poll(w)
+        w.close()
+    assert rows(db) == _batch(tmp_path, a + b + c + d)

@@ -8,9 +8,12 @@ cumulated: records + skipped + rejected); the lines the parser still holds are r
 
 Each batch's rows go through :class:`netsift.ingest.writer.Writer` with the file record (offset, line, content
 hash of the bytes up to the checkpoint) in the same transaction; :meth:`Batcher.commit` commits once per poll
-for every source. While followed, the record says ``in_progress``: a watcher killed with -9 leaves rows past
-the checkpoint only under such a record, and the next writable open of the store removes them
+for every source. Rows past the checkpoint are rare (a line the reader set aside among the lines a parser
+still holds); while the store holds some, the record says ``in_progress``: a watcher killed with -9 leaves
+rows past the checkpoint only under such a record, and the next writable open of the store removes them
 (``bookkeeping.recover_interrupted``), so the next run reads those lines again: nothing lost, nothing doubled.
+Otherwise the record is complete at its checkpoint, so a copy of a followed file (``copytruncate``) is
+recognised as one.
 A source is *flushed* (``ctx.final``: the parser lets go of what it holds) when it has been quiet for
 ``hold_seconds``, when lines have waited that long, when it was rotated or truncated, and when the watcher
 stops; then its record is complete.
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from netsift.errors import InputError
 from netsift.ingest import bookkeeping
@@ -79,15 +83,17 @@ class Followed:
     rows: int = 0
     rejected: int = 0
     lines: int = 0
+    stored_to: int = 0  # the highest line number whose rows (of any table) are stored
 
     @property
     def path(self) -> str:
         return self.tail.path
 
-    def record(self, rows: int, rejected: int, *, following: bool) -> FileRecord:
+    def record(self, rows: int, rejected: int) -> FileRecord:
+        """The record at the checkpoint; in progress while rows past it are stored."""
         return FileRecord(self.file_id, self.path, self.offset, bookkeeping.head_hash(self.head),
                           bookkeeping.digest_of(self.hasher.copy()), self.offset, self.line, self.parser.name,
-                          rows, rejected, in_progress=following)
+                          rows, rejected, in_progress=self.stored_to > self.line)
 
 
 @dataclass
@@ -143,6 +149,24 @@ def finish_rotated(store: Store, path: str, opts: IngestOptions) -> list[FileRep
         if continues:
             out.append(catch_up(store, sibling, opts))
     return out
+
+
+def copy_of(store: Store, path: str, opts: IngestOptions) -> int | None:
+    """The file id of the record whose content this file starts with while that record's file still holds
+    it (a copy: ``copytruncate``'s ``pihole.log.1``, a compressed copy), else None."""
+    try:
+        src = open_source(path)
+    except InputError:
+        return None
+    try:
+        plan = plan_file(store, src, opts)
+    except InputError:
+        return None
+    finally:
+        src.close()
+    if plan.prior is not None and (plan.action == "copy" or plan.action == "unchanged" and not plan.rotated):
+        return plan.prior.file_id
+    return None
 
 
 def follow_file(store: Store, path: str, opts: IngestOptions) -> Followed | None:
@@ -236,6 +260,13 @@ def parse_batch(f: Followed, data: bytes, final: bool) -> list[ParseResult]:
     return out
 
 
+def _last_line(result: ParseResult) -> int:
+    """The highest source line among a result's rows (records of every table, rejected lines)."""
+    frames = [result.records, result.rejected, *result.tables.values()]
+    return max((int(df.select(pl.col("source_line").max()).item() or 0) for df in frames
+                if df.height and "source_line" in df.columns), default=0)
+
+
 class Batcher:
     """Runs the batches of every followed source over one Writer; ``commit`` ends a poll's transaction."""
 
@@ -279,12 +310,13 @@ class Batcher:
         batch.rows = sum(r.rows for r in results)
         batch.rejected = sum(r.rejected.height for r in results)
         f.rows, f.rejected, f.lines = f.rows + batch.rows, f.rejected + batch.rejected, f.lines + new_lines
-        opening = f.record(0, 0, following=True) if f.is_new else None
+        f.stored_to = max(f.stored_to, *(_last_line(r) for r in results))
+        opening = f.record(0, 0) if f.is_new else None
         self.writer.start(f.parser.table, f.file_id, opening=opening, resume_line=resume_line)
         try:
             for r in results:
                 self.writer.submit(r)
-            self.writer.finish(f.record(batch.rows, batch.rejected, following=not (final and f.tail.finishing)))
+            self.writer.finish(f.record(batch.rows, batch.rejected))
         except BaseException:
             self.writer.abort()
             raise

@@ -128,6 +128,7 @@ class Watcher:
         self.whole: dict[str, Whole] = {}
         self.refused: dict[str, tuple[int, int, int] | None] = {}  # unreadable files, until they change
         self.seen: set[str] = set()  # paths looked at once (rotated siblings finished)
+        self.deferred: dict[str, int] = {}  # copies of followed files -> the followed file's id
         self.buffers: dict[str, tuple[BufferTail, str | None]] = {}  # stdin, syslog programs -> format
         self.on_batch = on_batch
         self.stop = threading.Event()
@@ -222,6 +223,7 @@ class Watcher:
 
     def _drop(self, key: str, f: Followed, why: str) -> None:
         self.batcher.complete(f)
+        self.deferred = {p: i for p, i in self.deferred.items() if i != f.file_id}  # looked at again
         if isinstance(f.tail, Tail):
             moved = _find_inode(os.path.dirname(f.path), f.tail.ident)
             if moved is not None and moved != f.path:
@@ -253,6 +255,17 @@ class Watcher:
                 if whole.done or time.monotonic() - whole.changed_at < self.opts.hold_seconds:
                     continue
             self.batcher.commit()  # a catch-up's writer opens transactions of its own
+            if path in self.deferred:
+                continue
+            following = {f.file_id: f for f in self.followed.values()}
+            copied = batches.copy_of(self.store, path, self.opts.ingest) if path not in self.seen else None
+            if copied in following:
+                # a copy of a file being followed (copytruncate's pihole.log.1, a compressed copy): the lines
+                # the copy holds are read from the followed file; looked at again when that one is done
+                # (after a truncation the copy continues its record with what the followed file lost)
+                self.deferred[path] = following[copied].file_id
+                self.health.note(f"{path}: a copy of {following[copied].path}, which is followed")
+                continue
             if whole is None and path not in self.seen:
                 for report in batches.finish_rotated(self.store, path, self.opts.ingest):
                     rows += report.rows
