@@ -24,6 +24,7 @@ from netsift.findings import STAGES, Finding, merge
 from netsift.ingest.run import ingest
 from netsift.lists import installed
 from netsift.names import refresh_domain_names
+from netsift.store import SETTINGS as store_settings
 from netsift.store import Store
 from netsift.store.rollups import ensure_rollups
 
@@ -180,7 +181,8 @@ def settings_sections() -> dict[str, tuple[Setting, ...]]:
     """Every settings section: the baseline's, each detector's, the modifiers', the network's and
     enrichment's, with every registered producer's settings in its section (``netsift config``)."""
     sections: dict[str, tuple[Setting, ...]] = {
-        "baseline": baseline.SETTINGS, **detect.settings_sections(), "enrich": enrich_step.all_settings()}
+        "baseline": baseline.SETTINGS, **detect.settings_sections(), "enrich": enrich_step.all_settings(),
+        "store": store_settings}
     for p in producers.REGISTRY:
         have = {s.name for s in sections.get(p.section, ())}
         sections[p.section] = sections.get(p.section, ()) + tuple(s for s in p.settings if s.name not in have)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from netsift import pipeline
 from netsift.cli import main
-from netsift.errors import UsageError
+from netsift.errors import StoreError, UsageError
 from netsift.ingest import bookkeeping
 from netsift.store import open_store
 from netsift.synth import PLANTED, write_demo
@@ -134,3 +134,32 @@ def test_server_store_round_trip():
         store.append("verdicts", pl.DataFrame({"entity": ["a.com"], "verdict": ["benign"],
                                                "ts": [dt.datetime(2026, 1, 1)]}))
         assert store.rows("SELECT entity FROM verdicts WHERE verdict = ?", ["benign"]) == [("a.com",)]
+
+
+def test_retention_days_from_the_settings_file(monkeypatch, tmp_path):
+    """[store] retention_days of $NETSIFT_CONFIG reaches a ClickHouse store (its tables' TTL); an argument wins."""
+    seen = []
+    monkeypatch.setattr(ch, "ClickHouseStore", lambda target, **kw: seen.append(kw["retention_days"]))
+    config = tmp_path / "netsift.toml"
+    config.write_text("[store]\nretention_days = 30\n")
+    monkeypatch.setenv("NETSIFT_CONFIG", str(config))
+    open_store("chdb:/nowhere")
+    open_store("chdb:/nowhere", retention_days=7)
+    monkeypatch.delenv("NETSIFT_CONFIG")
+    open_store("chdb:/nowhere")
+    assert seen == [30, 7, None]
+
+
+def test_server_errors_never_show_the_password(monkeypatch):
+    pytest.importorskip("clickhouse_connect")
+    import socket
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for url, env in ((f"clickhouse://alice:s3cr%40t@127.0.0.1:{port}/netsift", None),
+                     (f"clickhouse://alice@127.0.0.1:{port}/netsift", "s3cr@t")):
+        if env:
+            monkeypatch.setenv("NETSIFT_CLICKHOUSE_PASSWORD", env)
+        with pytest.raises(StoreError) as caught:
+            open_store(url)
+        assert "s3cr" not in str(caught.value) and f"127.0.0.1:{port}/netsift" in str(caught.value)

@@ -9,12 +9,20 @@ with the ``clickhouse`` extra installed. Only this package imports ``duckdb``, `
 ``clickhouse_connect``.
 """
 
+import os
 from pathlib import Path
 
+from netsift.config import Setting, Settings, load_file
 from netsift.errors import UsageError
 from netsift.store.base import Interrupted, Store, StoreError
 from netsift.store.duckdb import DuckDBStore, default_db_path
 
+# [store] section of the settings file (``netsift config`` lists it)
+SETTINGS = (
+    Setting("retention_days", 0, "ClickHouse stores: days of rows kept (a TTL on every table with a ts "
+            "column, set when the table is created; 0 keeps everything). Read from $NETSIFT_CONFIG.",
+            min=0, max=36500),
+)
 CLICKHOUSE_PREFIXES = ("chdb:", "clickhouse://")
 CLICKHOUSE_EXTRA = "pip install 'netsift[clickhouse]'"
 
@@ -28,10 +36,14 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False,
     """The store named by ``path``: a DuckDB file or ``:memory:``, ``chdb:DIR`` or
     ``clickhouse://[user[:password]@]host[:port]/database`` (default ``$NETSIFT_DB`` or ``./netsift.duckdb``).
     ``read_only``: refuse writes (DuckDB opens the file read-only; ClickHouse runs with ``readonly``).
-    ``retention_days``: the TTL of the tables a ClickHouse store creates (None: keep everything)."""
+    ``retention_days``: the TTL of the tables a ClickHouse store creates (None: ``[store] retention_days`` of
+    the settings file in ``$NETSIFT_CONFIG``, if any)."""
     target = str(path or default_db_path())
     if not is_clickhouse_target(target):
         return DuckDBStore(target, read_only=read_only)
+    if retention_days is None:
+        configured = Settings(SETTINGS, load_file(os.environ.get("NETSIFT_CONFIG")).get("store", {}))
+        retention_days = int(configured.retention_days) or None
     try:
         # deferred: an optional extra (sqlglot, chdb, clickhouse-connect), and ~0.1 s of start-up
         from netsift.store import clickhouse

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
+import logging
 import os
 import re
 import secrets
@@ -456,7 +456,7 @@ class Transport:
 
     label: str
 
-    def arrow(self, bound: Bound, settings: dict[str, Any] | None = None) -> pa.Table:
+    def arrow(self, bound: Bound) -> pa.Table:
         raise NotImplementedError
 
     def command(self, bound: Bound) -> None:
@@ -510,19 +510,16 @@ class ChdbTransport(Transport):
             cls._open[key] = (transport, 1)
             return transport
 
-    def _run(self, bound: Bound, fmt: str, settings: dict[str, Any] | None = None) -> Any:
+    def _run(self, bound: Bound, fmt: str) -> Any:
         params = {k: _text_value(v) for k, v in bound.params.items()}
-        sql = bound.sql
-        if settings:
-            sql += " SETTINGS " + ", ".join(f"{k} = {_quoted(v)}" for k, v in settings.items())
         with self.lock:
             try:
-                return self.session.query(sql, fmt, params=params or None)
+                return self.session.query(bound.sql, fmt, params=params or None)
             except Exception as exc:
                 raise StoreError(f"ClickHouse: {_first_line(exc)}") from exc
 
-    def arrow(self, bound: Bound, settings: dict[str, Any] | None = None) -> pa.Table:
-        return self._run(bound, "ArrowTable", settings)
+    def arrow(self, bound: Bound) -> pa.Table:
+        return self._run(bound, "ArrowTable")
 
     def command(self, bound: Bound) -> None:
         self._run(bound, "CSV")
@@ -556,6 +553,8 @@ class ServerTransport(Transport):
             import clickhouse_connect  # noqa: PLC0415 - optional extra, imported on use
         except ImportError as exc:
             raise UsageError(f"--db clickhouse://... needs the ClickHouse extra: {EXTRA_HINT}") from exc
+        # the driver's own log lines would repeat (and could show a URL) what netsift reports in one line
+        logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
         parts = urlsplit(url)
         database = parts.path.strip("/") or "default"
         password = unquote(parts.password) if parts.password else os.environ.get(PASSWORD_ENV, "")
@@ -572,10 +571,10 @@ class ServerTransport(Transport):
             raise StoreError(f"cannot open {self.label}: {_first_line(exc).replace(password, '***') if password else _first_line(exc)}") from exc
         self.lock = threading.RLock()
 
-    def arrow(self, bound: Bound, settings: dict[str, Any] | None = None) -> pa.Table:
+    def arrow(self, bound: Bound) -> pa.Table:
         with self.lock:
             try:
-                return self.client.query_arrow(bound.sql, parameters=bound.params or None, settings=settings)
+                return self.client.query_arrow(bound.sql, parameters=bound.params or None)
             except Exception as exc:
                 raise StoreError(f"ClickHouse: {_first_line(exc)}") from exc
 
@@ -795,8 +794,8 @@ def _fill_lists(table: pa.Table) -> pa.Table:
         if pa.types.is_list(field.type) and table.column(i).null_count:
             chunks: list[Any] = []
             for chunk in table.column(i).chunks:
-                lengths = pc.fill_null(pc.list_value_length(chunk), 0)
-                offsets = pa.array([0, *itertools.accumulate(lengths.to_pylist())], type=pa.int32())
+                lengths = pc.fill_null(pc.list_value_length(chunk), 0).cast(pa.int32())
+                offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(lengths)])
                 chunks.append(pa.ListArray.from_arrays(offsets, pc.list_flatten(chunk), type=field.type))
             table = table.set_column(i, field.name, pa.chunked_array(chunks))
     return table
