@@ -18,7 +18,8 @@ target = sys.argv[2] if len(sys.argv) > 2 else ":memory:"
 store = api.open_store(target)
 logs = write_demo(work / "logs")
 summary = api.ingest(store, logs)
-print(f"{sum(f.rows for f in summary.files):,} rows from {len(summary.files)} files")
+print(f"{sum(f.rows for f in summary.files):,} rows from {len(summary.files)} files, "
+      f"{api.query(store, 'SELECT count(*) AS n FROM dns_queries')['n'][0]:,} of them DNS questions")
 
 # %% 2. Analyze: baseline, every detector, enrichment; the findings go to the store
 analysis = api.analyze(store)

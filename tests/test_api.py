@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -23,7 +24,8 @@ def test_the_notebook_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [str(EXAMPLE), str(tmp_path)])
     runpy.run_path(str(EXAMPLE), run_name="__main__")
     out = capsys.readouterr().out
-    assert "73,540 rows from 6 files" in out  # 66,961 questions, 6,578 connections, 1 request and login
+    # the demo grows as logs of new kinds join it; its DNS questions stay
+    assert re.search(r"[\d,]+ rows from \d+ files, 66,961 of them DNS questions", out), out[:300]
     assert "cloudsync-telemetry.com: 542 questions in 48 hours" in out
     assert (tmp_path / "parquet" / "dns_queries" / "day=2026-11-20" / "part-0.parquet").is_file()
 
