@@ -488,7 +488,9 @@ class ChdbTransport(Transport):
         try:
             self.session = chdb_session.Session(path)
         except Exception as exc:
-            raise StoreError(f"cannot open chdb:{path}: {exc}") from exc
+            hint = (" (chdb allows one process per directory: stop the other netsift command using it, e.g. "
+                    "serve or watch, or use a ClickHouse server)" if "EmbeddedServer" in str(exc) else "")
+            raise StoreError(f"cannot open chdb:{path}: {_first_line(exc)}{hint}") from exc
         for name, value in SESSION_SETTINGS.items():
             self.session.query(f"SET {name} = {_quoted(value)}")
 
