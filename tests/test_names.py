@@ -4,6 +4,7 @@ must split every name exactly as tldextract does."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 import tldextract
 
 from netsift import names
+from netsift.ingest.run import IngestOptions, ingest
+from netsift.store import open_store
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 SNAPSHOT = Path(tldextract.__file__).parent / ".tld_set_snapshot"
@@ -61,3 +64,31 @@ print(json.dumps("tldextract" in sys.modules or "requests" in sys.modules))
 def test_plain_names_do_not_import_tldextract():
     out = subprocess.run([sys.executable, "-c", DERIVE], capture_output=True, text=True, check=True, cwd=SRC)
     assert json.loads(out.stdout) is False
+
+
+LINE = "May  9 02:36:{s:02d} dnsmasq[1]: query[A] {tag}{i}.example.com from 10.0.0.{c}\n"
+
+
+def _log(path: Path, n: int = 20) -> str:
+    path.write_text("".join(LINE.format(s=i % 60, i=i, c=i % 7, tag=path.stem) for i in range(n)))
+    os.utime(path, (0, 0))
+    return str(path)
+
+
+def _names(store) -> set[str]:
+    return {r[0] for r in store.rows("SELECT query_name FROM domain_names")}
+
+
+def test_an_ingest_derives_the_names_of_its_own_rows(tmp_path):
+    """`ingest` derives domain_names for the rows it wrote (reading only those, not the whole store); a name
+    left without its row by an earlier run that died is derived by the next full refresh (`analyze`)."""
+    with open_store(":memory:") as store:
+        ingest(store, [_log(tmp_path / "a.log")], IngestOptions(year=2024))
+        assert _names(store) == {f"a{i}.example.com" for i in range(20)}
+        store.execute("DELETE FROM domain_names WHERE query_name = 'a3.example.com'")  # as if the run had died
+        ingest(store, [_log(tmp_path / "b.log")], IngestOptions(year=2024))
+        assert _names(store) == {f"{t}{i}.example.com" for t in "ab" for i in range(20)} - {"a3.example.com"}
+        assert names.refresh_domain_names(store) == 1
+        assert "a3.example.com" in _names(store)
+        ingest(store, [str(tmp_path / "b.log")], IngestOptions(year=2024))  # unchanged: nothing to derive
+        assert len(_names(store)) == 40

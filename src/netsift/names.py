@@ -162,13 +162,16 @@ def derive_names(names: list[str]) -> pl.DataFrame:
     return df.select(list(polars_schema(DOMAIN_NAMES)))
 
 
-def refresh_domain_names(store: Store) -> int:
-    """Derive ``domain_names`` rows for query names that do not have one yet (once per distinct name)."""
+def refresh_domain_names(store: Store, since_file_id: int | None = None) -> int:
+    """Derive ``domain_names`` rows for query names that do not have one yet (once per distinct name).
+    ``since_file_id``: only names of rows from that file record on (file ids grow, and a store's rows are
+    in the order they were written, so an ingest's refresh reads its own rows, not the whole table)."""
     added = 0
+    where, params = ("WHERE q.source_file_id >= ?", [since_file_id]) if since_file_id is not None else ("", [])
     while True:
         names = [r[0] for r in store.rows(
             "SELECT DISTINCT q.query_name FROM dns_queries q ANTI JOIN domain_names d USING (query_name) "
-            f"LIMIT {NAMES_BATCH}")]
+            f"{where} LIMIT {NAMES_BATCH}", params)]
         if not names:
             return added
         store.append("domain_names", derive_names(names))

@@ -49,6 +49,7 @@ class FileReport:
     first_rejections: list[tuple[int, str, str]] = field(default_factory=list)
     year: int | None = None  # the year year-less stamps were read as (None: the stamps carry their year)
     warnings: list[str] = field(default_factory=list)  # stamps in the future or far from the rest of the store
+    file_id: int | None = None  # the record its rows went to (ingested, resumed)
 
     def as_dict(self) -> dict:
         return {"path": self.path, "status": self.status, "format": self.format, "rows": self.rows,
@@ -235,6 +236,7 @@ def _ingest(store: Store, src: Source, opts: IngestOptions, times: StoreTimes, w
         writer.abort()
         raise
     report.status = "resumed" if plan.continues else "ingested"
+    report.file_id = file_id
     if plan.skip_units:
         lines -= plan.skip_units
     report.rows, report.rejected, report.lines = rows, rejected, lines
@@ -289,8 +291,11 @@ def ingest_paths(store: Store, paths: Iterable[str], opts: IngestOptions | None 
 
 
 def ingest(store: Store, paths: Iterable[str], opts: IngestOptions | None = None, progress=None) -> IngestSummary:
-    """Ingest ``paths`` (:func:`ingest_paths`), then derive ``domain_names`` for the names that are new:
-    what ``netsift ingest`` and ``pipeline.ingest`` do."""
+    """Ingest ``paths`` (:func:`ingest_paths`), then derive ``domain_names`` for the names of the rows
+    stored (the rows of the files this run wrote to, not the whole store: names left behind by an earlier
+    run that died are derived by the next analysis): what ``netsift ingest`` and ``pipeline.ingest`` do."""
     summary = ingest_paths(store, paths, opts, progress)
-    refresh_domain_names(store)
+    written = [f.file_id for f in summary.files if f.file_id is not None and f.rows]
+    if written:
+        refresh_domain_names(store, since_file_id=min(written))
     return summary
