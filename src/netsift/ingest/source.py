@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import functools
 import io
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -101,7 +102,7 @@ def sniff_lines(head: bytes) -> list[str]:
     lines = text.splitlines()
     if len(head) >= HEAD_BYTES and lines:
         lines.pop()  # probably cut
-    return [ln for ln in lines if ln.strip()][:SNIFF_LINES]
+    return list(itertools.islice((ln for ln in lines if ln.strip()), SNIFF_LINES))
 
 
 
