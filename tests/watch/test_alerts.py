@@ -130,3 +130,19 @@ def test_cef_over_udp_syslog_arrives():
     sink.close()
     recv.close()
     assert data.startswith("<163>1 ") and "CEF:0|netsift|netsift|" in data and "dhost=c2.example" in data
+
+
+def test_status_lines_show_sources_alerts_and_the_webhook():
+    from netsift.watch.health import Health, format_status
+
+    h = Health()
+    h.counted(10, 5, 1)
+    h.sources = [{"path": "/x/pihole.log", "format": "pihole", "rows": 5, "rejected": 1, "behind_bytes": 0,
+                  "idle_seconds": 0.5}]
+    h.alerted(Suppressor().alerts([_f(0.8)])[0])
+    h.extra["webhook"] = {"sent": 1, "failed": 0, "dropped": 0, "queued": 0, "last_error": "HTTP 500"}
+    h.extra["syslog_unrouted"] = {"cron": 3}
+    text = format_status(h.snapshot())
+    assert "5 rows, 1 rejected, 1 alerts" in text and "/x/pihole.log: pihole" in text
+    assert "last alert" in text and "high beacon 10.0.0.9 c2.example" in text
+    assert "webhook: 1 sent" in text and "HTTP 500" in text and "cron 3" in text

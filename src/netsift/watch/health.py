@@ -118,6 +118,13 @@ def format_status(doc: dict) -> str:
     if last:
         out.append(f"  last alert {last['time']}: {last['severity']} {last['kind']} "
                    f"{last.get('client') or ''} {last.get('domain') or ''}".rstrip())
+    hook = doc.get("webhook")
+    if hook:
+        out.append(f"  webhook: {hook['sent']:,} sent, {hook['failed']:,} failed, {hook['dropped']:,} dropped, "
+                   f"{hook['queued']:,} queued" + (f" (last error: {hook['last_error']})" if hook.get("last_error") else ""))
+    if doc.get("syslog_unrouted"):
+        out.append("  syslog messages of programs no format reads: "
+                   + ", ".join(f"{k} {v:,}" for k, v in sorted(doc["syslog_unrouted"].items())))
     if doc.get("analysis_error"):
         out.append(f"  analysis error: {doc['analysis_error']}")
     return "\n".join(out)
