@@ -50,7 +50,7 @@ _CLIENT = re.compile(r"\[CLIENT: ([^\]]*)\]")
 
 
 def frame_of(events: Iterable[dict]) -> pl.DataFrame:
-    """Event dicts -> one frame (every field as text; ``ts`` as given: a datetime or an ISO string)."""
+    """Event dicts -> one frame (every field as text; ``ts`` as given: an ISO string), column by column."""
     rows = []
     for e in events:
         data = e.get("Data")
@@ -59,11 +59,12 @@ def frame_of(events: Iterable[dict]) -> pl.DataFrame:
             found = _CLIENT.search(text)
             e = {**e, "TargetUserName": str(data[0]) if data else None, "FailureReason": text[:300],
                  "IpAddress": found.group(1) if found else None}
-        rows.append({k: (None if e.get(k) is None else str(e[k])) for k in (*SYSTEM_FIELDS, *DATA_FIELDS)
-                     if k != "unit"} | {"unit": e.get("unit")})
-    schema = {"unit": pl.Int64, **{k: pl.String for k in SYSTEM_FIELDS if k != "unit"},
-              **{k: pl.String for k in DATA_FIELDS}}
-    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+        rows.append(e)
+    columns: dict[str, pl.Series] = {"unit": pl.Series([e.get("unit") for e in rows], dtype=pl.Int64)}
+    for k in (*SYSTEM_FIELDS[1:], *DATA_FIELDS):
+        values = [e.get(k) for e in rows]
+        columns[k] = pl.Series([v if v is None or isinstance(v, str) else str(v) for v in values], dtype=pl.String)
+    return pl.DataFrame(columns)
 
 
 def _null_dash(expr: pl.Expr) -> pl.Expr:

@@ -47,6 +47,8 @@ _ISO = (r"^(?:<\d{1,3}>)?(?P<stamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?
 # RFC 5424: <PRI>1 STAMP HOST APP PROCID MSGID SD MSG (SD "-" or [..] elements, without "]" inside values)
 _RFC5424 = (r"^<\d{1,3}>1 (?P<stamp>\S+) (?P<host>\S+) (?P<program>\S+) (?P<pid>\S+) \S+ "
             r"(?:-|(?:\[[^\]]*\])+)(?: (?P<message>.*))?$")
+# a plain RFC 3164 line (no <PRI>, no fraction, a program without spaces or colons, then ": "): the fast path
+_PLAIN_3164 = r"^[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [^ ]+ [^ :\[]+(?:\[[^\]]*\])?: "
 _SNIFF_PROGRAMS = ("sshd", "sudo", "su", "login", "sshd-session", "sshd(pam_unix)", "su(pam_unix)")
 
 
@@ -67,6 +69,19 @@ def envelope(lines: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, pl.D
     blank = lines["line"].fill_null("").str.strip_chars() == ""
     lines = lines.filter(~blank)
     parts, rest = [], lines
+    # the common case, tokenised without captures: "Mmm dd hh:mm:ss host program[pid]: message"
+    plain = rest["line"].str.contains(_PLAIN_3164)
+    if plain.any():
+        hit = rest.filter(plain)
+        rest = rest.filter(~plain)
+        tail = pl.col("line").str.slice(16)
+        host_rest = tail.str.splitn(" ", 2)
+        prog_msg = host_rest.struct.field("field_1").str.splitn(": ", 2)
+        hit = hit.with_columns(stamp=pl.col("line").str.slice(0, 15), host=host_rest.struct.field("field_0"),
+                               program=prog_msg.struct.field("field_0").str.replace(r"\[[^\]]*\]$", ""),
+                               message=prog_msg.struct.field("field_1").str.strip_chars_end("\r"))
+        parts.append(hit.with_columns(ts=syslog_timestamps(hit["stamp"], ctx))
+                     .select("line_no", "line", "ts", "host", "program", "message"))
     for name, regex in (("3164", _RFC3164), ("iso", _ISO), ("5424", _RFC5424)):
         if not rest.height:
             break

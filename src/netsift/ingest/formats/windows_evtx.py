@@ -12,13 +12,14 @@ the records read before the damage, and the ingest report says where it stopped.
 
 from __future__ import annotations
 
-import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 import evtx
+import orjson
 import polars as pl
 
 from netsift.ingest.base import ParseContext, Parser, ParseResult, empty_rejected
@@ -27,16 +28,18 @@ from netsift.ingest.windows_events import DATA_FIELDS, EVENT_IDS, TABLE, frame_o
 MAGIC = b"ElfFile\x00"
 BATCH = 20_000
 SPOOL_BYTES = 64 << 20
-# a record's JSON holds "EventID":4624 (or, with qualifiers, "#text":18456): read the others no further
-_WANTED = tuple(f"{i}" for i in EVENT_IDS)
+# a record's JSON holds "EventID": 4624 (or, with qualifiers, {..., "#text": 18456}): read the others no further
+_EVENT_ID = re.compile(r'"EventID":\s*(?:\{[^}]*?"#text":\s*)?"?(\d+)')
+_WANTED = frozenset(str(i) for i in EVENT_IDS)
 
 
 def _event(record: dict) -> dict | None:
     """An evtx record -> an event dict (None when its id is not one we read)."""
     text = record["data"]
-    if not any(i in text for i in _WANTED):
+    found = _EVENT_ID.search(text)
+    if found is None or found.group(1) not in _WANTED:
         return None
-    doc = json.loads(text)["Event"]
+    doc = orjson.loads(text)["Event"]  # ~3x json.loads on these records
     system = doc.get("System") or {}
     eid = system.get("EventID")
     if isinstance(eid, dict):
@@ -76,11 +79,19 @@ def parse_stream(stream: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]:
         parser = evtx.PyEvtxParser(stream, number_of_threads=1)
     except (RuntimeError, OSError) as exc:
         raise ValueError(f"not a readable EVTX file: {exc}") from exc
+    read_any = False
+    for result in results_of(parser.records_json()):
+        read_any = True
+        yield result
+    if not read_any:
+        raise ValueError("no EVTX record could be read (an empty or damaged event log)")
+
+
+def results_of(records: Iterator[Any]) -> Iterator[ParseResult]:
+    """The evtx library's records (``records_json()``) as ParseResults of up to ``BATCH`` records each."""
     events: list[dict] = []
     skipped = 0
     rejected: list[tuple[int, str, str]] = []
-    records = parser.records_json()
-    read_any = False
     while True:
         try:
             record = next(records)
@@ -91,7 +102,6 @@ def parse_stream(stream: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]:
             if len(rejected) > 1000:
                 raise ValueError(f"too many undecodable records ({exc})") from exc
             continue
-        read_any = True
         event = _event(record) if record is not None else None
         if event is None:
             skipped += 1
@@ -100,12 +110,8 @@ def parse_stream(stream: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]:
         if len(events) + skipped >= BATCH:
             yield _result(events, skipped, rejected)
             events, skipped, rejected = [], 0, []
-    if read_any and not (events or skipped or rejected):
-        return
     if events or skipped or rejected:
         yield _result(events, skipped, rejected)
-    elif not read_any:
-        raise ValueError("no EVTX record could be read (an empty or damaged event log)")
 
 
 def sniff_bytes(head: bytes) -> float:
