@@ -100,6 +100,13 @@ def test_a_killed_ingest_leaves_nothing_half_read(empty_chdb):
     again.close()
     assert store.scalar("SELECT count(*) FROM dns_queries") == 0
     assert store.scalar("SELECT count(*) FROM ingested_files") == 0
+    # killed after a small file's rows and before its record (no transaction holds them together here)
+    store.append("dns_queries", pl.DataFrame({"ts": [dt.datetime(2026, 1, 1)], "query_name": ["b.com"],
+                                              "source_file_id": [8], "source_line": [1]}))
+    store.append("rejected_lines", pl.DataFrame({"source_file_id": [8], "source_line": [2], "reason": ["x"]}))
+    ch.ClickHouseStore(store.path).close()
+    assert store.scalar("SELECT count(*) FROM dns_queries") == 0
+    assert store.scalar("SELECT count(*) FROM rejected_lines") == 0
 
 
 def _outcome(store, files):

@@ -634,9 +634,20 @@ class ClickHouseStore:
                 from netsift.ingest import bookkeeping  # noqa: PLC0415
 
                 bookkeeping.recover_interrupted(self)
+                self._remove_orphans()
         except BaseException:
             self.close()
             raise
+
+    def _remove_orphans(self) -> None:
+        """Rows of a file without a record: an ingest killed between a file's rows and its first record
+        (DuckDB writes both in one transaction; here each insert stands alone). One column scan per row
+        table; a delete only when there is something to remove."""
+        for table in schema.all_tables():
+            if {"source_file_id", "source_line"} <= set(table.column_names):
+                where = "source_file_id NOT IN (SELECT file_id FROM ingested_files)"
+                if self.scalar(f"SELECT count(*) FROM {table.name} WHERE {where}"):
+                    self.execute(f"DELETE FROM {table.name} WHERE {where}")
 
     # --- reading ----------------------------------------------------------------------------------
     def arrow(self, sql: str, params: Params = None) -> pa.Table:
