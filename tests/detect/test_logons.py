@@ -104,8 +104,9 @@ def test_login_after_failures_is_high_and_outranks_the_brute_force():
         found = {f.kind: f for f in run_detectors(store, only=LOGON_KINDS)}
     assert found["login_after_failures"].severity in ("high", "critical")
     assert found["login_after_failures"].score > found["brute_force"].score
-    # the acting address stays the client; no external-client DNS wording on logon findings
+    # the acting address stays the client; tagged external, without the external-client DNS wording
     assert not any("resolver" in r for f in found.values() for r in f.reasons)
+    assert all(f.sub_scores.get("external_client") == 1.0 for f in found.values())
 
 
 @pytest.mark.parametrize("kind", LOGON_KINDS)

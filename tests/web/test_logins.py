@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 
 import polars as pl
@@ -152,3 +153,38 @@ def test_report_section(logon_store, tmp_path):
     html = out.read_text()
     assert 'id="logins"' in html and ATTACKER in html and EVIL not in html
     assert "account <code>root</code>" in html  # the finding lists name the account
+
+
+def test_logins_and_story_in_a_browser(logon_store, tmp_path):
+    """Chromium: the Logins pages draw their timeline offline, a hostile account stays text (no dialog, no
+    script), the client page of an address known only from an auth log shows its story."""
+    from tests.web.browser import browser_page, wait_for_charts
+    from tests.web.server import Server
+
+    path = tmp_path / "b.duckdb"
+    shutil.copy(logon_store, path)
+    server = Server(path)
+    try:
+        with browser_page() as (page, watch):
+            page.goto(server.url + "/logins")
+            assert wait_for_charts(page) == 1
+            assert page.locator("[data-figure] .main-svg").count() >= 1
+            assert page.locator("[data-figure] .bars path").count() >= 1  # the stacked bars drew
+            assert page.get_by_text(EVIL).count() >= 1  # shown as text
+            page.goto(server.url + f"/logins?by=source&key={ATTACKER}")
+            assert wait_for_charts(page) == 1
+            assert page.locator("table.logins tr").count() == 22  # header + 21 events of the attacker
+            page.goto(server.url + "/logins?by=host&key=" + EVIL.replace('"', "%22").replace("<", "%3C")
+                      .replace(">", "%3E").replace("(", "%28").replace(")", "%29"))
+            assert page.locator("h1").inner_text().endswith(EVIL)
+            page.goto(server.url + f"/client?name={ATTACKER}")
+            wait_for_charts(page)
+            assert page.locator("table.story tr").count() >= 3
+            assert "login_after_failures" in page.locator("table.story").inner_text()
+            if os.environ.get("NETSIFT_SCREENSHOTS"):
+                page.screenshot(path=os.path.join(os.environ["NETSIFT_SCREENSHOTS"], "client-story.png"), full_page=True)
+            page.click("nav >> text=Logins")
+            assert page.url.endswith("/logins")
+            assert watch.blocked == [] and watch.errors == [] and watch.dialogs == []
+    finally:
+        server.stop()

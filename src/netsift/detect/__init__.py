@@ -225,9 +225,14 @@ def finish(store: Store, findings: list[Finding], settings_by_section: dict[str,
     sections = settings_by_section
     # external clients (a resolver serving the internet): marked, and their behaviour findings dropped
     unscoped = {d.name for d in DETECTORS if not d.client_scope}
-    findings = [*scope.apply_scope([f for f in findings if f.kind not in unscoped],
-                                   Settings(scope.SETTINGS, sections.get("network"))),
-                *(f for f in findings if f.kind in unscoped)]
+    network = Settings(scope.SETTINGS, sections.get("network"))
+    mine = [f for f in findings if f.kind in unscoped]
+    # their clients are still tagged external (the sub-score the pages show), without the DNS wording
+    scopes = scope.client_scopes((f.client for f in mine if f.client), network.local_networks)
+    for f in mine:
+        if f.client and scopes.get(f.client) == scope.EXTERNAL:
+            f.sub_scores["external_client"] = 1.0
+    findings = [*scope.apply_scope([f for f in findings if f.kind not in unscoped], network), *mine]
     apply_modifiers(
         store,
         findings,
