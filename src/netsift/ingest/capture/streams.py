@@ -63,7 +63,8 @@ class Streams:
         conn.last_ts = ts
         self.now = (ts, packet)
         direction = conn.out if from_client else conn.back
-        pieces = direction.feed(seq, flags, data)
+        # a connection found to hold nothing netsift reads keeps no bytes: only its end is watched
+        pieces = direction.feed(seq, flags, data) if conn.handler is not False else []
         for piece in pieces:
             if conn.handler is None:
                 conn.handler = self._handler(conn, from_client, piece) or False

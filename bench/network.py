@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Network formats: capture packets/s, Zeek conn.log / http.log and Squid lines/s, with peak RSS, beside
+baselines measured in the same run.
+
+Generates (once, in bench/out/): a Zeek conn.log and http.log (TSV) and a Squid access.log of ``--lines``
+lines, and a capture of about ``--packets`` packets (TCP conversations: HTTP requests with form logins and
+Basic auth, TLS-like bulk flows, plus DNS over UDP) built with dpkt. Then times, each in a fresh process
+under /usr/bin/time, ``--repeat`` times interleaved (median shown, with the spread):
+
+- ``wc -l``                      text: the floor (reading the bytes, counting newlines)
+- a plain Python split loop      text: ``for line in f: line.split(sep)`` (no conversion, no storage)
+- a plain dpkt loop              capture: ``for ts, buf in dpkt.pcap.Reader(f): dpkt.ethernet.Ethernet(buf)``
+                                 (decoding every frame, nothing else)
+- ``netsift ingest``             detect, parse (flows, TCP reassembly, HTTP, credentials, DNS), store
+
+Not a test: figures depend on the machine; the README quotes them.
+
+    python bench/network.py                       # 1 M lines each, ~300 k packets, 3 runs
+    python bench/network.py --lines 200000 --packets 50000 --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+SPLIT_LOOP = r'''
+import sys
+n = f = 0
+sep = sys.argv[2].encode().decode("unicode_escape")
+with open(sys.argv[1], encoding="utf-8", errors="replace") as fh:
+    for line in fh:
+        n += 1
+        f += len(line.split(sep if sep else None))
+print(n, f)
+'''
+DPKT_LOOP = r'''
+import sys, dpkt
+n = 0
+with open(sys.argv[1], "rb") as fh:
+    for ts, buf in dpkt.pcap.Reader(fh):
+        dpkt.ethernet.Ethernet(buf)
+        n += 1
+print(n)
+'''
+
+
+def timed(cmd: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB, stdout) of one command in a fresh process."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", tf.name, *cmd], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+        seconds, kib = tf.read().split()[-2:]
+    return float(seconds), int(kib) / 1024, proc.stdout
+
+
+def _ip(n: int) -> str:
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+def write_conn(path: Path, lines: int, rng: random.Random) -> None:
+    from netsift.synth.network import CONN_FIELDS, CONN_TYPES
+
+    head = ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)", "#unset_field\t-", "#path\tconn",
+            "#fields\t" + "\t".join(CONN_FIELDS), "#types\t" + "\t".join(CONN_TYPES)]
+    with open(path, "w") as fh:
+        fh.write("\n".join(head) + "\n")
+        t = 1_795_132_800.0
+        for i in range(lines):
+            t += rng.random() * 0.05
+            sent, received = rng.randint(0, 90_000), rng.randint(0, 2_000_000)
+            fh.write(f"{t:.6f}\tC{i:09x}\t{_ip(rng.randint(1, 400))}\t{rng.randint(1024, 65535)}\t"
+                     f"{_ip(rng.randint(1000, 90000))}\t443\ttcp\tssl\t{rng.random() * 30:.6f}\t{sent}\t{received}\t"
+                     f"SF\t0\tShADadFf\t{sent // 1400 + 1}\t{received // 1400 + 1}\n")
+
+
+def write_http(path: Path, lines: int, rng: random.Random) -> None:
+    fields = ("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "trans_depth", "method", "host", "uri",
+              "referrer", "version", "user_agent", "request_body_len", "response_body_len", "status_code",
+              "status_msg", "username", "password")
+    with open(path, "w") as fh:
+        fh.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\thttp\n"
+                 "#fields\t" + "\t".join(fields) + "\n")
+        t = 1_795_132_800.0
+        for i in range(lines):
+            t += rng.random() * 0.05
+            fh.write(f"{t:.6f}\tH{i:09x}\t{_ip(rng.randint(1, 400))}\t{rng.randint(1024, 65535)}\t"
+                     f"{_ip(rng.randint(1000, 90000))}\t80\t1\tGET\twww{rng.randint(1, 5000)}.example.com\t"
+                     f"/path/{rng.randint(1, 10**6)}?q=1\t-\t1.1\tMozilla/5.0 (X11; Linux x86_64)\t0\t"
+                     f"{rng.randint(0, 500_000)}\t200\tOK\t-\t-\n")
+
+
+def write_squid(path: Path, lines: int, rng: random.Random) -> None:
+    with open(path, "w") as fh:
+        t = 1_795_132_800.0
+        for _ in range(lines):
+            t += rng.random() * 0.05
+            fh.write(f"{t:.3f} {rng.randint(1, 9000):6d} {_ip(rng.randint(1, 400))} TCP_MISS/200 "
+                     f"{rng.randint(200, 900_000)} GET http://www{rng.randint(1, 5000)}.example.com/p/"
+                     f"{rng.randint(1, 10**6)} - HIER_DIRECT/{_ip(rng.randint(1000, 90000))} text/html\n")
+
+
+def _frame(src: bytes, dst: bytes, proto: int, sport: int, dport: int, payload: bytes, seq: int = 0,
+           flags: int = 0x18) -> bytes:
+    if proto == 6:
+        l4 = struct.pack(">HHIIBBHHH", sport, dport, seq, 1, 5 << 4, flags, 65535, 0, 0) + payload
+    else:
+        l4 = struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0, 64, proto, 0, src, dst) + l4
+    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip
+
+
+def write_capture(path: Path, packets: int, rng: random.Random) -> int:
+    """A capture of about ``packets`` packets; returns the exact count."""
+    import dpkt
+
+    login = (b"POST /login HTTP/1.1\r\nHost: portal.example.net\r\nContent-Type: application/x-www-form-urlencoded"
+             b"\r\nContent-Length: 31\r\n\r\nusername=alice&password=s3cr3t!")
+    basic = b"GET /admin HTTP/1.1\r\nHost: intranet\r\nAuthorization: Basic cm9vdDp0b29y\r\n\r\n"
+    page = b"HTTP/1.1 200 OK\r\nContent-Length: 1200\r\n\r\n" + b"x" * 1200
+    query = bytes(dpkt.dns.DNS(id=7, qd=[dpkt.dns.DNS.Q(name="www.example.com", type=1)]))
+    n = 0
+    t = 1_795_132_800.0
+    with open(path, "wb") as fh:
+        w = dpkt.pcap.Writer(fh, snaplen=65535)
+        conv = 0
+        while n < packets:
+            conv += 1
+            c = socket.inet_aton(_ip(rng.randint(1, 400)))
+            s = socket.inet_aton(_ip(rng.randint(1000, 90000)))
+            cp = 1024 + conv % 60000
+            kind = rng.random()
+            frames = []
+            if kind < 0.3:  # an HTTP exchange
+                req = login if rng.random() < 0.2 else basic if rng.random() < 0.2 else \
+                    b"GET /x HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: bench\r\n\r\n"
+                frames = [_frame(c, s, 6, cp, 80, b"", 100, 0x02), _frame(s, c, 6, 80, cp, b"", 500, 0x12),
+                          _frame(c, s, 6, cp, 80, req, 101), _frame(s, c, 6, 80, cp, page, 501),
+                          _frame(c, s, 6, cp, 80, b"", 101 + len(req), 0x11),
+                          _frame(s, c, 6, 80, cp, b"", 501 + len(page), 0x11)]
+            elif kind < 0.8:  # a bulk TLS-like flow
+                frames = [_frame(c, s, 6, cp, 443, b"", 100, 0x02), _frame(s, c, 6, 443, cp, b"", 500, 0x12)]
+                seq = 501
+                for _ in range(rng.randint(4, 30)):
+                    frames.append(_frame(s, c, 6, 443, cp, b"\x17\x03\x03" + b"y" * 1397, seq))
+                    seq += 1400
+            else:  # DNS
+                frames = [_frame(c, socket.inet_aton("10.0.0.2"), 17, cp, 53, query)]
+            for f in frames:
+                t += 0.0005
+                w.writepkt(f, ts=t)
+                n += 1
+    return n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--packets", type=int, default=300_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    OUT.mkdir(exist_ok=True)
+    rng = random.Random(1)
+    inputs = {
+        "zeek_conn_tsv": (OUT / f"conn_{args.lines}.log", write_conn, "\\t"),
+        "zeek_http_tsv": (OUT / f"http_{args.lines}.log", write_http, "\\t"),
+        "squid": (OUT / f"squid_{args.lines}.log", write_squid, ""),
+    }
+    for name, (path, write, _) in inputs.items():
+        if not path.exists():
+            print(f"generating {path.name} ...", file=sys.stderr)
+            write(path, args.lines, rng)
+    capture = OUT / f"capture_{args.packets}.pcap"
+    if not capture.exists():
+        print(f"generating {capture.name} ...", file=sys.stderr)
+        write_capture(capture, args.packets, rng)
+    packets = int(timed([sys.executable, "-c", DPKT_LOOP, str(capture)])[2].split()[0])
+
+    rows = [["input", "units", "MB", "tool", "seconds (runs)", "units/s", "peak RSS"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        def netsift(path: Path) -> list[str]:
+            db = Path(tmp) / "bench.duckdb"
+            for suffix in ("", ".wal"):
+                Path(str(db) + suffix).unlink(missing_ok=True)
+            return [sys.executable, "-m", "netsift", "ingest", "-q", "--db", str(db), str(path)]
+
+        cases = [(name, path, args.lines, [("wc -l", ["wc", "-l", str(path)]),
+                                           ("python split loop", [sys.executable, "-c", SPLIT_LOOP, str(path), sep]),
+                                           ("**netsift ingest**", netsift(path))])
+                 for name, (path, _, sep) in inputs.items()]
+        cases.append(("pcap", capture, packets, [("dpkt decode loop", [sys.executable, "-c", DPKT_LOOP, str(capture)]),
+                                                 ("**netsift ingest**", netsift(capture))]))
+        for name, path, units, tools in cases:
+            times: dict[str, list[tuple[float, float]]] = {t: [] for t, _ in tools}
+            for _ in range(args.repeat):
+                for tool, cmd in tools:
+                    seconds, rss, _ = timed(cmd)
+                    times[tool].append((seconds, rss))
+            mb = path.stat().st_size / 1e6
+            for tool, runs in times.items():
+                secs = [s for s, _ in runs]
+                med = statistics.median(secs)
+                rows.append([name, f"{units:,}", f"{mb:,.0f}", tool,
+                             f"{med:.2f} ({min(secs):.2f}–{max(secs):.2f})",
+                             f"{units / med:,.0f}" if med else "-", f"{max(r for _, r in runs):,.0f} MiB"])
+    print("| " + " | ".join(rows[0]) + " |")
+    print("|" + "---|" * len(rows[0]))
+    for r in rows[1:]:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    main()
