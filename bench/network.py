@@ -188,10 +188,9 @@ def main() -> None:
     rows = [["input", "units", "MB", "tool", "seconds (runs)", "units/s", "peak RSS"]]
     with tempfile.TemporaryDirectory() as tmp:
         def netsift(path: Path) -> list[str]:
-            db = Path(tmp) / "bench.duckdb"
-            for suffix in ("", ".wal"):
-                Path(str(db) + suffix).unlink(missing_ok=True)
-            return [sys.executable, "-m", "netsift", "ingest", "-q", "--db", str(db), str(path)]
+            # a fresh store every run (the DB file is removed before each, below): never "already ingested"
+            return [sys.executable, "-m", "netsift", "ingest", "-q", "--db", str(Path(tmp) / "bench.duckdb"),
+                    str(path)]
 
         cases = [(name, path, args.lines, [("wc -l", ["wc", "-l", str(path)]),
                                            ("python split loop", [sys.executable, "-c", SPLIT_LOOP, str(path), sep]),
@@ -203,8 +202,12 @@ def main() -> None:
             times: dict[str, list[tuple[float, float]]] = {t: [] for t, _ in tools}
             for _ in range(args.repeat):
                 for tool, cmd in tools:
+                    for suffix in ("", ".wal"):
+                        Path(tmp, "bench.duckdb" + suffix).unlink(missing_ok=True)
                     seconds, rss, _ = timed(cmd)
                     times[tool].append((seconds, rss))
+            stored = timed([sys.executable, "-m", "netsift", "files", "--json", "--db", str(Path(tmp) / "bench.duckdb")])[2]
+            print(f"{name}: {stored.strip()[:300]}", file=sys.stderr)
             mb = path.stat().st_size / 1e6
             for tool, runs in times.items():
                 secs = [s for s, _ in runs]
