@@ -201,14 +201,14 @@ def test_grown_capture_adds_only_new_packets(store, tmp_path):
         writer = dpkt.pcap.Writer(fh)
         for i in range(5):
             writer.writepkt(_dns_query_packet(i), ts=1700000000 + i)
-    assert ingest_paths(store, [str(f)]).files[0].rows == 5
+    assert ingest_paths(store, [str(f)]).files[0].rows == 5 + 5  # the questions, and each one's flow
     with f.open("ab") as fh:  # pcap records appended after the existing ones
         for i in range(5, 8):
             pkt = _dns_query_packet(i)
             fh.write(struct.pack("<IIII", 1700000000 + i, 0, len(pkt), len(pkt)) + pkt)
     report = ingest_paths(store, [str(f)]).files[0]
-    assert report.status == "resumed" and report.rows == 3
-    assert count(store) == 8
+    assert report.status == "resumed" and report.rows == 3 + 3
+    assert count(store) == 8 and store.scalar("SELECT count(*) FROM connections") == 8
     assert sorted(r[0] for r in store.rows("SELECT query_name FROM dns_queries"))[-1] == "host7.example.com"
 
 
