@@ -11,6 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from netsift.ingest.plan import IngestOptions
+from netsift.store import open_store
+from netsift.watch.live import live_app
+from netsift.watch.runner import WatchOptions, Watcher
 from tests.watch.lines import pihole_lines
 from tests.web.browser import browser_page, require_chromium
 
@@ -64,3 +68,16 @@ def test_overview_updates_without_reload_after_lines_are_appended(tmp_path):
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_a_verdict_on_a_live_page_asks_the_watchers_analysis(tmp_path):
+    with open_store(str(tmp_path / "w.duckdb")) as store:
+        w = Watcher(store, WatchOptions(ingest=IngestOptions(year=2026)))
+        app = live_app(store, w)
+        try:
+            assert w.detector is not None
+            app.state.netsift.reanalyzer.request()
+            assert w.detector._wanted.is_set()  # the watcher's analysis runs next, not a second one
+        finally:
+            app.state.netsift.close()
+            w.close()

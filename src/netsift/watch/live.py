@@ -3,7 +3,7 @@
 The dashboard (:func:`netsift.web.app.create_app`) gets a session of the watcher's store (the one writer: no
 second process may open it) and ``/events``, a server-sent events stream sending about once a second the
 watcher's health and a generation number the watcher bumps when a batch stored rows or an analysis ended
-(the page caches are dropped then). ``app.js`` shows the health on every page and, when the generation
+(the page caches are dropped then). A verdict recorded on a page asks the watcher's own analysis for a run. ``app.js`` shows the health on every page and, when the generation
 moved, fetches the page again and swaps its content in: counters, the timeline, the triage queue update
 without a reload. uvicorn runs in a thread, on 127.0.0.1.
 """
@@ -40,6 +40,9 @@ def live_app(store: Store, watcher: Watcher, options: pipeline.AnalysisOptions |
     watcher.on_batch = changed
     if watcher.detector is not None:
         watcher.detector.on_done = changed
+        # a verdict recorded on a page asks the watcher's analysis for a run (one analysis at a time writes
+        # the findings), instead of the dashboard's own re-analysis thread
+        setattr(dash.reanalyzer, "request", watcher.detector.request)  # noqa: B010 - an instance's method
 
     async def events(request: Request) -> StreamingResponse:
         async def stream():
