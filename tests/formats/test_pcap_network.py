@@ -319,3 +319,12 @@ def test_real_credential_samples(shared_data, tmp_path, name, protocol, account)
     found = pl.concat([r.tables["credentials"] for r in results if "credentials" in r.tables])
     assert found.select("protocol", "account").rows() == [(protocol, account)]
     assert found["secret_clear"].to_list() == [False]
+
+
+def test_a_reused_five_tuple_after_close_is_a_new_flow(tmp_path):
+    first = Conversation(80).handshake().send(b"GET /1 HTTP/1.1\r\n\r\n").answer(OK).close()
+    second = Conversation(80, t=first.t + 1).handshake().send(b"GET /2 HTTP/1.1\r\n\r\n").answer(OK).close()
+    got, _, _ = tables(first.frames + second.frames, tmp_path)
+    flows = got["connections"].sort("ts")
+    assert flows.height == 2 and flows["bytes_out"].to_list() == [19, 19]
+    assert got["http_requests"]["uri"].to_list() == ["/1", "/2"]

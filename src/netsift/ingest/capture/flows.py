@@ -6,7 +6,8 @@ transport payload bytes (TCP/UDP data; a reassembled IP datagram counts once, as
 ends, and its row is emitted, when it has been silent ``IDLE_SECONDS`` of capture time, when a TCP flow
 saw FIN or RST from both sides or an RST (emitted at the next check), when the table holds ``MAX_FLOWS``
 flows (the least recently active is emitted first: memory stays bounded on any capture), or at the end of
-the file. A conversation that goes on after its row was emitted starts a new row."""
+the file. A conversation that goes on after its row was emitted starts a new row, and so does a new SYN
+on the same five-tuple after a FIN or RST."""
 
 from __future__ import annotations
 
@@ -58,6 +59,9 @@ class FlowTable:
                 flow = _Flow(ts, ts, packet)
             else:
                 flow = _Flow(ts, ts, packet)
+        elif proto == 6 and flags & 0x12 == 0x02 and flow.closing:  # a new SYN on a closed conversation
+            self._emit(key, flow)
+            key, outbound, flow = (proto, src, sport, dst, dport), True, _Flow(ts, ts, packet)
         flow.last_ts = ts
         if outbound:
             flow.bytes_out += size
