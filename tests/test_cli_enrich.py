@@ -27,7 +27,7 @@ def test_feed_makes_a_feed_hit_finding_and_feed_hits_filters(tmp_path):
     assert [(f["domain"], f["score"], f["severity"]) for f in hits] == [("example.org", 0.9, "critical")]
     assert hits[0]["reasons"][0] == "listed by bb (malicious) as nosuch.example.org, malware family emotet"
     assert set(hits[0]) == {"id", "kind", "client", "domain", "score", "severity", "reasons", "sub_scores",
-                            "first_seen", "last_seen", "evidence_count", "names", "group"}
+                            "first_seen", "last_seen", "evidence_count", "names", "group", "account", "host"}
     # the unexplained row for the listed domain is superseded by its feed_hit finding
     assert [f["kind"] for f in doc["findings"] if f["domain"] == "example.org"] == ["feed_hit"]
     enrichment = doc["summary"]["enrichment"]
