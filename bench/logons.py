@@ -30,7 +30,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta
@@ -40,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import REGEX_LOOP  # noqa: E402
+from ingest import REGEX_LOOP, timed  # noqa: E402
 
 # the baseline loop of bench/ingest.py (one regex per line, fields extracted, nothing stored), on sshd lines
 SSHD_PATTERN = (r"^(\w{3} [ \d]\d [\d:]{8}) (\S+) sshd\[\d+\]: (?:Failed|Accepted|Invalid user) (?:\S+ for )?"
@@ -102,23 +101,13 @@ def auth_log(path: Path, lines: int, seed: int = 1) -> None:
             out.write(f"{stamp} web1 {msg}\n")
 
 
-def timed(cmd: list[str]) -> tuple[float, int, str]:
-    """(seconds, peak RSS in MB, stdout) of a fresh process."""
-    proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    if proc.returncode:
-        raise SystemExit(f"{cmd} failed: {proc.stderr[-2000:]}")
-    seconds, kb = proc.stderr.strip().splitlines()[-1].split()
-    return float(seconds), int(kb) // 1024, proc.stdout
-
-
-def median_line(name: str, runs: list[tuple[float, int, str]], units: int, unit: str, base: float | None) -> float:
+def median_line(name: str, runs: list[tuple[float, float, str]], units: int, unit: str, base: float | None) -> float:
     secs = [r[0] for r in runs]
     med = statistics.median(secs)
     rate = units / med if med else float("inf")
     spread = (max(secs) - min(secs)) / med * 100 if med else 0
     vs = f"  {rate / base:5.2f}x the baseline" if base else ""
-    print(f"  {name:34s} {rate:12,.0f} {unit}/s  {med:7.2f} s (±{spread:4.1f} %)  peak RSS {max(r[1] for r in runs):5d} MB{vs}")
+    print(f"  {name:34s} {rate:12,.0f} {unit}/s  {med:7.2f} s (±{spread:4.1f} %)  peak RSS {max(r[1] for r in runs):5.0f} MiB{vs}")
     return rate
 
 

@@ -26,10 +26,11 @@ import random
 import socket
 import statistics
 import struct
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from ingest import timed  # bench/ is the script's directory: its sibling module
 
 OUT = Path(__file__).resolve().parent / "out"
 SPLIT_LOOP = r'''
@@ -51,16 +52,6 @@ with open(sys.argv[1], "rb") as fh:
         n += 1
 print(n)
 '''
-
-
-def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """(seconds, peak RSS MiB, stdout) of one command in a fresh process."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", tf.name, *cmd], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
-        seconds, kib = tf.read().split()[-2:]
-    return float(seconds), int(kib) / 1024, proc.stdout
 
 
 def _ip(n: int) -> str:
