@@ -171,6 +171,10 @@ def test_logins_and_story_in_a_browser(logon_store, tmp_path):
             assert page.locator("[data-figure] .main-svg").count() >= 1
             assert page.locator("[data-figure] .bars path").count() >= 1  # the stacked bars drew
             assert page.get_by_text(EVIL).count() >= 1  # shown as text
+            cut = page.evaluate("""() => [...document.querySelectorAll('section table')]
+                .filter(t => t.scrollWidth > t.closest('section').clientWidth)
+                .map(t => t.querySelector('th').textContent)""")
+            assert cut == []  # the sources/accounts/hosts tables fit their cards on a laptop screen
             page.goto(server.url + f"/logins?by=source&key={ATTACKER}")
             assert wait_for_charts(page) == 1
             assert page.locator("table.logins tr").count() == 22  # header + 21 events of the attacker
