@@ -23,6 +23,9 @@ IP_INFO = [  # ip, country, country_name, as_org
     ("91.1.1.1", "DE", "Germany", "DTAG"),
 ]
 
+# an answer as long as a tunnel's CNAME: pages must wrap it, not overflow their cards
+LONG_CNAME = "0123456789abcdef" * 7 + ".x.cdn-relay.example"
+
 
 def rows() -> list[dict]:
     out = []
@@ -38,7 +41,8 @@ def rows() -> list[dict]:
                 add(ts, client, "www.google.com", ["142.250.1.1"])
                 add(ts + dt.timedelta(minutes=1), client, "news.example-shop.de", ["91.1.1.1"])
         for minute in range(0, 24 * 60, 30):  # 10.0.0.3 beacons every 30 minutes
-            add(START + dt.timedelta(days=day, minutes=minute), "10.0.0.3", "c2.bad-actor.xyz", ["185.10.10.10"])
+            add(START + dt.timedelta(days=day, minutes=minute), "10.0.0.3", "c2.bad-actor.xyz",
+                [LONG_CNAME, "185.10.10.10"] if day == minute == 0 else ["185.10.10.10"])
     for k in range(6):
         add(START + dt.timedelta(days=1, hours=3, minutes=k), "10.0.0.2", f"www.{XSS}.com", ["185.10.10.11"])
         add(START + dt.timedelta(days=1, hours=4, minutes=k), "10.0.0.4", f"q{k}x9zt7kd2v.biz", None, "NXDOMAIN")

@@ -39,6 +39,10 @@ def test_every_page_draws_offline(server):
             assert drawn >= figures, path
             assert page.locator("[data-figure] .main-svg").count() >= figures
             assert page.locator("header form.search input[name=q]").count() == 1
+            cut = page.evaluate("""() => [...document.querySelectorAll('section table, section pre')]
+                .filter(t => t.scrollWidth > t.closest('section').clientWidth + 1)
+                .map(t => (t.querySelector('th') || t).textContent.slice(0, 40))""")
+            assert cut == [], path  # long names wrap inside their card (1280 px window)
         assert watch.blocked == []
         assert watch.errors == []
         assert watch.dialogs == []

@@ -156,6 +156,7 @@ def test_tables_keep_tokens_whole_and_sub_scores_short(server):
         page.goto(f"{server.url}/domain?name=bad-actor.xyz")
         lines = page.evaluate("""() => [...document.querySelectorAll('td code')]
             .map(c => [c.textContent, c.getClientRects().length])""")
-        assert lines and all(n == 1 for _, n in lines), lines
+        assert lines and all(n == 1 for text, n in lines if len(text) <= 40), lines  # addresses, names
+        assert any(n > 1 for text, n in lines if len(text) > 100)  # a tunnel-long answer wraps in its card
         assert not re.search(r"\d\.\d{4,}", page.locator("main").inner_text())
         assert watch.errors == []
