@@ -38,12 +38,14 @@ DATA_FIELDS = ("TargetUserName", "TargetDomainName", "SubjectUserName", "Subject
                "AuthenticationPackageName", "ServiceName", "TargetServerName", "PrivilegeList")
 # what an event dict holds: these System fields, the DATA_FIELDS, and "Data" (unnamed values, MSSQL)
 SYSTEM_FIELDS = ("unit", "ts", "EventID", "Computer", "Provider")
-# FailureReason as the event stores it (a message id) -> its text
+# FailureReason as the event stores it (a message id) -> its text, as the rendered message words it (lower
+# case, no full stop: a CSV export's "Failure Reason:" text reads the same, windows_message.py)
 FAILURE_REASONS = {
-    "%%2304": "an error occurred during logon", "%%2305": "the account has expired",
-    "%%2307": "the account is locked out", "%%2308": "the account is disabled",
-    "%%2309": "the password has expired", "%%2310": "the account is disabled",
-    "%%2311": "logon outside the account's allowed hours", "%%2312": "not allowed to log on at this computer",
+    "%%2304": "an error occured during logon", "%%2305": "the specified user account has expired",
+    "%%2306": "the netlogon component is not active", "%%2307": "account locked out",
+    "%%2308": "the user has not been granted the requested logon type at this machine",
+    "%%2309": "the specified account's password has expired", "%%2310": "account currently disabled",
+    "%%2311": "account logon time restriction violation", "%%2312": "user not allowed to logon at this computer",
     "%%2313": "unknown user name or bad password",
 }
 _CLIENT = re.compile(r"\[CLIENT: ([^\]]*)\]")
@@ -56,15 +58,19 @@ def frame_of(events: Iterable[dict]) -> pl.DataFrame:
         data = e.get("Data")
         if isinstance(data, list):  # MSSQL 18456: Data[0] the login, the rest reason and client
             text = " ".join(str(d).strip() for d in data[1:] if d is not None)
-            found = _CLIENT.search(text)
-            e = {**e, "TargetUserName": str(data[0]) if data else None, "FailureReason": text[:300],
-                 "IpAddress": found.group(1) if found else None}
+            e = {**e, **mssql_fields(str(data[0]) if data else None, text)}
         rows.append(e)
     columns: dict[str, pl.Series] = {"unit": pl.Series([e.get("unit") for e in rows], dtype=pl.Int64)}
     for k in (*SYSTEM_FIELDS[1:], *DATA_FIELDS):
         values = [e.get(k) for e in rows]
         columns[k] = pl.Series([v if v is None or isinstance(v, str) else str(v) for v in values], dtype=pl.String)
     return pl.DataFrame(columns)
+
+
+def mssql_fields(login: str | None, text: str) -> dict[str, str | None]:
+    """An MSSQL 18456 failed login's fields: the login, the reason text (which names ``[CLIENT: a]``)."""
+    found = _CLIENT.search(text)
+    return {"TargetUserName": login, "FailureReason": text[:300], "IpAddress": found.group(1) if found else None}
 
 
 def _null_dash(expr: pl.Expr) -> pl.Expr:
