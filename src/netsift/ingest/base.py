@@ -564,45 +564,38 @@ def skipped_by_kind(rows: pl.DataFrame, reasons: dict[str, str]) -> dict[str, in
     return counts.row(0, named=True)
 
 
-def take_carried(rows: pl.DataFrame, ctx: ParseContext, carry_key: str) -> pl.DataFrame:
-    """``rows`` after the rows a previous chunk held back under ``carry_key`` (see :func:`hold_tail`)."""
-    carried = ctx.state.pop(carry_key, None)
-    if carried is None or not carried.height:
-        return rows
-    return pl.concat([carried, rows], how="vertical_relaxed")
-
-
-def hold_tail(rows: pl.DataFrame, ctx: ParseContext, carry_key: str, hold_back: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Unless this is the file's last chunk (``ctx.final``), keep the last ``hold_back`` rows (sorted by
-    ``line_no``) for the next chunk under ``carry_key``: their answers may be there. Returns (the rows this
-    chunk accounts for, the rows held back)."""
-    if ctx.final:
-        return rows, rows.head(0)
-    keep = max(0, rows.height - hold_back)
-    held = rows.slice(keep)
-    ctx.state[carry_key] = held
-    return rows.head(keep), held
-
-
 def join_across_chunks(rows: pl.DataFrame, ctx: ParseContext, carry_key: str, hold_back: int,
-                       records_of: Callable[[pl.DataFrame], pl.DataFrame],
-                       mark_held: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+                       records_of: Callable[[pl.DataFrame], pl.DataFrame], context: int = 0,
                        ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The one cross-chunk join of the line parsers that join a question to a response logged a few lines
-    later (tcpdump, Windows DNS, BIND; Pi-hole holds its tail back before joining, with the same
-    :func:`take_carried` / :func:`hold_tail`): prepend the rows held back from the previous chunk, build
-    the records from all rows, and (unless this is the file's last chunk) hold the last ``hold_back``
-    rows back for the next chunk, where their answers may be; the records of held rows are dropped (they
-    are built again with the next chunk). ``mark_held``: rewrites the held rows before they are kept
-    (BIND marks the responses already joined to a question of this chunk). Returns the rows this chunk
-    accounts for and their records (both carry a ``line_no`` column)."""
-    rows = take_carried(rows, ctx, carry_key)
+    """The one cross-chunk join of the line parsers that join a question to lines logged near it (a
+    response, a forward, a rewrite: Pi-hole, tcpdump, Windows DNS, BIND).
+
+    ``rows``: this chunk's rows (sorted by ``line_no``). The parser's joins must be *bounded*: a line joins
+    only lines less than a window W away (``join_asof(..., tolerance=W - 1)``, a distance check), so a
+    record depends on the lines within W of it and on nothing else. Then the chunking cannot change a
+    record: the rows this call accounts for are those from where the previous chunk stopped up to the last
+    ``hold_back`` rows (>= W: the lines a question's answers may still be in), which wait for the next
+    chunk; and the last ``context`` rows before them (>= W: the lines an answer's question may be in,
+    already accounted for) are kept as well, to be joined with but never counted or recorded again.
+    ``records_of`` builds records (with a ``line_no`` column) from the whole frame; those of the rows
+    accounted for are kept. A format whose decisions chain two joins (BIND: a rewrite joins the nearest
+    record, and a response is a record of its own when no question took it) needs 2W of each.
+    ``ctx.final`` (the file's last chunk) accounts for everything left. Returns the rows this chunk
+    accounts for and their records (both carry ``line_no``)."""
+    carried = ctx.state.pop(carry_key, None)
+    start: int | None = None
+    if carried is not None:
+        held, start = carried
+        rows = pl.concat([held, rows], how="vertical_relaxed") if held.height else rows
     records = records_of(rows)
-    rows, held = hold_tail(rows, ctx, carry_key, hold_back)
-    if not ctx.final:
-        if mark_held is not None:
-            ctx.state[carry_key] = mark_held(held)
-        cut = held["line_no"][0] if held.height else None
+    line_no = pl.col("line_no")
+    mine = line_no >= start if start is not None else None
+    if not ctx.final and rows.height:
+        keep = max(0, rows.height - hold_back)
+        cut = int(rows["line_no"][keep]) if keep < rows.height else None
         if cut is not None:
-            records = records.filter(pl.col("line_no") < cut)
-    return rows, records
+            ctx.state[carry_key] = (rows.slice(max(0, keep - context)), cut)
+            mine = line_no < cut if mine is None else mine & (line_no < cut)
+    if mine is None:
+        return rows, records
+    return rows.filter(mine), records.filter(mine)

@@ -27,7 +27,7 @@ from netsift.ingest import bookkeeping
 from netsift.ingest.base import ParseContext, Parser, ParseResult, screened
 from netsift.ingest.plan import IngestOptions, check_forced_format, part_of, plan_file
 from netsift.ingest.prefetch import prefetch
-from netsift.ingest.reader import ByteChunk, TextShape, as_stream, iter_byte_chunks
+from netsift.ingest.reader import CHUNK_BYTES, ByteChunk, TextShape, as_stream, iter_byte_chunks
 from netsift.ingest.source import CountingReader, Source, open_source
 from netsift.ingest.times import StoreTimes, time_warnings
 from netsift.ingest.writer import FileRecord, Writer
@@ -95,8 +95,8 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
 
 
 def parse_results(parser: Parser, stream: IO[bytes], shape: TextShape | None, ctx: ParseContext, first_line: int,
-                  notes: list[str]) -> Iterator[tuple[ParseResult, int]]:
-    """(result, lines consumed) for each chunk."""
+                  notes: list[str], chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[ParseResult, int]]:
+    """(result, lines consumed) for each chunk of about ``chunk_bytes`` of lines."""
     if parser.kind == "binary":
         assert parser.parse_stream is not None
         for result in parser.parse_stream(stream, ctx):
@@ -125,7 +125,8 @@ def parse_results(parser: Parser, stream: IO[bytes], shape: TextShape | None, ct
 
     parse = parser.parse
     assert parse is not None, f"{parser.name}: a line format without parse"
-    chunks = prefetch(read(*item) for item in iter_byte_chunks(stream, shape, first_line_no=first_line))
+    chunks = prefetch(read(*item) for item in iter_byte_chunks(stream, shape, first_line_no=first_line,
+                                                                chunk_bytes=chunk_bytes))
     staged: Iterator[tuple[ByteChunk, pl.DataFrame | None, bool]]
     if parser.prepare is not None:
         staged = prefetch((chunk, parser.prepare(chunk), is_last) for chunk, is_last in chunks)

@@ -14,26 +14,27 @@ UTC); otherwise the syslog stamp via :func:`syslog_timestamps`.
 Decisions:
 
 * Infoblox response lines (``UDP: query: NAME IN A response: NOERROR +ED rr; rr;``) carry response_code and
-  answers (A/AAAA/CNAME/PTR/NS/MX/DNAME data). A response line is joined to a ``query:`` line of the same
-  chunk with the same client ip, port, name and type (the next response after the query); it is then
+  answers (A/AAAA/CNAME/PTR/NS/MX/DNAME data). A response line is joined to a ``query:`` line (within
+  2,500 lines before it) with the same client ip, port, name and type (the next response after the query); it is then
   skipped. A response line with no such query line is itself the record.
 * ``query failed (RCODE) for NAME/CLASS/TYPE`` lines (category query-errors) are joined to the nearest
-  record of the same chunk with the same client ip, port, name and type and fill its response_code when it
+  record (within 2,500 lines) with the same client ip, port, name and type and fill its response_code when it
   is empty; they are always counted as *skipped* context, never a record of their own (with query logging
   on, the question is already recorded by its ``query:`` line). A reason that is not an rcode name (``timed
   out``, ``failure``) becomes SERVFAIL, which is what named answers in that case.
 * RPZ rewrites (named's ``rpz QNAME NXDOMAIN rewrite NAME/TYPE/CLASS via ...`` and Infoblox's CEF
   ``|RPZ-...|`` lines) set resolver_action ``blocked:rpz`` (``allowed:rpz`` for PASSTHRU) and, for
-  NXDOMAIN/NODATA policies, the response_code, on the matching record; when no question line of the chunk
-  matches, the rewrite line itself is the record (the question was seen by the server).
+  NXDOMAIN/NODATA policies, the response_code, on the matching record; when no question line within 2,500
+  lines matches, the rewrite line itself is the record (the question was seen by the server).
 * Every other named message (zone transfers, notify, updates, validation, rpz reloads, other CEF events,
   query-name rewriting) is skipped; blank lines too. Rejected: syslog lines of another program, question
   lines that are truncated or malformed, question lines without any timestamp, and lines that are neither
   BIND nor named-syslog.
 
-Across chunks: the last ``HOLD_BACK`` tokenised lines of a chunk are kept in ``ctx.state`` and joined again
-with the next chunk (``ctx.final`` flushes them), so an answer logged just after a chunk boundary still
-joins (``query failed`` lines already returned stay available for joining for as long).
+Joins reach less than ``HOLD_BACK // 2`` (2,500) lines. Across chunks (``base.join_across_chunks``): the
+last ``HOLD_BACK`` tokenised lines of a chunk are kept in ``ctx.state`` and joined again with the next chunk
+(``ctx.final`` flushes them), and the ``HOLD_BACK`` lines before them stay as context, so a record is the
+same however the file is cut.
 
 Parsing: lines holding ``" client "`` and ``": query: "`` with a BIND stamp or a named syslog header take a
 fast path (two splits of the line, then short tokens); all other lines take the general path, which
@@ -66,8 +67,7 @@ _RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "Y
            "NXRRSET", "NOTAUTH", "NOTZONE", "BADVERS", "BADCOOKIE"]
 _KEY = ["k_ip", "k_port", "k_name", "k_type"]
 _CARRY = "bind_carry"
-_FAILED = "bind_failed_context"
-HOLD_BACK = 5000  # rows re-examined with the next chunk, so that answers logged there still join
+HOLD_BACK = 5000  # rows re-examined with the next chunk and kept as context: twice the join window
 
 
 def _cut(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
@@ -367,63 +367,56 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     else:
         df = df.with_columns(answers=pl.lit(None, dtype=pl.List(pl.String)))
     return df.select("line_no", "line", "kind", "reason", "ts", "ip", *_KEY, "q_name", "q_type", "rcode", "policy",
-                     "answers", consumed=pl.lit(False))
+                     "answers")
 
 
-def _records(rows: pl.DataFrame, failed_context: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.Series]:
+def _records(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """Records with responses, failures and rewrites joined in; and the line numbers of response and
-    rpz rows that were consumed by another record. ``failed_context``: ``query failed`` rows already
-    returned (as skipped) with an earlier chunk, still useful to join."""
+    rpz rows that were consumed by another record. Every join reaches less than ``HOLD_BACK // 2`` lines
+    (see base.join_across_chunks: a rewrite's decision chains two joins, hence half the rows held)."""
+    window = HOLD_BACK // 2 - 1
     cols = ["line_no", "ts", "ip", *_KEY, "q_name", "q_type", "rcode", "policy", "answers"]
     queries = rows.filter(pl.col("kind") == "query").select(cols).with_columns(answers=pl.lit(None, dtype=pl.List(pl.String)))
     responses = rows.filter(pl.col("kind") == "response")
     matched = queries.drop("answers").join_asof(
         responses.select(*_KEY, r_line="line_no", r_rcode="rcode", answers="answers"),
-        left_on="line_no", right_on="r_line", by=_KEY, strategy="forward", check_sortedness=False,
+        left_on="line_no", right_on="r_line", by=_KEY, strategy="forward", tolerance=window,
+        check_sortedness=False,
     )
     used_responses = matched["r_line"].drop_nulls().unique()
-    own = responses.filter(~pl.col("consumed") & ~pl.col("line_no").is_in(used_responses.implode()))
+    own = responses.filter(~pl.col("line_no").is_in(used_responses.implode()))
     records = pl.concat(
         [matched.with_columns(rcode=pl.col("r_rcode")).drop("r_line", "r_rcode"), own.select(cols)],
         how="diagonal_relaxed",
     ).sort("line_no")
-    failed = rows.filter(pl.col("kind") == "failed")
-    if failed_context is not None:
-        failed = pl.concat([failed_context, failed], how="vertical_relaxed")
-    failed = failed.select(*_KEY, f_line="line_no", f_rcode="rcode")
+    failed = rows.filter(pl.col("kind") == "failed").select(*_KEY, f_line="line_no", f_rcode="rcode")
     records = records.join_asof(failed, left_on="line_no", right_on="f_line", by=_KEY,
-                                strategy="nearest", check_sortedness=False)
+                                strategy="nearest", tolerance=window, check_sortedness=False)
     records = records.with_columns(rcode=pl.coalesce("rcode", "f_rcode")).drop("f_line", "f_rcode")
     rpz = rows.filter(pl.col("kind") == "rpz")
     records = records.join_asof(
         rpz.select(*_KEY, z_line="line_no", z_policy="policy"),
-        left_on="line_no", right_on="z_line", by=_KEY, strategy="nearest", check_sortedness=False,
+        left_on="line_no", right_on="z_line", by=_KEY, strategy="nearest", tolerance=window,
+        check_sortedness=False,
     )
     used_rpz = records["z_line"].drop_nulls().unique()
     records = pl.concat(
         [records.with_columns(policy=pl.coalesce("z_policy", "policy")).drop("z_line", "z_policy"),
-         rpz.filter(~pl.col("consumed") & ~pl.col("line_no").is_in(used_rpz.implode())).select(cols)],
+         rpz.filter(~pl.col("line_no").is_in(used_rpz.implode())).select(cols)],
         how="diagonal_relaxed",
     ).sort("line_no")
     return records, pl.concat([used_responses, used_rpz])
 
 
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
-    failed_context = ctx.state.pop(_FAILED, None)
     used = pl.Series("line_no", [], pl.Int64)
 
     def records_of(rows: pl.DataFrame) -> pl.DataFrame:
         nonlocal used
-        records, used = _records(rows, failed_context)
+        records, used = _records(rows)
         return records
 
-    def mark_held(held: pl.DataFrame) -> pl.DataFrame:
-        # responses and rewrites of the held tail already joined to a question of this chunk
-        return held.with_columns(consumed=pl.col("consumed") | pl.col("line_no").is_in(used.implode()))
-
-    rows, records = join_across_chunks(_rows(lines, ctx), ctx, _CARRY, HOLD_BACK, records_of, mark_held)
-    if not ctx.final:
-        ctx.state[_FAILED] = rows.filter(pl.col("kind") == "failed").tail(HOLD_BACK)
+    rows, records = join_across_chunks(_rows(lines, ctx), ctx, _CARRY, HOLD_BACK, records_of, context=HOLD_BACK)
     rejected = rejected_from(rows.filter(pl.col("reason").is_not_null()), pl.col("reason"))
     policy = pl.col("policy").str.to_uppercase()
     out = finish_dns_records(records.select(
@@ -443,7 +436,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         source_line=pl.col("line_no"),
     ))
     kind, blank = pl.col("kind"), pl.col("line").fill_null("").str.strip_chars() == ""
-    joined = pl.col("consumed") | pl.col("line_no").is_in(used.implode())
+    joined = pl.col("line_no").is_in(used.implode())
     counts = rows.select(
         blank=(pl.col("reason").is_null() & kind.is_null() & blank).sum(),
         other=(pl.col("reason").is_null() & kind.is_null() & ~blank).sum(),

@@ -14,11 +14,15 @@ with the server a forwarded line names, e.g. ``forwarded:127.0.0.1#5335``; ``cac
 for CNAME targets (``reply bolt.v.dropbox.com is 162.125.40.1`` after ``reply thunder... is <CNAME>``)
 belong to the query whose answer chain they continue.
 
-Joining: with ``log-queries=extra`` every line carries the query id, so the join is exact. Without it,
-an answer line joins the most recent query for the same name (reverse names are matched by address, as
-dnsmasq prints a PTR answer as ``reply 10.0.0.7 is printer.lan``; answers are addresses, or names for PTR); two clients asking the same name in the
-same instant may therefore share one reply. To join across chunk boundaries the parser holds back the
-last ``HOLD_BACK`` lines of a chunk and parses them with the next one (``ctx.final`` flushes them).
+Joining: a follow-up line joins a query less than ``HOLD_BACK`` lines (2,000) before it. With
+``log-queries=extra`` every line carries the query id, so the join is exact. Without it, an answer right
+after a ``<CNAME>`` answer (or after an answer for the same name) continues that answer's chain, and any
+other follow-up line joins the most recent query for the same name (reverse names are matched by address,
+as dnsmasq prints a PTR answer as ``reply 10.0.0.7 is printer.lan``; answers are addresses, or names for
+PTR); two clients asking the same name in the same instant may therefore share one reply. Across chunk
+boundaries (``base.join_across_chunks``) the last ``HOLD_BACK`` lines of a chunk wait for the next one
+and the ``HOLD_BACK`` lines before them are kept as context, so a record is the same however the file is
+cut (``ctx.final`` flushes what is held).
 
 Other dnsmasq messages (start-up, ``validation result``, DHCP, ``dnssec-query``...) and blank lines are
 skipped; a line whose syslog stamp or dnsmasq tag does not parse is rejected. Year-less stamps: see
@@ -36,14 +40,13 @@ from netsift.ingest.base import (
     ParseResult,
     empty_records,
     finish_dns_records,
-    hold_tail,
+    join_across_chunks,
     qtype_name_expr,
     rejected_from,
     syslog_timestamps,
-    take_carried,
 )
 
-HOLD_BACK = 2000
+HOLD_BACK = 2000  # the join window (lines), also the lines held back for the next chunk and kept as context
 
 
 def sniff(lines: list[str]) -> float:
@@ -145,37 +148,46 @@ def prepare(chunk: LineChunk) -> pl.DataFrame:
     return _tokenise(chunk.lines())
 
 
-def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
-    t = lines if "stamp" in lines.columns else _tokenise(lines)
-    # the last HOLD_BACK lines wait for the next chunk, where the replies to their queries are
-    t, _ = hold_tail(take_carried(t, ctx, "carry"), ctx, "carry", HOLD_BACK)
-    if not t.height:
-        return ParseResult(empty_records(), rejected_from(t.select("line_no", "line"), ""), 0)
-    t = t.with_row_index("pos")
+def _stamped(t: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """The query lines' stamps read, once per line and in file order (the syslog year state advances)."""
+    ts = pl.Series("ts", dtype=pl.Datetime("us")).extend_constant(None, t.height)
+    where = t["is_query"].arg_true()
+    if where.len():
+        ts = ts.scatter(where, syslog_timestamps(t["stamp"].gather(where), ctx))
+    return t.with_columns(ts)
 
-    # which query each follow-up line belongs to
-    if t["qid"].is_not_null().any():
-        qpos = t.filter(pl.col("is_query")).group_by("qid").agg(pl.col("pos").last().alias("gid"))
-        t = t.join(qpos, on="qid", how="left", maintain_order="left")
-    else:
-        # a follow-up line belongs to the latest query with the same key (see _join_key)
-        t = t.with_columns(
-            gid=pl.when(pl.col("is_query")).then(pl.col("pos")).forward_fill().over("key")
-        )
-        # CNAME-chain answers (no query for their own name) continue the previous answer's query
-        t = t.with_columns(
-            gid=pl.when(pl.col("is_answer") | pl.col("is_forward"))
-            .then(pl.col("gid"))
-            .otherwise(pl.when(pl.col("is_query")).then(pl.col("pos")))
-        )
-        t = t.with_columns(
-            gid=pl.when(pl.col("is_answer") & pl.col("gid").is_null())
-            .then(pl.col("gid").forward_fill())
-            .otherwise(pl.col("gid"))
-        )
 
-    follow = t.select("gid", "value", "is_answer", "is_forward", "blocked", "cached", "local").filter(
-        (pl.col("is_answer") | pl.col("is_forward")) & pl.col("gid").is_not_null())
+def _joined(t: pl.DataFrame) -> pl.DataFrame:
+    """The queries of a frame of tokenised lines (``line_no``, ``ts``, name, client, type), each with what
+    its follow-up lines say. A follow-up line joins a query less than ``HOLD_BACK`` lines before it: the
+    query with its id (log-queries=extra); else an answer right after a ``<CNAME>`` answer, or after an
+    answer for the same name, continues that answer's chain (a CNAME target belongs to the chain's query,
+    whatever was asked for that name before); else the latest query for its key (see _join_key); else an
+    answer joins the query of the line before it. Nothing farther, so how the file is cut into chunks never
+    changes a record."""
+    t = t.with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
+    pos, is_query, no_qid = pl.col("pos"), pl.col("is_query"), pl.col("qid").is_null()
+    has_qid = t["qid"].is_not_null()
+    by_qid = by_key = None
+    if has_qid.any():
+        by_qid = pl.when(is_query).then(pos).forward_fill().over("qid")
+    if by_qid is None or not has_qid.all():
+        answer = pl.col("is_answer")
+        link = (answer & no_qid & answer.shift(1, fill_value=False) & no_qid.shift(1, fill_value=False)
+                & ((pl.col("value").shift(1) == "<CNAME>") | (pl.col("name").shift(1) == pl.col("name"))))
+        t = t.with_columns(base=pl.when(is_query).then(pos).forward_fill().over("key"),
+                           head=pl.when(~link.fill_null(False)).then(pos).forward_fill())
+        by_key = pl.col("base").gather(pl.col("head"))
+    gid = (by_key if by_qid is None else by_qid if by_key is None
+           else pl.when(no_qid).then(by_key).otherwise(by_qid))
+    is_follow = pl.col("is_answer") | pl.col("is_forward")
+    t = t.with_columns(gid=pl.when(is_query | pl.col("is_answer") | pl.col("is_forward")).then(gid))
+    if t["gid"].null_count() > t.height - t.select((is_query | pl.col("is_answer") | pl.col("is_forward")).sum()).item():
+        # an answer that none of that explains continues the line before it (a name spelt otherwise)
+        t = t.with_columns(gid=pl.when(pl.col("is_answer") & pl.col("gid").is_null())
+                           .then(pl.col("gid").forward_fill()).otherwise(pl.col("gid")))
+    follow = t.filter(is_follow & pl.col("gid").is_not_null() & (pos - pl.col("gid") < HOLD_BACK)).select(
+        "gid", "value", "is_answer", "is_forward", "blocked", "cached", "local")
     value = pl.col("value")
     # an answer is an address, or a name for PTR; "<CNAME>", NXDOMAIN, NODATA... are not answers
     is_ip = ~value.str.starts_with("<") & ~value.str.starts_with("NODATA") & ~value.is_in(
@@ -192,12 +204,17 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         refused=(pl.col("is_answer") & (value == "REFUSED")).any(),
         answered=pl.col("is_answer").any(),
     )
+    return (t.filter(is_query).select("pos", "line_no", "line", "ts", "name", "value", "qtype")
+            .join(per_query, left_on="pos", right_on="gid", how="left"))
 
-    queries = (t.select("pos", "line_no", "line", "stamp", "name", "value", "qtype", "is_query")
-               .filter(pl.col("is_query")).drop("is_query")
-               .join(per_query, left_on="pos", right_on="gid", how="left"))
-    ts = syslog_timestamps(queries["stamp"], ctx)
-    queries = queries.with_columns(ts=ts)
+
+def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+    t = _stamped(lines if "stamp" in lines.columns else _tokenise(lines), ctx)
+    # the last HOLD_BACK lines wait for the next chunk, where the replies to their queries are; the
+    # HOLD_BACK lines before them stay as context, where the queries of the replies after them are
+    t, queries = join_across_chunks(t, ctx, "carry", HOLD_BACK, _joined, context=HOLD_BACK)
+    if not t.height:
+        return ParseResult(empty_records(), rejected_from(t.select("line_no", "line"), ""), 0)
     if queries["ts"].has_nulls():
         bad_ts = queries.filter(pl.col("ts").is_null())
         queries = queries.filter(pl.col("ts").is_not_null())

@@ -11,8 +11,9 @@ A question (``22836+ [1au] A? www.tcpdump.org. (56)``, standard opcode) is a rec
 address without the port, ts the packet time. Only the first question of a multi-question packet
 (``[2q]``) is kept (one record per line). Its response (``22836*- 2/2/5 A 192.139.46.66, ...``,
 ``22836 NXDomain*- 0/1/0 ...``) is joined back on (client ip, client port, server ip, id), the next one
-after the question (the last ``HOLD_BACK`` lines of a chunk are kept in ``ctx.state`` and joined again
-with the next chunk; ``ctx.final`` flushes them), and gives response_code and answers
+less than ``HOLD_BACK`` (5,000) lines after the question (the last ``HOLD_BACK`` lines of a chunk are
+kept in ``ctx.state`` and joined again with the next chunk, so the chunking never changes a record;
+``ctx.final`` flushes them), and gives response_code and answers
 (A/AAAA/CNAME/PTR/NS/MX/DNAME data); the response line itself is skipped, as are notify/update messages,
 TCP segments without a DNS
 payload, the ``-v`` IP header lines, indented detail and hex lines, tcpdump's own banner lines, blank lines
@@ -392,8 +393,9 @@ def _rows(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
 def _records(rows: pl.DataFrame) -> pl.DataFrame:
     questions = rows.filter(pl.col("kind") == "question").select("line_no", "ts", "src", "qname", "qtype", *_KEY)
     responses = rows.filter(pl.col("kind") == "response").select(*_KEY, r_line="line_no", rcode="rcode", answers="answers")
+    # the next response within HOLD_BACK lines (a bounded join: see base.join_across_chunks)
     return questions.join_asof(responses, left_on="line_no", right_on="r_line", by=_KEY,
-                               strategy="forward", check_sortedness=False)
+                               strategy="forward", tolerance=HOLD_BACK - 1, check_sortedness=False)
 
 
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:

@@ -10,8 +10,8 @@ logs), UDP/TCP, Snd/Rcv, remote IP, xid (hex), ``R`` for a response, opcode (Q q
 Fields are separated by one or more spaces depending on the Windows version.
 
 Records are the questions the server received from clients: ``Rcv``, not ``R``, opcode ``Q``. The response
-the server sent back (``Snd ... R Q``, same remote IP, xid, name and type, the next one after the
-question) fills response_code, and resolver_action ``local`` when it carries the authoritative
+the server sent back (``Snd ... R Q``, same remote IP, xid, name and type, the next one less than
+``HOLD_BACK`` (5,000) lines after the question) fills response_code, and resolver_action ``local`` when it carries the authoritative
 flag (``A``). Skipped, as understood but not questions: the responses themselves, the server's own
 recursive queries (``Snd`` without ``R``) and the responses it receives (``Rcv R``), dynamic updates and
 notifies (opcodes U and N), EVENT and other non-PACKET lines, the header block, the indented "details"
@@ -265,8 +265,9 @@ def _records(rows: pl.DataFrame) -> pl.DataFrame:
     responses = rows.filter(pl.col("kind") == "response").select(
         *_KEY, r_line="line_no", rcode=pl.col("rcode"), authoritative=pl.col("authoritative")
     )
+    # the next response within HOLD_BACK lines (a bounded join: see base.join_across_chunks)
     return questions.join_asof(responses, left_on="line_no", right_on="r_line", by=_KEY,
-                               strategy="forward", check_sortedness=False)
+                               strategy="forward", tolerance=HOLD_BACK - 1, check_sortedness=False)
 
 
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
