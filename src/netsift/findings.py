@@ -136,6 +136,11 @@ class Producer:
     # settings, or the client only got NXDOMAIN for it; ``nxdomain_in_span``: only NXDOMAIN, within the
     # finding's time span)
     folds_names: str | None = None
+    # the recent rows (hours before the latest stamp) its findings need, for an incremental run
+    # (``netsift watch``: :mod:`netsift.incremental`): run over only those rows, with the kept baseline
+    # (domain history, prevalence, the network's span and hours) for everything older; None: it judges keys
+    # against their whole history, so it runs only in full analyses and its findings are carried over
+    window_hours: float | None = None
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:

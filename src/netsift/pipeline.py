@@ -9,18 +9,19 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from netsift import baseline, detect, inputs, producers
+from netsift.baseline.kept import WATCH_SETTINGS
 from netsift.baseline.leftovers import fold_into_findings, group_leftovers
 from netsift.config import Setting, Settings
 from netsift.enrich import step as enrich_step
 from netsift.enrich import tables as enrich_tables
-from netsift.findings import STAGES, Finding, merge
+from netsift.findings import STAGES, Finding, Producer, merge
 from netsift.ingest.run import ingest
 from netsift.lists import installed
 from netsift.names import refresh_domain_names
@@ -53,13 +54,20 @@ def section(settings: dict[str, dict], name: str, declared) -> Settings:
     return Settings(declared, settings.get(name, {}))
 
 
-def run_stage(store: Store, stage: str, opts: AnalysisOptions) -> list[Finding]:
-    """Run one stage's chosen producers, each with its config section."""
+def run_stage(store: Store, stage: str, opts: AnalysisOptions,
+              before: Callable[[Producer], bool] | None = None) -> tuple[list[Finding], list[str]]:
+    """Run one stage's chosen producers, each with its config section; ``before(producer)`` (an incremental
+    run's scope, :mod:`netsift.incremental`) is called first and may skip it. Returns (findings, the kinds
+    that ran)."""
     sections = settings_sections()
     found: list[Finding] = []
+    ran: list[str] = []
     for p in producers.of_stage(stage, opts.detectors):
+        if before is not None and not before(p):
+            continue
         found.extend(p.run(store, section(opts.settings, p.section, sections[p.section])))
-    return found
+        ran.append(p.kind)
+    return found, ran
 
 
 def add_stage(store: Store, findings: list[Finding], new: list[Finding],
@@ -87,6 +95,19 @@ def analyze(store: Store, opts: AnalysisOptions | None = None) -> Analysis:
     refresh_domain_names(store)
     base_settings = section(opts.settings, "baseline", settings_sections()["baseline"])
     summary = baseline.build_baseline(store, opts.baseline, base_settings)
+    findings, enrichment = produce(store, opts)
+    conclude(store, findings, base_settings)
+    if enrichment is not None:
+        enrichment.notes[:0] = notes
+    return Analysis(summary, findings, enrichment, notes)
+
+
+def produce(store: Store, opts: AnalysisOptions, before: Callable[[Producer], bool] | None = None,
+            after_stage: Callable[[str], None] | None = None,
+            ) -> tuple[list[Finding], enrich_step.EnrichSummary | None]:
+    """The registry stage by stage over a store whose baseline is built, merged as the producers declare,
+    then enriched. ``before``: see :func:`run_stage`; ``after_stage(stage)`` is called before a stage's
+    findings are finished and merged (an incremental run widens its scope there)."""
     findings: list[Finding] = []
     enrichment = None
     enrich_settings = section(opts.settings, "enrich", enrich_step.all_settings())
@@ -95,23 +116,28 @@ def analyze(store: Store, opts: AnalysisOptions | None = None) -> Analysis:
             if not opts.enrich.enabled:
                 continue
             enrichment = enrich_step.prepare(store, opts.enrich)
-        found = run_stage(store, stage, opts)
+        found, ran = run_stage(store, stage, opts, before)
+        if after_stage is not None:
+            after_stage(stage)
         if stage == "detect":  # client scope and the shared modifiers, over the detectors that ran
-            found = detect.finish(store, found, opts.settings,
-                                  [p.kind for p in producers.of_stage(stage, opts.detectors)])
+            found = detect.finish(store, found, opts.settings, ran)
         findings, added, superseded = add_stage(store, findings, found, opts)
         if enrichment is not None:
             enrichment.record(added, superseded)
     if enrichment is not None:
         findings = enrich_step.finish(store, findings, opts.enrich, enrich_settings, enrichment)
+    return findings, enrichment
+
+
+def conclude(store: Store, findings: list[Finding], base_settings: Settings, *, rollups: bool = True) -> None:
+    """Group what is left, rank, store the findings (and, with ``rollups``, rebuild the dashboard's
+    rollups when the rows changed)."""
     # what is left, by hosting platform / answer network
     group_leftovers(store, findings, producers.leftover_kinds(), base_settings.group_min)
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or "", f.account or "", f.host or ""))
     save_findings(store, findings)
-    ensure_rollups(store)  # the dashboard and report read these: (re)build them now, not on first view
-    if enrichment is not None:
-        enrichment.notes[:0] = notes
-    return Analysis(summary, findings, enrichment, notes)
+    if rollups:
+        ensure_rollups(store)  # the dashboard and report read these: (re)build them now, not on first view
 
 
 def save_findings(store: Store, findings: list[Finding]) -> None:
@@ -182,7 +208,7 @@ def settings_sections() -> dict[str, tuple[Setting, ...]]:
     enrichment's, with every registered producer's settings in its section (``netsift config``)."""
     sections: dict[str, tuple[Setting, ...]] = {
         "baseline": baseline.SETTINGS, **detect.settings_sections(), "enrich": enrich_step.all_settings(),
-        "store": store_settings}
+        "store": store_settings, "watch": WATCH_SETTINGS}
     for p in producers.REGISTRY:
         have = {s.name for s in sections.get(p.section, ())}
         sections[p.section] = sections.get(p.section, ()) + tuple(s for s in p.settings if s.name not in have)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 from netsift.baseline.allowlist import read_allowlist
 from netsift.baseline.history import build_domain_stats
 from netsift.baseline.toplists import ensure_top_lists
@@ -34,10 +36,13 @@ class BaselineSummary:
     normal: int
 
 
-def build_baseline(store: Store, opts: BaselineOptions, settings: Settings | None = None) -> BaselineSummary:
+def build_baseline(store: Store, opts: BaselineOptions, settings: Settings | None = None,
+                   history: tuple[pl.DataFrame, int] | None = None) -> BaselineSummary:
+    """Top lists, allowlist, verdicts and the network's history into ``domain_stats``; ``history``: the
+    history kept by an incremental run (:mod:`netsift.baseline.kept`) instead of a scan of every row."""
     settings = settings or Settings(SETTINGS)
     lists = ensure_top_lists(store, opts.top_lists, opts.installed_lists)
     patterns = read_allowlist(opts.allowlist) if opts.allowlist else []
-    stats = build_domain_stats(store, settings, patterns)
+    stats = build_domain_stats(store, settings, patterns, history)
     normal = stats.filter(stats["normal_reason"].is_not_null()).height
     return BaselineSummary(lists=lists, domains=stats.height, normal=normal)

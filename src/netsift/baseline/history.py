@@ -35,9 +35,16 @@ def _fmt_int(n: int) -> str:
     return f"{n:,}"
 
 
-def build_domain_stats(store: Store, settings: Settings, allowlist: list[str]) -> pl.DataFrame:
-    stats = store.frame(STATS_SQL)
-    total_clients = int(store.scalar("SELECT count(DISTINCT client) FROM dns_queries") or 0)
+def build_domain_stats(store: Store, settings: Settings, allowlist: list[str],
+                       history: tuple[pl.DataFrame, int] | None = None) -> pl.DataFrame:
+    """Write ``domain_stats``: the history per registered domain (:data:`STATS_SQL` over every row, or
+    ``history``: the same frame and the network's client count, kept by an incremental run:
+    :mod:`netsift.baseline.kept`) with the normal reasons of the lists, allowlist, verdicts and prevalence."""
+    if history is None:
+        stats = store.frame(STATS_SQL)
+        total_clients = int(store.scalar("SELECT count(DISTINCT client) FROM dns_queries") or 0)
+    else:
+        stats, total_clients = history
     ranks = store.frame(
         "SELECT domain AS registered_domain, min(rank) AS top_rank, arg_min(list_name, rank) AS top_list "
         "FROM top_sites GROUP BY domain"

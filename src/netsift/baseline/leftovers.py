@@ -11,8 +11,10 @@ import ipaddress
 
 from netsift.config import Setting, Settings
 from netsift.detect import dga
+from netsift.detect.context import data_span, pairs_sql
 from netsift.findings import Finding, Producer
 from netsift.store import Store
+from netsift.store.window import window_start
 
 SETTINGS = (
     Setting("unexplained_base_score", 0.1, "Score every unexplained domain starts from.", 0, 1),
@@ -43,13 +45,15 @@ def unexplained_score(clients: int, total_clients: int, is_new: bool, nx_share: 
 def unexplained_findings(store: Store, settings: Settings) -> list[Finding]:
     """One ``unexplained_domain`` finding per registered domain without a normal reason; ``settings``: the
     ``[baseline]`` section (:data:`baseline.SETTINGS` and :data:`SETTINGS`)."""
-    total_clients = int(store.scalar("SELECT count(DISTINCT client) FROM dns_queries") or 0)
-    data_start = store.scalar("SELECT min(ts) FROM dns_queries")
+    span = data_span(store)
+    total_clients, data_start = span.clients, span.start
     if data_start is None:
         return []
+    since = window_start(store)  # an incremental run: the domains asked for within its window
     rows = store.rows(
         "SELECT registered_domain, queries, clients, names, nxdomain, first_seen, last_seen, top_rank "
-        "FROM domain_stats WHERE normal_reason IS NULL"
+        "FROM domain_stats WHERE normal_reason IS NULL" + (" AND last_seen >= ?" if since else ""),
+        [since] if since else None,
     )
     findings = []
     for domain, queries, clients, names, nx, first, last, rank in rows:
@@ -76,6 +80,7 @@ PRODUCER = Producer(
     "unexplained_domain", "baseline",
     "A registered domain nothing explains as normal: a lead scored by rarity, newness and NXDOMAIN share.",
     SETTINGS, unexplained_findings, section="baseline", leftover=True,
+    window_hours=24,  # reads domain_stats (kept whole in an incremental run), not the rows
 )
 GROUP_MIN = int(_DEFAULTS.group_min)  # the default of ``[baseline] group_min``
 
@@ -96,9 +101,8 @@ def fold_into_findings(store: Store, detected: list[Finding], leftovers: list[Fi
         return leftovers
     by_domain = {f.domain: f for f in leftovers if f.domain}
     pairs = store.rows(
-        "SELECT q.client, d.registered_domain, bool_and(q.response_code = 'NXDOMAIN'), min(q.ts), max(q.ts) "
-        "FROM dns_queries q JOIN domain_names d USING (query_name) "
-        f"WHERE {store.sql.in_list('d.registered_domain')} GROUP BY ALL", [store.sql.list_param(sorted(by_domain))])
+        f"SELECT client, registered_domain, only_nx, first_seen, last_seen FROM ({pairs_sql(store)}) p "
+        f"WHERE {store.sql.in_list('registered_domain')}", [store.sql.list_param(sorted(by_domain))])
     askers: dict[str, list[tuple]] = {}
     for client, domain, only_nx, first, last in pairs:
         askers.setdefault(domain, []).append((client, bool(only_nx), first, last))
@@ -133,9 +137,14 @@ def fold_into_findings(store: Store, detected: list[Finding], leftovers: list[Fi
         names = sorted(folded.get(f.id, set()) | set(f.names))
         if names and len(names) > len(f.names):
             f.names = names
+            # one such reason (an incremental run folds more names into a finding it carries)
+            f.reasons = [r for r in f.reasons if not r.endswith(_FOLDED)]
             f.reasons.append(f"{len(names):,} registered domains it asked for are listed with this finding "
-                             "(names), not as unexplained_domain rows of their own")
+                             f"{_FOLDED}")
     return kept
+
+
+_FOLDED = "(names), not as unexplained_domain rows of their own"
 
 
 def _belongs(f: Finding, rule: str, domain: str, only_nx: bool, first, last, generated: set[str]) -> bool:

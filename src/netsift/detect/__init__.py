@@ -44,7 +44,7 @@ from netsift.detect import (
     scope,
     tunnel,
 )
-from netsift.detect.context import data_span
+from netsift.detect.context import data_span, hours_sql
 from netsift.detect.scoring import MODIFIER_SETTINGS, first_seen_change, prevalence_change
 from netsift.findings import Finding, Producer
 from netsift.store.base import Store
@@ -65,13 +65,16 @@ class Detector:
     # the client scope marks findings about external clients as "a host on the internet asking this
     # resolver": DNS behaviour; a logon finding's client is the acting address, internal or not
     client_scope: bool = True
+    # the recent hours of rows its findings need in an incremental run (None: its whole history)
+    window_hours: float | None = None
 
     @property
     def producer(self) -> Producer:
         """This detector in the registry of everything that produces findings (stage ``detect``): its
         findings supersede the leftover row of their domain."""
         return Producer(self.name, "detect", self.description, self.settings, self.run,
-                        supersedes_leftovers=True, folds_names=self.folds_names)
+                        supersedes_leftovers=True, folds_names=self.folds_names,
+                        window_hours=self.window_hours)
 
 
 DETECTORS: tuple[Detector, ...] = (
@@ -81,18 +84,21 @@ DETECTORS: tuple[Detector, ...] = (
         dga.SETTINGS,
         dga.run,
         folds_names="generated_or_nxdomain",
+        window_hours=6,
     ),
     Detector(
         "tunnel",
         "Data carried in DNS names: many subdomains, encoded labels, TXT/NULL, bytes per hour.",
         tunnel.SETTINGS,
         tunnel.run,
+        window_hours=24,
     ),
     Detector(
         "beacon",
         "A client asking for one service on a clock, despite jitter, missed beats and sleep.",
         beacon.SETTINGS,
         beacon.run,
+        window_hours=24,
     ),
     Detector(
         "nxdomain_storm",
@@ -100,6 +106,7 @@ DETECTORS: tuple[Detector, ...] = (
         nxdomain_storm.SETTINGS,
         nxdomain_storm.run,
         folds_names="nxdomain_in_span",
+        window_hours=6,
     ),
     Detector(
         "new_domain",
@@ -107,6 +114,7 @@ DETECTORS: tuple[Detector, ...] = (
         new_domain.SETTINGS,
         new_domain.run,
         modifiers=(),
+        window_hours=24,
     ),
     Detector(
         "rare_domain",
@@ -114,25 +122,33 @@ DETECTORS: tuple[Detector, ...] = (
         rare_domain.SETTINGS,
         rare_domain.run,
         modifiers=(),
+        window_hours=None,
     ),
     Detector(
         "behaviour_change",
         "A client active at hours it is normally silent, or surging in unexplained questions.",
         behaviour_change.SETTINGS,
         behaviour_change.run,
+        window_hours=None,
     ),
     Detector("brute_force", "Many failed logons from one source against a host (fail2ban: 5 in 10 minutes).",
-             brute_force.SETTINGS, brute_force.run, modifiers=(), client_scope=False),
+             brute_force.SETTINGS, brute_force.run, modifiers=(), client_scope=False,
+             window_hours=1),
     Detector("password_spray", "One source failing to log on to many accounts, a few tries each.",
-             password_spray.SETTINGS, password_spray.run, modifiers=(), client_scope=False),
+             password_spray.SETTINGS, password_spray.run, modifiers=(), client_scope=False,
+             window_hours=2),
     Detector("user_enumeration", "One source trying account names that do not exist (invalid users, Kerberos 0x6).",
-             user_enumeration.SETTINGS, user_enumeration.run, modifiers=(), client_scope=False),
+             user_enumeration.SETTINGS, user_enumeration.run, modifiers=(), client_scope=False,
+             window_hours=2),
     Detector("login_after_failures", "A successful logon from a source right after its failed ones.",
-             login_after_failures.SETTINGS, login_after_failures.run, modifiers=(), client_scope=False),
+             login_after_failures.SETTINGS, login_after_failures.run, modifiers=(), client_scope=False,
+             window_hours=2),
     Detector("new_logon_source", "An account logging on from a source it has never used.",
-             new_logon_source.SETTINGS, new_logon_source.run, modifiers=(), client_scope=False),
+             new_logon_source.SETTINGS, new_logon_source.run, modifiers=(), client_scope=False,
+             window_hours=None),
     Detector("off_hours_logon", "An account logging on at an hour of the day it never uses.",
-             off_hours_logon.SETTINGS, off_hours_logon.run, modifiers=(), client_scope=False),
+             off_hours_logon.SETTINGS, off_hours_logon.run, modifiers=(), client_scope=False,
+             window_hours=None),
     Detector(
         "cleartext_credential",
         "A password sent in clear text (HTTP Basic or form, FTP, POP3, IMAP, SMTP, LDAP, SOCKS5, Telnet).",
@@ -140,6 +156,7 @@ DETECTORS: tuple[Detector, ...] = (
         cleartext_credential.run,
         modifiers=(),
         client_scope=False,
+        window_hours=1,
     ),
     Detector(
         "bandwidth",
@@ -148,6 +165,7 @@ DETECTORS: tuple[Detector, ...] = (
         bandwidth.run,
         modifiers=(),
         client_scope=False,
+        window_hours=None,
     ),
 )
 
@@ -182,7 +200,7 @@ def apply_modifiers(
     stats = {
         dom: (clients, first, history)
         for dom, clients, first, history in store.rows(
-            "WITH hours AS (SELECT DISTINCT date_trunc('hour', ts) AS h FROM dns_queries WHERE ts IS NOT NULL) "
+            f"WITH hours AS ({hours_sql(store)}) "
             "SELECT registered_domain, clients, first_seen, "
             "(SELECT count(*) FROM hours WHERE h < date_trunc('hour', first_seen)) FROM domain_stats "
             f"WHERE {store.sql.in_list('registered_domain')}",

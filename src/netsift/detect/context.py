@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 
 from netsift.store.base import Store
+from netsift.store.window import kept_history
 
 # A name under a public suffix that is itself a popular site (``d1x2y3.cloudfront.net``,
 # ``abc.azurewebsites.net``, ``x.elb.amazonaws.com``: private PSL suffixes of hosting platforms) is the
@@ -59,7 +60,35 @@ class DataSpan:
 
 
 def data_span(store: Store) -> DataSpan:
-    start, end, clients, count = store.rows(
-        "SELECT min(ts), max(ts), count(DISTINCT client), count(*) FROM dns_queries"
-    )[0]
+    """The whole network's span, clients and rows (from the kept history in an incremental run)."""
+    start, end, clients, count = store.rows(f"SELECT data_start, data_end, clients, rows FROM ({span_sql(store)}) s")[0]
     return DataSpan(start, end, int(clients or 0), int(count or 0))
+
+
+# The network's history as SQL relations. An incremental run (``store`` a windowed session beside the kept
+# history, :mod:`netsift.store.window`) reads them from the kept tables (:mod:`netsift.baseline.kept`), as
+# its rows show only a window; otherwise from every row. The values are the same.
+
+def span_sql(store: Store) -> str:
+    """One row: data_start, data_end, clients (distinct), rows of dns_queries."""
+    if kept_history(store):
+        return "SELECT data_start, data_end, clients, rows FROM kept_span"
+    return ("SELECT min(ts) AS data_start, max(ts) AS data_end, count(DISTINCT client) AS clients, "
+            "count(*) AS rows FROM dns_queries")
+
+
+def hours_sql(store: Store) -> str:
+    """The distinct hours (column ``h``) that hold questions."""
+    if kept_history(store):
+        return "SELECT h FROM kept_hours"
+    return "SELECT DISTINCT date_trunc('hour', ts) AS h FROM dns_queries WHERE ts IS NOT NULL"
+
+
+def pairs_sql(store: Store) -> str:
+    """Per (client, registered_domain): only_nx (every answered question NXDOMAIN), first_seen, last_seen."""
+    if kept_history(store):
+        return ("SELECT client, registered_domain, answered > 0 AND nxdomain = answered AS only_nx, first_seen, "
+                "last_seen FROM kept_domain_client")
+    return ("SELECT q.client, d.registered_domain, bool_and(q.response_code = 'NXDOMAIN') AS only_nx, "
+            "min(q.ts) AS first_seen, max(q.ts) AS last_seen "
+            "FROM dns_queries q JOIN domain_names d USING (query_name) GROUP BY ALL")

@@ -15,7 +15,7 @@ machine-made label. The prevalence and first-seen modifiers are built in, so the
 from __future__ import annotations
 
 from netsift.config import Setting, Settings
-from netsift.detect.context import UNEXPLAINED_QUERIES
+from netsift.detect.context import UNEXPLAINED_QUERIES, hours_sql, span_sql
 from netsift.detect.candidates import domain_finding, judged_names
 from netsift.detect.scoring import plural, ramp, sample
 from netsift.findings import Finding
@@ -59,8 +59,8 @@ def score_new(
 
 def gather(store: Store, s: Settings):
     return store.frame(f"""
-        WITH bounds AS (SELECT min(ts) AS data_start, max(ts) AS data_end FROM dns_queries),
-        hours AS (SELECT DISTINCT date_trunc('hour', ts) AS h FROM dns_queries WHERE ts IS NOT NULL),
+        WITH bounds AS (SELECT data_start, data_end FROM ({span_sql(store)}) s),
+        hours AS ({hours_sql(store)}),
         u AS ({UNEXPLAINED_QUERIES}),
         recent AS (
             SELECT ds.registered_domain, ds.first_seen, ds.clients, ds.queries, ds.nxdomain,

@@ -256,10 +256,11 @@ def _shown(domains: list[str], limit: int = 6) -> str:
 
 PRODUCERS = (
     Producer("feed_hit", "enrich", "A registered domain with names a threat feed lists.", FEED_HIT_SETTINGS,
-             lambda store, s: feed_hit_findings(store, s=s), section="enrich", supersedes_leftovers=True),
+             lambda store, s: feed_hit_findings(store, s=s), section="enrich", supersedes_leftovers=True,
+             window_hours=24),
     Producer("shared_infrastructure", "enrich",
              "Several not-normal registered domains on one public IP, or in one small AS.", SHARED_SETTINGS,
              lambda store, s: shared_infrastructure(store, min_domains=s.shared_min_domains,
                                                     small_as_max_prefixes=s.small_as_max_prefixes),
-             section="enrich"),
+             section="enrich", window_hours=24),
 )

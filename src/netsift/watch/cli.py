@@ -73,7 +73,8 @@ def watch(paths, db, fmt, year, tz, columns, strict, show_secrets, syslog_urls, 
     opts = WatchOptions(paths=paths, ingest=ingest_opts(fmt, year, tz, columns, False, show_secrets),
                         analysis=analysis_opts(top_lists, allowlist, config_file,
                                                enrich=enrich_opts(feed_specs, category_paths, geoip_dbs)),
-                        min_severity=min_severity, poll=poll, detect_every=detect_every, detect=not no_detect)
+                        min_severity=min_severity, poll=poll, detect_every=detect_every, detect=not no_detect,
+                        rollups=serve_dashboard)
     sinks: list[Sink] = []
     if alerts_path == "-":
         sinks.append(NdjsonSink(sys.stdout))

@@ -42,7 +42,8 @@ def live_app(store: Store, watcher: Watcher, options: pipeline.AnalysisOptions |
         watcher.detector.on_done = changed
         # a verdict recorded on a page asks the watcher's analysis for a run (one analysis at a time writes
         # the findings), instead of the dashboard's own re-analysis thread
-        setattr(dash.reanalyzer, "request", watcher.detector.request)  # noqa: B010 - an instance's method
+        # (a full one: the verdict may explain findings an incremental run carries)
+        setattr(dash.reanalyzer, "request", watcher.detector.request_full)  # noqa: B010 - an instance's method
 
     async def events(request: Request) -> StreamingResponse:
         async def stream():

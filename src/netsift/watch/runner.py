@@ -5,12 +5,16 @@ truncated; ``follow.py``), each syslog program's buffer, then the watched paths 
 appeared; every source with new complete lines becomes part of one micro-batch, committed with the
 sources' checkpoints in one transaction (``batches.py``).
 
-Detection runs in a second thread on a session of its own (:class:`Detector`): the whole analysis
-(``pipeline.analyze``: baseline, every producer, enrichment as configured) whenever rows were added, at
+Detection runs in a second thread on a session of its own (:class:`Detector`) whenever rows were added, at
 most every ``detect_every`` seconds and never more than half of the time (a run that took 3 s waits 3 s
-before the next), so ingest is never held up by it. The store's remembered inputs (top lists, allowlist,
-feeds, categories) and verdicts are read on each run. Each run's findings go through the
-:class:`~netsift.watch.alerts.Suppressor` to the sinks.
+before the next), so ingest is never held up by it. Each run is an :class:`~netsift.incremental.Incremental`
+analysis: a full one (``pipeline.analyze``) at the start and every ``[watch] full_every`` seconds, and in
+between recent ones (the kept baseline takes in only the new rows, each producer reads only its window),
+so the time per run follows the recent rows, not the store. The store's remembered inputs (top lists,
+allowlist, feeds, categories) and verdicts are read on each run; a verdict recorded on the live dashboard
+asks for a full run. Each run's findings go through the :class:`~netsift.watch.alerts.Suppressor` to the
+sinks. With ``--serve``, the dashboard's rollups are rebuilt after the alerts, at most every
+``ROLLUP_SECONDS`` (a full run rebuilds them too).
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from netsift import pipeline
+from netsift.incremental import Incremental
 from netsift.errors import InputError
 from netsift.ingest import bookkeeping
 from netsift.ingest.plan import IngestOptions
 from netsift.store import Store
+from netsift.store.rollups import ensure_rollups
 from netsift.watch import batches
 from netsift.watch.alerts import Sink, Suppressor
 from netsift.watch.batches import Batcher, Followed, Whole
@@ -39,6 +45,7 @@ POLL_SECONDS = 0.25
 DETECT_SECONDS = 2.0
 DISCOVER_SECONDS = 1.0  # how often the watched paths are expanded again (new files)
 BACKLOG_SECONDS = 1.0  # a source with a backlog is read for about this long per poll
+ROLLUP_SECONDS = 5.0  # with --serve: the dashboard's rollups rebuilt at most this often between full runs
 
 
 @dataclass
@@ -51,6 +58,7 @@ class WatchOptions:
     detect_every: float = DETECT_SECONDS
     hold_seconds: float = batches.HOLD_SECONDS
     detect: bool = True
+    rollups: bool = False  # keep the dashboard's rollups fresh between full runs (--serve)
 
 
 class Detector:
@@ -61,19 +69,31 @@ class Detector:
         self.session = store.cursor()
         self.opts, self.health, self.sinks, self.on_done = opts, health, sinks, on_done
         self.suppressor = Suppressor(opts.min_severity, pipeline.load_findings(self.session))
+        self.analysis = Incremental(self.session, opts.analysis)
         self.runs = 0
         self._wanted = threading.Event()
+        self._full = False
         self._stop = threading.Event()
         self._next_at = 0.0
+        self._rollups_at = time.monotonic()
+        self._rollups_due = False
         self._thread = threading.Thread(target=self._loop, name="netsift-detect", daemon=True)
         self._thread.start()
 
-    def request(self) -> None:
+    def request(self, *, full: bool = False) -> None:
+        """Ask for a run (``full``: a full analysis, e.g. after a verdict: it may explain carried findings)."""
+        self._full = self._full or full
         self._wanted.set()
+
+    def request_full(self) -> None:
+        self.request(full=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             if not self._wanted.wait(0.2):
+                if self._rollups_due and time.monotonic() - self._rollups_at >= ROLLUP_SECONDS:
+                    self._refresh_rollups()
+                    self.on_done()
                 continue
             delay = self._next_at - time.monotonic()
             if delay > 0:
@@ -84,18 +104,22 @@ class Detector:
 
     def run_once(self) -> list[dict]:
         started = time.monotonic()
+        full, self._full = (True if self._full else None), False
         try:
-            findings = pipeline.analyze(self.session, self.opts.analysis).findings
+            findings = self.analysis.run(full=full)
         except Exception as exc:  # keep watching; the health says what went wrong
             log.exception("analysis failed")
             self.health.analysis_error = f"{type(exc).__name__}: {exc}"
             self._next_at = time.monotonic() + self.opts.detect_every
             return []
         took = time.monotonic() - started
+        last = self.analysis.last
         self.health.analysis_error = None
         self.health.analysis_seconds, self.health.last_analysis_at = took, time.time()
         self.health.findings = len(findings)
-        self._next_at = time.monotonic() + max(self.opts.detect_every, took)
+        if last is not None:
+            self.health.extra["analysis"] = {"kind": "full" if last.full else "recent",
+                                             "rows_read": last.rows_read, "windows_hours": last.windows}
         alerts = self.suppressor.alerts(findings)
         for alert in alerts:
             for sink in self.sinks:
@@ -104,9 +128,27 @@ class Detector:
                 except OSError as exc:
                     self.health.note(f"alert sink failed: {exc}")
             self.health.alerted(alert)
+        if last is not None and last.full:
+            self._rollups_due, self._rollups_at = False, time.monotonic()  # a full run rebuilt them
+        elif self.opts.rollups:  # after the alerts: they do not wait for the dashboard's charts
+            self._rollups_due = True
+            if time.monotonic() - self._rollups_at >= ROLLUP_SECONDS:
+                self._refresh_rollups()
+        took = time.monotonic() - started
+        # never more than half the time on recent runs; a full run (every [watch] full_every) is not repeated
+        # so soon anyway, and the recent runs after it keep their cadence
+        self._next_at = time.monotonic() + max(self.opts.detect_every, 0.0 if last is None or last.full else took)
         self.runs += 1
         self.on_done()
         return alerts
+
+    def _refresh_rollups(self) -> None:
+        try:
+            ensure_rollups(self.session)
+        except Exception as exc:  # noqa: BLE001 - the next try, or the next full run, rebuilds them
+            log.exception("rebuilding the rollups failed")
+            self.health.note(f"rollups: {type(exc).__name__}: {exc}")
+        self._rollups_due, self._rollups_at = False, time.monotonic()
 
     def close(self, *, last_run: bool = False) -> None:
         """Stop; with ``last_run``, analyse once more if rows arrived since the last analysis (stdin ended:
@@ -115,6 +157,8 @@ class Detector:
         self._thread.join(30)
         if last_run and self._wanted.is_set():
             self.run_once()
+        if self.runs:
+            self._refresh_rollups()  # recent runs leave them to full runs: current for the next reader
         self.session.close()
 
 
