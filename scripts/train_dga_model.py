@@ -39,6 +39,7 @@ import collections
 import csv
 import json
 import math
+import pickle
 import random
 import re
 import string
@@ -55,6 +56,7 @@ from netsift.detect.dga_model import (
     NGRAM_ORDERS,
     DgaModel,
     NgramModel,
+    PairTable,
     ShapeModel,
     TrigramModel,
     WordTable,
@@ -238,84 +240,105 @@ def ngram_logits(model: NgramModel, m) -> np.ndarray:
     return model.intercept + m @ model.weights[: 1 << model.bits].astype(np.float64)
 
 
-def fit(x: np.ndarray, y: np.ndarray, seed: int):
+BOOST = {"interactions": "pairs", "max_iter": 400, "leaves": 8, "learning_rate": 0.1}  # set from the options
+
+
+def fit(x: np.ndarray, y: np.ndarray, seed: int) -> ShapeModel:
+    """Boosted trees whose every root-to-leaf path uses one feature (``--interactions none``: an additive
+    model) or at most two (``pairs``): either way the ensemble collapses exactly into step functions of
+    one feature and of feature pairs (:func:`export`)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
+    n_f = x.shape[1]
+    cst = ("no_interactions" if BOOST["interactions"] == "none"
+           else [[i, j] for i in range(n_f) for j in range(i + 1, n_f)])
     w = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
     clf = HistGradientBoostingClassifier(
-        max_iter=400,
-        learning_rate=0.1,
-        max_leaf_nodes=8,
+        max_iter=BOOST["max_iter"],
+        learning_rate=BOOST["learning_rate"],
+        max_leaf_nodes=BOOST["leaves"],
         min_samples_leaf=40,
         l2_regularization=1.0,
-        interaction_cst="no_interactions",
+        interaction_cst=cst,
         early_stopping=False,
         random_state=seed,
     )
     clf.fit(x, y, sample_weight=w)
-    return export(clf)
+    return export(clf, np.median(x[y == 0], axis=0))
 
 
-def export(clf) -> ShapeModel:
-    """Collapse a no-interaction boosted ensemble into one step function per feature."""
-    cuts: dict[int, set[float]] = collections.defaultdict(set)
-    trees = [pred[0].nodes for pred in clf._predictors]
-    for nodes in trees:
-        for nd in nodes:
-            if not nd["is_leaf"]:
-                cuts[int(nd["feature_idx"])].add(float(nd["num_threshold"]))
-    thresholds, values = {}, {}
+def _bins(cuts: np.ndarray, lo: float, hi: float) -> slice:
+    """The bins of ``cuts`` (bin i is (cuts[i-1], cuts[i]]) that make up the interval (lo, hi]."""
+    start = 0 if lo == -np.inf else int(np.searchsorted(cuts, lo, side="left")) + 1
+    end = len(cuts) if hi == np.inf else int(np.searchsorted(cuts, hi, side="left"))
+    return slice(start, end + 1)
+
+
+def export(clf, ref: np.ndarray) -> ShapeModel:
+    """Collapse a boosted ensemble whose paths use at most two features each into one step function per
+    feature and one per feature pair: every leaf is a box over the features its path split on, and its
+    value is added to the cells of that box. Every function is centred on its value at the reference point
+    ``ref`` (the benign medians): a feature's contribution is then its Shapley value against a typical
+    popular name (the run time splits a pair's value the same way), and the bias carries the rest."""
     bias = float(np.ravel(clf._baseline_prediction)[0])
+    one: dict[int, list[tuple[float, float, float]]] = collections.defaultdict(list)
+    two: dict[tuple[int, int], list[tuple[float, float, float, float, float]]] = collections.defaultdict(list)
+    for pred in clf._predictors:
+        nodes = pred[0].nodes
+        stack: list[tuple[int, dict[int, tuple[float, float]]]] = [(0, {})]
+        while stack:
+            i, box = stack.pop()
+            nd = nodes[i]
+            if nd["is_leaf"]:
+                v = float(nd["value"])
+                if not box:
+                    bias += v
+                elif len(box) == 1:
+                    (f, (lo, hi)), = box.items()
+                    one[f].append((lo, hi, v))
+                elif len(box) == 2:
+                    (fa, (la, ha)), (fb, (lb, hb)) = sorted(box.items())
+                    two[(fa, fb)].append((la, ha, lb, hb, v))
+                else:
+                    raise ValueError(f"a tree path uses {len(box)} features; cannot collapse it")
+                continue
+            f, t = int(nd["feature_idx"]), float(nd["num_threshold"])
+            lo, hi = box.get(f, (-np.inf, np.inf))
+            stack.append((int(nd["left"]), {**box, f: (lo, min(hi, t))}))
+            stack.append((int(nd["right"]), {**box, f: (max(lo, t), hi)}))
+    thresholds, values = {}, {}
     for fi, f in enumerate(FEATURES):
-        t = np.array(sorted(cuts.get(fi, ())))
-        probe = np.concatenate([t, [t[-1] + 1.0 if len(t) else 0.0]])  # one point per bin
-        total = np.zeros(len(probe))
-        for nodes in trees:
-            feats = {int(nd["feature_idx"]) for nd in nodes if not nd["is_leaf"]}
-            if feats and feats != {fi}:
-                continue
-            if not feats:  # a single leaf: a constant
-                if fi == 0:
-                    bias += float(nodes[0]["value"])
-                continue
-            idx = np.zeros(len(probe), dtype=int)
-            for _ in range(64):
-                leaf = nodes["is_leaf"][idx].astype(bool)
-                if leaf.all():
-                    break
-                go_left = probe <= nodes["num_threshold"][idx]
-                idx = np.where(leaf, idx, np.where(go_left, nodes["left"][idx], nodes["right"][idx]))
-            total += nodes["value"][idx]
-        centre = float(np.median(total))  # keep contributions centred; the bias carries the rest
-        thresholds[f] = t
-        values[f] = total - centre
+        cuts = np.array(sorted({v for lo, hi, _ in one.get(fi, ()) for v in (lo, hi) if np.isfinite(v)}))
+        total = np.zeros(len(cuts) + 1)
+        for lo, hi, v in one.get(fi, ()):
+            total[_bins(cuts, lo, hi)] += v
+        centre = float(total[np.searchsorted(cuts, ref[fi], side="left")])
+        thresholds[f], values[f] = cuts, total - centre
         bias += centre
-    return ShapeModel(thresholds, values, bias)
+    pairs = []
+    for (fa, fb), leaves in sorted(two.items()):
+        ta = np.array(sorted({v for la, ha, *_ in leaves for v in (la, ha) if np.isfinite(v)}))
+        tb = np.array(sorted({v for _, _, lb, hb, _ in leaves for v in (lb, hb) if np.isfinite(v)}))
+        table = np.zeros((len(ta) + 1, len(tb) + 1))
+        for la, ha, lb, hb, v in leaves:
+            table[_bins(ta, la, ha), _bins(tb, lb, hb)] += v
+        pt = PairTable(FEATURES[fa], FEATURES[fb], ta, tb, table, float(ref[fa]), float(ref[fb]))
+        centre = float(pt.lookup(ref[fa : fa + 1], ref[fb : fb + 1])[0])
+        pt.values = table - centre
+        bias += centre
+        pairs.append(pt)
+    return ShapeModel(thresholds, values, bias, pairs)
 
 
 # --- main ----------------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shared", type=Path, default=Path("../shared/data"), help="the shared data folder")
-    ap.add_argument("--train-ranks", default="1-5000", help="top-list ranks used for training")
-    ap.add_argument("--out", type=Path, default=Path("src/netsift/data/dga_model.json"))
-    ap.add_argument("--words-out", type=Path, default=Path("src/netsift/data/dga_words.txt"))
-    ap.add_argument("--words", type=int, default=40000, help="wordfreq top-N English words to consider")
-    ap.add_argument("--synthetic", type=int, default=700, help="synthetic names per shape")
-    ap.add_argument("--benign-fp", type=float, default=0.0045, help="share of benign labels allowed >= 0.5")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--ngram-c", type=float, default=1.0, help="inverse L2 strength of the n-gram regression")
-    ap.add_argument("--ngram-bits", type=int, default=NGRAM_BITS, help="hash buckets of the n-gram model: 2**bits")
-    ap.add_argument("--ngram-orders", default=",".join(map(str, NGRAM_ORDERS)), help="n-gram lengths")
-    ap.add_argument("--no-lfo", action="store_true", help="skip the leave-family-out table")
-    args = ap.parse_args(argv)
-    NGRAM.update(bits=args.ngram_bits, orders=tuple(int(k) for k in args.ngram_orders.split(",")))
-    t0 = time.perf_counter()
+def prepare(args, first: int, last: int, t0: float) -> dict:
+    """Everything the boosted model learns from: the word list, the labelled labels, their features with
+    the out-of-fold n-gram log-odds, the held-out labels' features, the final trigram and n-gram models,
+    and (unless ``--no-lfo``) each maltrail family's n-gram log-odds from a regression without it."""
     rng = random.Random(args.seed)
     np.random.seed(args.seed)
-    first, last = (int(v) for v in args.train_ranks.split("-"))
     top = args.shared / "top_sites"
     tranco, umbrella = top / "tranco_top10k_2025-06_LimoWagdy.csv", top / "cisco_umbrella_top10k_2021-03.csv"
 
@@ -323,13 +346,6 @@ def main(argv: list[str] | None = None) -> int:
     from wordfreq import top_n_list
 
     words = [w for w in top_n_list("en", args.words) if re.fullmatch(r"[a-z]{3,15}", w)]
-    args.words_out.write_text(
-        "# English words, most frequent first: wordfreq top_n_list('en', %d), 3-15 letters a-z.\n"
-        "# Derived from the wordfreq package's data (CC BY-SA 4.0); see dga_words.LICENSE.\n" % args.words
-        + "\n".join(words)
-        + "\n",
-        encoding="utf-8",
-    )
     table = WordTable(words)
 
     # benign
@@ -383,8 +399,73 @@ def main(argv: list[str] | None = None) -> int:
         x[folds == k, NG_COL] = ngram_logits(lr_k, m_all[folds == k])
     lr_final = fit_ngrams(m_all, y, args.ngram_c)
     xh[:, NG_COL] = ngram_logits(lr_final, m_held)
-    xb = x[: len(benign)]
     print(f"n-gram model (5 folds + final) in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    # leave-family-out: each maltrail family's n-gram log-odds from a regression that never saw the family
+    lfo_ngram = None
+    if not args.no_lfo:
+        lfo_ngram = {}
+        for fam in sorted({f for f, *_ in mal}):
+            mask = np.array([True] * len(benign) + [f != fam for f in families])
+            lfo_ngram[fam] = ngram_logits(fit_ngrams(m_all[mask], y[mask], args.ngram_c), m_all[~mask])
+        print(f"leave-family-out n-gram models in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return {"words": words, "benign": benign, "held": held, "mal": mal, "gen": gen, "x": x, "y": y, "xh": xh,
+            "suffixes": suffixes, "families": families, "folds": folds, "ngrams": ngrams, "lr_final": lr_final,
+            "lfo_ngram": lfo_ngram}
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=Path("../shared/data"), help="the shared data folder")
+    ap.add_argument("--train-ranks", default="1-5000", help="top-list ranks used for training")
+    ap.add_argument("--out", type=Path, default=Path("src/netsift/data/dga_model.json"))
+    ap.add_argument("--words-out", type=Path, default=Path("src/netsift/data/dga_words.txt"))
+    ap.add_argument("--words", type=int, default=40000, help="wordfreq top-N English words to consider")
+    ap.add_argument("--synthetic", type=int, default=700, help="synthetic names per shape")
+    ap.add_argument("--benign-fp", type=float, default=0.0045, help="share of benign labels allowed >= 0.5")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ngram-c", type=float, default=1.0, help="inverse L2 strength of the n-gram regression")
+    ap.add_argument("--ngram-bits", type=int, default=NGRAM_BITS, help="hash buckets of the n-gram model: 2**bits")
+    ap.add_argument("--ngram-orders", default=",".join(map(str, NGRAM_ORDERS)), help="n-gram lengths")
+    ap.add_argument("--no-lfo", action="store_true", help="skip the leave-family-out table")
+    ap.add_argument("--interactions", choices=("none", "pairs"), default=BOOST["interactions"],
+                    help="boosted trees on one feature each (additive) or on feature pairs")
+    ap.add_argument("--max-iter", type=int, default=BOOST["max_iter"], help="boosting rounds")
+    ap.add_argument("--leaves", type=int, default=BOOST["leaves"], help="leaves per tree")
+    ap.add_argument("--learning-rate", type=float, default=BOOST["learning_rate"])
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="pickle of the prepared features and n-gram log-odds (written if absent, read if "
+                         "present: then only the boosted model is refitted; delete it when data or options "
+                         "other than the boosting ones change)")
+    args = ap.parse_args(argv)
+    BOOST.update(interactions=args.interactions, max_iter=args.max_iter, leaves=args.leaves,
+                 learning_rate=args.learning_rate)
+    NGRAM.update(bits=args.ngram_bits, orders=tuple(int(k) for k in args.ngram_orders.split(",")))
+    t0 = time.perf_counter()
+    first, last = (int(v) for v in args.train_ranks.split("-"))
+    if args.cache is not None and args.cache.exists():
+        with open(args.cache, "rb") as fh:
+            d = pickle.load(fh)
+        print(f"prepared data read from {args.cache}", file=sys.stderr)
+    else:
+        d = prepare(args, first, last, t0)
+        if args.cache is not None:
+            with open(args.cache, "wb") as fh:
+                pickle.dump(d, fh)
+    if not args.no_lfo and d["lfo_ngram"] is None:
+        raise SystemExit("the cache was prepared with --no-lfo; delete it or pass --no-lfo")
+    words, table = d["words"], WordTable(d["words"])
+    args.words_out.write_text(
+        "# English words, most frequent first: wordfreq top_n_list('en', %d), 3-15 letters a-z.\n"
+        "# Derived from the wordfreq package's data (CC BY-SA 4.0); see dga_words.LICENSE.\n" % args.words
+        + "\n".join(words)
+        + "\n",
+        encoding="utf-8",
+    )
+    benign, held, mal, gen = d["benign"], d["held"], d["mal"], d["gen"]
+    x, y, xh, suffixes, families = d["x"], d["y"], d["xh"], d["suffixes"], d["families"]
+    folds, ngrams, lr_final = d["folds"], d["ngrams"], d["lr_final"]
+    xb = x[: len(benign)]
 
     def train(mask: np.ndarray) -> tuple[ShapeModel, dict[str, float]]:
         tt = tld_table([s for s, m in zip(suffixes, mask) if m], y[mask])
@@ -413,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
             sel = np.array([False] * len(benign) + [f == fam for f in families])
             # the family's n-gram feature comes from a regression that never saw the family
             xs = x[sel].copy()
-            xs[:, NG_COL] = ngram_logits(fit_ngrams(m_all[mask], y[mask], args.ngram_c), m_all[sel])
+            xs[:, NG_COL] = d["lfo_ngram"][fam]
             z = logits(m, t2, xs, [s for s, f in zip(suffixes, sel) if f]) - shift
             lfo[fam] = float(np.mean(z >= 0))
         print(f"leave-family-out done, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -427,6 +508,9 @@ def main(argv: list[str] | None = None) -> int:
         "benign_fp_target": args.benign_fp,
         "words": f"wordfreq top_n_list('en', {args.words}), {len(words)} words of 3-15 letters",
         "seed": args.seed,
+        "boosted_model": (f"HistGradientBoostingClassifier, {BOOST['max_iter']} rounds, {BOOST['leaves']} leaves, "
+                          f"learning rate {BOOST['learning_rate']}, paths on "
+                          f"{'one feature' if BOOST['interactions'] == 'none' else 'at most two features'}"),
         "ngram_model": (f"logistic regression, C={args.ngram_c}, 2**{NGRAM['bits']} hashed character n-grams of "
                         f"orders {','.join(map(str, NGRAM['orders']))}"),
     }

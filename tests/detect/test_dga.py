@@ -440,6 +440,8 @@ def test_reasons_all_for_dga_strongest_one_for_benign(name, verdict, evidence):
         ("google.com", "Scored"),  # a benign verdict with evidence names it, not the bare score
         ("b90xya2clmhp.com", "Pronounceable"),  # 17 % consonant/vowel alternation is not pronounceable
         ("kq3vxz8wplmn.info", "'k', "),  # single characters are not quoted as n-grams
+        ("qxzvbkwjtrplmd.com", "Digits mixed"),  # no digits, no hyphens: never "digits" evidence
+        ("xkqzvwhtplrmbn.net", "0 digits"),
     ],
 )
 def test_reasons_do_not_claim_evidence_the_wrong_way(name, absent):
@@ -466,3 +468,167 @@ def test_ngram_model_keeps_its_own_orders_and_buckets(bits, orders):
     assert (idx[0] < 1 << bits).sum() == sum(max(0, 7 + 2 - k + 1) for k in orders)
     assert (idx[1] < 1 << bits).sum() == sum(max(0, 2 + 2 - k + 1) for k in orders)
     assert np.allclose(back.logit(idx), m.logit(idx), atol=1e-3)
+
+
+def _pair_model():
+    import numpy as np
+
+    from netsift.detect.dga_model import PairTable, ShapeModel
+
+    rng = np.random.default_rng(3)
+    thresholds = {"length": np.array([6.0, 12.0]), "entropy": np.array([2.5])}
+    values = {"length": np.array([0.5, 0.0, -0.25]), "entropy": np.array([-1.0, 1.0])}
+    # two tables share 'length' with different cuts (one a subset of the other's), a third on other features
+    pairs = [
+        PairTable("length", "entropy", np.array([8.0, 12.0, 20.0]), np.array([2.0, 3.0]), rng.normal(size=(4, 3)),
+                  10.0, 2.5),
+        PairTable("length", "ngram_logit", np.array([12.0]), np.array([-1.0, 0.0, 4.0]), rng.normal(size=(2, 4)),
+                  10.0, -2.0),
+        PairTable("word_count", "tld_log_odds", np.array([0.0, 1.0, 2.0]), np.array([0.5]), rng.normal(size=(4, 2)),
+                  0.0, 0.0),
+    ]
+    return ShapeModel(thresholds, values, 0.3, pairs)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},  # random values between the cuts
+        {"length": 12.0, "entropy": 2.0},  # exactly on cuts: x <= t falls in the lower bin
+        {"length": 12.000001, "ngram_logit": 4.0},  # just past a cut shared by two tables
+        {"length": 100.0, "entropy": -5.0, "word_count": 0.0, "tld_log_odds": 9.0},  # outside every cut
+    ],
+)
+def test_pair_tables_add_their_cell_shared_by_shapley_values(overrides):
+    """The pair tables of a boosted model with two-feature paths: the shared per-feature bins used at run
+    time give each table's own cell, and the cell's value is split between its two features by their
+    Shapley values against the table's reference point."""
+    import numpy as np
+
+    model = _pair_model()
+    rng = np.random.default_rng(len(overrides))
+    x = rng.uniform(-3, 25, size=(50, len(FEATURES)))
+    for f, v in overrides.items():
+        x[:, FEATURES.index(f)] = v
+    contrib = model.contributions(x)
+    expected = np.zeros_like(x)
+    for f, t in model.thresholds.items():
+        i = FEATURES.index(f)
+        expected[:, i] = [model.values[f][sum(v > c for c in t)] for v in x[:, i]]  # bins by plain counting
+    for p in model.pairs:
+        ia, ib = FEATURES.index(p.a), FEATURES.index(p.b)
+
+        def f(a, b, p=p):
+            return p.values[sum(a > c for c in p.ta), sum(b > c for c in p.tb)]
+
+        for row, (a, b) in enumerate(zip(x[:, ia], x[:, ib])):
+            # Shapley values of a two-player game whose players are absent at the reference point
+            expected[row, ia] += 0.5 * (f(a, p.rb) - f(p.ra, p.rb)) + 0.5 * (f(a, b) - f(p.ra, b))
+            expected[row, ib] += 0.5 * (f(p.ra, b) - f(p.ra, p.rb)) + 0.5 * (f(a, b) - f(a, p.rb))
+            expected[row, ia] += 0.5 * f(p.ra, p.rb)  # the value at the reference point, shared evenly
+            expected[row, ib] += 0.5 * f(p.ra, p.rb)
+    assert np.allclose(contrib, expected)
+    assert np.allclose(model.logit(x), 0.3 + expected.sum(axis=1))
+
+
+def test_pair_tables_survive_json_and_old_models_still_read():
+    import numpy as np
+
+    from netsift.detect.dga_model import DgaModel
+
+    shipped = load_model()
+    model = DgaModel(shipped.ngrams, _pair_model(), shipped.tld_table, shipped.reference, {}, shipped.words,
+                     shipped.lr)
+    data = json.loads(json.dumps(model.to_json()))
+    back = DgaModel.from_json(data, shipped.words)
+    x = np.random.default_rng(0).uniform(-3, 25, size=(20, len(FEATURES)))
+    assert np.allclose(back.shapes.logit(x), model.shapes.logit(x), atol=1e-4)
+    # a model written before pair tables (format /3, no "pairs") is additive
+    data["format"] = "netsift-dga-model/3"
+    del data["shapes"]["pairs"]
+    old = DgaModel.from_json(data, shipped.words)
+    assert old.shapes.pairs == []
+    data["format"] = "netsift-dga-model/2"
+    with pytest.raises(ValueError, match="not a netsift DGA model"):
+        DgaModel.from_json(data, shipped.words)
+
+
+@pytest.mark.parametrize("interactions", ["none", "pairs"])
+def test_training_export_is_exactly_the_boosted_ensemble(interactions):
+    """scripts/train_dga_model.py collapses the boosted trees into step functions of one feature and of
+    feature pairs: the collapsed model's log-odds are the ensemble's, on rows it never saw."""
+    pytest.importorskip("sklearn")
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "train_dga_model.py"
+    spec = importlib.util.spec_from_file_location("train_dga_model", path)
+    assert spec and spec.loader
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3000, len(FEATURES)))
+    y = ((x[:, 0] * x[:, 3] > 0.2) | (x[:, 5] + x[:, 7] ** 2 > 2)).astype(float)
+    cst = "no_interactions" if interactions == "none" else [
+        [i, j] for i in range(len(FEATURES)) for j in range(i + 1, len(FEATURES))]
+    clf = HistGradientBoostingClassifier(max_iter=60, max_leaf_nodes=8, interaction_cst=cst, random_state=0)
+    clf.fit(x, y)
+    model = train.export(clf, np.median(x[y == 0], axis=0))
+    assert (model.pairs == []) == (interactions == "none")
+    # every function is 0 at the reference point: a feature at its popular value gets no share
+    ref = np.median(x[y == 0], axis=0)
+    assert np.allclose(model.contributions(ref[None, :]), 0.0)
+    assert np.isclose(model.logit(ref[None, :])[0], clf.decision_function(ref[None, :])[0])
+    fresh = rng.normal(size=(500, len(FEATURES)))
+    assert np.allclose(model.logit(fresh), clf.decision_function(fresh), atol=1e-6)
+
+
+def test_dense_trigram_table_is_the_smoothed_model():
+    """The dense table (built over count arrays at load) holds log10 P(c | a b) of the dictionary-based
+    Kneser-Ney model, for seen and unseen contexts alike."""
+    import math
+
+    import numpy as np
+
+    from netsift.detect.dga_model import _SYMBOL, TrigramModel
+
+    model = TrigramModel.train(["google", "wikipedia", "kq3vxz8", "bakery-shop", "a_b", "zz"])
+    table = model.table
+    rng = np.random.default_rng(0)
+    for a, b, c in rng.integers(1, 41, size=(3000, 3)).tolist() + [[39, 39, 7], [39, 7, 15], [1, 1, 1]]:
+        expected = math.log10(model._p3(_SYMBOL[a] + _SYMBOL[b], _SYMBOL[c]))
+        assert table[a, b, c] == pytest.approx(expected, abs=1e-5), (_SYMBOL[a], _SYMBOL[b], _SYMBOL[c])
+    assert (table[0] == 0).all() and (table[:, 0] == 0).all() and (table[:, :, 0] == 0).all()
+
+
+def test_word_table_finds_every_word_it_placed_like_one_by_one_insertion():
+    """The word table is built at once for words whose first slot nobody else wants, one by one for the
+    rest; it must equal inserting every word in turn (shortest first, then by rank)."""
+    import numpy as np
+
+    from netsift.detect.dga_model import _TABLE_BITS, WordTable, load_words
+
+    table = load_words()
+    keys, ranks = [0] * (1 << _TABLE_BITS), [-1] * (1 << _TABLE_BITS)
+    order = sorted(range(len(table.words)), key=lambda i: (len(table.words[i]), i))
+    plain = []
+    for word in table.words:
+        h = 0
+        for ch in word:
+            h = (h * 0x9E3779B97F4A7C15 + ord(ch) - 96) % 2**64  # the rolling hash, by hand
+        plain.append(h)
+    hashes = np.asarray(plain, dtype=np.uint64)
+    s1, s2 = WordTable._slots(hashes)
+    for i in order:
+        for slot in (int(s1[i]), int(s2[i])):
+            if ranks[slot] < 0:
+                keys[slot], ranks[slot] = int(hashes[i]), i
+                break
+    assert np.array_equal(table.ranks, np.asarray(ranks)) and np.array_equal(table.keys, np.asarray(keys, np.uint64))
+    placed = np.asarray(ranks)[np.asarray(ranks) >= 0]
+    assert len(placed) > 0.99 * len(table.words)
+    assert (table.lookup(hashes[placed]) == placed).all()

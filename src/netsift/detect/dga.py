@@ -370,8 +370,9 @@ def _score_batch(
     name_like = x[:, _F["log_likelihood"]] >= model.reference["log_likelihood"] - 0.15
     says[:, _G["characters"]] = raw_generated | name_like
     says[:, _G["words"]] = raw_generated | (x[:, _F["word_count"]] > 0)
-    for quiet in ("syllables", "digits"):
-        says[:, _G[quiet]] = raw_generated
+    says[:, _G["syllables"]] = raw_generated
+    # digits are named only when there are some (a pair table can credit "no digits" with a share)
+    says[:, _G["digits"]] = raw_generated & ((x[:, _F["digit_ratio"]] > 0) | (x[:, _F["hyphens"]] > 0))
     tld_lo = x[:, _F["tld_log_odds"]]
     says[:, _G["tld"]] = np.where(raw_generated, tld_lo > 0, tld_lo < 0)
     order = np.argsort(-weight, axis=1, kind="stable")

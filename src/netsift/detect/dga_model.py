@@ -36,7 +36,7 @@ VOWELS = frozenset("aeiouy")
 LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 DIGITS = frozenset("0123456789")
 START, END = "^", "$"
-FORMAT = "netsift-dga-model/3"
+FORMAT = "netsift-dga-model/4"  # /3: no pair tables; still read
 
 # symbol codes: 0 padding, 1-26 a-z, 27-36 0-9, 37 '-', 38 any other character, 39 start, 40 end
 N_SYMBOLS = 41
@@ -85,6 +85,8 @@ FEATURES = (
     "ngram_logit",  # log-odds of a logistic regression over hashed character 1-6-grams (generated vs popular)
     "tld_log_odds",  # how often the TLD carried generated names in training (smoothed log-odds)
 )
+
+_FEATURE_INDEX = {f: i for i, f in enumerate(FEATURES)}
 
 # feature -> group named in the reasons
 GROUPS = {
@@ -198,14 +200,37 @@ class TrigramModel:
 
     @functools.cached_property
     def table(self) -> np.ndarray:
-        """log10 P(c | a b) for every symbol code triple, as a dense float32 array [41, 41, 41]."""
+        """log10 P(c | a b) for every symbol code triple, as a dense float32 array [41, 41, 41]: the same
+        smoothing as :meth:`_p3`, computed over count arrays at once (a Python loop over the 64,000 triples
+        took a second of every start-up)."""
+        sym = {ch: i for i, ch in enumerate(_SYMBOL) if i}  # '_' is 38 (other), never the padding 0
+        counts = np.zeros((N_SYMBOLS, N_SYMBOLS, N_SYMBOLS))
+        if self.trigrams:
+            idx = np.array([[sym[ch] for ch in tri] for tri in self.trigrams], dtype=np.int64)
+            np.add.at(counts, (idx[:, 0], idx[:, 1], idx[:, 2]), np.fromiter(self.trigrams.values(), float))
+        d = self._d
+        total3 = counts.sum(axis=2)
+        types3 = (counts > 0).sum(axis=2)
+        cont2 = (counts > 0).sum(axis=0).astype(float)  # [b, c]: distinct characters seen before "bc"
+        total2 = cont2.sum(axis=1)
+        types2 = (cont2 > 0).sum(axis=1)
+        cont1 = (cont2 > 0).sum(axis=0).astype(float)  # [c]: distinct characters seen before c
+        cont1_total = max(cont1.sum(), 1.0)
+        kinds = float((cont1 > 0).sum())
+        p1 = np.maximum(cont1 - d, 0) / cont1_total + d * kinds / (cont1_total * (kinds + 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p2 = np.where(
+                total2[:, None] > 0,
+                np.maximum(cont2 - d, 0) / total2[:, None] + d * (types2 / total2)[:, None] * p1[None, :],
+                p1[None, :],
+            )
+            p3 = np.where(
+                total3[:, :, None] > 0,
+                np.maximum(counts - d, 0) / total3[:, :, None] + d * (types3 / total3)[:, :, None] * p2[None, :, :],
+                p2[None, :, :],
+            )
         out = np.zeros((N_SYMBOLS, N_SYMBOLS, N_SYMBOLS), dtype=np.float32)
-        targets = range(1, N_SYMBOLS)
-        for a in range(1, N_SYMBOLS):
-            for b in range(1, N_SYMBOLS):
-                ctx = _SYMBOL[a] + _SYMBOL[b]
-                for c in targets:
-                    out[a, b, c] = math.log10(self._p3(ctx, _SYMBOL[c]))
+        out[1:, 1:, 1:] = np.log10(p3[1:, 1:, 1:])
         return out
 
     def to_json(self) -> dict:
@@ -258,27 +283,37 @@ class WordTable:
         size = 1 << _TABLE_BITS
         self.keys = np.zeros(size, dtype=np.uint64)
         self.ranks = np.full(size, -1, dtype=np.int32)
-        self.index = {w: i for i, w in enumerate(self.words)}
+        # inserted shortest first, then by rank: a word takes the first free of its two slots. Words whose
+        # first slot is nobody else's candidate always get it (set at once); the few others go in order.
+        order = sorted(range(len(self.words)), key=lambda i: (len(self.words[i]), i))
+        hashes = np.zeros(len(self.words), dtype=np.uint64)
         by_len: dict[int, list[int]] = {}
-        for i, w in enumerate(self.words):
-            by_len.setdefault(len(w), []).append(i)
-        keys, ranks = self.keys.tolist(), self.ranks.tolist()
-        for k, ids in sorted(by_len.items()):
+        for i in order:
+            by_len.setdefault(len(self.words[i]), []).append(i)
+        for k, ids in by_len.items():
             codes, _ = encode([self.words[i] for i in ids], k)
-            hashes = _hash_windows(codes, k)[:, 0]
-            s1, s2 = self._slots(hashes)
-            for i, h, a, b in zip(ids, hashes.tolist(), s1.tolist(), s2.tolist()):
-                for s in (a, b):
-                    if ranks[s] < 0:
-                        keys[s], ranks[s] = h, i
-                        break
-        self.keys = np.asarray(keys, dtype=np.uint64)
-        self.ranks = np.asarray(ranks, dtype=np.int32)
+            hashes[ids] = _hash_windows(codes, k)[:, 0]
+        s1, s2 = self._slots(hashes)
+        candidates = np.bincount(np.concatenate([s1, s2]), minlength=size)
+        free = candidates[s1] == 1
+        self.keys[s1[free]] = hashes[free]
+        self.ranks[s1[free]] = np.flatnonzero(free)
+        keys, ranks, free_l = self.keys, self.ranks, free.tolist()
+        for i in (i for i in order if not free_l[i]):
+            for slot in (int(s1[i]), int(s2[i])):
+                if ranks[slot] < 0:
+                    keys[slot], ranks[slot] = hashes[i], i
+                    break
         # cost of each word by rank (ln(rank + 2) + 1), and inf for 'no word' (index -1)
         self.costs = np.concatenate([np.log(np.arange(len(self.words)) + 2.0) + 1.0, [np.inf]])
         # a one-hash filter (2**_FILTER_BITS bits, 128 KiB: stays in cache) answers most misses
         self.filter = np.zeros(1 << _FILTER_BITS, dtype=bool)
         self.filter[self._fslot(self.keys[self.ranks >= 0])] = True
+
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        """word -> rank."""
+        return {w: i for i, w in enumerate(self.words)}
 
     @staticmethod
     def _fslot(h: np.ndarray) -> np.ndarray:
@@ -596,16 +631,63 @@ def _block(
 
 
 @dataclass
+class PairTable:
+    """A step function of two features: ``values[searchsorted(ta, x[a]), searchsorted(tb, x[b])]`` log-odds
+    (``x <= t[i]`` falls in bin i). Made by collapsing boosted trees whose every path uses at most these two
+    features. When naming evidence its value is shared between the two features by their Shapley values
+    against the reference point (``ra``, ``rb``: the popular names' medians, where the table is 0): a
+    feature at its reference value gets no share."""
+
+    a: str
+    b: str
+    ta: np.ndarray
+    tb: np.ndarray
+    values: np.ndarray  # [len(ta) + 1, len(tb) + 1]
+    ra: float
+    rb: float
+
+    def lookup(self, xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
+        return self.values[np.searchsorted(self.ta, xa, side="left"), np.searchsorted(self.tb, xb, side="left")]
+
+
+@dataclass
 class ShapeModel:
     """Sum of per-feature step functions: feature f contributes ``values[f][searchsorted(thresholds[f],
-    x)]`` log-odds (``x <= thresholds[i]`` falls in bin i); ``bias`` includes the calibration that puts the
-    0.5 decision point at the chosen false-positive rate on held-out popular names."""
+    x)]`` log-odds (``x <= thresholds[i]`` falls in bin i), plus step functions of feature pairs
+    (:class:`PairTable`, none in a purely additive model); ``bias`` includes the calibration that puts the
+    0.5 decision point at the chosen false-positive rate on held-out popular names. The training script
+    centres every function on its value at the popular names' medians, so a feature's contribution is its
+    Shapley value against a typical popular name."""
 
     thresholds: dict[str, np.ndarray]
     values: dict[str, np.ndarray]
     bias: float
+    pairs: list[PairTable] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # every pair's cuts of one feature are a subset of that feature's cuts over all pairs: one
+        # searchsorted per feature, then each pair maps the shared bin to its own with small index arrays
+        self._cuts: dict[str, np.ndarray] = {}
+        self._maps: list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for pt in self.pairs:
+            for f, t in ((pt.a, pt.ta), (pt.b, pt.tb)):
+                self._cuts[f] = np.union1d(self._cuts.get(f, np.zeros(0)), t)
+        for pt in self.pairs:
+            ma, mb = self._bin_map(pt.a, pt.ta), self._bin_map(pt.b, pt.tb)
+            nb = len(pt.tb) + 1
+            values = np.asarray(pt.values, dtype=np.float64)
+            ia, ib = np.searchsorted(pt.ta, pt.ra, side="left"), np.searchsorted(pt.tb, pt.rb, side="left")
+            # f(a, rb) per shared bin of a, f(ra, b) per shared bin of b: the pieces of the Shapley values
+            self._maps.append((pt.a, pt.b, ma * nb, mb, values.ravel(), values[ma, ib], values[ia, mb]))
+
+    def _bin_map(self, f: str, t: np.ndarray) -> np.ndarray:
+        """For each bin of the feature's shared cuts, the bin of ``t`` (a subset of those cuts) it lies in."""
+        # shared bin i is (cuts[i-1], cuts[i]]: its right edge (or +inf) locates it among t's bins
+        edges = np.concatenate([self._cuts[f], [np.inf]])
+        return np.searchsorted(t, edges, side="left").astype(np.int64)
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
+        """Log-odds per feature (rows of ``x``); with the bias they sum to :meth:`logit` exactly."""
         out = np.zeros_like(x)
         for i, f in enumerate(FEATURES):
             t = self.thresholds.get(f)
@@ -614,6 +696,14 @@ class ShapeModel:
                     out[:, i] = self.values[f][0]
                 continue
             out[:, i] = self.values[f][np.searchsorted(t, x[:, i], side="left")]
+        if self._maps:
+            bins = {f: np.searchsorted(c, x[:, _FEATURE_INDEX[f]], side="left") for f, c in self._cuts.items()}
+            for a, b, ma, mb, flat, f_a, f_b in self._maps:
+                ba, bb = bins[a], bins[b]
+                v = flat[ma[ba] + mb[bb]]
+                alone_a, alone_b = f_a[ba], f_b[bb]  # f(a, rb), f(ra, b)
+                out[:, _FEATURE_INDEX[a]] += 0.5 * (v + alone_a - alone_b)
+                out[:, _FEATURE_INDEX[b]] += 0.5 * (v + alone_b - alone_a)
         return out
 
     def logit(self, x: np.ndarray) -> np.ndarray:
@@ -676,6 +766,11 @@ class DgaModel:
                 "bias": self.shapes.bias,
                 "thresholds": {f: [float(v) for v in t] for f, t in self.shapes.thresholds.items()},
                 "values": {f: [round(float(v), 5) for v in t] for f, t in self.shapes.values.items()},
+                "pairs": [
+                    {"a": p.a, "b": p.b, "ta": [float(v) for v in p.ta], "tb": [float(v) for v in p.tb],
+                     "values": [[round(float(v), 5) for v in row] for row in p.values], "ra": p.ra, "rb": p.rb}
+                    for p in self.shapes.pairs
+                ],
             },
             "tld_log_odds": self.tld_table,
             "reference": self.reference,
@@ -685,7 +780,7 @@ class DgaModel:
 
     @classmethod
     def from_json(cls, data: dict, words: WordTable) -> DgaModel:
-        if data.get("format") != FORMAT:
+        if data.get("format") not in (FORMAT, "netsift-dga-model/3"):
             raise ValueError(f"not a netsift DGA model (format {data.get('format')!r})")
         if list(data["features"]) != list(FEATURES):
             raise ValueError("the DGA model was built for other features; rebuild it")
@@ -694,6 +789,12 @@ class DgaModel:
             {f: np.asarray(t, dtype=float) for f, t in s["thresholds"].items()},
             {f: np.asarray(v, dtype=float) for f, v in s["values"].items()},
             float(s["bias"]),
+            [
+                PairTable(p["a"], p["b"], np.asarray(p["ta"], dtype=float), np.asarray(p["tb"], dtype=float),
+                          np.asarray(p["values"], dtype=float).reshape(len(p["ta"]) + 1, len(p["tb"]) + 1),
+                          float(p["ra"]), float(p["rb"]))
+                for p in s.get("pairs", ())
+            ],
         )
         return cls(
             TrigramModel.from_json(data["ngrams"]),
