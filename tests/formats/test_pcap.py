@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netsift.ingest.base import ParseContext
+from netsift.ingest.capture import packets
 from netsift.ingest.formats import pcap
 
 CLIENT, SERVER = "10.0.0.5", "192.0.2.53"
@@ -266,7 +267,7 @@ def test_unmatched_response_becomes_a_record(tmp_path):
 
 
 def test_response_from_other_server_or_after_timeout_does_not_match(tmp_path):
-    late = T0 + 1 + pcap.QUERY_TIMEOUT_SECONDS + 1
+    late = T0 + 1 + packets.QUERY_TIMEOUT_SECONDS + 1
     frames = [(T0, eth(udp(query("a.example")))),
               (T0, eth(reply(response("a.example"), src="198.51.100.1"))),
               (T0 + 1, eth(udp(query("b.example", txid=2)))),
@@ -320,8 +321,8 @@ def test_multi_question_packet_gives_one_row_per_question(tmp_path):
 
 
 def test_queries_carried_across_results(tmp_path, monkeypatch):
-    monkeypatch.setattr(pcap, "CHUNK_PACKETS", 2)
-    late = T0 + pcap.QUERY_TIMEOUT_SECONDS + 5
+    monkeypatch.setattr(packets, "CHUNK_PACKETS", 2)
+    late = T0 + packets.QUERY_TIMEOUT_SECONDS + 5
     frames = [(T0, eth(udp(query("a.example", txid=1)))),
               (T0, eth(udp(query("never.example", txid=2)))),
               (T0 + 0.5, eth(reply(response("a.example", txid=1)))),

@@ -95,8 +95,11 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
 
 
 def parse_results(parser: Parser, stream: IO[bytes], shape: TextShape | None, ctx: ParseContext, first_line: int,
-                  notes: list[str], chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[ParseResult, int]]:
-    """(result, lines consumed) for each chunk of about ``chunk_bytes`` of lines."""
+                  notes: list[str], chunk_bytes: int = CHUNK_BYTES, *, overlap: bool = True,
+                  ) -> Iterator[tuple[ParseResult, int]]:
+    """(result, lines consumed) for each chunk of about ``chunk_bytes`` of lines. ``overlap``: read and
+    prepare in threads of their own (False for an input of one chunk, where there is nothing to overlap
+    and the hand-overs between threads only add their latency: a small file's)."""
     if parser.kind == "binary":
         assert parser.parse_stream is not None
         for result in parser.parse_stream(stream, ctx):
@@ -125,11 +128,12 @@ def parse_results(parser: Parser, stream: IO[bytes], shape: TextShape | None, ct
 
     parse = parser.parse
     assert parse is not None, f"{parser.name}: a line format without parse"
-    chunks = prefetch(read(*item) for item in iter_byte_chunks(stream, shape, first_line_no=first_line,
-                                                                chunk_bytes=chunk_bytes))
+    ahead = prefetch if overlap else iter
+    chunks = ahead(read(*item) for item in iter_byte_chunks(stream, shape, first_line_no=first_line,
+                                                            chunk_bytes=chunk_bytes))
     staged: Iterator[tuple[ByteChunk, pl.DataFrame | None, bool]]
     if parser.prepare is not None:
-        staged = prefetch((chunk, parser.prepare(chunk), is_last) for chunk, is_last in chunks)
+        staged = ahead((chunk, parser.prepare(chunk), is_last) for chunk, is_last in chunks)
     else:
         staged = ((chunk, None, is_last) for chunk, is_last in chunks)
     for chunk, prepared, is_last in staged:
@@ -191,7 +195,10 @@ def _ingest(store: Store, src: Source, opts: IngestOptions, times: StoreTimes, w
     shape = None if parser.kind == "binary" else src.shape
     try:
         try:
-            for result, consumed in parse_results(parser, as_stream(counting), shape, ctx, plan.first_line, notes):
+            # a plain file of one chunk is read, prepared and parsed on this thread
+            one_chunk = src.compression is None and src.size is not None and src.size - resume.offset <= CHUNK_BYTES
+            for result, consumed in parse_results(parser, as_stream(counting), shape, ctx, plan.first_line, notes,
+                                                  overlap=not one_chunk):
                 if plan.skip_units:
                     result = _after(result, plan.skip_units)
                 lines += consumed
