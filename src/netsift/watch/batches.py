@@ -228,6 +228,10 @@ def follow_buffer(store: Store, tail: BufferTail, opts: IngestOptions, fmt: str 
     if parser.kind != "lines":
         raise InputError(f"{parser.name} cannot be followed (not a line format)", tail.path)
     ctx = ParseContext(path=tail.path, year=opts.year, tz=opts.tz, columns=dict(opts.columns))
+    if tail.resume is not None:  # a syslog source continues its record (its spool replays past it)
+        file_id, offset, line = tail.resume
+        return Followed(tail, parser, ctx, text_shape(head), file_id, False, offset, line,
+                        bookkeeping.content_hasher(), b"")
     return Followed(tail, parser, ctx, text_shape(head), bookkeeping.new_file_id(store), True, 0, 0,
                     bookkeeping.content_hasher(), b"")
 

@@ -74,7 +74,7 @@ def watch(paths, db, fmt, year, tz, columns, strict, show_secrets, syslog_urls, 
                         analysis=analysis_opts(top_lists, allowlist, config_file,
                                                enrich=enrich_opts(feed_specs, category_paths, geoip_dbs)),
                         min_severity=min_severity, poll=poll, detect_every=detect_every, detect=not no_detect,
-                        rollups=serve_dashboard)
+                        rollups=serve_dashboard, spool_dir=f"{db}.syslog-spool" if syslog_urls else None)
     sinks: list[Sink] = []
     if alerts_path == "-":
         sinks.append(NdjsonSink(sys.stdout))

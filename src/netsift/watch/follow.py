@@ -119,6 +119,7 @@ class BufferTail:
 
     def __init__(self, path: str):
         self.path = path
+        self.resume: tuple[int, int, int] | None = None  # the record it continues (file id, offset, line)
         self._buf = bytearray()
         self._lock = threading.Lock()
         self.ended = False

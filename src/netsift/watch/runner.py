@@ -38,6 +38,7 @@ from netsift.watch.alerts import Sink, Suppressor
 from netsift.watch.batches import Batcher, Followed, Whole
 from netsift.watch.follow import BufferTail, StdinTail, Tail, file_ident, watched_paths
 from netsift.watch.health import Health
+from netsift.watch.spool import SpoolTail
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class WatchOptions:
     hold_seconds: float = batches.HOLD_SECONDS
     detect: bool = True
     rollups: bool = False  # keep the dashboard's rollups fresh between full runs (--serve)
+    spool_dir: str | None = None  # syslog messages spooled here until stored (None: in memory only)
 
 
 class Detector:
@@ -175,6 +177,7 @@ class Watcher:
         self.deferred: dict[str, int] = {}  # copies of followed files -> the followed file's id
         self.buffers: dict[str, tuple[BufferTail, str | None]] = {}  # stdin, syslog programs -> format
         self.on_batch = on_batch
+        self.spool_dir = opts.spool_dir
         self.stop = threading.Event()
         self._discovered_at = 0.0
         if "-" in opts.paths:
@@ -184,6 +187,25 @@ class Watcher:
     def add_buffer(self, key: str, tail: BufferTail, fmt: str | None) -> None:
         """A source in memory (a syslog program's messages) read with ``fmt``."""
         self.buffers = {**self.buffers, key: (tail, fmt)}  # rebound, not changed: the loop may be reading it
+
+    def resume_points(self, prefix: str) -> dict[str, tuple[int, int, int]]:
+        """The latest record of each source named ``prefix...`` (a syslog listener's): (file id, offset,
+        line) that its stream continues from."""
+        out: dict[str, tuple[int, int, int]] = {}
+        for path, file_id, offset, line in self.store.rows(
+                "SELECT path, file_id, last_offset, last_line FROM ingested_files WHERE starts_with(path, ?) "
+                "ORDER BY file_id", [prefix]):
+            out[path] = (int(file_id), int(offset or 0), int(line or 0))
+        return out
+
+    def _spooled(self) -> None:
+        """After a commit: the spools drop what is stored, and fsync what they received since the last."""
+        for f in self.followed.values():
+            if isinstance(f.tail, SpoolTail):
+                f.tail.committed(f.offset)
+        for tail, _ in self.buffers.values():
+            if isinstance(tail, SpoolTail):
+                tail.sync()
 
     # --- the loop -----------------------------------------------------------------------------------
     def run(self) -> None:
@@ -222,6 +244,7 @@ class Watcher:
             self._discovered_at = time.monotonic()
             caught_up = self._discover()
             self.batcher.commit()
+        self._spooled()
         if rows or caught_up:
             if self.detector is not None:
                 self.detector.request()
@@ -359,6 +382,9 @@ class Watcher:
             except Exception:  # noqa: BLE001 - the next start reads again from the checkpoint
                 log.exception("flushing %s failed", key)
         self.batcher.close()
+        self._spooled()
+        for tail, _ in self.buffers.values():
+            tail.close()
         if self.detector is not None:
             self.detector.close(last_run=self._input_ended())
 

@@ -8,7 +8,9 @@ Pi-hole's ``dnsmasq``/``pihole-FTL``, BIND's ``named``), so a format added to th
 a change here. Each message becomes the line its parser reads (``Mmm dd HH:MM:SS HOST PROGRAM[PID]: MSG``;
 RFC 5424 stamps are converted to UTC) and goes to that program's source in the watcher (one file record per
 listener and format). Messages of programs no parser declares, and messages that are not syslog, are counted
-by program in the watcher's health (``syslog_unrouted``), not stored.
+by program in the watcher's health (``syslog_unrouted``), not stored. With a spool directory (``netsift
+watch``: ``<db>.syslog-spool``) each routed line is appended to its source's spool before it is buffered,
+and what a stopped watcher received but never stored is fed again when it starts (``spool.py``).
 """
 
 from __future__ import annotations
@@ -27,14 +29,18 @@ from netsift.errors import UsageError
 from netsift.ingest.formats import parser_for_program
 from netsift.watch.follow import BufferTail
 from netsift.watch.health import Health
+from netsift.watch.spool import SpoolTail, replay
 
 
 class Sources(Protocol):
     """What a listener needs of the watcher (``runner.Watcher``)."""
 
     health: Health
+    spool_dir: str | None  # where received messages are spooled (None: kept in memory only)
 
     def add_buffer(self, key: str, tail: BufferTail, fmt: str | None) -> None: ...
+
+    def resume_points(self, prefix: str) -> dict[str, tuple[int, int, int]]: ...
 
 MAX_MESSAGE = 64 * 1024
 _RFC3164 = re.compile(
@@ -122,6 +128,18 @@ def octet_frames(buf: bytearray) -> list[bytes]:
     return out
 
 
+UDP_RECEIVE_BUFFER = 8 * 1024 * 1024  # asked of the kernel (it may grant less: net.core.rmem_max)
+
+
+class _UdpServer(socketserver.UDPServer):
+    """One thread reads every datagram (a thread per datagram fell behind and the kernel dropped messages:
+    35 % of a 400-message burst on 127.0.0.1), with a large receive buffer for bursts."""
+
+    def server_bind(self) -> None:
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
+        super().server_bind()
+
+
 class SyslogListener:
     """One ``--syslog`` URL: a UDP or TCP server thread handing messages to the watcher's sources."""
 
@@ -131,6 +149,7 @@ class SyslogListener:
         self.received = 0
         self._watcher: Sources | None = None
         self._tails: dict[str, BufferTail] = {}
+        self._resume: dict[str, tuple[int, int, int]] = {}  # source -> the record it continues
         self._lock = threading.Lock()
         self._server: socketserver.BaseServer | None = None
 
@@ -145,6 +164,8 @@ class SyslogListener:
         msg = parse_message(data)
         with self._lock:
             self.received += 1
+            if self._watcher is not None:
+                self._watcher.health.extra.setdefault("syslog_received", {})[self.url] = self.received
             parser = parser_for_program(msg.program) if msg is not None else None
             if msg is None or parser is None:
                 self.unrouted[msg.program if msg is not None else "(not syslog)"] += 1
@@ -153,13 +174,31 @@ class SyslogListener:
                 return
             tail = self._tails.get(parser.name)
             if tail is None:
-                tail = self._tails[parser.name] = BufferTail(f"{self.url}#{parser.name}")
+                tail = self._tails[parser.name] = self._tail(f"{self.url}#{parser.name}")
                 if self._watcher is not None:
                     self._watcher.add_buffer(tail.path, tail, parser.name)
-        tail.feed(msg.line + b"\n")
+            tail.feed(msg.line + b"\n")  # under the lock: spooled in the order received
+
+    def _tail(self, source: str, replayed: bytes = b"") -> BufferTail:
+        spool = self._watcher.spool_dir if self._watcher is not None else None
+        if spool is None:
+            return BufferTail(source)
+        return SpoolTail(source, spool, self._resume.get(source), replayed)
 
     def start(self, watcher: Sources) -> None:
+        """Listen; first, with a spool, feed again what was received and never stored (a kill -9)."""
         self._watcher = watcher
+        if watcher.spool_dir is not None:
+            prefix = f"{self.url}#"
+            self._resume = watcher.resume_points(prefix)
+            for source, (_, data) in replay(watcher.spool_dir, prefix, self._resume).items():
+                fmt = source[len(prefix):]
+                tail = self._tails[fmt] = self._tail(source, data)
+                watcher.add_buffer(source, tail, fmt)
+                lines = data.count(b"\n")
+                if lines:
+                    watcher.health.note(f"{source}: {lines:,} spooled lines received before a stop and not "
+                                        "stored: read again")
         listener = self
 
         class Udp(socketserver.BaseRequestHandler):
@@ -179,7 +218,7 @@ class SyslogListener:
                 if buf.strip():
                     listener.deliver(bytes(buf))
 
-        base = socketserver.ThreadingTCPServer if self.tcp else socketserver.ThreadingUDPServer
+        base = socketserver.ThreadingTCPServer if self.tcp else _UdpServer
         server_class = type("SyslogServer", (base,), {
             "address_family": socket.AF_INET6 if ":" in self.host else socket.AF_INET,
             "allow_reuse_address": True, "daemon_threads": True})
