@@ -14,7 +14,7 @@ so the time per run follows the recent rows, not the store. The store's remember
 allowlist, feeds, categories) and verdicts are read on each run; a verdict recorded on the live dashboard
 asks for a full run. Each run's findings go through the :class:`~netsift.watch.alerts.Suppressor` to the
 sinks. With ``--serve``, the dashboard's rollups are rebuilt after the alerts, at most every
-``ROLLUP_SECONDS`` (a full run rebuilds them too).
+``ROLLUP_SHARE`` of the time (a full run rebuilds them too).
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ POLL_SECONDS = 0.25
 DETECT_SECONDS = 2.0
 DISCOVER_SECONDS = 1.0  # how often the watched paths are expanded again (new files)
 BACKLOG_SECONDS = 1.0  # a source with a backlog is read for about this long per poll
-ROLLUP_SECONDS = 5.0  # with --serve: the dashboard's rollups rebuilt at most this often between full runs
+# with --serve: the dashboard's rollups are rebuilt after recent runs, taking at most this share of the time
+# (a rebuild that took 1 s waits 4 s before the next; on a small store they follow every run)
+ROLLUP_SHARE = 0.2
 
 
 @dataclass
@@ -79,6 +81,7 @@ class Detector:
         self._next_at = 0.0
         self._rollups_at = time.monotonic()
         self._rollups_due = False
+        self._rollups_cost = 0.0
         self._thread = threading.Thread(target=self._loop, name="netsift-detect", daemon=True)
         self._thread.start()
 
@@ -93,7 +96,7 @@ class Detector:
     def _loop(self) -> None:
         while not self._stop.is_set():
             if not self._wanted.wait(0.2):
-                if self._rollups_due and time.monotonic() - self._rollups_at >= ROLLUP_SECONDS:
+                if self._rollups_due and self._rollups_may():
                     self._refresh_rollups()
                     self.on_done()
                 continue
@@ -134,7 +137,7 @@ class Detector:
             self._rollups_due, self._rollups_at = False, time.monotonic()  # a full run rebuilt them
         elif self.opts.rollups:  # after the alerts: they do not wait for the dashboard's charts
             self._rollups_due = True
-            if time.monotonic() - self._rollups_at >= ROLLUP_SECONDS:
+            if self._rollups_may():
                 self._refresh_rollups()
         took = time.monotonic() - started
         # never more than half the time on recent runs; a full run (every [watch] full_every) is not repeated
@@ -144,13 +147,18 @@ class Detector:
         self.on_done()
         return alerts
 
+    def _rollups_may(self) -> bool:
+        return time.monotonic() - self._rollups_at >= self._rollups_cost * (1 / ROLLUP_SHARE - 1)
+
     def _refresh_rollups(self) -> None:
+        started = time.monotonic()
         try:
             ensure_rollups(self.session)
         except Exception as exc:  # noqa: BLE001 - the next try, or the next full run, rebuilds them
             log.exception("rebuilding the rollups failed")
             self.health.note(f"rollups: {type(exc).__name__}: {exc}")
         self._rollups_due, self._rollups_at = False, time.monotonic()
+        self._rollups_cost = self._rollups_at - started
 
     def close(self, *, last_run: bool = False) -> None:
         """Stop; with ``last_run``, analyse once more if rows arrived since the last analysis (stdin ended:
