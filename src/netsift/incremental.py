@@ -29,6 +29,8 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from netsift import baseline, inputs, pipeline, producers
 from netsift.baseline.kept import WATCH_SETTINGS, KeptBaseline
 from netsift.baseline.leftovers import fold_into_findings
@@ -56,6 +58,8 @@ class Incremental:
         self.full_at: float | None = None
         self.last: RunInfo | None = None
         self.settings = Settings(WATCH_SETTINGS, self.opts.settings.get("watch"))
+        self._stats: pl.DataFrame | None = None  # what domain_stats holds (after a full run)
+        self._findings: pl.DataFrame | None = None  # what findings holds
 
     def supported(self) -> bool:
         """Windowed sessions use temporary views: DuckDB stores (others run full analyses every time)."""
@@ -72,7 +76,11 @@ class Incremental:
         if not full and not self.kept.update():
             full = True  # the kept history is stale
         if full:
-            findings = pipeline.analyze(self.session, self.opts).findings
+            analysis = pipeline.analyze(self.session, self.opts)
+            findings = analysis.findings
+            # what the tables hold now: recent runs write only the rows that change
+            self._stats = analysis.baseline.stats
+            self._findings = self.session.frame("SELECT * FROM findings") if self.supported() else None
             if self.supported():
                 self.kept.rebuild()
             self.carried = list(findings)
@@ -89,8 +97,9 @@ class Incremental:
         if opts.remember_inputs:
             inputs.apply(self.session, opts, pipeline.settings_sections)
         base_settings = pipeline.section(opts.settings, "baseline", pipeline.settings_sections()["baseline"])
-        baseline.build_baseline(self.session, opts.baseline, base_settings,
-                                (self.kept.domain_history(), self.kept.total_clients()))
+        self._stats = baseline.build_baseline(self.session, opts.baseline, base_settings,
+                                              (self.kept.domain_history(), self.kept.total_clients()),
+                                              self._stats).stats
         w = Windowed(self.session, self.kept.ends)
         store = w.as_store()
         least = float(self.settings.window_hours)
@@ -114,7 +123,7 @@ class Incremental:
         try:
             found, _ = pipeline.produce(store, opts, before, after_stage)
             combined = combine(store, self.carried, found, opts, w.start)
-            pipeline.conclude(store, combined, base_settings, rollups=False)
+            self._findings = pipeline.conclude(store, combined, base_settings, rollups=False, previous=self._findings)
         finally:
             w.close()
         self.carried = list(combined)

@@ -27,6 +27,7 @@ from netsift.lists import installed
 from netsift.names import refresh_domain_names
 from netsift.store import SETTINGS as store_settings
 from netsift.store import Store
+from netsift.store.base import replace_changed
 from netsift.store.rollups import ensure_rollups
 
 __all__ = ["ingest", "refresh_domain_names"]  # re-exported: callers of the analyst's loop find every step here
@@ -129,21 +130,31 @@ def produce(store: Store, opts: AnalysisOptions, before: Callable[[Producer], bo
     return findings, enrichment
 
 
-def conclude(store: Store, findings: list[Finding], base_settings: Settings, *, rollups: bool = True) -> None:
+def conclude(store: Store, findings: list[Finding], base_settings: Settings, *, rollups: bool = True,
+             previous: pl.DataFrame | None = None) -> pl.DataFrame:
     """Group what is left, rank, store the findings (and, with ``rollups``, rebuild the dashboard's
-    rollups when the rows changed)."""
+    rollups when the rows changed); ``previous``: see :func:`save_findings`. Returns what the table holds."""
     # what is left, by hosting platform / answer network
     group_leftovers(store, findings, producers.leftover_kinds(), base_settings.group_min)
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or "", f.account or "", f.host or ""))
-    save_findings(store, findings)
+    frame = save_findings(store, findings, previous)
     if rollups:
         ensure_rollups(store)  # the dashboard and report read these: (re)build them now, not on first view
+    return frame
 
 
-def save_findings(store: Store, findings: list[Finding]) -> None:
-    """Replace the findings table in one transaction (readers never see it empty)."""
+def save_findings(store: Store, findings: list[Finding], previous: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Replace the findings table in one transaction (readers never see it empty). ``previous``: the frame
+    the table holds (an incremental run's last): only the findings that changed are written (their
+    ``created_at`` is now, the others' stays). Returns the frame the table now holds."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    store.replace("findings", _findings_frame(findings, now))
+    frame = _findings_frame(findings, now)
+    if previous is not None:  # unchanged findings keep the time they were written
+        frame = frame.drop("created_at").join(previous.select("finding_id", "created_at"), on="finding_id",
+                                               how="left", maintain_order="left")
+        frame = frame.with_columns(pl.col("created_at").fill_null(now)).select(previous.columns)
+    replace_changed(store, "findings", "finding_id", frame, previous, ignore=("created_at",))
+    return frame
 
 
 def _findings_frame(findings: list[Finding], now: dt.datetime) -> pl.DataFrame:

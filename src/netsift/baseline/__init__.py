@@ -34,15 +34,17 @@ class BaselineSummary:
     lists: list[str]
     domains: int
     normal: int
+    stats: pl.DataFrame | None = field(default=None, repr=False)  # what domain_stats now holds
 
 
 def build_baseline(store: Store, opts: BaselineOptions, settings: Settings | None = None,
-                   history: tuple[pl.DataFrame, int] | None = None) -> BaselineSummary:
+                   history: tuple[pl.DataFrame, int] | None = None,
+                   previous: pl.DataFrame | None = None) -> BaselineSummary:
     """Top lists, allowlist, verdicts and the network's history into ``domain_stats``; ``history``: the
     history kept by an incremental run (:mod:`netsift.baseline.kept`) instead of a scan of every row."""
     settings = settings or Settings(SETTINGS)
     lists = ensure_top_lists(store, opts.top_lists, opts.installed_lists)
     patterns = read_allowlist(opts.allowlist) if opts.allowlist else []
-    stats = build_domain_stats(store, settings, patterns, history)
+    stats = build_domain_stats(store, settings, patterns, history, previous)
     normal = stats.filter(stats["normal_reason"].is_not_null()).height
-    return BaselineSummary(lists=lists, domains=stats.height, normal=normal)
+    return BaselineSummary(lists=lists, domains=stats.height, normal=normal, stats=stats)

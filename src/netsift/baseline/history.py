@@ -16,6 +16,7 @@ from netsift.baseline.allowlist import allowed_names
 from netsift.baseline.verdicts import LATEST_VERDICTS_SQL
 from netsift.config import Settings
 from netsift.store import Store
+from netsift.store.base import replace_changed
 
 STATS_SQL = """
 SELECT n.registered_domain,
@@ -36,10 +37,13 @@ def _fmt_int(n: int) -> str:
 
 
 def build_domain_stats(store: Store, settings: Settings, allowlist: list[str],
-                       history: tuple[pl.DataFrame, int] | None = None) -> pl.DataFrame:
+                       history: tuple[pl.DataFrame, int] | None = None,
+                       previous: pl.DataFrame | None = None) -> pl.DataFrame:
     """Write ``domain_stats``: the history per registered domain (:data:`STATS_SQL` over every row, or
     ``history``: the same frame and the network's client count, kept by an incremental run:
-    :mod:`netsift.baseline.kept`) with the normal reasons of the lists, allowlist, verdicts and prevalence."""
+    :mod:`netsift.baseline.kept`) with the normal reasons of the lists, allowlist, verdicts and prevalence.
+    ``previous``: the frame the table holds (an incremental run's last): only the rows that changed are
+    written."""
     if history is None:
         stats = store.frame(STATS_SQL)
         total_clients = int(store.scalar("SELECT count(DISTINCT client) FROM dns_queries") or 0)
@@ -75,5 +79,5 @@ def build_domain_stats(store: Store, settings: Settings, allowlist: list[str],
     )
     out = stats.select("registered_domain", "queries", "clients", "names", "nxdomain", "first_seen",
                        "last_seen", "top_rank", "normal_reason")
-    store.replace("domain_stats", out)
+    replace_changed(store, "domain_stats", "registered_domain", out, previous)
     return out

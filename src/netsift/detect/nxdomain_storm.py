@@ -64,7 +64,7 @@ def gather(store: Store, s: Settings):
         hourly AS (
             SELECT client, hour, sum(n)::BIGINT AS nx, sum(names)::BIGINT AS names, count(*) AS domains,
                    arg_max(registered_domain, n) AS top_domain, max(n) AS top_n,
-                   flatten(list(samples ORDER BY n DESC))[1:5] AS samples,
+                   flatten(list(samples ORDER BY n DESC, registered_domain))[1:5] AS samples,
                    min(first_seen) AS first_seen, max(last_seen) AS last_seen
             FROM nx GROUP BY client, hour
         ),

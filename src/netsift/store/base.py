@@ -125,6 +125,27 @@ class Store(Protocol):
         ...
 
 
+def replace_changed(store: Store, table: str, key: str, new: pl.DataFrame, old: pl.DataFrame | None,
+                    ignore: Sequence[str] = ()) -> int:
+    """Make ``table`` (whose rows are ``old``) hold ``new``, writing only the rows that differ (by every
+    column but ``ignore``; ``key`` names a row): one transaction, as :meth:`Store.replace`, but a few changed
+    rows out of many cost a few rows' writes. Without ``old``, the whole table is replaced. Returns the rows
+    written."""
+    if old is None or old.columns != new.columns:
+        store.replace(table, new)
+        return new.height
+    compare = [c for c in new.columns if c not in ignore]
+    changed = new.join(old.select(compare), on=compare, how="anti", nulls_equal=True)
+    gone = old.join(new.select(key), on=key, how="anti", nulls_equal=True)[key]
+    keys = pl.concat([changed[key], gone]).unique()
+    if not keys.len():
+        return 0
+    with store.transaction():
+        store.execute(f"DELETE FROM {table} WHERE {store.sql.in_list(key)}", [store.sql.list_param(keys.to_list())])
+        store.append(table, changed)
+    return changed.height
+
+
 def rows_of(data: Data) -> int:
     return data.num_rows if isinstance(data, pa.Table) else data.height
 
@@ -133,4 +154,4 @@ def columns_of(data: Data) -> list[str]:
     return list(data.column_names if isinstance(data, pa.Table) else data.columns)
 
 
-__all__ = ["Data", "Interrupted", "Params", "Store", "StoreError", "columns_of", "rows_of"]
+__all__ = ["Data", "Interrupted", "Params", "Store", "StoreError", "columns_of", "replace_changed", "rows_of"]
