@@ -10,6 +10,9 @@ Sections:
   through the pipeline; the rank of each planted threat's finding and how many benign findings rank above.
 - ``dga``: recall per family on ../shared/data/dga/ and false positives on the top-sites lists beyond the
   ranks the model was trained on (Tranco 5001+, Cisco Umbrella registered domains).
+- ``dga_clients``: one client per DGA family (maltrail, and the --dga-unseen families) asking for up to 20
+  of its names, all NXDOMAIN, beside ordinary clients and a control client: the client's dga finding and
+  which evidence raised it (generated names, word-list shape, NXDOMAIN burst).
 - ``beacon``: our rhythm score against a RITA-style timestamp score (Bowley skew + MAD/median, as RITA
   scores beacon intervals) on periodic, jittered, gappy and random series.
 - ``tunnels``: every capture of ../shared/data/pcaps/dns_tunnelling/ and dns_general/, plus synthetic
@@ -215,6 +218,72 @@ def dga() -> str:
 
 
 DGA_UNSEEN: Path | None = None  # --dga-unseen
+CLIENT_NAMES = 20  # names one infected client asks for, per family
+
+
+def dga_clients() -> str:
+    """Per client: one client per DGA family asks for up to CLIENT_NAMES of the family's names (a fixed
+    sample), every one unanswered (NXDOMAIN), 30 s apart, beside ordinary clients browsing the held-out
+    popular names and a control client whose 20 unanswered questions are held-out popular names (typed
+    wrong, blocked, gone); the whole pipeline runs over one Zeek JSON file. Which evidence raised the
+    client's dga finding: generated-looking names, the word-list shape of its unanswered names, the
+    NXDOMAIN burst. The maltrail families are in the name model's training (in-sample); the --dga-unseen
+    families are not."""
+    import json
+
+    sources: list[tuple[str, str, list[str]]] = []
+    with open(SHARED / "dga" / "maltrail_dga_family_domains.csv", newline="") as fh:
+        mal: dict[str, list[str]] = collections.defaultdict(list)
+        for r in csv.DictReader(fh):
+            mal[r["family"]].append(r["domain"])
+    sources += [("maltrail (in-sample)", f, v) for f, v in sorted(mal.items())]
+    if DGA_UNSEEN is not None:
+        with open(DGA_UNSEEN, newline="") as fh:
+            unseen: dict[str, list[str]] = collections.defaultdict(list)
+            for r in csv.DictReader(fh):
+                unseen[r["family"]].append(r["domain"])
+        sources += [("never trained on", f, v) for f, v in sorted(unseen.items())]
+    tranco = (SHARED / "top_sites" / "tranco_top10k_2025-06_LimoWagdy.csv").read_text().split()[1:]
+    held_out = tranco[5000:]
+    rng = random.Random(13)
+    base = 1_700_000_000.0
+    lines, clients = [], {}
+    for i, (origin, family, names) in enumerate(sources):
+        client = f"10.1.{i // 200}.{i % 200 + 1}"
+        picked = sorted(rng.sample(names, min(CLIENT_NAMES, len(names))))
+        clients[client] = (origin, family, picked)
+        lines += [{"ts": base + 3600 + 30 * k, "id.orig_h": client, "query": q, "qtype_name": "A",
+                   "rcode_name": "NXDOMAIN"} for k, q in enumerate(picked)]
+    control = "10.2.0.1"
+    clients[control] = ("control", "held-out popular names, unanswered", sorted(rng.sample(held_out, 20)))
+    lines += [{"ts": base + 3600 + 30 * k, "id.orig_h": control, "query": q, "qtype_name": "A",
+               "rcode_name": "NXDOMAIN"} for k, q in enumerate(clients[control][2])]
+    for c in range(5):  # ordinary browsing over the day
+        lines += [{"ts": base + 40 * k + c, "id.orig_h": f"10.3.0.{c + 1}", "query": rng.choice(held_out),
+                   "qtype_name": "A", "rcode_name": "NOERROR"} for k in range(600)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dga_clients.dns.log"
+        path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+        findings, _ = analysed([str(path)])
+    found = {f.client: f for f in findings if f.kind == "dga"}
+    flagged = {o["name"] for o in score_names(q for _, _, qs in clients.values() for q in qs)
+               if o["verdict"] == "dga"}
+    rows = []
+    for client, (origin, family, picked) in clients.items():
+        f = found.get(client)
+        evidence = ", ".join(k for k in ("generated_names", "word_list_shape", "nxdomain_burst")
+                             if f and f.sub_scores.get(k, 0) > 0) if f else "-"
+        hits = sum(q.strip().lower().rstrip(".") in flagged for q in picked)
+        rows.append([origin, family, len(picked), hits, f.severity if f else "none",
+                     f"{f.score:.2f}" if f else "-", evidence])
+    caught = [r for r in rows if r[0] != "control" and r[4] in ("medium", "high", "critical")]
+    infected = [r for r in rows if r[0] != "control"]
+    rows.append(["**families**", f"{len(caught)} of {len(infected)} at medium or above", "", "", "", "", ""])
+    return table(
+        f"DGA per client: one client per family asking for up to {CLIENT_NAMES} of its names, all NXDOMAIN",
+        ["names from", "family", "names asked", "flagged per name", "client finding", "score", "evidence"],
+        rows,
+    ) + "\n"
 
 
 def unseen_families(path: Path | None) -> str:
@@ -456,7 +525,7 @@ def span(n_rows: int = 40_000, n_clients: int = 500) -> str:
                  ["span", "rows", "analyze", "chart data", "findings"], rows)
 
 
-SECTIONS = {"planted": planted, "dga": dga, "beacon": beacon_vs_rita, "tunnels": tunnels, "benign": benign,
+SECTIONS = {"planted": planted, "dga": dga, "dga_clients": dga_clients, "beacon": beacon_vs_rita, "tunnels": tunnels, "benign": benign,
             "speed": speed, "span": span}
 
 

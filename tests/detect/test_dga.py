@@ -293,7 +293,9 @@ def word_names(n: int, suffixes=("net",), sep="") -> list[tuple[str, str, list[s
         (word_names(5), 0.0, 0.0),  # below word_list_min
         (word_names(12), 0.2, 1.0),  # one suffix, one length band, shared word stock
         (word_names(40), 0.8, 1.0),
-        (word_names(40, ("com", "net", "org", "info", "biz", "ru", "de", "fr")), 0.0, 0.3),  # suffixes spread
+        # suffixes spread (nymaim2 uses a dozen): half the evidence, not none
+        (word_names(40, ("com", "net", "org", "info", "biz", "ru", "de", "fr")), 0.3, 0.6),
+        (word_names(12, ("com", "net", "org", "info", "biz", "ru", "de", "fr")), 0.05, 0.3),
         (
             [(("ab" * (3 + i % 12)), "net", ["ab"]) for i in range(40)],  # lengths 6..28: no length band
             0.0,
@@ -342,6 +344,45 @@ def test_word_list_dga_client_is_found_by_its_shape(store):
     assert f.severity in ("high", "critical")
     assert f.sub_scores["word_list_shape"] > 0.5
     assert "Word-list DGA shape" in " ".join(f.reasons)
+
+
+# word pairs over many suffixes, half hyphenated (the shape of nymaim2's published output), 30 in 15 minutes
+NYMAIM2_LIKE = [
+    f"{a}{'-' if k % 2 else ''}{b}.{sfx}"
+    for k, (a, b, sfx) in enumerate(zip(
+        ["surface", "shaft", "stop", "unit", "wired", "timely", "stable", "stainless", "wagon", "trainer"] * 3,
+        ["drawing", "criteria", "hashes", "knowledge", "graph", "designer", "likely", "loans", "document",
+         "process", "quarter", "station", "market", "window", "basket"] * 2,
+        ["com", "cc", "id", "tm", "co", "ch", "lk", "sc", "tk"] * 4,
+    ))
+]
+POPULAR_WORD_NAMES = [  # real names made of words, unanswered (typed wrong, blocked, gone)
+    "baseball-reference.com", "weatherstation.com", "gardenclub.org", "mountainbikes.net", "travelblog.info",
+    "bestbuy.com", "booking.com", "newsletter.io", "cityhospital.org", "bakery-shop.co.uk", "homedepot.com",
+    "facebook.com", "youtube.com", "foodnetwork.com", "realtor.com", "nationalgeographic.com",
+]
+
+
+@pytest.mark.parametrize(
+    ("names", "word_shape", "severities"),
+    [
+        (NYMAIM2_LIKE, True, ("medium", "high", "critical")),
+        # word-made names the name model already flags count for the shape too (they were left out)
+        ([f"{a}dentist.net" for a in ("holiday", "pleasant", "garden", "river", "summer", "morning", "yellow",
+                                       "corner", "picture", "animal")], True, ("medium", "high", "critical")),
+        (POPULAR_WORD_NAMES, None, ("none", "info", "low")),  # may have the shape, never more than low
+    ],
+)
+def test_word_list_shape_of_a_clients_unanswered_names(store, names, word_shape, severities):
+    rows = [(T0 + dt.timedelta(hours=9, seconds=30 * k), "10.0.0.77", name, "A", "NXDOMAIN")
+            for k, name in enumerate(names)]
+    rows += [(T0 + dt.timedelta(minutes=7 * k), "10.0.0.10", "wikipedia.org", "A", "NOERROR") for k in range(20)]
+    findings = {f.client: f for f in dga.run(store(events(rows)), S)}
+    f = findings.get("10.0.0.77")
+    assert (f.severity if f else "none") in severities
+    if word_shape is not None:
+        assert (f is not None and f.sub_scores.get("word_list_shape", 0) > 0) == word_shape
+    assert "10.0.0.10" not in findings
 
 
 # --- fast paths: suffix walk, vectorised segmentation, lazy reasons ----------------------------------------

@@ -492,7 +492,7 @@ def word_list_shape(names: list[tuple[str, str, list[str]]], s: Settings) -> tup
     words = [w for _, _, ws in names for w in ws]
     reuse = 1.0 - len(set(words)) / max(len(words), 1)
     volume = log_ramp(n, s.word_list_min - 1, max(s.names_high, s.word_list_min))
-    shape = volume * ramp(band, 0.5, 0.9) * ramp(tld_share, 0.5, 0.9) * (0.8 + 0.2 * min(1.0, 4 * reuse))
+    shape = volume * ramp(band, 0.5, 0.9) * (0.5 + 0.5 * ramp(tld_share, 0.5, 0.9)) * (0.8 + 0.2 * min(1.0, 4 * reuse))
     return shape, {
         "word_names": float(n),
         "length_band": band,
@@ -553,7 +553,6 @@ def gather(store: Store, s: Settings) -> tuple[pl.DataFrame, pl.DataFrame, dict]
         if "_features" in o
         and o["_features"]["word_coverage"] >= 0.85
         and len(o["_words"]) >= 2
-        and o["score"] < s.threshold
     }
     scores = pl.DataFrame(
         [(d, v) for d, v in scored if v >= s.threshold],
