@@ -543,16 +543,12 @@ def _syslog_run_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
         ctx.notes["year"] = year_note(ctx, state["syslog_first_year"], state["syslog_first_month"],
                                    state["syslog_year"])
     state["syslog_month"] = int(filled[-1]) if filled.len() else prev_month
-    # logs repeat the same stamp many times: parse each distinct (year, stamp) once
-    frame = pl.DataFrame({"y": years, "s": s})
-    distinct = frame.unique().with_columns(t=pl.col("y").cast(pl.String) + " " + pl.col("s").str.replace_all(r"\s+", " "))
-    fmt = "%Y %b %d %H:%M:%S%.f" if distinct["s"].str.contains(".", literal=True).any() else "%Y %b %d %H:%M:%S"
-    distinct = distinct.with_columns(
-        ts=localize_expr(pl.col("t").str.strptime(pl.Datetime("us"), fmt, strict=False), ctx.tz)
-    )
-    out = frame.join(distinct.select("y", "s", "ts"), on=["y", "s"], how="left", maintain_order="left",
-                     nulls_equal=True)["ts"]
-    return out.alias(stamps.name)
+    # the stamps are the starts of runs of equal stamps (syslog_timestamps): each is parsed once as it is
+    fmt = "%Y %b %d %H:%M:%S%.f" if s.str.contains(".", literal=True).any() else "%Y %b %d %H:%M:%S"
+    text = years.cast(pl.String) + " " + s.str.replace_all(r"\s+", " ")
+    return pl.DataFrame({"t": text}).select(
+        localize_expr(pl.col("t").str.strptime(pl.Datetime("us"), fmt, strict=False), ctx.tz).alias(stamps.name)
+    ).to_series()
 
 
 def skipped_by_kind(rows: pl.DataFrame, reasons: dict[str, str]) -> dict[str, int]:

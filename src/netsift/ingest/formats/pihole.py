@@ -110,15 +110,16 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     codes = t["w_field_0"].replace_strict(table["w_field_0"], pl.int_range(table.height, eager=True),
                                           default=None, return_dtype=pl.UInt32)
     t = t.with_columns(table[name].gather(codes) for name in table.columns[1:])
-    w1, w2, w3 = (pl.col(f"w_field_{i}") for i in range(1, 4))
-    t = t.with_columns(two=pl.col("two_first").fill_null(False) & w1.is_in(_TWO_WORD_SECOND))
+    t = t.with_columns(two=pl.col("two_first").fill_null(False) & pl.col("w_field_1").is_in(_TWO_WORD_SECOND))
     two = pl.col("two")
-    # "gravity blocked NAME is VALUE": the connector and value share the fourth field
-    t = t.with_columns(
-        name=pl.when(two).then(w2).otherwise(w1),
-        connector=pl.when(two).then(w3.str.slice(0, 2)).otherwise(w2),
-        value=pl.when(two).then(w3.str.slice(3)).otherwise(w3),
-    )
+    # "gravity blocked NAME is VALUE": the connector and value share the fourth field; such lines are few,
+    # so the plain reading is taken for all and those rows alone rewritten (when/then computes both sides)
+    t = t.rename({"w_field_1": "name", "w_field_2": "connector", "w_field_3": "value"})
+    rows = t["two"].arg_true()
+    if rows.len():
+        two_words = t[rows].select(name="connector", connector=pl.col("value").str.slice(0, 2),
+                                   value=pl.col("value").str.slice(3))
+        t = t.with_columns(t[name].scatter(rows, two_words[name]) for name in ("name", "connector", "value"))
     t = t.with_columns(key=_join_key(t["name"]))
     tagged, connector = pl.col("tagged"), pl.col("connector")
     return t.with_columns(
@@ -126,8 +127,7 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
         is_forward=(tagged & pl.col("forward_word") & (connector == "to")).fill_null(False),
         is_answer=(tagged & (connector == "is") & (two | pl.col("answer_word"))).fill_null(False),
         blocked=pl.when(two).then(pl.col("two_block")).otherwise(pl.col("one_block")),
-    ).drop("two", "two_first", "two_block", "one_block", "forward_word", "answer_word",
-           *[f"w_field_{i}" for i in range(4)])
+    ).drop("two", "two_first", "two_block", "one_block", "forward_word", "answer_word", "w_field_0")
 
 
 def _join_key(names: pl.Series) -> pl.Series:
