@@ -146,8 +146,9 @@ def dga() -> str:
     families: dict[str, list[bool]] = collections.defaultdict(list)
     with open(SHARED / "dga" / "maltrail_dga_family_domains.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    for r, out in zip(rows, score_names(r["domain"] for r in rows)):
-        families[r["family"]].append(out["verdict"] == "dga")
+    verdicts = [out["verdict"] == "dga" for out in score_names(r["domain"] for r in rows)]
+    for r, v in zip(rows, verdicts):
+        families[r["family"]].append(v)
     tranco = (SHARED / "top_sites" / "tranco_top10k_2025-06_LimoWagdy.csv").read_text().split()[1:]
     held_out = tranco[5000:]
     umbrella_rows = (SHARED / "top_sites" / "cisco_umbrella_top10k_2021-03.csv").read_text().split()
@@ -166,6 +167,12 @@ def dga() -> str:
     cv = sum(recorded[f]["cv"] * len(v) for f, v in families.items() if f in recorded) / total
     lfo = sum((recorded[f]["lfo"] or 0) * len(v) for f, v in families.items() if f in recorded) / total
     fam_rows.append(["**all**", total, f"{flagged / total:.1%}", f"{cv:.1%}", f"{lfo:.1%}"])
+    filtered = evaluation.get("filtered")
+    if filtered:  # the second, labelled figure: entries naming a host under a registered domain left out
+        kept = [out for r, out in zip(rows, verdicts) if not split_name(r["domain"].strip().lower().rstrip("."))[2]]
+        fam_rows.append([f"*second figure: without the {filtered['left_out']} entries naming a host under a "
+                         f"registered domain*", filtered["names"], f"{sum(kept) / max(len(kept), 1):.1%}",
+                         f"{filtered['cv']:.1%}", "-" if filtered["lfo"] is None else f"{filtered['lfo']:.1%}"])
     shapes = [[f, r["names"], _pct(r["cv"])] for f, r in sorted(recorded.items()) if r.get("synthetic")]
     fp_rows = [
         [

@@ -329,8 +329,14 @@ def score_domains(source):
     """Score each name in SOURCE (a file, or - for stdin; one per line, # comments) for looking
     machine-generated. Prints one JSON object per name: name, score 0-1, verdict dga|benign, reasons."""
     names = (ln.strip() for ln in source)
+    lines: list[str] = []  # written a few thousand at a time: one echo per line cost a tenth of the run
     for result in score_names(n for n in names if n and not n.startswith("#")):
-        click.echo(machine.dumps(result))
+        lines.append(machine.dumps(result))
+        if len(lines) >= 2000:
+            click.echo("\n".join(lines))
+            lines.clear()
+    if lines:
+        click.echo("\n".join(lines))
 
 
 @click.command()
