@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from netsift.errors import BadLineError
 from netsift.ingest import run
 from netsift.ingest.run import IngestOptions, ingest_file, ingest_paths
 from netsift.store import open_store
@@ -101,3 +102,21 @@ def test_a_file_changed_after_it_was_prepared_is_read_again(tmp_path, monkeypatc
         names = {r[0] for r in store.rows("SELECT query_name FROM dns_queries WHERE source_file_id = ?",
                                           [reports.files[1].file_id])}
         assert "host500.example.com" in names
+
+
+def test_small_files_before_a_strict_failure_are_stored_whole(tmp_path):
+    """Small files' rows wait for the batch's commit (Writer(hold_small=True)): a later file failing under
+    --strict leaves the earlier files stored, rows and records, and nothing of itself."""
+    d = tmp_path / "logs"
+    d.mkdir()
+    (d / "a.log").write_text(pihole(20))
+    (d / "b.log").write_text(pihole(15, 100))
+    (d / "c.log").write_text(pihole(5, 200) + "not a dnsmasq line\n")
+    for f in d.iterdir():
+        os.utime(f, (OLD, OLD))
+    with open_store(":memory:") as store:
+        with pytest.raises(BadLineError):
+            ingest_paths(store, [str(d / "a.log"), str(d / "b.log"), str(d / "c.log")], IngestOptions(strict=True))
+        assert store.rows("SELECT f.path, count(q.source_line), f.rows FROM ingested_files f "
+                          "LEFT JOIN dns_queries q ON q.source_file_id = f.file_id GROUP BY ALL ORDER BY 1") == [
+            (str(d / "a.log"), 20, 20), (str(d / "b.log"), 15, 15)]

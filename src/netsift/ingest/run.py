@@ -397,7 +397,7 @@ def ingest_paths(store: Store, paths: Iterable[str], opts: IngestOptions | None 
     if progress is not None:
         progress.start(sum(os.path.getsize(p) for p in files if p != "-" and os.path.isfile(p)))
     lookahead = Lookahead(files)
-    with Writer(store) as writer, contextlib.closing(lookahead):
+    with Writer(store, hold_small=True) as writer, contextlib.closing(lookahead):
         for path in files:
             try:
                 report = ingest_file(store, path, opts, progress.advance if progress is not None else None, times,

@@ -12,6 +12,9 @@ A :class:`Writer` serves a whole batch of files (one thread, one DuckDB thread s
   next writable open removes, see ``bookkeeping.recover_interrupted``), and the final record is written in
   the transaction of the last insert. That transaction stays open for the next files until it holds
   ``INSERT_ROWS`` rows or is ``COMMIT_SECONDS`` old (or the batch ends): many small files, one commit.
+  With ``hold_small`` (a batch ingest), a small file's rows are also held until that commit, so many
+  small files' rows go in one INSERT per table (their records are written at once, in the same
+  transaction).
 - **Clean-up.** ``abort`` drops what is buffered and, if some of the file's rows were committed, removes
   them and restores the record (``bookkeeping.discard_after``).
 """
@@ -67,8 +70,14 @@ class FileRecord:
 class Writer:
     """Stores the files of one batch (see the module docstring). Use as a context manager."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, *, hold_small: bool = False):
         self._store = store
+        # a new file written whole by its final write (a small file) has its rows held, with the held rows of
+        # the small files before it, until the open transaction commits: one INSERT per table for many
+        # small files instead of one each (only for a batch whose store nobody reads from in between: the
+        # files' records are written at once; their rows before the commit)
+        self._hold_small = hold_small
+        self._held: dict[str, list[pa.Table]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._threads: int | None = None  # the store's thread setting, restored on close
         self._one_thread = False
@@ -189,16 +198,20 @@ class Writer:
         if not self._in_transaction:
             self._store.execute("BEGIN TRANSACTION")
             self._in_transaction, self._since = True, time.monotonic()
+        hold = (final is not None and self._hold_small and self._opening is not None and not self._committed
+                and self._stamps is not None)
         try:
-            if records is not None:
-                self._store.append(self._table, records)
-                self._uncommitted += records.num_rows
-            for table, rows in others.items():
-                self._store.append(table, rows)
-                self._uncommitted += rows.num_rows
+            tables = [(self._table, records)] if records is not None else []
+            tables += others.items()
             if rejected is not None:
-                self._store.append("rejected_lines", rejected.with_columns(source_file_id=self._file_id_lit))
-                self._uncommitted += rejected.height
+                tables.append(("rejected_lines",
+                               arrow_for_append(rejected.with_columns(source_file_id=self._file_id_lit))))
+            for table, rows in tables:
+                if hold:
+                    self._held.setdefault(table, []).append(rows)
+                else:
+                    self._store.append(table, rows)
+                self._uncommitted += rows.num_rows
             is_new = self._opening is not None and not self._committed
             if final is not None:
                 final.write(self._store, is_new=is_new)
@@ -208,7 +221,7 @@ class Writer:
             elif not self._committed:
                 bookkeeping.mark_in_progress(self._store, self._file_id)
         except BaseException:
-            self._in_transaction = False
+            self._in_transaction, self._held = False, {}  # the held rows' records go with the transaction
             self._store.execute("ROLLBACK")
             raise
         if final is None:
@@ -221,8 +234,17 @@ class Writer:
         # before the commit leaves nothing of them
 
     def commit(self) -> None:
-        """Commit the open transaction, if any (needed before another transaction starts on the store)."""
+        """Commit the open transaction, if any (needed before another transaction starts on the store), with
+        the small files' rows held for it."""
         if self._in_transaction:
+            held, self._held = self._held, {}
+            try:
+                for table, frames in held.items():
+                    self._store.append(table, pa.concat_tables(frames, promote_options="default"))
+            except BaseException:
+                self._in_transaction = False
+                self._store.execute("ROLLBACK")
+                raise
             self._in_transaction = False
             self._uncommitted = 0
             self._store.execute("COMMIT")
