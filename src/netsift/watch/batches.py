@@ -20,8 +20,11 @@ stops; then its record is complete.
 
 A file is followed from where ``netsift ingest`` would start reading it (``plan_file``: a new file from its
 start, a grown or rotated one from its record's end); its backlog is read in batches like any new lines. A
-file that is a copy of another or replaces an earlier read is first ingested once (``catch_up``). Files the watcher cannot follow line by line (compressed, captures, JSON documents, UTF-16 or CR-only text)
-are ingested again, the same way, whenever they change and have been quiet for ``hold_seconds``.
+file that is a copy of another or replaces an earlier read is first ingested once (``catch_up``). A
+compressed file (gzip, bzip2, xz, zstd) is followed too, its appended members or frames decompressed as
+they come (``follow.CompressedTail``). Files the watcher cannot follow line by line (captures, JSON
+documents, UTF-16 or CR-only text) are ingested again, the same way, whenever they change and have been
+quiet for ``hold_seconds``.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from netsift.ingest.run import FileReport, ingest_file
 from netsift.ingest.source import open_source, sniff_lines
 from netsift.ingest.writer import FileRecord, Writer
 from netsift.store import Store
-from netsift.watch.follow import BufferTail, Tail
+from netsift.watch.follow import BufferTail, CompressedTail, Tail
 
 BATCH_BYTES = 8 * 1024 * 1024  # at most this much of one source per batch (the reader's chunk size)
 HOLD_SECONDS = 1.0  # lines a parser holds back wait at most about this long
@@ -179,8 +182,6 @@ def follow_file(store: Store, path: str, opts: IngestOptions) -> Followed | None
     except InputError:
         return None
     try:
-        if src.compression is not None:
-            return None
         shape = text_shape(src.text_head)
         if shape.encoding.startswith("utf-16") or shape.cr_lines:
             return None
@@ -201,8 +202,10 @@ def follow_file(store: Store, path: str, opts: IngestOptions) -> Followed | None
         ctx.path = path
         file_id = prior.file_id if prior is not None else bookkeeping.new_file_id(store)
         head = src.content_head[:min(resume.offset, bookkeeping.HEAD_HASH_BYTES)]
-        return Followed(Tail(path, resume.offset), parser, ctx, shape, file_id, prior is None, resume.offset,
-                        resume.line, resume.hasher, head)
+        tail = Tail(path, resume.offset) if src.compression is None else \
+            CompressedTail(path, resume.offset, src.compression)
+        return Followed(tail, parser, ctx, shape, file_id, prior is None, resume.offset, resume.line, resume.hasher,
+                        head)
     except InputError:
         return None
     finally:

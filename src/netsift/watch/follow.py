@@ -16,12 +16,15 @@ that appear later are picked up. ``-`` is stdin, read by a thread (:class:`Stdin
 
 from __future__ import annotations
 
+import bz2
+import lzma
 import os
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterable
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from netsift.ingest.run import expand_paths
 
@@ -72,7 +75,7 @@ class Tail:
         if st is None or file_ident(st) != self.ident:
             self.finishing = True
             return "rotated"
-        if st.st_size < self.read_to:
+        if st.st_size < self.consumed():
             return "truncated"
         if st.st_size != self.size:
             self.size = st.st_size
@@ -82,6 +85,10 @@ class Tail:
             self.head = head
             return "grown"
         return "same"
+
+    def consumed(self) -> int:
+        """Bytes of the file read (a file now shorter was truncated)."""
+        return self.read_to
 
     def behind(self) -> int:
         """Bytes written and not read yet (the lag behind this file)."""
@@ -111,6 +118,91 @@ class Tail:
 
     def close(self) -> None:
         self.fh.close()
+
+
+def _decompressor(compression: str) -> Any:
+    """An incremental decompressor of one member (gzip) / stream (bzip2, xz) / frame (zstd):
+    ``decompress``, ``eof``, ``unused_data``."""
+    if compression == "gzip":
+        return zlib.decompressobj(wbits=31)
+    if compression == "bzip2":
+        return bz2.BZ2Decompressor()
+    if compression == "xz":
+        return lzma.LZMADecompressor()
+    import zstandard  # deferred: an optional dependency the reader imports the same way
+
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
+class CompressedTail(Tail):
+    """A followed compressed file (gzip, bzip2, xz, zstd) that grows: members or frames appended
+    (``gzip -c >> log.gz``), or one stream still being written and flushed. The compressed bytes are read as
+    they come and decompressed with the decompressor's state kept between polls, so each poll reads only
+    what was appended; ``read_to``, the checkpoint and every offset are of the decompressed content (as the
+    file records of compressed inputs are). Started at a decompressed ``start`` (a record's end), the
+    content before it is decompressed once and skipped. A stream that ends inside a member waits for the
+    rest, unless the file is being finished (rotated away): then what decompressed is its content."""
+
+    READ = 1 << 20  # compressed bytes read per step
+
+    def __init__(self, path: str, start: int, compression: str):
+        self.compression = compression
+        self.zpos = 0  # compressed bytes consumed
+        self._z = _decompressor(compression)
+        self._out = bytearray()  # decompressed, not read yet
+        super().__init__(path, 0)
+        skipped = 0
+        while skipped < start:  # the content already stored, decompressed once and let go
+            if not self._out and not self._pump():
+                break
+            take = min(start - skipped, len(self._out))
+            del self._out[:take]
+            skipped += take
+        self.read_to = skipped
+
+    def _pump(self) -> bool:
+        """Decompress the next compressed bytes into ``_out``; False when there were none."""
+        data = os.pread(self.fh.fileno(), self.READ, self.zpos)
+        if not data:
+            return False
+        self.zpos += len(data)
+        while data:
+            self._out += self._z.decompress(data)
+            if not self._z.eof:
+                break
+            data = self._z.unused_data  # the next member or frame
+            self._z = _decompressor(self.compression)
+            if data.strip(b"\x00") == b"":
+                break  # zero padding after the last member
+        return True
+
+    def consumed(self) -> int:
+        return self.zpos
+
+    def behind(self) -> int:
+        try:
+            return max(0, os.fstat(self.fh.fileno()).st_size - self.zpos) + len(self._out)
+        except OSError:
+            return len(self._out)
+
+    def read(self, limit: int) -> bytes:
+        while len(self._out) < limit and self._pump():
+            pass
+        data = bytes(self._out[:limit])
+        self.at_eof = len(self._out) <= limit and self.zpos >= os.fstat(self.fh.fileno()).st_size
+        if not data:
+            return b""
+        if self.at_eof and self.finishing:
+            cut = len(data)
+        else:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0 and len(data) >= limit:
+                cut = len(data)
+        del self._out[:cut]
+        self.read_to += cut
+        if cut:
+            self.last_data = time.monotonic()
+        return data[:cut]
 
 
 class BufferTail:

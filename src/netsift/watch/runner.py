@@ -285,7 +285,7 @@ class Watcher:
             if b is not None:
                 out.append(b)
                 self.health.counted(b.lines, b.rows, b.rejected)
-            if b is None or b.lines == 0 or f.tail.read_to >= _size(f):
+            if b is None or b.lines == 0 or not f.tail.behind():
                 break  # caught up
             # a backlog larger than a batch: read in several, each committed (small transactions), and
             # at most about a second per source per poll, so other sources and the health move on too
@@ -395,15 +395,6 @@ class Watcher:
             tail.close()
         if self.detector is not None:
             self.detector.close(last_run=self._input_ended())
-
-
-def _size(f: Followed) -> int:
-    if isinstance(f.tail, Tail):
-        try:
-            return os.fstat(f.tail.fh.fileno()).st_size
-        except OSError:
-            return 0
-    return 0
 
 
 def _find_inode(directory: str, ident: tuple[int, int]) -> str | None:
