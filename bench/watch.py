@@ -243,7 +243,7 @@ def store_stage(tmp: Path, rows: int, storms: int, background_rate: int, rng: ra
         finite = sorted(x for x in delays if x != float("inf"))
         row = {"rows": rows, "mode": mode, "first_analysis_s": first,
                "analysis_median_s": round(statistics.median(took), 2) if took else None, "analysis_max_s": took[-1] if took else None,
-               "p50": statistics.median(finite) if finite else None, "p95": pct(finite, 0.95),
+               "p50": round(statistics.median(finite), 2) if finite else None, "p95": pct(finite, 0.95),
                "missed": len(delays) - len(finite)}
         print(json.dumps(row), flush=True)
         out.append(row)
