@@ -149,7 +149,7 @@ def save_findings(store: Store, findings: list[Finding], previous: pl.DataFrame 
     ``created_at`` is now, the others' stays). Returns the frame the table now holds."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     frame = _findings_frame(findings, now)
-    if previous is not None:  # unchanged findings keep the time they were written
+    if previous is not None and frame.height and previous.height:  # unchanged ones keep the time they were written
         frame = frame.drop("created_at").join(previous.select("finding_id", "created_at"), on="finding_id",
                                                how="left", maintain_order="left")
         frame = frame.with_columns(pl.col("created_at").fill_null(now)).select(previous.columns)

@@ -156,3 +156,20 @@ def test_a_recent_run_reads_only_new_rows_and_its_windows(stores, tmp_path):
     assert [f for f in found if f.kind == "brute_force" and f.client == "203.0.113.200"]  # carried
     assert not [f for f in produced if f.client == "203.0.113.200"]
     assert [f for f in produced if f.kind == "brute_force" and f.client == "203.0.113.9"]
+
+
+def test_recent_runs_over_a_store_without_findings(tmp_path):
+    """Nothing found (no table rows to compare): recent runs still store and carry (an empty frame has no
+    column types)."""
+    log = tmp_path / "quiet.log"
+    write(log, ordinary(random.Random(1), RECENT, 2, 50))
+    with open_store(tmp_path / "q.duckdb") as store:
+        ingest(store, [str(log)], IngestOptions(year=2026))
+        session = store.cursor()
+        inc = Incremental(session)
+        assert inc.run() == []
+        more = tmp_path / "more.log"
+        write(more, ordinary(random.Random(2), RECENT + dt.timedelta(hours=2), 1, 50))
+        ingest(store, [str(more)], IngestOptions(year=2026))
+        assert inc.run() == [] and inc.last is not None and not inc.last.full
+        session.close()

@@ -131,8 +131,8 @@ def replace_changed(store: Store, table: str, key: str, new: pl.DataFrame, old: 
     column but ``ignore``; ``key`` names a row): one transaction, as :meth:`Store.replace`, but a few changed
     rows out of many cost a few rows' writes. Without ``old``, the whole table is replaced. Returns the rows
     written."""
-    if old is None or old.columns != new.columns:
-        store.replace(table, new)
+    if old is None or old.columns != new.columns or not new.height or not old.height:
+        store.replace(table, new)  # (an empty frame's columns have no types to compare)
         return new.height
     compare = [c for c in new.columns if c not in ignore]
     changed = new.join(old.select(compare), on=compare, how="anti", nulls_equal=True)
