@@ -39,6 +39,7 @@ from netsift.findings import Finding, Producer, merge
 from netsift.store.base import Store
 from netsift.store.window import Windowed
 
+
 @dataclass
 class RunInfo:
     full: bool
@@ -98,7 +99,8 @@ class Incremental:
             inputs.apply(self.session, opts, pipeline.settings_sections)
         base_settings = pipeline.section(opts.settings, "baseline", pipeline.settings_sections()["baseline"])
         self._stats = baseline.build_baseline(self.session, opts.baseline, base_settings,
-                                              (self.kept.domain_history(), self.kept.total_clients()),
+                                              (self.kept.domain_history(), self.kept.total_clients(),
+                                               self.kept.ranks()),
                                               self._stats).stats
         w = Windowed(self.session, self.kept.ends)
         store = w.as_store()

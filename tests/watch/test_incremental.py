@@ -13,9 +13,11 @@ import random
 import shutil
 import string
 
+import polars as pl
 import pytest
 
 from netsift import pipeline
+from netsift.baseline import BaselineOptions
 from netsift.incremental import Incremental
 from netsift.ingest.plan import IngestOptions
 from netsift.ingest.run import ingest
@@ -95,24 +97,34 @@ def stores(tmp_path):
     write(old, ordinary(rng, START, 72, 40))
     # an old brute force from another source: outside every window
     write(old_auth, logons(rng, START + dt.timedelta(hours=30), "203.0.113.200")[:121])
-    write(recent, ordinary(rng, RECENT, 4, 200) + threats(rng))
+    # a domain new to the network that a top-sites list explains (its rank is looked up in a recent run)
+    fresh = [(RECENT + dt.timedelta(minutes=30), question(RECENT + dt.timedelta(minutes=30), "www.fresh-portal.com",
+                                                          "10.0.0.12"))]
+    write(recent, ordinary(rng, RECENT, 4, 200) + threats(rng) + fresh)
+    top = tmp_path / "top.csv"
+    top.write_text("1,example-news.com\n2,fresh-portal.com\n3,example-maps.com\n")
+    analysis = pipeline.AnalysisOptions(baseline=BaselineOptions(top_lists=[str(top)]))
     write(recent_auth, logons(rng, RECENT + dt.timedelta(hours=2)))
     opts = IngestOptions(year=2026)
     db = tmp_path / "w.duckdb"
     store = open_store(db)
     ingest(store, [str(old), str(old_auth)], opts)
     session = store.cursor()
-    inc = Incremental(session)
+    inc = Incremental(session, analysis)
     inc.run()  # the watcher's first run: full
     assert inc.last is not None and inc.last.full
     ingest(store, [str(recent), str(recent_auth)], opts)
     found = inc.run()
     assert inc.last is not None and not inc.last.full
+    kept_stats = session.frame("SELECT * FROM domain_stats ORDER BY registered_domain")
     session.close()
     store.close()
     shutil.copy(db, tmp_path / "copy.duckdb")
     with open_store(tmp_path / "copy.duckdb") as copy:
-        full = pipeline.analyze(copy).findings
+        full = pipeline.analyze(copy, analysis).findings
+        stats = copy.frame("SELECT * FROM domain_stats ORDER BY registered_domain")
+    assert "top sites: rank 2" in stats.filter(pl.col("registered_domain") == "fresh-portal.com")["normal_reason"][0]
+    assert kept_stats.equals(stats)  # the baseline kept from new rows only is the one a full analysis builds
     return found, full, inc, recent
 
 

@@ -38,7 +38,7 @@ class BaselineSummary:
 
 
 def build_baseline(store: Store, opts: BaselineOptions, settings: Settings | None = None,
-                   history: tuple[pl.DataFrame, int] | None = None,
+                   history: tuple[pl.DataFrame, int, pl.DataFrame] | None = None,
                    previous: pl.DataFrame | None = None) -> BaselineSummary:
     """Top lists, allowlist, verdicts and the network's history into ``domain_stats``; ``history``: the
     history kept by an incremental run (:mod:`netsift.baseline.kept`) instead of a scan of every row."""

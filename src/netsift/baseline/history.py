@@ -37,22 +37,22 @@ def _fmt_int(n: int) -> str:
 
 
 def build_domain_stats(store: Store, settings: Settings, allowlist: list[str],
-                       history: tuple[pl.DataFrame, int] | None = None,
+                       history: tuple[pl.DataFrame, int, pl.DataFrame] | None = None,
                        previous: pl.DataFrame | None = None) -> pl.DataFrame:
     """Write ``domain_stats``: the history per registered domain (:data:`STATS_SQL` over every row, or
-    ``history``: the same frame and the network's client count, kept by an incremental run:
-    :mod:`netsift.baseline.kept`) with the normal reasons of the lists, allowlist, verdicts and prevalence.
+    ``history``: the same frame, the network's client count and the domains' top-sites ranks, kept by an
+    incremental run: :mod:`netsift.baseline.kept`) with the normal reasons of the lists, allowlist, verdicts and prevalence.
     ``previous``: the frame the table holds (an incremental run's last): only the rows that changed are
     written."""
     if history is None:
         stats = store.frame(STATS_SQL)
         total_clients = int(store.scalar("SELECT count(DISTINCT client) FROM dns_queries") or 0)
+        ranks = store.frame(
+            "SELECT domain AS registered_domain, min(rank) AS top_rank, arg_min(list_name, rank) AS top_list "
+            "FROM top_sites GROUP BY domain"
+        )
     else:
-        stats, total_clients = history
-    ranks = store.frame(
-        "SELECT domain AS registered_domain, min(rank) AS top_rank, arg_min(list_name, rank) AS top_list "
-        "FROM top_sites GROUP BY domain"
-    )
+        stats, total_clients, ranks = history
     verdicts = store.frame(
         f"SELECT entity AS registered_domain, verdict, who, ts AS verdict_ts FROM ({LATEST_VERDICTS_SQL})"
     )

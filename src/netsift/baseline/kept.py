@@ -46,7 +46,14 @@ WATCH_SETTINGS = (
             "analysis is a full one.", 0, 604800),
 )
 
-TABLES = ("kept_domain_client", "kept_names", "kept_clients", "kept_hours", "kept_span")
+TABLES = ("kept_domain_client", "kept_names", "kept_clients", "kept_hours", "kept_span", "kept_ranks")
+
+# the best top-sites rank of the registered domains given (a list of a million entries is read only for the
+# domains the store has, and in recent runs only for the domains new to it)
+_RANKS = """
+    SELECT domain AS registered_domain, min(rank) AS top_rank, arg_min(list_name, rank) AS top_list
+    FROM top_sites WHERE domain IN ({domains}) GROUP BY domain
+"""
 
 _PAIRS = """
     SELECT n.registered_domain, q.client, count(*) AS queries,
@@ -99,6 +106,7 @@ class KeptBaseline:
                   "WHERE ts IS NOT NULL")
         s.execute("CREATE TEMP TABLE kept_span AS SELECT min(ts) AS data_start, max(ts) AS data_end, "
                   "count(DISTINCT client) AS clients, count(*) AS rows FROM dns_queries")
+        s.execute(f"CREATE TEMP TABLE kept_ranks AS {_RANKS.format(domains='SELECT registered_domain FROM kept_domain_client')}")
         self.rows_read = int(s.scalar("SELECT rows FROM kept_span") or 0)
         self.ends = {}
         for table in row_tables():
@@ -154,6 +162,8 @@ class KeptBaseline:
                        greatest(d.last_seen, coalesce(k.last_seen, d.last_seen)) AS last_seen
                 FROM kept_delta d LEFT JOIN kept_domain_client k
                   ON k.registered_domain = d.registered_domain AND k.client IS NOT DISTINCT FROM d.client"""
+            s.execute("INSERT INTO kept_ranks " + _RANKS.format(  # the ranks of the domains new to the store
+                domains="SELECT registered_domain FROM kept_delta EXCEPT SELECT registered_domain FROM kept_domain_client"))
             s.execute("DROP TABLE IF EXISTS temp.kept_merged")
             s.execute(f"CREATE TEMP TABLE kept_merged AS {merged}")
             s.execute("DELETE FROM kept_domain_client k WHERE EXISTS (SELECT 1 FROM kept_delta d WHERE "
@@ -180,6 +190,10 @@ class KeptBaseline:
     def domain_history(self) -> pl.DataFrame:
         """domain_stats' history columns (as :data:`netsift.baseline.history.STATS_SQL` gives them)."""
         return self.store.frame(STATS_FROM_KEPT)
+
+    def ranks(self) -> pl.DataFrame:
+        """The top-sites ranks of the kept domains (as build_domain_stats reads them from top_sites)."""
+        return self.store.frame("SELECT * FROM kept_ranks")
 
     def total_clients(self) -> int:
         return int(self.store.scalar("SELECT clients FROM kept_span") or 0)
