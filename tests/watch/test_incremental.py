@@ -22,6 +22,7 @@ from netsift.incremental import Incremental
 from netsift.ingest.plan import IngestOptions
 from netsift.ingest.run import ingest
 from netsift.store import open_store
+from netsift.store.window import Windowed
 
 START = dt.datetime(2026, 11, 20)  # the history: three days
 RECENT = dt.datetime(2026, 11, 25, 9)  # the recent hours, two days after it
@@ -164,6 +165,19 @@ def test_a_recent_run_reads_only_new_rows_and_its_windows(stores, tmp_path):
         fresh.kept.rebuild()
         fresh.full_at = float("inf")  # no full run due
         produced = fresh.run(full=False)
+        # the window is a bound in the SQL every detector's query reads through
+        w = Windowed(session, fresh.kept.ends)
+        total = session.scalar("SELECT count(*) FROM logon_events")
+        end = fresh.kept.ends["logon_events"]
+        w.scope(1.0)
+        view = session.scalar("SELECT sql FROM duckdb_views() WHERE temporary AND view_name = 'logon_events'")
+        assert "WHERE (ts >= CAST(" in view
+        recent_hour = session.scalar("SELECT count(*) FROM logon_events")
+        assert 0 < recent_hour < total
+        assert recent_hour == session.scalar(f"SELECT count(*) FROM {w.stored}.logon_events WHERE ts >= ?",
+                                             [end - dt.timedelta(hours=1)])
+        w.close()
+        assert session.scalar("SELECT count(*) FROM logon_events") == total
         session.close()
     assert [f for f in found if f.kind == "brute_force" and f.client == "203.0.113.200"]  # carried
     assert not [f for f in produced if f.client == "203.0.113.200"]

@@ -38,7 +38,7 @@ class Windowed:
         self.kept = kept  # the kept history's tables exist in this session (netsift.baseline.kept)
         self.hours: float | None = None
         self.path, self.sql = session.path, session.sql
-        self._stored = f'"{session.scalar("SELECT current_database()")}".main'
+        self.stored = f'"{session.scalar("SELECT current_database()")}".main'
 
     def as_store(self) -> Store:
         return cast(Store, self)
@@ -58,7 +58,7 @@ class Windowed:
                 self.session.execute(f"DROP VIEW IF EXISTS temp.{table}")
             else:
                 start = end - dt.timedelta(hours=hours)
-                self.session.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {self._stored}.{table} "
+                self.session.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {self.stored}.{table} "
                                      f"WHERE ts >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S.%f}'")
         self.hours = hours
 
