@@ -73,6 +73,10 @@ class Incremental:
     def run(self, *, full: bool | None = None) -> list[Finding]:
         """One analysis (``full``: force one kind; None: a full one when due); returns the findings stored."""
         started = time.monotonic()
+        opts = copy.deepcopy(self.opts)
+        if opts.remember_inputs:  # a settings file the store remembers counts too ([watch] among it)
+            inputs.apply(self.session, opts, pipeline.settings_sections)
+        self.settings = Settings(WATCH_SETTINGS, opts.settings.get("watch"))
         full = self.due_full() if full is None else (full or not self.kept.built or not self.supported())
         if not full and not self.kept.update():
             full = True  # the kept history is stale
@@ -89,14 +93,11 @@ class Incremental:
             self.last = RunInfo(True, time.monotonic() - started, self.kept.rows_read)
             return findings
         windows: dict[str, float] = {}
-        findings = self._recent(windows)
+        findings = self._recent(opts, windows)
         self.last = RunInfo(False, time.monotonic() - started, self.kept.rows_read, windows)
         return findings
 
-    def _recent(self, windows: dict[str, float]) -> list[Finding]:
-        opts = copy.deepcopy(self.opts)
-        if opts.remember_inputs:
-            inputs.apply(self.session, opts, pipeline.settings_sections)
+    def _recent(self, opts: pipeline.AnalysisOptions, windows: dict[str, float]) -> list[Finding]:
         base_settings = pipeline.section(opts.settings, "baseline", pipeline.settings_sections()["baseline"])
         self._stats = baseline.build_baseline(self.session, opts.baseline, base_settings,
                                               (self.kept.domain_history(), self.kept.total_clients(),

@@ -199,3 +199,24 @@ def test_recent_runs_over_a_store_without_findings(tmp_path):
         ingest(store, [str(more)], IngestOptions(year=2026))
         assert inc.run() == [] and inc.last is not None and not inc.last.full
         session.close()
+
+
+def test_watch_settings_of_a_settings_file_the_store_remembers(tmp_path):
+    """`[watch] full_every = 0` in a settings file given to an earlier analyze: every run is a full one."""
+    cfg = tmp_path / "netsift.toml"
+    cfg.write_text("[watch]\nfull_every = 0\n")
+    log = tmp_path / "a.log"
+    write(log, ordinary(random.Random(1), RECENT, 1, 50))
+    with open_store(tmp_path / "r.duckdb") as store:
+        ingest(store, [str(log)], IngestOptions(year=2026))
+        pipeline.analyze(store, pipeline.AnalysisOptions(settings={"watch": {"full_every": 0}},
+                                                         config_path=str(cfg)))
+        session = store.cursor()
+        inc = Incremental(session)  # the watcher given no --config
+        inc.run()
+        more = tmp_path / "b.log"
+        write(more, ordinary(random.Random(2), RECENT + dt.timedelta(hours=1), 1, 50))
+        ingest(store, [str(more)], IngestOptions(year=2026))
+        inc.run()
+        assert inc.last is not None and inc.last.full
+        session.close()
