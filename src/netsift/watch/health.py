@@ -110,7 +110,7 @@ def format_status(doc: dict) -> str:
     out = [f"watching since {doc.get('started')}: {doc.get('events_per_second', 0):,.1f} events/s, "
            f"{doc.get('rows', 0):,} rows, {doc.get('rejected', 0):,} rejected, {doc.get('alerts', 0):,} alerts, "
            f"{doc.get('findings', 0):,} findings (last analysis {doc.get('last_analysis')}, "
-           f"{doc.get('analysis_seconds')} s)"]
+           f"{doc.get('analysis_seconds')} s" + (f", {doc['analysis']['kind']}" if doc.get("analysis") else "") + ")"]
     for s in doc.get("sources", []):
         out.append(f"  {s['path']}: {s.get('format')} {s.get('rows', 0):,} rows, {s.get('rejected', 0):,} rejected, "
                    f"{s.get('behind_bytes', 0):,} bytes behind, last data {s.get('idle_seconds')} s ago")
