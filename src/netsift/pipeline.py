@@ -131,13 +131,14 @@ def produce(store: Store, opts: AnalysisOptions, before: Callable[[Producer], bo
 
 
 def conclude(store: Store, findings: list[Finding], base_settings: Settings, *, rollups: bool = True,
-             previous: pl.DataFrame | None = None) -> pl.DataFrame:
+             previous: pl.DataFrame | None = None) -> pl.DataFrame | None:
     """Group what is left, rank, store the findings (and, with ``rollups``, rebuild the dashboard's
     rollups when the rows changed); ``previous``: see :func:`save_findings`. Returns what the table holds."""
     # what is left, by hosting platform / answer network
     group_leftovers(store, findings, producers.leftover_kinds(), base_settings.group_min)
     findings.sort(key=lambda f: (-f.score, f.kind, f.domain or "", f.client or "", f.account or "", f.host or ""))
-    frame = save_findings(store, findings, previous)
+    # (a batch analysis calls it as it always did: tests and tools may wrap save_findings(store, findings))
+    frame = save_findings(store, findings) if previous is None else save_findings(store, findings, previous)
     if rollups:
         ensure_rollups(store)  # the dashboard and report read these: (re)build them now, not on first view
     return frame
