@@ -131,9 +131,13 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _join_key(names: pl.Series) -> pl.Series:
-    """The name a follow-up line is matched to its query by: the name itself, but the address for a
+    """The name a follow-up line is matched to its query by: the name itself (lower case, no final dot), but the address for a
     reverse name, as dnsmasq prints a PTR answer as "reply 10.0.0.5 is host.lan" and NXDOMAIN as
     "... 5.0.0.10.in-addr.arpa is NXDOMAIN". Only the (few) reverse names are rewritten."""
+    odd = names.str.contains(r"[A-Z]|\.$")
+    if odd.any():  # a name asked as "Example.COM." is answered as "example.com." (0x20, trailing dot)
+        where = odd.arg_true()
+        names = names.clone().scatter(where, names.gather(where).str.to_lowercase().str.strip_suffix("."))
     where = names.str.ends_with(".in-addr.arpa").arg_true()
     if where.len() == 0:
         return names.alias("key")
@@ -163,7 +167,7 @@ def _joined(t: pl.DataFrame) -> pl.DataFrame:
     query with its id (log-queries=extra); else an answer right after a ``<CNAME>`` answer, or after an
     answer for the same name, continues that answer's chain (a CNAME target belongs to the chain's query,
     whatever was asked for that name before); else the latest query for its key (see _join_key); else an
-    answer joins the query of the line before it. Nothing farther, so how the file is cut into chunks never
+    answer joins the query of the answer right before it. Nothing farther, so how the file is cut into chunks never
     changes a record."""
     t = t.with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
     pos, is_query, no_qid = pl.col("pos"), pl.col("is_query"), pl.col("qid").is_null()
@@ -181,11 +185,14 @@ def _joined(t: pl.DataFrame) -> pl.DataFrame:
     gid = (by_key if by_qid is None else by_qid if by_key is None
            else pl.when(no_qid).then(by_key).otherwise(by_qid))
     is_follow = pl.col("is_answer") | pl.col("is_forward")
-    t = t.with_columns(gid=pl.when(is_query | pl.col("is_answer") | pl.col("is_forward")).then(gid))
-    if t["gid"].null_count() > t.height - t.select((is_query | pl.col("is_answer") | pl.col("is_forward")).sum()).item():
-        # an answer that none of that explains continues the line before it (a name spelt otherwise)
-        t = t.with_columns(gid=pl.when(pl.col("is_answer") & pl.col("gid").is_null())
-                           .then(pl.col("gid").forward_fill()).otherwise(pl.col("gid")))
+    # a query farther than the window explains nothing, as if it were not there (it may be in no chunk)
+    t = t.with_columns(gid=pl.when((is_query | is_follow) & (pos - gid < HOLD_BACK)).then(gid))
+    if t["gid"].null_count() > t.height - t.select((is_query | is_follow).sum()).item():
+        # an answer that none of that explains continues the answer right before it (a name spelt
+        # otherwise); one line back only, so what it joins never depends on where a chunk starts
+        t = t.with_columns(gid=pl.when(pl.col("is_answer") & pl.col("gid").is_null()
+                                       & pl.col("is_answer").shift(1, fill_value=False))
+                           .then(pl.col("gid").shift(1)).otherwise(pl.col("gid")))
     follow = t.filter(is_follow & pl.col("gid").is_not_null() & (pos - pl.col("gid") < HOLD_BACK)).select(
         "gid", "value", "is_answer", "is_forward", "blocked", "cached", "local")
     value = pl.col("value")
