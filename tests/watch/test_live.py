@@ -11,9 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from netsift.ingest.plan import IngestOptions
 from netsift.store import open_store
-from netsift.watch.live import live_app
+from netsift.watch.live import live_app, start_dashboard
 from netsift.watch.runner import WatchOptions, Watcher
 from tests.watch.lines import pihole_lines
 from tests.web.browser import browser_page, require_chromium
@@ -80,4 +82,34 @@ def test_a_verdict_on_a_live_page_asks_the_watchers_analysis(tmp_path):
             assert w.detector._wanted.is_set()  # the watcher's analysis runs next, not a second one
         finally:
             app.state.netsift.close()
+            w.close()
+
+
+def test_a_page_computed_while_rows_arrive_carries_the_generation_it_began_at(tmp_path, monkeypatch):
+    """A batch stored while a page is computed bumps the generation: the page must carry the generation it
+    began at, or the page would show the rows before the batch and never fetch again (stale until the
+    next batch)."""
+    from netsift.web import pages
+
+    real = pages._compute
+    with open_store(str(tmp_path / "w.duckdb")) as store:
+        w = Watcher(store, WatchOptions(ingest=IngestOptions(year=2026)))
+        port = _free_port()
+        server = start_dashboard(store, w, port)
+
+        def compute_while_a_batch_lands(dash, page, params):
+            result = real(dash, page, params)
+            w.on_batch()  # the rows it read are already old
+            return result
+
+        monkeypatch.setattr(pages, "_compute", compute_while_a_batch_lands)
+        try:
+            deadline = time.monotonic() + 30
+            while not server.started:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            html = httpx.get(f"http://127.0.0.1:{port}/overview", timeout=30).text
+            assert 'data-generation="0"' in html
+        finally:
+            server.should_exit = True
             w.close()

@@ -34,8 +34,8 @@ def live_app(store: Store, watcher: Watcher, options: pipeline.AnalysisOptions |
     dash = app.state.netsift
 
     def changed() -> None:
+        dash.pages.bump()  # first: a page labelled with the new generation is never one computed before
         dash.generation += 1
-        dash.pages.bump()
 
     watcher.on_batch = changed
     if watcher.detector is not None:

@@ -72,8 +72,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     html = templates().get_template(template).render(
         request_path=request.url.path, query=request.query_params, csrf_token=dash.csrf_token,
         reanalysing=dash.reanalyzer.running, reanalysis_error=dash.reanalyzer.error, nav=request.app.state.nav,
-        live=dash.live, generation=dash.generation,
-        **ctx)
+        live=dash.live, **{"generation": dash.generation, **ctx})
     return HTMLResponse(html, status_code=status)
 
 
@@ -93,6 +92,9 @@ class Result:
 
 def add_page(app, page: Page) -> None:
     async def html_endpoint(request: Request) -> Response:
+        # the generation the data is at least as new as: a batch landing while it is computed must leave the
+        # live page behind, so that it fetches again
+        generation = request.app.state.netsift.generation
         result = await page_result(request, page)
         if result.status != 200:
             title = "Not found" if result.status == 404 else "Bad request"
@@ -104,7 +106,7 @@ def add_page(app, page: Page) -> None:
                                        lambda: {k: charts.figure_json(v) for k, v in page.figures(data).items()},
                                        lambda f: sum(len(v or "") for v in f.values()))
         return await run_in_threadpool(render, request, page.template, title=page.title, data=data,
-                                       figures=figures)
+                                       figures=figures, generation=generation)
 
     async def json_endpoint(request: Request) -> Response:
         result = await page_result(request, page)
