@@ -102,3 +102,21 @@ def test_a_forced_format_that_matches_nothing_fails_the_file(store, tmp_path):
     header_only = ingest_paths(store, [str(DATA / "zeek_tsv" / "header_only.log")],
                                IngestOptions(format="zeek_tsv")).files[0]
     assert header_only.status == "ingested" and header_only.rows == 0
+
+
+@pytest.mark.parametrize("months, mtime, years", [
+    # a real New Year: December then January, written to in January
+    (["Dec", "Jan"], dt.datetime(2027, 1, 10, tzinfo=dt.UTC), [2026, 2027]),
+    # lines out of order (a merged or sampled file): going back in months is not a New Year when the next
+    # year would put the stamp after the file was last modified
+    (["Mar", "Jan", "Feb", "Nov"], dt.datetime(2026, 12, 2, 12, tzinfo=dt.UTC), [2026, 2026, 2026, 2026]),
+    (["Nov", "Feb", "Mar"], dt.datetime(2027, 3, 10, tzinfo=dt.UTC), [2026, 2027, 2027]),
+    (["Nov", "Feb", "Mar"], dt.datetime(2027, 2, 10, tzinfo=dt.UTC), [2026, 2027, 2026]),
+])
+def test_year_less_stamps_never_pass_the_file_mtime(store, tmp_path, months, mtime, years):
+    path = tmp_path / "p.log"
+    path.write_text("".join(f"{m}  9 02:36:00 dnsmasq[1]: query[A] h{i}.example.com from 10.0.0.1\n"
+                            for i, m in enumerate(months)))
+    os.utime(path, (mtime.timestamp(), mtime.timestamp()))
+    ingest_paths(store, [str(path)])
+    assert [r[0] for r in store.rows("SELECT year(ts) FROM dns_queries ORDER BY source_line")] == years

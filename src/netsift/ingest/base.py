@@ -499,7 +499,8 @@ def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
 
     The first stamp of a file takes ``--year`` if given; otherwise the file's mtime year, or the year
     before when that would put the stamp after the mtime (a December log written to in January). Each
-    later stamp whose month goes back by more than a month rolls the year over (New Year). State is kept
+    later stamp whose month goes back by more than a month rolls the year over (New Year), unless that would put
+    it more than a day after the file's mtime (lines out of order: it keeps the latest year not after it). State is kept
     in ``ctx.state`` so rollover works across chunks. Stamps that do not parse come back null.
 
     Consecutive lines mostly share their stamp: the work is done once per run of equal stamps and the
@@ -537,6 +538,27 @@ def _syslog_run_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     filled = month.fill_null(strategy="forward").fill_null(prev_month)
     previous = filled.shift(1, fill_value=prev_month)
     years = ((previous - filled) > 1).cast(pl.Int32).cum_sum() + state["syslog_year"]
+    fmt = "%Y %b %d %H:%M:%S%.f" if s.str.contains(".", literal=True).any() else "%Y %b %d %H:%M:%S"
+    spaced = " " + s.str.replace_all(r"\s+", " ")
+
+    def parsed(years: pl.Series) -> pl.Series:
+        return pl.DataFrame({"t": years.cast(pl.String) + spaced}).select(
+            localize_expr(pl.col("t").str.strptime(pl.Datetime("us"), fmt, strict=False), ctx.tz).alias(stamps.name)
+        ).to_series()
+
+    out = parsed(years)
+    if ctx.mtime is not None:
+        # a New Year that would put stamps after the file was last written is lines out of order, not a
+        # New Year: those stamps keep the latest year that is not after it (and never go back before the
+        # year the chunk began in)
+        limit = ctx.mtime.astimezone(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
+        late = out > limit
+        if late.any():
+            allowed = pl.when(parsed(pl.repeat(limit.year, len(s), eager=True)) > limit).then(
+                limit.year - 1).otherwise(limit.year)
+            years = pl.select(pl.max_horizontal(pl.min_horizontal(pl.lit(years), allowed),
+                                                pl.lit(state["syslog_year"]))).to_series().cast(pl.Int32)
+            out = parsed(years)
     state["syslog_year"] = int(years[-1]) if years.len() else state["syslog_year"]
     if state["syslog_year"] != state.get("syslog_noted_last", state["syslog_first_year"]):
         state["syslog_noted_last"] = state["syslog_year"]
@@ -544,11 +566,7 @@ def _syslog_run_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
                                    state["syslog_year"])
     state["syslog_month"] = int(filled[-1]) if filled.len() else prev_month
     # the stamps are the starts of runs of equal stamps (syslog_timestamps): each is parsed once as it is
-    fmt = "%Y %b %d %H:%M:%S%.f" if s.str.contains(".", literal=True).any() else "%Y %b %d %H:%M:%S"
-    text = years.cast(pl.String) + " " + s.str.replace_all(r"\s+", " ")
-    return pl.DataFrame({"t": text}).select(
-        localize_expr(pl.col("t").str.strptime(pl.Datetime("us"), fmt, strict=False), ctx.tz).alias(stamps.name)
-    ).to_series()
+    return out
 
 
 def skipped_by_kind(rows: pl.DataFrame, reasons: dict[str, str]) -> dict[str, int]:
