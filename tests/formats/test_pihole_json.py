@@ -38,14 +38,14 @@ def row(result: ParseResult, unit: int) -> dict:
         (3, "192.168.1.10", "denied.example.net", "A", "NXDOMAIN", "blocked:denylist"),
         (4, "192.168.1.10", "www.example.com", "HTTPS", "NOERROR", "cached"),
         (5, "192.168.1.10", "stale.example.com", "A", "NOERROR", "cached:stale"),
-        (6, "192.168.1.10", "mixed.case.example", "TXT", "SERVFAIL", "forwarded"),
+        (6, "192.168.1.10", "mixed.case.example", "TXT", "SERVFAIL", "forwarded:127.0.0.1#5335"),
         (7, "192.168.1.10", "upstream-blocked.example", "A", "NXDOMAIN", "blocked:upstream"),
         (8, "192.168.1.10", "cname-cloaked.example", "A", "NOERROR", "blocked:gravity"),
         (9, "192.168.1.10", "retried.example", "A", None, "retried"),
         (10, "192.168.1.10", "ede15.example", "A", None, "blocked:upstream"),  # old QUERY_ prefix, no reply
         (11, "192.168.1.10", "future.example", "SVCB", "NOERROR", "some_future_status"),  # kept, lower-cased
         (12, "laptop.lan", "xn--bcher-kva.example", "A", "NOERROR", "cached"),  # name when no ip; IDN
-        (13, "192.168.1.10", LONG_NAME, "TXT", "NOERROR", "forwarded"),  # unknown extra fields ignored
+        (13, "192.168.1.10", LONG_NAME, "TXT", "NOERROR", "forwarded:127.0.0.1#5335"),  # unknown extra fields ignored
         (17, "192.168.1.10", "typeless.example", "TYPE65", None, None),
     ],
 )
@@ -63,10 +63,10 @@ def test_v6_time_keeps_microseconds_exact():
     "unit, client, name, qtype, rcode, action",
     [
         (1, "192.168.1.20", "ads.example", "A", "NOERROR", "blocked:gravity"),
-        (2, "phone.lan", "www.example.org", "AAAA", "NOERROR", "forwarded"),
+        (2, "phone.lan", "www.example.org", "AAAA", "NOERROR", "forwarded:127.0.0.1#5335"),  # its upstream
         (3, "192.168.1.21", "old-ftl.example", "A", "NOERROR", "cached"),  # "IPv4" of old FTL
         (4, "192.168.1.21", "regex.example", "AAAA", "NOERROR", "blocked:regex"),  # "IPv6"
-        (5, "192.168.1.22", "nx.example", "A", "NXDOMAIN", "forwarded"),
+        (5, "192.168.1.22", "nx.example", "A", "NXDOMAIN", "forwarded:8.8.8.8#53"),
         (6, "192.168.1.22", "cname.example", "A", "NOERROR", "blocked:gravity"),  # 9 = gravity via CNAME
         (7, "192.168.1.22", "stale.example", "A", "NOERROR", "cached:stale"),
         (8, "192.168.1.22", "ede.example", "A", "REFUSED", "blocked:upstream"),
@@ -168,7 +168,7 @@ def test_bazmonk_v6_sample(shared_data):
     result = pihole_json.parse_document(text, ParseContext())
     assert (result.records.height, result.rejected.height) == (335, 0)
     actions = dict(result.records["resolver_action"].value_counts().rows())
-    assert actions == {"blocked:gravity": 137, "forwarded": 129, "cached": 55, "cached:stale": 14}
+    assert actions == {"blocked:gravity": 137, "forwarded:127.0.0.1#5335": 129, "cached": 55, "cached:stale": 14}
     codes = dict(result.records["response_code"].value_counts().rows())
     assert codes == {"NOERROR": 309, None: 25, "NXDOMAIN": 1}  # reply UNKNOWN x24 and NONE x1 -> null
     first = row(result, 1)

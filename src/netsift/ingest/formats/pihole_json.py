@@ -11,7 +11,8 @@ Two shapes:
 
 A bare array of either kind of element is accepted too. ``status`` becomes ``resolver_action``
 (``blocked:gravity``, ``blocked:regex``, ``blocked:denylist``, ``blocked:upstream``, ``cached``,
-``cached:stale``, ``forwarded``, ``retried``, ...); blocked queries keep their row. The reply type gives
+``cached:stale``, ``forwarded``, ``retried``, ...; a forwarded query names its upstream,
+``forwarded:127.0.0.1#5335``, as the log parser does); blocked queries keep their row. The reply type gives
 ``response_code`` where it implies one (``NXDOMAIN``; ``IP``/``CNAME``/``NODATA`` -> ``NOERROR``).
 
 Accounting: each array element is one unit, numbered from 1 in ``source_line``; an element without a
@@ -100,6 +101,16 @@ def _status_action(status: Any) -> str | None:
     return STATUS_ACTIONS.get(text, text.lower() or None)
 
 
+def _action(status: Any, upstream: Any) -> str | None:
+    """The status's action; a forwarded query names its upstream as the log parser does
+    (``forwarded:127.0.0.1#5335``)."""
+    action = _status_action(status)
+    server = _text(upstream)
+    if action == "forwarded" and server and server.strip() not in ("", "N/A"):
+        return f"forwarded:{server.strip()}"
+    return action
+
+
 def _reply_rcode(reply: Any) -> str | None:
     text = (_text(reply) or "").strip().upper()
     if text.isascii() and text.isdigit():
@@ -145,7 +156,7 @@ def _row_v6(item: Any) -> dict[str, Any] | str:
         "query_name": item.get("domain"),
         "query_type": _text(item.get("type")),
         "response_code": _reply_rcode(reply_type),
-        "resolver_action": _status_action(item.get("status", "")),
+        "resolver_action": _action(item.get("status", ""), item.get("upstream")),
     }
 
 
@@ -159,7 +170,7 @@ def _row_v5(item: Any) -> dict[str, Any] | str:
         "query_name": item[2],
         "query_type": OLD_TYPES.get(query_type.upper(), query_type) or None,
         "response_code": _reply_rcode(item[6]) if len(item) > 6 else None,
-        "resolver_action": _status_action(item[4]),
+        "resolver_action": _action(item[4], item[10] if len(item) > 10 else None),
     }
 
 
