@@ -166,10 +166,22 @@ def timeline(store, client: str | None = None, bucket: str | None = None, domain
     else:
         sql = (f"SELECT time_bucket(INTERVAL '{interval}', ts) AS t, count(*), "
                f"count(*) FILTER (WHERE response_code = 'NXDOMAIN') FROM dns_queries WHERE {raw_cond} "
-               "AND ts >= ? AND ts <= ? GROUP BY ALL ORDER BY t")
+               "AND ts >= ? AND ts < ? GROUP BY ALL ORDER BY t")
     rows = {t: (int(q), int(nx)) for t, q, nx in store.rows(sql, [*params, lo, hi])}
     return [{"t": t.isoformat(), "queries": q, "nxdomain": nx}
             for t, (q, nx) in fill_zeros(rows, bucket, (0, 0)).items()]
+
+
+def zoomed_timeline(store, start: dt.datetime, end: dt.datetime, client: str | None = None,
+                    domain: str | None = None) -> tuple[str, list[dict]]:
+    """(bucket, series) for a chart zoomed to ``start``..``end``: the bucket chosen for that span, as for a
+    whole chart (minutes when it spans under MIN_POINTS hours), so zooming in shows finer steps."""
+    if end <= start:
+        raise ValueError("the end of a zoomed range must come after its start")
+    bucket = choose_bucket(end - start)
+    first = start.replace(minute=0, second=0, microsecond=0)
+    return bucket, timeline(store, client, bucket, domain, within=(first, end.replace(minute=0, second=0,
+                                                                                      microsecond=0)))
 
 
 def fill_zeros(rows: dict[dt.datetime, Any], bucket: str, zero: Any) -> dict[dt.datetime, Any]:

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from netsift.findings import SEVERITIES
-from netsift.report.chart_data import BUCKET_SECONDS
+from netsift.report.chart_data import BUCKET_SECONDS, BUCKETS
 from netsift.report.graph_layout import layout_infrastructure
 
 SEVERITY_COLOURS = {"info": "#9aa5b1", "low": "#5b8def", "medium": "#f0b429", "high": "#e8590c",
@@ -106,6 +106,9 @@ def timeline_figure(series: list[dict], title: str = "Queries over time", bucket
         _step_trace(series, "nxdomain", width, name="NXDOMAIN", line={"color": NOT_NORMAL_COLOUR}),
     ])
     fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.08}, type="date")
+    per = {name: text for name, _, text in BUCKETS}.get(bucket or "")
+    if per:  # a zoomed chart comes in finer buckets: the axis says which
+        fig.update_yaxes(title={"text": f"per {per.removeprefix('1 ')}", "font": {"size": 11}})
     return _layout(fig, title, height=340, legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"})
 
 

@@ -28,6 +28,7 @@ from netsift.report.charts import WORLD_TOPOJSON
 from netsift.store import Store
 from netsift.web import (
     categories, client, domain, findings, graph, logins, overview, resolver, search, security, traffic, verdicts,
+    zoom,
 )
 from netsift.web import map as map_page
 from netsift.web.pages import Page, add_page, json_response
@@ -94,6 +95,7 @@ def create_app(store_path: str | None, *, token: str | None = None, bound_host: 
     app.add_api_route("/.json", overview_json(app), methods=["GET"], include_in_schema=False)
     findings.register_routes(app)
     verdicts.register_routes(app)
+    zoom.register_routes(app)
 
     @app.get("/status.json", include_in_schema=False)
     async def status() -> Response:

@@ -35,7 +35,7 @@ def remembered_inputs(store) -> list[dict]:
 
 def overview_figures(d: dict) -> dict:
     return {
-        "timeline": charts.timeline_figure(d["timeline"]),
+        "timeline": charts.timeline_figure(d["timeline"], bucket=d["bucket"]),
         "normal": charts.normal_figure(d["normal_breakdown"]),
         "findings": charts.findings_figure(d["findings_by_kind"]),
     }

@@ -120,16 +120,29 @@ def add_page(app, page: Page) -> None:
 async def page_result(request: Request, page: Page) -> Result:
     """The page's data for the request's query, shared with every request for the same query until the
     store changes (see :mod:`netsift.web.cache`)."""
+    return await data_result(request, page.path, page.data)
+
+
+async def data_result(request: Request, path: str, data_of: DataFn
+                      ) -> Result:
+    """``data_of(store, params)`` for the request's query, kept per store version (see ``page_result``)."""
     dash = request.app.state.netsift
     params = request.query_params
-    return await dash.pages.get(("data", page.path, str(params)), lambda: _compute(dash, page, params),
+    return await dash.pages.get(("data", path, str(params)), lambda: _compute(dash, data_of, params),
                                 lambda r: r.size)
 
 
-def _compute(dash, page: Page, params: QueryParams) -> Result:
+async def data_response(request: Request, path: str, data_of: DataFn
+                        ) -> Response:
+    """A JSON-only route's answer: ``data_of``'s data as JSON, or ``{"error"}`` with 400/404."""
+    result = await data_result(request, path, data_of)
+    return Response(result.body, status_code=result.status, media_type="application/json")
+
+
+def _compute(dash, data_of: DataFn, params: QueryParams) -> Result:
     try:
         with dash.reader() as store:
-            data = page.data(store, params)
+            data = data_of(store, params)
     except (NotFound, BadRequest) as exc:
         status = 404 if isinstance(exc, NotFound) else 400
         return Result(status, None, str(exc), _dumps({"error": str(exc)}))

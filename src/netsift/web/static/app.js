@@ -12,6 +12,7 @@
       var spec = JSON.parse(source.textContent);
       Plotly.newPlot(div, spec.data, spec.layout, config).then(function () {
         div.setAttribute("data-drawn", "1");
+        zoomable(div, spec);
       });
       div.on && div.on("plotly_click", function (event) {
         var point = event.points && event.points[0];
@@ -20,6 +21,43 @@
           window.location.href = url;
         }
       });
+    });
+  }
+  /* Time charts with data-zoom: zoomed in (drag, range slider), the chart asks the server for the range
+     shown in the bucket that suits it (minutes instead of hours) and draws those steps; zoomed out
+     (double click: autorange), it draws the whole chart again. data-bucket names the bucket drawn. */
+  function zoomable(div, spec) {
+    var url = div.getAttribute("data-zoom");
+    if (!url || !div.on) { return; }
+    var own = false, timer = null, asked = 0;
+    function redraw(data, layout, bucket) {
+      own = true;
+      Plotly.react(div, data, layout, config).then(function () {
+        own = false;
+        if (bucket) { div.setAttribute("data-bucket", bucket); } else { div.removeAttribute("data-bucket"); }
+      });
+    }
+    div.on("plotly_relayout", function (event) {
+      if (own) { return; }
+      if (event["xaxis.autorange"]) { asked += 1; redraw(spec.data, spec.layout, null); return; }
+      var range = event["xaxis.range"] || [event["xaxis.range[0]"], event["xaxis.range[1]"]];
+      if (range[0] === undefined || range[1] === undefined) { return; }
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var ticket = ++asked;
+        var query = "from=" + encodeURIComponent(range[0]) + "&to=" + encodeURIComponent(range[1]);
+        fetch(url + (url.indexOf("?") < 0 ? "?" : "&") + query, {credentials: "same-origin"}).then(function (resp) {
+          return resp.ok ? resp.json() : null;
+        }).then(function (doc) {
+          if (!doc || !doc.figure || ticket !== asked) { return; }  // a later zoom wins
+          var fig = JSON.parse(doc.figure), layout = JSON.parse(JSON.stringify(div.layout));
+          if (layout.yaxis && fig.layout.yaxis) { layout.yaxis.title = fig.layout.yaxis.title; }  // "per minute"
+          layout.xaxis.range = range;
+          layout.xaxis.autorange = false;
+          if (layout.xaxis.rangeslider) { layout.xaxis.rangeslider.range = range; }
+          redraw(fig.data, layout, doc.bucket);
+        });
+      }, 250);
     });
   }
   /* Live pages (netsift watch --serve): the server sends the watcher's health and a generation number
