@@ -7,7 +7,6 @@ import gzip
 import io
 import os
 import shutil
-import struct
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from netsift.errors import BadLineError
 from netsift.ingest.run import IngestOptions, expand_paths, ingest_paths
 from netsift.store import open_store
+from tests.packets import dns_query_packet, pcap_record
 
 DATA = Path(__file__).parent.parent / "data" / "pihole"
 LINE = "May  9 02:36:{s:02d} dnsmasq[1]: query[A] host{i}.example.com from 10.0.0.{c}\n"
@@ -182,17 +182,6 @@ def test_file_mtime_gives_the_year(store, tmp_path):
     assert store.scalar("SELECT year(ts) FROM dns_queries") == 2014
 
 
-def _dns_query_packet(i: int) -> bytes:
-    import dpkt
-
-    q = dpkt.dns.DNS(id=i, qd=[dpkt.dns.DNS.Q(name=f"host{i}.example.com", type=1, cls=1)])
-    udp = dpkt.udp.UDP(sport=40000 + i, dport=53, data=bytes(q))
-    udp.ulen = len(udp)
-    ip = dpkt.ip.IP(src=bytes([10, 0, 0, 5]), dst=bytes([10, 0, 0, 1]), p=17, data=udp)
-    ip.len = len(ip)
-    return bytes(dpkt.ethernet.Ethernet(src=b"\x00" * 6, dst=b"\x01" * 6, type=0x0800, data=ip))
-
-
 def test_grown_capture_adds_only_new_packets(store, tmp_path):
     import dpkt
 
@@ -200,12 +189,11 @@ def test_grown_capture_adds_only_new_packets(store, tmp_path):
     with f.open("wb") as fh:
         writer = dpkt.pcap.Writer(fh)
         for i in range(5):
-            writer.writepkt(_dns_query_packet(i), ts=1700000000 + i)
+            writer.writepkt(dns_query_packet(i), ts=1700000000 + i)
     assert ingest_paths(store, [str(f)]).files[0].rows == 5 + 5  # the questions, and each one's flow
     with f.open("ab") as fh:  # pcap records appended after the existing ones
         for i in range(5, 8):
-            pkt = _dns_query_packet(i)
-            fh.write(struct.pack("<IIII", 1700000000 + i, 0, len(pkt), len(pkt)) + pkt)
+            fh.write(pcap_record(i))
     report = ingest_paths(store, [str(f)]).files[0]
     assert report.status == "resumed" and report.rows == 3 + 3
     assert count(store) == 8 and store.scalar("SELECT count(*) FROM connections") == 8

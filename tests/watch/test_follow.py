@@ -16,6 +16,7 @@ from netsift.store import open_store
 from netsift.watch import batches
 from netsift.watch.follow import CompressedTail, StdinTail
 from netsift.watch.runner import WatchOptions, Watcher
+from tests.packets import dns_query_packet, pcap_record
 from tests.watch.lines import pihole_lines, rows
 
 
@@ -270,3 +271,34 @@ def test_a_growing_compressed_file_is_read_as_it_grows_and_after_a_restart(tmp_p
         assert isinstance(w.followed[str(log)].tail, CompressedTail)
         w.close()
     assert rows(db) == _batch(tmp_path, [line for part in parts for line in part])
+
+
+def test_a_capture_that_never_goes_quiet_is_still_read_as_it_grows(tmp_path):
+    """``tcpdump -w`` on a busy network writes every moment: a capture re-read only after a quiet spell
+    would never be read again. It is re-read at least every few holds (or a few times its own re-read
+    cost) while it keeps changing."""
+    import dpkt
+
+    cap = tmp_path / "logs" / "live.pcap"
+    cap.parent.mkdir()
+    with cap.open("wb") as fh:
+        writer = dpkt.pcap.Writer(fh)
+        for i in range(5):
+            writer.writepkt(dns_query_packet(i), ts=1700000000 + i)
+    with open_store(str(tmp_path / "w.duckdb")) as store:
+        w = Watcher(store, WatchOptions(paths=[str(cap.parent)], ingest=IngestOptions(), detect=False,
+                                        hold_seconds=0.3))
+        try:
+            _poll(w, 1)
+            assert store.scalar("SELECT count(*) FROM dns_queries") == 5
+            i, deadline = 5, time.monotonic() + 4.0
+            while time.monotonic() < deadline:  # a packet every 0.1 s: never quiet for 0.3 s
+                with cap.open("ab") as fh:
+                    fh.write(pcap_record(i))
+                i += 1
+                _poll(w, 1)
+                time.sleep(0.1)
+            stored = store.scalar("SELECT count(*) FROM dns_queries")
+            assert 5 + 10 <= stored <= i  # read while it grew, each packet once
+        finally:
+            w.close()

@@ -24,7 +24,8 @@ file that is a copy of another or replaces an earlier read is first ingested onc
 compressed file (gzip, bzip2, xz, zstd) is followed too, its appended members or frames decompressed as
 they come (``follow.CompressedTail``). Files the watcher cannot follow line by line (captures, JSON
 documents, UTF-16 or CR-only text) are ingested again, the same way, whenever they change and have been
-quiet for ``hold_seconds``.
+quiet for ``hold_seconds``, or, while they keep changing, at least every ``WHOLE_MAX_WAIT`` holds (or four
+times the last re-read's cost, when longer).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from netsift.watch.follow import BufferTail, CompressedTail, Tail
 
 BATCH_BYTES = 8 * 1024 * 1024  # at most this much of one source per batch (the reader's chunk size)
 HOLD_SECONDS = 1.0  # lines a parser holds back wait at most about this long
+WHOLE_MAX_WAIT = 5  # holds a file re-read whole waits at most while it keeps changing
 
 
 @dataclass
@@ -109,6 +111,24 @@ class Whole:
     done: bool = True
     rows: int = 0
     rejected: int = 0
+    waiting_since: float | None = None  # the first change not read yet
+    cost: float = 0.0  # seconds the last read took
+
+    def changed(self, sig: tuple[int, int, int], now: float) -> None:
+        if sig != self.signature:
+            self.signature, self.changed_at, self.done = sig, now, False
+            if self.waiting_since is None:
+                self.waiting_since = now
+
+    def due(self, now: float, hold_seconds: float) -> bool:
+        """Read it again: it changed and has been quiet for ``hold_seconds``, or it keeps changing (a
+        capture ``tcpdump -w`` writes every moment) and has waited WHOLE_MAX_WAIT holds, or four times its
+        last read's cost when that is longer (so re-reading a large file takes at most a fifth of the time)."""
+        if self.done:
+            return False
+        waited = now - (self.waiting_since if self.waiting_since is not None else now)
+        return (now - self.changed_at >= hold_seconds
+                or waited >= max(WHOLE_MAX_WAIT * hold_seconds, 4 * self.cost))
 
 
 def signature(path: str) -> tuple[int, int, int] | None:

@@ -325,9 +325,8 @@ class Watcher:
                 continue  # a followed file under another name (renamed while this round ran)
             whole = self.whole.get(path)
             if whole is not None:
-                if sig != whole.signature:
-                    whole.signature, whole.changed_at, whole.done = sig, time.monotonic(), False
-                if whole.done or time.monotonic() - whole.changed_at < self.opts.hold_seconds:
+                whole.changed(sig, time.monotonic())
+                if not whole.due(time.monotonic(), self.opts.hold_seconds):
                     continue
             self.batcher.commit()  # a catch-up's writer opens transactions of its own
             if path in self.deferred:
@@ -350,6 +349,7 @@ class Watcher:
             self.seen.add(path)
             f = batches.follow_file(self.store, path, self.opts.ingest) if whole is None else None
             if f is None:
+                started = time.monotonic()
                 report = batches.catch_up(self.store, path, self.opts.ingest)
                 if report.status == "error":
                     self.refused[path] = sig
@@ -363,7 +363,8 @@ class Watcher:
                 f = batches.follow_file(self.store, path, self.opts.ingest) if whole is None else None
                 if f is None:
                     if report.status != "waiting":
-                        self.whole[path] = Whole(path, sig, time.monotonic())
+                        now = time.monotonic()
+                        self.whole[path] = Whole(path, sig, now, cost=now - started)
                     continue
             self.refused.pop(path, None)
             self.whole.pop(path, None)
