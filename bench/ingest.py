@@ -84,14 +84,21 @@ def generate(fmt: str, lines: int) -> Path:
 def timed(cmd: list[str]) -> tuple[float, float, str]:
     """(seconds, peak RSS MiB, stdout) of one command in a fresh process, with this checkout's src/ first on
     the path (the code measured is the code beside the bench, whatever netsift is installed)."""
+    seconds, _, rss, out = measured(cmd)
+    return seconds, rss, out
+
+
+def measured(cmd: list[str]) -> tuple[float, float, float, str]:
+    """(seconds, CPU seconds (user + system), peak RSS MiB, stdout) of one command, as :func:`timed`. The CPU
+    seconds move less than the wall time on a machine shared with other work."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", tf.name, *cmd], capture_output=True, text=True,
-                              env=env)
+        proc = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", tf.name, *cmd], capture_output=True,
+                              text=True, env=env)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
-        seconds, kib = tf.read().split()[-2:]
-    return float(seconds), int(kib) / 1024, proc.stdout
+        seconds, user, system, kib = tf.read().split()[-4:]
+    return float(seconds), float(user) + float(system), int(kib) / 1024, proc.stdout
 
 
 def count_lines(path: Path) -> int:
@@ -122,6 +129,7 @@ def main() -> None:
     args = ap.parse_args()
     rows: list[list[str]] = []
     rates: dict[tuple[str, int], float] = {}
+    load_at_start = os.getloadavg()[0]
     for fmt in args.formats.split(","):
         for n in (int(x) for x in args.lines.split(",")):
             path = generate(fmt, n)
@@ -135,21 +143,23 @@ def main() -> None:
                                    "--year", "2026", str(path)],
                 "duckdb: store the same rows": [sys.executable, "-c", STORE_ONLY, str(parquet), str(floor_db)],
             }
-            results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+            results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in runs}
             for _ in range(args.repeat):
                 for name, cmd in runs.items():
                     fresh(floor_db if name.startswith("duckdb") else db)
                     if name.startswith("duckdb") and not parquet.exists():
                         export_rows(db, parquet)
-                    seconds, rss, _ = timed(cmd)
-                    results[name].append((seconds, rss))
-            loop_s = statistics.median(s for s, _ in results["python regex loop"])
-            for name, measured in results.items():
-                times = sorted(s for s, _ in measured)
+                    seconds, cpu, rss, _ = measured(cmd)
+                    results[name].append((seconds, cpu, rss))
+            loop_s = statistics.median(s for s, _, _ in results["python regex loop"])
+            for name, runs_of in results.items():
+                times = sorted(s for s, _, _ in runs_of)
                 s = max(statistics.median(times), 0.01)  # /usr/bin/time counts hundredths
                 spread = f"{times[0]:.2f}–{times[-1]:.2f}" if len(times) > 1 else ""
-                rows.append([fmt, f"{lines:,}", f"{mb:,.0f}", name, f"{s:.2f}", spread, f"{lines / s / 1e6:.2f} M",
-                             f"{mb / s:,.0f}", f"{max(r for _, r in measured):,.0f}", f"{loop_s / s:.1f}x", ""])
+                cpu = statistics.median(c for _, c, _ in runs_of)
+                rows.append([fmt, f"{lines:,}", f"{mb:,.0f}", name, f"{s:.2f}", spread, f"{cpu:.2f}",
+                             f"{lines / s / 1e6:.2f} M", f"{mb / s:,.0f}", f"{max(r for _, _, r in runs_of):,.0f}",
+                             f"{loop_s / s:.1f}x", ""])
                 if name == "netsift ingest":
                     rates[(fmt, lines)] = lines / s
             for path_ in (fresh(db), fresh(floor_db), parquet):
@@ -158,13 +168,13 @@ def main() -> None:
         fmt, lines = row[0], int(row[1].replace(",", ""))
         largest = max((n for f, n in rates if f == fmt), default=None)
         if row[3] == "netsift ingest" and largest:
-            row[10] = f"{rates[(fmt, lines)] / rates[(fmt, largest)]:.0%} of {largest / 1e6:g} M"
+            row[11] = f"{rates[(fmt, lines)] / rates[(fmt, largest)]:.0%} of {largest / 1e6:g} M"
             if lines != largest:
-                row[10] += f" (target {RATE_TARGET:.0%})"
-    header = ["format", "lines", "MB", "tool", "seconds", "runs", "lines/s", "MB/s", "peak RSS MiB",
+                row[11] += f" (target {RATE_TARGET:.0%})"
+    header = ["format", "lines", "MB", "tool", "seconds", "runs", "CPU s", "lines/s", "MB/s", "peak RSS MiB",
               "vs regex loop", "netsift rate"]
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; median of {args.repeat} run(s); "
-          f"load average at the end {os.getloadavg()[0]:.1f}")
+          f"load average (1 min) at the start {load_at_start:.1f}, at the end {os.getloadavg()[0]:.1f}")
     table([header, *rows])
     if args.small:
         print()
@@ -196,25 +206,34 @@ def many_small_files(files: int, repeat: int) -> list[list[str]]:
         os.utime(part, (0, 0))
     db = OUT / "small.duckdb"
     cases = {f"1 file of {lines:,} lines": str(whole), f"{files} files of {lines // files:,} lines": str(parts)}
-    measured: dict[str, list[float]] = {name: [] for name in cases}
+    got: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    load_at_start = os.getloadavg()[0]
     for _ in range(repeat):
         for name, target in cases.items():
             fresh(db)
-            seconds, _, _ = timed([sys.executable, "-m", "netsift", "ingest", "--quiet", "--db", str(db),
-                                   "--year", "2026", target])
-            measured[name].append(seconds)
+            seconds, cpu, _, _ = measured([sys.executable, "-m", "netsift", "ingest", "--quiet", "--db", str(db),
+                                           "--year", "2026", target])
+            got[name].append((seconds, cpu))
     fresh(db)
-    one = statistics.median(measured[next(iter(cases))])
-    out = [["pihole", "seconds", "runs", "fixed cost per extra file", "vs one file"]]
-    for name, times in measured.items():
-        s = statistics.median(times)
+    one = statistics.median(s for s, _ in got[next(iter(cases))])
+    one_cpu = statistics.median(c for _, c in got[next(iter(cases))])
+    out = [["pihole", "seconds", "runs", "CPU s", "fixed cost per extra file", "vs one file",
+            "CPU vs one file"]]
+    for name, runs_of in got.items():
+        times = [s for s, _ in runs_of]
+        s, cpu = statistics.median(times), statistics.median(c for _, c in runs_of)
         first = name == next(iter(cases))
         extra = f"{(s - one) / (files - 1) * 1000:.0f} ms" if not first else ""
-        out.append([name, f"{s:.2f}", f"{min(times):.2f}–{max(times):.2f}", extra,
-                    f"{s / one:.2f}x" + ("" if first else f" (target {SMALL_TARGET:g}x)")])
-    startup = [timed([sys.executable, "-m", "netsift", "ingest", "--help"])[0] for _ in range(repeat)]
-    out.append(["start-up: netsift ingest --help", f"{statistics.median(startup):.2f}",
-                f"{min(startup):.2f}–{max(startup):.2f}", "", ""])
+        out.append([name, f"{s:.2f}", f"{min(times):.2f}–{max(times):.2f}", f"{cpu:.2f}", extra,
+                    f"{s / one:.2f}x" + ("" if first else f" (target {SMALL_TARGET:g}x)"),
+                    "" if first else f"{cpu / one_cpu:.2f}x"])
+    startup = [measured([sys.executable, "-m", "netsift", "ingest", "--help"]) for _ in range(repeat)]
+    times = [s for s, _, _, _ in startup]
+    out.append(["start-up: netsift ingest --help", f"{statistics.median(times):.2f}",
+                f"{min(times):.2f}–{max(times):.2f}", f"{statistics.median(c for _, c, _, _ in startup):.2f}", "",
+                "", ""])
+    print(f"many small files: load average (1 min) at the start {load_at_start:.1f}, at the end "
+          f"{os.getloadavg()[0]:.1f}")
     return out
 
 
