@@ -325,22 +325,33 @@ _TEXT_FIELDS = ("client", "query_name", "query_type", "response_code", "resolver
 _ESCAPE = r"\\[0-9]{3}|\\."  # dig-style escapes in names read from packets count as one character
 
 
-def _may_hold_control(values: pl.Series) -> bool:
-    """Cheap test on the bytes of a string column (False means none of its values holds a C0/C1 control
-    character or DEL; True, perhaps)."""
+def _string_bytes(values: pl.Series) -> np.ndarray | None:
+    """The bytes of a string column's values, for cheap tests over all of them at once (the data buffer may
+    hold bytes of values outside the column: a test gives "perhaps", never "no" wrongly); None when empty."""
     if values.dtype == pl.List(pl.String):
         values = values.explode()
     values = values.drop_nulls()
     if values.len() == 0:
-        return False
+        return None
     data = values.rechunk().to_arrow()
     if hasattr(data, "combine_chunks"):  # a chunked array
         data = data.combine_chunks()
     buf = data.buffers()[2]
-    if buf is None:
-        return False
-    arr = np.frombuffer(memoryview(buf), dtype=np.uint8)
-    return bool(np.any(arr < 32) or np.any(arr == 127) or np.any(arr == 0xC2))
+    return None if buf is None else np.frombuffer(memoryview(buf), dtype=np.uint8)
+
+
+def _may_hold_control(values: pl.Series) -> bool:
+    """Cheap test on the bytes of a string column (False means none of its values holds a C0/C1 control
+    character or DEL; True, perhaps)."""
+    arr = _string_bytes(values)
+    return arr is not None and bool(np.any(arr < 32) or np.any(arr == 127) or np.any(arr == 0xC2))
+
+
+def may_hold_upper_case(values: pl.Series) -> bool:
+    """Cheap test (a pass over the bytes, ~10 ms per million names): False means no value holds an ASCII
+    capital letter; True, perhaps."""
+    arr = _string_bytes(values)
+    return arr is not None and bool(((arr - 65) < 26).any())  # uint8: 'A'..'Z', anything below wraps high
 
 
 def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,

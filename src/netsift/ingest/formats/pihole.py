@@ -41,6 +41,7 @@ from netsift.ingest.base import (
     empty_records,
     finish_dns_records,
     join_across_chunks,
+    may_hold_upper_case,
     qtype_name_expr,
     rejected_from,
     syslog_timestamps,
@@ -134,10 +135,10 @@ def _join_key(names: pl.Series) -> pl.Series:
     """The name a follow-up line is matched to its query by: the name itself (lower case, no final dot), but the address for a
     reverse name, as dnsmasq prints a PTR answer as "reply 10.0.0.5 is host.lan" and NXDOMAIN as
     "... 5.0.0.10.in-addr.arpa is NXDOMAIN". Only the (few) reverse names are rewritten."""
-    odd = names.str.contains(r"[A-Z]|\.$")
-    if odd.any():  # a name asked as "Example.COM." is answered as "example.com." (0x20, trailing dot)
-        where = odd.arg_true()
-        names = names.clone().scatter(where, names.gather(where).str.to_lowercase().str.strip_suffix("."))
+    if may_hold_upper_case(names) or names.str.ends_with(".").any():
+        # a name asked as "Example.COM." is answered as "example.com." (0x20, trailing dot); the test
+        # first, as rewriting every name would cost more than the rest of this function
+        names = names.str.to_lowercase().str.strip_suffix(".")
     where = names.str.ends_with(".in-addr.arpa").arg_true()
     if where.len() == 0:
         return names.alias("key")
