@@ -108,3 +108,33 @@ def test_findings_table_fits_1400_px_and_keeps_addresses_whole(wide_report):
         for text, rects, height, line in cells:
             assert rects == 1 and height <= line * 1.3, (text, rects, height, line)
         assert watch.errors == []
+
+
+@pytest.fixture(scope="module")
+def logins_report(tmp_path_factory):
+    """A report of sshd logons from sources with long reverse names (as real auth logs carry them)."""
+    from netsift import pipeline
+    from netsift.ingest.plan import IngestOptions
+
+    tmp = tmp_path_factory.mktemp("logins")
+    log = tmp / "auth.log"
+    log.write_text("".join(
+        f"Jun 1{i % 10} 03:{i % 60:02d}:1{i % 10} combo sshd(pam_unix)[{1000 + i}]: authentication failure; logname= "
+        f"uid=0 euid=0 tty=NODEVssh ruser= rhost=n2190761841{i:02d}.netvigator-broadband.example.com  user=root\n"
+        for i in range(40)))
+    with open_store(tmp / "netsift.duckdb") as store:
+        pipeline.ingest(store, [str(log)], IngestOptions(year=2026))
+        pipeline.analyze(store)
+        return write_report(store, tmp / "report.html")
+
+
+@pytest.mark.browser
+def test_login_tables_fit_their_cards_at_1400_px(logins_report):
+    with browser_page(viewport=(1400, 900)) as (page, watch):
+        page.goto(logins_report.as_uri())
+        assert page.locator("#logins table").count() == 3
+        cut = page.evaluate("""() => [...document.querySelectorAll('#logins table')]
+            .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)
+            .map(t => t.querySelector('th').textContent)""")
+        assert cut == []
+        assert watch.errors == []
