@@ -3,6 +3,8 @@
     pip install scikit-learn wordfreq          # training only; netsift itself needs neither
     python scripts/train_dga_model.py --shared ../shared/data            # train, evaluate, write
     python scripts/train_dga_model.py --shared ../shared/data --no-lfo   # skip the leave-family-out table
+    pip install torch                          # only for --char-cnn
+    python scripts/train_dga_model.py --shared ../shared/data --cache prep.pkl --char-cnn   # measure only
 
 Inputs (read by path, never copied into the repository):
 
@@ -30,6 +32,12 @@ training labels score at or above 0.5.
 Prints the per-family table: in-sample recall (5-fold cross-validation over the generated names) and
 leave-family-out recall (each maltrail family scored by a model trained without it), and the false
 positives on the held-out ranks. Deterministic for a given ``--seed``.
+
+``--char-cnn`` measures one more kind of evidence without shipping it: a character-level CNN (embedding,
+convolutions of widths 2-5, max-pooling, trained with torch on one thread) whose log-odds is stacked like
+the n-gram regression's (out of fold, and without the family for the leave-family-out table). The run time
+has no such feature, so the option prints the tables of the stack with it and writes nothing; the numpy
+forward pass the run time would use is :func:`cnn_logits`. Measured in docs/detectors.md (not shipped).
 """
 
 from __future__ import annotations
@@ -54,6 +62,10 @@ from netsift.detect.dga_model import (
     FORMAT,
     NGRAM_BITS,
     NGRAM_ORDERS,
+    N_SYMBOLS,
+    PAD,
+    START_CODE,
+    END_CODE,
     DgaModel,
     NgramModel,
     PairTable,
@@ -279,7 +291,19 @@ def fit(x: np.ndarray, y: np.ndarray, seed: int) -> ShapeModel:
         random_state=seed,
     )
     clf.fit(x, y, sample_weight=w)
+    if x.shape[1] != len(FEATURES):  # an evaluated-only extra feature (--char-cnn): the run time lacks it
+        return Direct(clf)
     return export(clf, np.median(x[y == 0], axis=0))
+
+
+class Direct:
+    """A boosted model scored through scikit-learn (for evaluation only: never written as the model)."""
+
+    def __init__(self, clf) -> None:
+        self.clf, self.bias = clf, 0.0
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return self.clf.decision_function(x) + self.bias
 
 
 def _bins(cuts: np.ndarray, lo: float, hi: float) -> slice:
@@ -343,6 +367,143 @@ def export(clf, ref: np.ndarray) -> ShapeModel:
         bias += centre
         pairs.append(pt)
     return ShapeModel(thresholds, values, bias, pairs)
+
+
+# --- character CNN (--char-cnn): measured, not shipped ---------------------------------------------------------
+
+CNN = {"epochs": 12, "filters": 32, "hidden": 64, "emb": 16}  # set from --cnn-* options
+CNN_WIDTHS = (2, 3, 4, 5)
+_CNN_TAIL = max(CNN_WIDTHS) - 1
+
+
+def cnn_codes(labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(codes [n, longest + 2 + 4] of ``^label$`` followed by padding, n = len + 2 per label) with the run
+    time's symbol codes (:func:`encode`)."""
+    codes, lengths = encode(labels)
+    n = lengths.astype(np.int64) + 2
+    out = np.zeros((len(labels), int(n.max()) + _CNN_TAIL), dtype=np.int64)
+    out[:, 0] = START_CODE
+    out[:, 1 : codes.shape[1] + 1] = codes
+    out[np.arange(len(labels)), lengths + 1] = END_CODE
+    return out, n
+
+
+def train_cnn(labels: list[str], y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """A character CNN in the manner of the DGA literature (Woodbridge et al. 2016 use an LSTM; Yu et al.
+    2018 and Saxe & Berlin 2017 convolutions): embedding (16), 1-D convolutions of widths 2-5 (``filters``
+    each, ReLU) max-pooled over the positions of ``^label$``, a dense layer (``hidden``, ReLU, dropout 0.3)
+    and the log-odds; balanced classes, Adam with a one-cycle schedule, one thread. Needs ``torch``
+    (training only). Returns plain float32 weights for :func:`cnn_logits`."""
+    import torch
+    import torch.nn as nn
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    codes, n = cnn_codes(labels)
+    yf = np.asarray(y, dtype=np.float32)
+    emb, filters, hidden = CNN["emb"], CNN["filters"], CNN["hidden"]
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = nn.Embedding(N_SYMBOLS, emb)
+            self.convs = nn.ModuleList(nn.Conv1d(emb, filters, w) for w in CNN_WIDTHS)
+            self.fc1 = nn.Linear(filters * len(CNN_WIDTHS), hidden)
+            self.fc2 = nn.Linear(hidden, 1)
+            self.drop = nn.Dropout(0.3)
+
+        def forward(self, c, n):
+            e = self.emb(c).transpose(1, 2)
+            width = c.shape[1] - _CNN_TAIL
+            mask = (torch.arange(width)[None, :] < n[:, None]).float()[:, None, :]
+            pooled = [(torch.relu(conv(e)[:, :, :width]) * mask).amax(dim=2) for conv in self.convs]
+            return self.fc2(self.drop(torch.relu(self.fc1(self.drop(torch.cat(pooled, 1))))))[:, 0]
+
+    net = Net()
+    batch = 256
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-5)
+    batches_per_epoch = sum(-(-len(ch) // batch) for ch in np.array_split(np.arange(len(yf)), -(-len(yf) // (batch * 8))))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=CNN["epochs"] * batches_per_epoch)
+    pos_w = torch.tensor((1 - yf.mean()) / yf.mean())
+    rng = np.random.default_rng(seed)
+    by_len = np.argsort(n, kind="stable")  # batches of similar lengths: little padding
+    for _ in range(CNN["epochs"]):
+        net.train()
+        batches = []
+        for ch in np.array_split(by_len, -(-len(yf) // (batch * 8))):
+            ch = rng.permutation(ch)
+            batches += [ch[i : i + batch] for i in range(0, len(ch), batch)]
+        for i in rng.permutation(len(batches)):
+            b = batches[i]
+            yb = torch.from_numpy(yf[b])
+            z = net(torch.from_numpy(codes[b][:, : n[b].max() + _CNN_TAIL]), torch.from_numpy(n[b]))
+            w = torch.where(yb > 0, pos_w, torch.tensor(1.0))
+            loss = (nn.functional.binary_cross_entropy_with_logits(z, yb, reduction="none") * w).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    net.eval()
+    return {
+        "emb": net.emb.weight.detach().numpy().copy(),
+        "conv_w": [c.weight.detach().numpy().copy() for c in net.convs],  # [filters, emb, width]
+        "conv_b": np.concatenate([c.bias.detach().numpy() for c in net.convs]),
+        "w1": net.fc1.weight.detach().numpy().T.copy(),
+        "b1": net.fc1.bias.detach().numpy().copy(),
+        "w2": net.fc2.weight.detach().numpy()[0].copy(),
+        "b2": net.fc2.bias.detach().numpy().copy(),
+    }
+
+
+def cnn_logits(w: dict, labels: list[str]) -> np.ndarray:
+    """The CNN's log-odds with numpy only, over the batch: the embedding folds into the convolutions, so
+    each window offset k is a lookup table [symbol, channel]; offsets 0+1 and 2+3 are summed into pair
+    tables (3 lookups a position instead of 5); labels are taken one length at a time (a window starting on
+    padding would get -1e30, never the max)."""
+    f = w["conv_w"][0].shape[0]
+    t = np.zeros((max(CNN_WIDTHS), N_SYMBOLS, f * len(CNN_WIDTHS)))
+    for j, (width, cw) in enumerate(zip(CNN_WIDTHS, w["conv_w"])):
+        for k in range(width):
+            t[k, :, j * f : (j + 1) * f] = w["emb"].astype(np.float64) @ cw[:, :, k].T.astype(np.float64)
+    t[0, PAD] = -1e30
+    t = t.astype(np.float32)
+    p01 = (t[0][:, None] + t[1][None, :]).reshape(N_SYMBOLS * N_SYMBOLS, -1)
+    p23 = (t[2][:, None] + t[3][None, :]).reshape(N_SYMBOLS * N_SYMBOLS, -1)
+    codes, n = cnn_codes(labels)
+    out = np.zeros(len(labels))
+    for p in np.unique(n).tolist():  # one length at a time: no window is wasted on padding
+        rows = np.flatnonzero(n == p)
+        c = codes[rows, : p + _CNN_TAIL]
+        acc = p01[c[:, :p] * N_SYMBOLS + c[:, 1 : p + 1]]
+        acc += p23[c[:, 2 : p + 2] * N_SYMBOLS + c[:, 3 : p + 3]]
+        acc += t[4][c[:, 4 : p + 4]]
+        pooled = np.maximum(acc.max(axis=1) + w["conv_b"], 0)
+        out[rows] = np.maximum(pooled @ w["w1"] + w["b1"], 0) @ w["w2"] + w["b2"][0]
+    return out
+
+
+def cnn_columns(d: dict, seed: int, t0: float) -> dict:
+    """The CNN's log-odds as a stacked feature, like the n-gram regression's: out of fold (the same 5
+    folds) for every training row, from a model on all rows for the held-out names, and for each maltrail
+    family from a model trained without it."""
+    benign, gen, y, folds = d["benign"], d["gen"], d["y"], d["folds"]
+    labels = [lb for lb, _ in benign] + [g[1] for g in gen]
+    fams = np.array([""] * len(benign) + list(d["families"]))
+    oof = np.zeros(len(y))
+    for k in range(5):
+        m = train_cnn([lb for lb, f in zip(labels, folds) if f != k], y[folds != k], seed)
+        oof[folds == k] = cnn_logits(m, [lb for lb, f in zip(labels, folds) if f == k])
+    final = train_cnn(labels, y, seed)
+    held = cnn_logits(final, [lb for lb, _ in d["held"]])
+    print(f"character CNN (5 folds + final) in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    lfo = {}
+    if d["lfo_ngram"] is not None:
+        for fam in sorted({f for f, *_ in d["mal"]}):
+            keep = fams != fam
+            m = train_cnn([lb for lb, k in zip(labels, keep) if k], y[keep], seed)
+            lfo[fam] = cnn_logits(m, [lb for lb, k in zip(labels, keep) if not k])
+        print(f"leave-family-out CNNs in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return {"config": dict(CNN), "seed": seed, "oof": oof, "held": held, "lfo": lfo, "final": final}
 
 
 # --- main ----------------------------------------------------------------------------------------------------
@@ -450,6 +611,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--learning-rate", type=float, default=BOOST["learning_rate"])
     ap.add_argument("--min-leaf", type=int, default=BOOST["min_leaf"], help="fewest training rows in a leaf")
     ap.add_argument("--l2", type=float, default=BOOST["l2"], help="L2 regularisation of the leaf values")
+    ap.add_argument("--char-cnn", action="store_true",
+                    help="measure a character CNN's log-odds as an extra stacked feature (needs torch; the run "
+                         "time has no such feature, so this evaluates only and writes no model)")
+    ap.add_argument("--cnn-epochs", type=int, default=CNN["epochs"])
+    ap.add_argument("--cnn-filters", type=int, default=CNN["filters"], help="filters per width (2, 3, 4, 5)")
+    ap.add_argument("--cnn-hidden", type=int, default=CNN["hidden"], help="units of the dense layer")
     ap.add_argument("--cache", type=Path, default=None,
                     help="pickle of the prepared features and n-gram log-odds (written if absent, read if "
                          "present: then only the boosted model is refitted; delete it when data or options "
@@ -458,6 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     BOOST.update(interactions=args.interactions, max_iter=args.max_iter, leaves=args.leaves,
                  learning_rate=args.learning_rate, min_leaf=args.min_leaf, l2=args.l2)
     NGRAM.update(bits=args.ngram_bits, orders=tuple(int(k) for k in args.ngram_orders.split(",")))
+    CNN.update(epochs=args.cnn_epochs, filters=args.cnn_filters, hidden=args.cnn_hidden)
     t0 = time.perf_counter()
     first, last = (int(v) for v in args.train_ranks.split("-"))
     if args.cache is not None and args.cache.exists():
@@ -471,18 +639,31 @@ def main(argv: list[str] | None = None) -> int:
                 pickle.dump(d, fh)
     if not args.no_lfo and d["lfo_ngram"] is None:
         raise SystemExit("the cache was prepared with --no-lfo; delete it or pass --no-lfo")
+    cnn = None
+    if args.char_cnn:  # kept in the cache per configuration and seed: the CNNs take minutes
+        key = f"char_cnn {sorted(CNN.items())} seed {args.seed}"
+        cnn = d.get(key) or cnn_columns(d, args.seed, t0)
+        if key not in d and args.cache is not None:
+            d[key] = cnn
+            with open(args.cache, "wb") as fh:
+                pickle.dump(d, fh)
+        if not args.no_lfo and not cnn["lfo"]:
+            raise SystemExit("the cached CNN columns lack the leave-family-out models; delete the cache")
     words, table = d["words"], WordTable(d["words"])
-    args.words_out.write_text(
-        "# English words, most frequent first: wordfreq top_n_list('en', %d), 3-15 letters a-z.\n"
-        "# Derived from the wordfreq package's data (CC BY-SA 4.0); see dga_words.LICENSE.\n" % args.words
-        + "\n".join(words)
-        + "\n",
-        encoding="utf-8",
-    )
+    if cnn is None:
+        args.words_out.write_text(
+            "# English words, most frequent first: wordfreq top_n_list('en', %d), 3-15 letters a-z.\n"
+            "# Derived from the wordfreq package's data (CC BY-SA 4.0); see dga_words.LICENSE.\n" % args.words
+            + "\n".join(words)
+            + "\n",
+            encoding="utf-8",
+        )
     benign, held, mal, gen = d["benign"], d["held"], d["mal"], d["gen"]
     x, y, xh, suffixes, families = d["x"], d["y"], d["xh"], d["suffixes"], d["families"]
     folds, ngrams, lr_final = d["folds"], d["ngrams"], d["lr_final"]
     xb = x[: len(benign)]
+    if cnn is not None:
+        x, xh = np.column_stack([x, cnn["oof"]]), np.column_stack([xh, cnn["held"]])
 
     def train(mask: np.ndarray) -> tuple[ShapeModel, dict[str, float]]:
         tt = tld_table([s for s, m in zip(suffixes, mask) if m], y[mask])
@@ -513,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
             # the family's n-gram feature comes from a regression that never saw the family
             xs = x[sel].copy()
             xs[:, NG_COL] = d["lfo_ngram"][fam]
+            if cnn is not None:  # and its CNN feature from a CNN that never saw it either
+                xs[:, -1] = cnn["lfo"][fam]
             z = logits(m, t2, xs, [s for s, f in zip(suffixes, sel) if f]) - shift
             lfo[fam] = float(np.mean(z >= 0))
             lfo_rows[np.flatnonzero(sel[len(benign):])] = z >= 0
@@ -573,6 +756,10 @@ def main(argv: list[str] | None = None) -> int:
         "held_out_names": len(held),
         "filtered": filtered,
     }
+    if cnn is not None:
+        print(f"character CNN ({cnn['config']}, seed {cnn['seed']}) stacked as an extra feature: evaluation "
+              f"only, no model written", file=sys.stderr)
+        return 0
     dga = DgaModel(ngrams, final, tt, reference, meta, table, lr_final)
     args.out.write_text(json.dumps(dga.to_json(), separators=(",", ":"), sort_keys=True) + "\n",
                         encoding="utf-8")

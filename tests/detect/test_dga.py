@@ -628,6 +628,49 @@ def test_training_export_is_exactly_the_boosted_ensemble(interactions):
     assert np.allclose(model.logit(fresh), clf.decision_function(fresh), atol=1e-6)
 
 
+@pytest.mark.parametrize("labels", [
+    ["a", "ab", "google", "kq3vxz8", "x" * 63],
+    ["holiday-dentist", "Upper", "d34ft", "under_score", "b" * 70],
+    ["btddc", "btddc", "zz", "0123456789abcdef0123"],
+])
+def test_char_cnn_fast_forward_is_the_plain_convolution(labels):
+    """scripts/train_dga_model.py --char-cnn scores with lookup tables (embedding folded into each window
+    offset, offsets summed in pairs, one length at a time): the same log-odds as the plain network
+    (embed, convolve each width over ^label$ and the padding after it, ReLU, max over the label's own
+    window starts, dense, ReLU, dense), here with random weights."""
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "train_dga_model.py"
+    spec = importlib.util.spec_from_file_location("train_dga_model", path)
+    assert spec and spec.loader
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    rng = np.random.default_rng(3)
+    emb, f, hidden = 6, 5, 7
+    w = {"emb": rng.normal(size=(41, emb)).astype(np.float32),
+         "conv_w": [rng.normal(size=(f, emb, k)).astype(np.float32) for k in train.CNN_WIDTHS],
+         "conv_b": rng.normal(size=f * 4).astype(np.float32),
+         "w1": rng.normal(size=(f * 4, hidden)).astype(np.float32),
+         "b1": rng.normal(size=hidden).astype(np.float32),
+         "w2": rng.normal(size=hidden).astype(np.float32), "b2": rng.normal(size=1).astype(np.float32)}
+    codes, n = train.cnn_codes(labels)
+    expected = []
+    for c, length in zip(codes, n):
+        e = w["emb"][c].astype(np.float64)  # [positions + 4, emb]
+        pooled = []
+        for cw, b in zip(w["conv_w"], np.split(w["conv_b"], 4)):
+            k = cw.shape[2]
+            out = [np.einsum("ke,fek->f", e[t : t + k], cw) + b for t in range(length)]
+            pooled.append(np.maximum(np.max(out, axis=0), 0))
+        h = np.maximum(np.concatenate(pooled) @ w["w1"] + w["b1"], 0)
+        expected.append(h @ w["w2"] + w["b2"][0])
+    assert n.tolist() == [min(len(lb), 63) + 2 for lb in labels]
+    assert np.allclose(train.cnn_logits(w, labels), expected, atol=1e-4)
+
+
 def test_dense_trigram_table_is_the_smoothed_model():
     """The dense table (built over count arrays at load) holds log10 P(c | a b) of the dictionary-based
     Kneser-Ney model, for seen and unseen contexts alike."""
