@@ -6,6 +6,7 @@ logs carry no block status; the overview links to it and lists the analysis inpu
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 
 import pytest
@@ -21,9 +22,13 @@ START = dt.datetime(2024, 5, 9, 10, 0, 0)
 UPSTREAMS = ("1.1.1.1", "9.9.9.9#53")
 
 
-def pihole_log() -> str:
+LONG_CDN = "analytics-api-external-alb-222534322.cn-north-1.elb.amazonaws.com.cn"
+
+
+def pihole_log(long_names: bool = False) -> str:
     """Three hours of a Pi-hole log: a planted blocked name (gravity), a hostile name blocked by regex,
-    names forwarded to two upstreams and answered from the cache."""
+    names forwarded to two upstreams and answered from the cache (``long_names``: and a long CDN name
+    allowed and blocked, as real logs carry them)."""
     lines = []
 
     def line(t: dt.datetime, text: str) -> None:
@@ -43,12 +48,17 @@ def pihole_log() -> str:
         if i % 30 == 0:
             line(t, f"query[TXT] {XSS_BLOCKED} from 10.0.0.6")
             line(t, f"regex blocked {XSS_BLOCKED} is 0.0.0.0")
+        if long_names and i % 2 == 0:
+            line(t, f"query[A] {LONG_CDN} from 10.0.0.5")
+            line(t, f"reply {LONG_CDN} is 52.80.1.1")
+            line(t, f"query[A] metrics.{LONG_CDN} from 10.0.0.6")
+            line(t, f"gravity blocked metrics.{LONG_CDN} is 0.0.0.0")
     return "\n".join(lines) + "\n"
 
 
-def build_pihole_store(folder) -> str:
+def build_pihole_store(folder, long_names: bool = False) -> str:
     log = folder / "pihole.log"
-    log.write_text(pihole_log(), encoding="utf-8")
+    log.write_text(pihole_log(long_names), encoding="utf-8")
     feed = folder / "my-feed.txt"
     feed.write_text("bad.example\n", encoding="utf-8")
     path = folder / "pihole.duckdb"
@@ -99,7 +109,7 @@ def test_json_twin_has_every_panel(pihole_client):
 def test_html_page_escapes_names_and_links_from_nav_and_overview(pihole_client):
     r = pihole_client.get("/resolver")
     assert r.status_code == 200
-    html = r.text
+    html = re.sub(r"<wbr>|</?span>", "", r.text)  # names are labels that may wrap after a dot
     assert XSS_BLOCKED not in html and "&lt;svg/onload=alert(1)&gt;.evil.test" in html
     assert PLANTED_BLOCKED in html and "9.9.9.9#53" in html
     for fig in ("fig-resolver_timeline", "fig-resolver_qtypes", "fig-resolver_upstreams"):
@@ -150,3 +160,28 @@ def test_old_rollups_are_rebuilt_with_the_resolver_ones(pihole_store, tmp_path):
         assert Client(app).get("/resolver.json").json()["totals"]["blocked"] == 186
     finally:
         app.state.netsift.close()
+
+
+@pytest.mark.browser
+def test_long_names_wrap_after_a_dot_and_every_table_fits_its_card(tmp_path):
+    """A long CDN name among the top names pushed the counts beside it out of the card (1,280 px)."""
+    from tests.web.browser import browser_page, require_chromium
+    from tests.web.server import Server
+
+    require_chromium()
+    srv = Server(build_pihole_store(tmp_path, long_names=True))
+    try:
+        with browser_page() as (page, watch):
+            page.goto(srv.url + "/resolver")
+            cut = page.evaluate("""() => [...document.querySelectorAll('section table')]
+                .filter(t => t.scrollWidth > t.closest('section').clientWidth + 1)
+                .map(t => t.querySelector('th').textContent)""")
+            assert cut == []
+            spans = page.evaluate("""() => [...document.querySelectorAll('code.name')]
+                .filter(c => c.textContent.includes('amazonaws'))
+                .map(c => [c.textContent, [...c.querySelectorAll('span')].every(s => s.getClientRects().length === 1)])""")
+            assert spans and all(whole for _, whole in spans)  # wrapped, if at all, between labels
+            assert LONG_CDN in [text for text, _ in spans]  # the text (and a copy of it) is the name
+            assert watch.errors == []
+    finally:
+        srv.stop()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from netsift import __version__, inputs
 from netsift.report import chart_data as data
@@ -39,7 +40,19 @@ def environment(package: str = "netsift.report") -> jinja2.Environment:
     env.filters["dec"] = decimals
     env.filters["bytes"] = traffic.human_bytes
     env.filters["pct"] = lambda part, whole: f"{100 * part / whole:.1f} %" if whole else "-"
+    env.filters["breakable"] = breakable
     return env
+
+
+def breakable(name: object) -> Markup:
+    """A DNS name that may wrap after its dots, never inside a label (each label and its dot escaped in a
+    ``<span>`` that does not wrap, ``<wbr>`` between them; put it in a ``code.name``): a long CDN name
+    (``analytics-api-external-alb-222534322.cn-north-1.elb.amazonaws.com.cn``) then fits a narrow table's
+    column instead of pushing the numbers beside it out of the card. For tables where names are the long
+    column (the resolver's); elsewhere names stay on one line."""
+    labels = str(name).split(".")
+    parts = [escape(label + ".") for label in labels[:-1]] + [escape(labels[-1])]
+    return Markup("<wbr>").join(Markup("<span>%s</span>") % p for p in parts)
 
 
 def report_context(store) -> dict[str, Any]:
