@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from netsift import __version__
 from netsift.errors import UsageError
 from netsift.findings import SEVERITIES, Finding
+from netsift.watch.syslog import socket_address
 
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
 CEF_SEVERITY = {"info": 1, "low": 3, "medium": 5, "high": 8, "critical": 10}
@@ -165,11 +166,8 @@ class CefSink:
     ``tcp://host:port`` (newline-framed)."""
 
     def __init__(self, target: str):
-        parts = urlsplit(target)
-        if parts.scheme not in ("udp", "tcp") or not parts.hostname or not parts.port:
-            raise UsageError(f"--cef needs udp://HOST:PORT or tcp://HOST:PORT, not {target!r}")
-        self.address = (parts.hostname, parts.port)
-        self.tcp = parts.scheme == "tcp"
+        self.tcp, host, port = socket_address(target, "--cef")
+        self.address = (host, port)
         self.sock: socket.socket | None = None
         self.sent = self.failed = 0
 

@@ -16,6 +16,7 @@ from netsift.errors import UsageError
 from netsift.findings import SEVERITIES
 from netsift.store import default_db_path, open_store
 from netsift.watch.alerts import CefSink, NdjsonSink, Sink, Webhook
+from netsift.watch.follow import watched_paths
 from netsift.watch.health import Health, format_status, read_status, status_path
 from netsift.watch.runner import WatchOptions, Watcher
 from netsift.watch.syslog import SyslogListener
@@ -101,6 +102,10 @@ def watch(paths, db, fmt, year, tz, columns, strict, show_secrets, syslog_urls, 
             click.echo(f"netsift dashboard on http://127.0.0.1:{port}/  (live)", err=True)
         _on_signals(watcher, health, db, hook)
         click.echo(f"watching {', '.join(paths) or 'syslog'} into {db} (Ctrl-C to stop)", err=True)
+        for path in paths:
+            if path != "-" and not os.path.isdir(path) and not watched_paths([path]):
+                # like tail -F: said, then followed once it exists (a typo shows here, not as silence)
+                click.echo(f"{path}: no such file yet; waiting for it to appear", err=True)
         watcher.run()
     finally:
         for listener in listeners:

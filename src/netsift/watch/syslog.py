@@ -140,6 +140,20 @@ class _UdpServer(socketserver.UDPServer):
         super().server_bind()
 
 
+def socket_address(url: str, option: str, listen: bool = False) -> tuple[bool, str, int]:
+    """(tcp?, host, port) of ``udp://HOST:PORT`` or ``tcp://HOST:PORT``; a UsageError naming ``option`` for
+    anything else (another scheme, no host, a port that is not a number from 1 to 65535; 0 = any free port
+    is a listener's)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        port = None
+    if parts.scheme not in ("udp", "tcp") or not parts.hostname or port is None or (port == 0 and not listen):
+        raise UsageError(f"{option} needs udp://HOST:PORT or tcp://HOST:PORT (port 1-65535), not {url!r}")
+    return parts.scheme == "tcp", parts.hostname, port
+
+
 class SyslogListener:
     """One ``--syslog`` URL: a UDP or TCP server thread handing messages to the watcher's sources."""
 
@@ -155,10 +169,8 @@ class SyslogListener:
 
     @classmethod
     def parse(cls, url: str) -> SyslogListener:
-        parts = urlsplit(url)
-        if parts.scheme not in ("udp", "tcp") or not parts.hostname or parts.port is None:
-            raise UsageError(f"--syslog needs udp://HOST:PORT or tcp://HOST:PORT, not {url!r}")
-        return cls(url, parts.scheme == "tcp", parts.hostname, parts.port)
+        tcp, host, port = socket_address(url, "--syslog", listen=True)
+        return cls(url, tcp, host, port)
 
     def deliver(self, data: bytes) -> None:
         msg = parse_message(data)
