@@ -226,3 +226,32 @@ def test_a_capture_without_dns_says_what_it_holds(tmp_path):
     err = " ".join(netsift("ingest", "web.pcap", cwd=tmp_path).stderr.decode().split())
     assert ("web.pcap: pcap ingested 3 rows, 0 rejected (capture has 3 packets, none of them DNS, HTTP or a "
             "cleartext login (TCP 443: 3): only its 3 connections (flows) are stored)") in err
+
+
+@pytest.mark.parametrize("args, says", [
+    # an output file in a folder that does not exist: the path and why, no traceback
+    (["report", "-o", "no/such/folder/report.html"], "no/such/folder/report.html"),
+    (["export", "--parquet", "a-file/parquet"], "a-file/parquet"),  # under a file, not a folder
+    # a folder that holds no log file
+    (["ingest", "empty-folder"], "empty-folder: no files to ingest"),
+])
+def test_file_problems_are_one_line_errors(tmp_path, args, says):
+    (tmp_path / "empty-folder").mkdir()
+    (tmp_path / "a-file").write_text("not a folder\n")
+    netsift("ingest", str(DATA / "pihole" / "valid.log"), "--year", "2025", cwd=tmp_path)
+    proc = netsift(*args, cwd=tmp_path, check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and says in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("command", [
+    ["status"], ["analyze"], ["report", "-o", "r.html"], ["files"], ["rejected"], ["normal"], ["verdicts"],
+    ["explain", "x.example"], ["query", "SELECT 1"], ["export", "--parquet", "out"], ["bandwidth"], ["credentials"],
+    ["logins"], ["serve", "--get", "/"],
+])
+def test_a_store_that_is_not_there_is_said_not_created(tmp_path, command):
+    """A mistyped --db (or the wrong folder) must not read as a network with no findings."""
+    proc = netsift(*command, "--db", "typo.duckdb", cwd=tmp_path, check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "no store at typo.duckdb" in err and "netsift ingest" in err, err
+    assert not (tmp_path / "typo.duckdb").exists()

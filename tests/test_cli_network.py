@@ -77,6 +77,7 @@ def test_bandwidth_sums_exactly(tmp_path):
 
 
 def test_empty_store_says_so(tmp_path):
+    netsift("ingest", str(Path(__file__).parent / "data" / "pihole" / "valid.log"), "--year", "2025", cwd=tmp_path)
     assert "no connections" in netsift("bandwidth", cwd=tmp_path).stderr.decode()
     assert "no credentials" in netsift("credentials", cwd=tmp_path).stderr.decode()
     assert json.loads(netsift("credentials", "--json", cwd=tmp_path).stdout) == []

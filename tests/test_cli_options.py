@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from netsift.cli import main
+from netsift.store import open_store
 
 DATA = Path(__file__).parent / "data"
 LOG = str(DATA / "pihole" / "valid.log")
@@ -111,12 +112,13 @@ def test_serve_port_out_of_range(port):
     assert "--port" in usage_error("serve", "--port", port)
 
 
-def test_serve_port_in_use():
+def test_serve_port_in_use(tmp_path):
+    open_store(str(tmp_path / "x.duckdb")).close()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+        result = CliRunner().invoke(main, ["serve", "--port", str(port), "--db", str(tmp_path / "x.duckdb")])
     assert result.exit_code == 2, result.output
     assert f"port {port} on 127.0.0.1 is in use; choose another with --port" in result.stderr
     assert "dashboard on" not in result.stderr and "Traceback" not in result.output

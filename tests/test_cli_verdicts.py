@@ -39,9 +39,10 @@ def test_several_entities_and_a_file_in_one_command(tmp_path):
 
 
 def test_one_bad_entity_writes_nothing(tmp_path):
+    run(tmp_path, "verdict", "first.example", "benign")
     result = run(tmp_path, "verdict", "good.example", "bad\x1bname", "benign", ok=False)
     assert result.exit_code == 2 and "control characters" in result.output
-    assert listed(tmp_path) == []
+    assert [v["entity"] for v in listed(tmp_path)] == ["first.example"]
     for args in (["verdict", "x.example", "sideways"], ["verdict", "benign"], ["verdict"]):
         assert run(tmp_path, *args, ok=False).exit_code == 2
 

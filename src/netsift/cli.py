@@ -18,7 +18,8 @@ import click
 
 from netsift import __version__
 from netsift.cli_options import (
-    COUNT, NetsiftGroup, db_option, emit, handle_errors, ingest_options, ingest_opts, output_options, print_ingest,
+    COUNT, NetsiftGroup, db_option, emit, existing_db_option, handle_errors, ingest_options, ingest_opts, output_options,
+    print_ingest,
 )
 from netsift.ingest.bookkeeping import forget as forget_files
 from netsift.ingest.bookkeeping import record_path
@@ -94,7 +95,7 @@ def ingest(paths, db, fmt, year, tz, columns, strict, show_secrets, quiet, outpu
 
 
 @main.command()
-@db_option
+@existing_db_option
 @output_options
 @handle_errors
 def files(db, output):
@@ -106,7 +107,7 @@ def files(db, output):
 
 
 @main.command()
-@db_option
+@existing_db_option
 @click.option("--file-id", type=COUNT, default=None, help="Only this file (see `netsift files`).")
 @click.option("--limit", type=COUNT, default=50, show_default=True, help="Rows to show (0: all).")
 @output_options

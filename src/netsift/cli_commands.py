@@ -16,7 +16,8 @@ from netsift.baseline.verdicts import (
 )
 from netsift.cli_analysis import CATEGORIES_TEXT, FeedSpec, analysis_options, analysis_opts, enrich_opts
 from netsift.cli_options import (
-    COUNT, TextFile, db_option, emit, handle_errors, ingest_options, ingest_opts, output_options, print_ingest,
+    COUNT, TextFile, db_option, emit, existing_db_option, handle_errors, ingest_options, ingest_opts, output_options,
+    print_ingest, require_store,
 )
 from netsift.config import load_file, validate
 from netsift.detect.dga import score_names
@@ -32,7 +33,7 @@ from netsift.synth.scenario import write_demo
 
 
 @click.command()
-@db_option
+@existing_db_option
 @output_options
 @handle_errors
 def status(db, output):
@@ -123,6 +124,8 @@ def analyze(paths, db, fmt, year, tz, columns, strict, show_secrets, top_lists, 
     feeds, categories, networks and countries; online services and --resolve only when asked)."""
     enrich = enrich_opts(feed_specs, category_paths, geoip_dbs, online, online_top, online_services, resolve)
     opts = analysis_opts(top_lists, allowlist, config_file, enrich)
+    if not paths:
+        require_store(db)  # nothing to ingest and no store: a mistyped --db, not an empty network
     with open_store(db) as store:
         for what in forget_inputs:
             for gone in inputs.forget(store, what):
@@ -172,7 +175,7 @@ def _enrichment_line(e: dict) -> str:
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("--limit", type=COUNT, default=50, show_default=True, help="Rows to show (0: all).")
 @output_options
 @handle_errors
@@ -253,7 +256,7 @@ def verdict(args, note, from_file, undo, db):
 
 @click.command()
 @click.option("--history", is_flag=True, help="Also the superseded and undone verdicts (with who undid them).")
-@db_option
+@existing_db_option
 @output_options
 @handle_errors
 def verdicts(history, db, output):
@@ -341,7 +344,7 @@ def score_domains(source):
 
 @click.command()
 @click.argument("what")
-@db_option
+@existing_db_option
 @click.option("--rows", "max_rows", type=COUNT, default=20, show_default=True, help="Evidence rows to show.")
 @output_options
 @handle_errors

@@ -6,14 +6,14 @@ from __future__ import annotations
 import click
 
 from netsift import api
-from netsift.cli_options import COUNT, db_option, emit, handle_errors, output_options
+from netsift.cli_options import COUNT, existing_db_option, emit, handle_errors, output_options
 from netsift.export import DEFAULT_TABLES
 from netsift.store import open_store
 
 
 @click.command()
 @click.argument("sql")
-@db_option
+@existing_db_option
 @click.option("--json", "output", flag_value="json", help="JSON on stdout.")
 @click.option("--csv", "output", flag_value="csv", help="CSV on stdout.")
 @click.option("--limit", type=COUNT, default=1000, show_default=True,
@@ -39,7 +39,7 @@ def query(sql, db, output, limit):
 @click.option("--table", "tables", multiple=True, metavar="NAME",
               help=f"A table to export (repeatable; default: {', '.join(DEFAULT_TABLES)}).")
 @click.option("--all", "everything", is_flag=True, help="Every table of the store.")
-@db_option
+@existing_db_option
 @output_options
 @handle_errors
 def export(directory, tables, everything, db, output):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from netsift import logins
-from netsift.cli_options import COUNT, db_option, emit, handle_errors, output_options
+from netsift.cli_options import COUNT, existing_db_option, emit, handle_errors, output_options
 from netsift.store import open_store
 
 EVENTS = ("success", "failure", "invalid_user", "max_attempts", "disconnect", "logoff", "privileged",
@@ -14,7 +14,7 @@ EVENTS = ("success", "failure", "invalid_user", "max_attempts", "disconnect", "l
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("--by", type=click.Choice(tuple(logins.BY)), default="source", show_default=True,
               help="One row per source (the acting address), account or host.")
 @click.option("--event", type=click.Choice(EVENTS), default=None, help="Count only this event.")

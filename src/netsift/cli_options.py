@@ -23,6 +23,7 @@ from netsift.ingest.run import IngestOptions, IngestSummary
 from netsift.report import console as con_out
 from netsift.report import machine
 from netsift.report.console import printable
+from netsift.store import default_db_path, store_exists
 
 
 class NetsiftGroup(click.Group):
@@ -107,10 +108,35 @@ def interrupted(exc: BaseException | None) -> bool:
     return False
 
 
+DB_HELP = ("Store: a DuckDB file (default ./netsift.duckdb, or $NETSIFT_DB), chdb:DIR or "
+           "clickhouse://[user@]host[:port]/database (pip install 'netsift[clickhouse]').")
+
+
 def db_option(f):
     return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, envvar="NETSIFT_DB",
-                        help="Store: a DuckDB file (default ./netsift.duckdb, or $NETSIFT_DB), chdb:DIR or "
-                             "clickhouse://[user@]host[:port]/database (pip install 'netsift[clickhouse]').")(f)
+                        help=DB_HELP)(f)
+
+
+def require_store(db: str | None) -> None:
+    """A command that reads a store refuses one that is not there, instead of creating an empty file and
+    showing nothing (a mistyped --db, or the wrong folder, would look like a network with no findings)."""
+    if not store_exists(db):
+        raise UsageError(f"no store at {db or default_db_path()}: `netsift ingest FILE...` (or `netsift demo`) "
+                         "fills one; --db or $NETSIFT_DB chooses another")
+
+
+def existing_db_option(f):
+    """--db for the commands that read a store: a store that is not there is a usage error (see
+    ``require_store``)."""
+    def check(ctx, param, value):
+        try:
+            require_store(value)
+        except UsageError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+        return value
+
+    return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, envvar="NETSIFT_DB",
+                        callback=check, help=DB_HELP + " It must exist.")(f)
 
 
 def output_options(f):
@@ -122,8 +148,8 @@ def output_options(f):
 
 
 def handle_errors(f):
-    """Turn a NetsiftError into a one-line error on stderr (exit 1; a UsageError exits 2 like click's own
-    usage errors) instead of a traceback; text from a log or a file name in the message is shown inert
+    """Turn a NetsiftError, or an OSError on a file (a missing folder, no permission), into a one-line error
+    on stderr (exit 1; a UsageError exits 2 like click's own usage errors) instead of a traceback; text from a log or a file name in the message is shown inert
     (control characters as visible escapes)."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
@@ -133,6 +159,11 @@ def handle_errors(f):
             raise click.UsageError(printable(str(exc))) from exc
         except NetsiftError as exc:
             raise click.ClickException(printable(str(exc))) from exc
+        except BrokenPipeError:
+            raise  # the reader of our output went away (| head): not an error of ours to explain
+        except OSError as exc:  # a file we were told to read or write: its path and why, not a traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(printable(f"{where}{exc.strerror or exc}")) from exc
 
     return wrapper
 

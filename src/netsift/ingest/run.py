@@ -89,9 +89,12 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
             if not matches:
                 out.append(p)  # reported as missing
         elif os.path.isdir(p):
+            found = len(out)
             for root, dirs, files in os.walk(p):
                 dirs.sort()
                 out.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith("."))
+            if len(out) == found:
+                out.append(p)  # reported as holding nothing to ingest
         else:
             out.append(p)
     return out

@@ -234,6 +234,8 @@ def open_source(path: str, on_bytes: Callable[[int], None] | None = None) -> Sou
                        dt.datetime.now(dt.UTC), progress)
     if not os.path.exists(path):
         raise InputError("no such file", path)
+    if os.path.isdir(path):  # expand_paths passes on a folder only when it holds no file
+        raise InputError("no files to ingest (a folder without files; hidden ones are skipped)", path)
     st = os.stat(path)
     if st.st_size == 0:
         raise InputError("empty file (0 bytes)", path)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import click
 
 from netsift import pipeline
-from netsift.cli_options import db_option, handle_errors
+from netsift.cli_options import existing_db_option, handle_errors
 from netsift.report.html import write_report
 from netsift.store import open_store
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default="report.html", show_default=True,
               help="HTML file to write.")
 @handle_errors

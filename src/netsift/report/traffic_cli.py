@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from netsift.cli_options import db_option, handle_errors, output_options
+from netsift.cli_options import existing_db_option, handle_errors, output_options
 from netsift.report import console as con_out
 from netsift.report import machine
 from netsift.report.traffic import bandwidth as per_client
@@ -17,7 +17,7 @@ CREDENTIAL_COLUMNS = ["ts", "client", "server", "server_port", "protocol", "acco
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("--client", default=None, help="Only this client.")
 @click.option("--limit", type=click.IntRange(min=0), default=25, show_default=True, help="Clients to show (0: all).")
 @output_options
@@ -37,7 +37,7 @@ def bandwidth(db, client, limit, output):
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True, help="Rows to show (0: all).")
 @output_options
 @handle_errors

@@ -31,6 +31,13 @@ def is_clickhouse_target(target: str) -> bool:
     return target.startswith(CLICKHOUSE_PREFIXES)
 
 
+def store_exists(path: str | Path | None = None) -> bool:
+    """Whether the store named by ``path`` (as for :func:`open_store`) is there to be read: a DuckDB file
+    that exists (or ``:memory:``); a ClickHouse store is taken as there (its server answers when opened)."""
+    target = str(path or default_db_path())
+    return is_clickhouse_target(target) or target == ":memory:" or os.path.exists(target)
+
+
 def open_store(path: str | Path | None = None, *, read_only: bool = False,
                retention_days: int | None = None) -> Store:
     """The store named by ``path``: a DuckDB file or ``:memory:``, ``chdb:DIR`` or
@@ -53,4 +60,4 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False,
 
 
 __all__ = ["DuckDBStore", "Interrupted", "Store", "StoreError", "default_db_path", "is_clickhouse_target",
-           "open_store"]
+           "open_store", "store_exists"]

@@ -13,7 +13,7 @@ import sys
 import click
 
 from netsift.cli_analysis import analysis_options, analysis_opts, enrich_file_options, enrich_opts
-from netsift.cli_options import PORT, db_option, handle_errors
+from netsift.cli_options import PORT, existing_db_option, handle_errors
 from netsift.web.security import is_loopback, new_token
 
 
@@ -37,7 +37,7 @@ async def get_json(app, path: str) -> tuple[int, str]:
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback prints a warning and requires an access token.")
 @click.option("--port", type=PORT, default=8080, show_default=True, help="Port to listen on (1-65535).")
