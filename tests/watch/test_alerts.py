@@ -146,3 +146,14 @@ def test_status_lines_show_sources_alerts_and_the_webhook():
     assert "5 rows, 1 rejected, 1 alerts" in text and "/x/pihole.log: pihole" in text
     assert "last alert" in text and "high beacon 10.0.0.9 c2.example" in text
     assert "webhook: 1 sent" in text and "HTTP 500" in text and "cron 3" in text
+
+
+def test_status_lines_never_print_none():
+    """Before any analysis (or with --no-detect) and for files re-read whole, the status says so in words."""
+    from netsift.watch.health import Health, format_status
+
+    h = Health()
+    h.sources = [{"path": "/x/cap.pcap", "format": None, "mode": "re-read when changed", "behind_bytes": 0}]
+    text = format_status(h.snapshot())
+    assert "None" not in text
+    assert "no analysis yet" in text and "/x/cap.pcap: re-read when changed" in text

@@ -107,11 +107,18 @@ def read_status(db: str) -> dict | None:
 
 def format_status(doc: dict) -> str:
     """The health as a few lines for a terminal."""
+    if doc.get("last_analysis"):
+        analysis = (f"last analysis {doc['last_analysis']}, {doc.get('analysis_seconds')} s"
+                    + (f", {doc['analysis']['kind']}" if doc.get("analysis") else ""))
+    else:
+        analysis = "no analysis yet"
     out = [f"watching since {doc.get('started')}: {doc.get('events_per_second', 0):,.1f} events/s, "
            f"{doc.get('rows', 0):,} rows, {doc.get('rejected', 0):,} rejected, {doc.get('alerts', 0):,} alerts, "
-           f"{doc.get('findings', 0):,} findings (last analysis {doc.get('last_analysis')}, "
-           f"{doc.get('analysis_seconds')} s" + (f", {doc['analysis']['kind']}" if doc.get("analysis") else "") + ")"]
+           f"{doc.get('findings', 0):,} findings ({analysis})"]
     for s in doc.get("sources", []):
+        if s.get("mode"):  # a file read again whole when it changes (a capture, a JSON document)
+            out.append(f"  {s['path']}: {s['mode']}")
+            continue
         out.append(f"  {s['path']}: {s.get('format')} {s.get('rows', 0):,} rows, {s.get('rejected', 0):,} rejected, "
                    f"{s.get('behind_bytes', 0):,} bytes behind, last data {s.get('idle_seconds')} s ago")
     last = doc.get("last_alert")
