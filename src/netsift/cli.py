@@ -18,8 +18,8 @@ import click
 
 from netsift import __version__
 from netsift.cli_options import (
-    COUNT, NetsiftGroup, db_option, emit, existing_db_option, handle_errors, ingest_options, ingest_opts, output_options,
-    print_ingest,
+    COUNT, NetsiftGroup, db_option, emit, existing_db_option, handle_errors, ingest_options, ingest_opts,
+    output_options, print_ingest,
 )
 from netsift.ingest.bookkeeping import forget as forget_files
 from netsift.ingest.bookkeeping import record_path

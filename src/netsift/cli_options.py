@@ -112,9 +112,9 @@ DB_HELP = ("Store: a DuckDB file (default ./netsift.duckdb, or $NETSIFT_DB), chd
            "clickhouse://[user@]host[:port]/database (pip install 'netsift[clickhouse]').")
 
 
-def db_option(f):
+def db_option(f, *, callback=None, help: str = DB_HELP):
     return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, envvar="NETSIFT_DB",
-                        help=DB_HELP)(f)
+                        callback=callback, help=help)(f)
 
 
 def require_store(db: str | None) -> None:
@@ -135,8 +135,7 @@ def existing_db_option(f):
             raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
         return value
 
-    return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, envvar="NETSIFT_DB",
-                        callback=check, help=DB_HELP + " It must exist.")(f)
+    return db_option(f, callback=check, help=DB_HELP + " It must exist.")
 
 
 def output_options(f):
@@ -149,8 +148,8 @@ def output_options(f):
 
 def handle_errors(f):
     """Turn a NetsiftError, or an OSError on a file (a missing folder, no permission), into a one-line error
-    on stderr (exit 1; a UsageError exits 2 like click's own usage errors) instead of a traceback; text from a log or a file name in the message is shown inert
-    (control characters as visible escapes)."""
+    on stderr (exit 1; a UsageError exits 2 like click's own usage errors) instead of a traceback; text from
+    a log or a file name in the message is shown inert (control characters as visible escapes)."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         try:

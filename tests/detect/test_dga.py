@@ -594,21 +594,27 @@ def test_pair_tables_survive_json_and_old_models_still_read():
         DgaModel.from_json(data, shipped.words)
 
 
-@pytest.mark.parametrize("interactions", ["none", "pairs"])
-def test_training_export_is_exactly_the_boosted_ensemble(interactions):
-    """scripts/train_dga_model.py collapses the boosted trees into step functions of one feature and of
-    feature pairs: the collapsed model's log-odds are the ensemble's, on rows it never saw."""
-    pytest.importorskip("sklearn")
+def _training_script():
+    """scripts/train_dga_model.py as a module (it is a script, not part of the package)."""
     import importlib.util
     from pathlib import Path
-
-    import numpy as np
 
     path = Path(__file__).resolve().parents[2] / "scripts" / "train_dga_model.py"
     spec = importlib.util.spec_from_file_location("train_dga_model", path)
     assert spec and spec.loader
     train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train)
+    return train
+
+
+@pytest.mark.parametrize("interactions", ["none", "pairs"])
+def test_training_export_is_exactly_the_boosted_ensemble(interactions):
+    """scripts/train_dga_model.py collapses the boosted trees into step functions of one feature and of
+    feature pairs: the collapsed model's log-odds are the ensemble's, on rows it never saw."""
+    pytest.importorskip("sklearn")
+    import numpy as np
+
+    train = _training_script()
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     rng = np.random.default_rng(7)
@@ -638,16 +644,9 @@ def test_char_cnn_fast_forward_is_the_plain_convolution(labels):
     offset, offsets summed in pairs, one length at a time): the same log-odds as the plain network
     (embed, convolve each width over ^label$ and the padding after it, ReLU, max over the label's own
     window starts, dense, ReLU, dense), here with random weights."""
-    import importlib.util
-    from pathlib import Path
-
     import numpy as np
 
-    path = Path(__file__).resolve().parents[2] / "scripts" / "train_dga_model.py"
-    spec = importlib.util.spec_from_file_location("train_dga_model", path)
-    assert spec and spec.loader
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = _training_script()
     rng = np.random.default_rng(3)
     emb, f, hidden = 6, 5, 7
     w = {"emb": rng.normal(size=(41, emb)).astype(np.float32),

@@ -510,9 +510,10 @@ def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
 
     The first stamp of a file takes ``--year`` if given; otherwise the file's mtime year, or the year
     before when that would put the stamp after the mtime (a December log written to in January). Each
-    later stamp whose month goes back by more than a month rolls the year over (New Year), unless that would put
-    it more than a day after the file's mtime (lines out of order: it keeps the latest year not after it). State is kept
-    in ``ctx.state`` so rollover works across chunks. Stamps that do not parse come back null.
+    later stamp whose month goes back by more than a month rolls the year over (New Year), unless that would
+    put it more than a day after the file's mtime (lines out of order: it keeps the latest year not after
+    it). State is kept in ``ctx.state`` so rollover works across chunks. Stamps that do not parse come back
+    null.
 
     Consecutive lines mostly share their stamp: the work is done once per run of equal stamps and the
     result spread back over the run.

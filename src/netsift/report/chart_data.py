@@ -178,10 +178,9 @@ def zoomed_timeline(store, start: dt.datetime, end: dt.datetime, client: str | N
     whole chart (minutes when it spans under MIN_POINTS hours), so zooming in shows finer steps."""
     if end <= start:
         raise ValueError("the end of a zoomed range must come after its start")
+    hours = (start.replace(minute=0, second=0, microsecond=0), end.replace(minute=0, second=0, microsecond=0))
     bucket = choose_bucket(end - start)
-    first = start.replace(minute=0, second=0, microsecond=0)
-    return bucket, timeline(store, client, bucket, domain, within=(first, end.replace(minute=0, second=0,
-                                                                                      microsecond=0)))
+    return bucket, timeline(store, client, bucket, domain, within=hours)
 
 
 def fill_zeros(rows: dict[dt.datetime, Any], bucket: str, zero: Any) -> dict[dt.datetime, Any]:

@@ -123,8 +123,7 @@ async def page_result(request: Request, page: Page) -> Result:
     return await data_result(request, page.path, page.data)
 
 
-async def data_result(request: Request, path: str, data_of: DataFn
-                      ) -> Result:
+async def data_result(request: Request, path: str, data_of: DataFn) -> Result:
     """``data_of(store, params)`` for the request's query, kept per store version (see ``page_result``)."""
     dash = request.app.state.netsift
     params = request.query_params
@@ -132,8 +131,7 @@ async def data_result(request: Request, path: str, data_of: DataFn
                                 lambda r: r.size)
 
 
-async def data_response(request: Request, path: str, data_of: DataFn
-                        ) -> Response:
+async def data_response(request: Request, path: str, data_of: DataFn) -> Response:
     """A JSON-only route's answer: ``data_of``'s data as JSON, or ``{"error"}`` with 400/404."""
     result = await data_result(request, path, data_of)
     return Response(result.body, status_code=result.status, media_type="application/json")

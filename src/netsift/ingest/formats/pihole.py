@@ -132,9 +132,9 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _join_key(names: pl.Series) -> pl.Series:
-    """The name a follow-up line is matched to its query by: the name itself (lower case, no final dot), but the address for a
-    reverse name, as dnsmasq prints a PTR answer as "reply 10.0.0.5 is host.lan" and NXDOMAIN as
-    "... 5.0.0.10.in-addr.arpa is NXDOMAIN". Only the (few) reverse names are rewritten."""
+    """The name a follow-up line is matched to its query by: the name itself (lower case, no final dot), but
+    the address for a reverse name, as dnsmasq prints a PTR answer as "reply 10.0.0.5 is host.lan" and
+    NXDOMAIN as "... 5.0.0.10.in-addr.arpa is NXDOMAIN". Only the (few) reverse names are rewritten."""
     if may_hold_upper_case(names) or names.str.ends_with(".").any():
         # a name asked as "Example.COM." is answered as "example.com." (0x20, trailing dot); the test
         # first, as rewriting every name would cost more than the rest of this function
@@ -168,8 +168,8 @@ def _joined(t: pl.DataFrame) -> pl.DataFrame:
     query with its id (log-queries=extra); else an answer right after a ``<CNAME>`` answer, or after an
     answer for the same name, continues that answer's chain (a CNAME target belongs to the chain's query,
     whatever was asked for that name before); else the latest query for its key (see _join_key); else an
-    answer joins the query of the answer right before it. Nothing farther, so how the file is cut into chunks never
-    changes a record."""
+    answer joins the query of the answer right before it. Nothing farther, so how the file is cut into
+    chunks never changes a record."""
     t = t.with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
     pos, is_query, no_qid = pl.col("pos"), pl.col("is_query"), pl.col("qid").is_null()
     has_qid = t["qid"].is_not_null()
