@@ -211,3 +211,33 @@ def test_accounting_fails_when_a_record_is_dropped(chunk):
     lossy = parse_lines(dropping(bind.parse), lines, ParseContext(**CTX), chunk)
     with pytest.raises(AssertionError, match="lines, but"):
         check_accounting(lossy, len(lines))
+
+
+_Q = "client @0x7f3c5c0a1b68 192.168.1.5#53211 (www.example.com): query: www.example.com IN A +E(0)K (192.168.1.1)"
+
+
+@pytest.mark.parametrize("line, ts, kept", [
+    # rsyslog's high-precision envelope: the stamp's zone and year are honoured
+    (f"2024-05-09T02:36:02.123456+02:00 ns1 named[812]: {_Q}", dt.datetime(2024, 5, 9, 0, 36, 2, 123456), True),
+    (f"2024-05-09T02:36:02Z ns1 named[812]: queries: info: {_Q}", dt.datetime(2024, 5, 9, 2, 36, 2), True),
+    (f"2024-05-09T02:36:02.5+0000 ns1 relay named[812]: {_Q}", dt.datetime(2024, 5, 9, 2, 36, 2, 500000), True),
+    # the classic one takes the syslog year
+    (f"May  9 02:36:02 ns1 named[812]: {_Q}", dt.datetime(2024, 5, 9, 2, 36, 2), True),
+    # BIND's own ISO stamp (print-time iso8601-utc) is not an envelope
+    (f"2024-05-09T02:36:02.123Z {_Q}", dt.datetime(2024, 5, 9, 2, 36, 2, 123000), True),
+    # another program in the same envelope is rejected, as in the classic one
+    ("2024-05-09T02:36:02.123456+02:00 ns1 dhcpd[9]: DHCPACK on 10.0.0.5", None, False),
+])
+def test_syslog_envelopes(line, ts, kept):
+    result = bind.parse(lines_frame([line]), ParseContext(**CTX))
+    check_accounting(result, 1)
+    if kept:
+        row = record(result, 1)
+        assert (row["ts"], row["client"], row["query_name"], row["query_type"]) == (
+            ts, "192.168.1.5", "www.example.com", "A")
+    else:
+        assert result.rejected.to_dicts()[0]["reason"] == "syslog line from dhcpd, not named"
+
+
+def test_sniffs_the_iso_envelope():
+    assert bind.sniff([f"2024-05-09T02:36:02.123456+02:00 ns1 named[812]: {_Q}"] * 3) > 0.9

@@ -139,3 +139,36 @@ def test_accounting_fails_when_a_record_is_dropped(chunk):
     lossy = parse_lines(dropping(pihole.parse), lines, ParseContext(year=2024), chunk)
     with pytest.raises(AssertionError, match="lines, but"):
         check_accounting(lossy, len(lines))
+
+
+@pytest.mark.parametrize("prefix, ts", [
+    # rsyslog's classic file format adds the host name
+    ("May  9 02:36:02 pihole ", dt.datetime(2025, 5, 9, 2, 36, 2)),
+    # rsyslog's high-precision file format: ISO 8601 with fraction and zone (the year is the stamp's)
+    ("2024-05-09T02:36:02.123456+02:00 pihole ", dt.datetime(2024, 5, 9, 0, 36, 2, 123456)),
+    ("2024-05-09T02:36:02Z pihole ", dt.datetime(2024, 5, 9, 2, 36, 2)),
+    ("2024-05-09T02:36:02.5-0500 pihole ", dt.datetime(2024, 5, 9, 7, 36, 2, 500000)),
+    ("2024-05-09T02:36:02 pihole ", dt.datetime(2024, 5, 9, 2, 36, 2)),  # naive: read in --tz (UTC)
+])
+def test_syslog_envelopes(prefix, ts):
+    lines = [f"{prefix}dnsmasq[71314]: query[A] thunder.dropbox.com from 192.168.1.5",
+             f"{prefix}dnsmasq[71314]: forwarded thunder.dropbox.com to 1.1.1.1",
+             f"{prefix}dnsmasq[71314]: reply thunder.dropbox.com is 162.125.40.1"]
+    result = pihole.parse(lines_frame(lines), ParseContext(year=2025))
+    check_accounting(result, 3)
+    row = result.records.to_dicts()[0]
+    assert (row["ts"], row["client"], row["answers"], row["resolver_action"]) == (
+        ts, "192.168.1.5", ["162.125.40.1"], "forwarded:1.1.1.1")
+
+
+def test_iso_and_classic_stamps_mixed_keep_the_syslog_year_for_the_classic_ones():
+    lines = ["Dec 31 23:59:59 dnsmasq[1]: query[A] a.example.com from 10.0.0.1",
+             "2026-01-01T00:00:01.25+00:00 pi dnsmasq[1]: query[A] b.example.com from 10.0.0.1",
+             "Jan  1 00:00:02 dnsmasq[1]: query[A] c.example.com from 10.0.0.1",
+             "2026-13-01T00:00:01 pi dnsmasq[1]: query[A] d.example.com from 10.0.0.1"]
+    result = pihole.parse(lines_frame(lines), ParseContext(year=2025))
+    check_accounting(result, 4)
+    assert result.records["ts"].to_list() == [dt.datetime(2025, 12, 31, 23, 59, 59),
+                                              dt.datetime(2026, 1, 1, 0, 0, 1, 250000),
+                                              dt.datetime(2026, 1, 1, 0, 0, 2)]
+    assert result.rejected.to_dicts()[0]["source_line"] == 4  # month 13: not a stamp

@@ -505,6 +505,19 @@ def year_note(ctx: ParseContext, year: int, first_month: int | None = None, last
     return f"year-less stamps read as {year}, {why}{rolled}; --year changes it"
 
 
+def iso_timestamps(stamps: pl.Series, tz: str) -> pl.Series:
+    """ISO 8601 stamps (``T`` or a space between date and time, optional fraction, ``Z``, ``+hh:mm`` or
+    ``+hhmm``: rsyslog's high-precision ``RSYSLOG_FileFormat``, RFC 5424) -> naive UTC; a stamp with an
+    offset or Z is converted, a naive one read in ``tz``; one that does not parse comes back null."""
+    s = stamps.str.replace(" ", "T").str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d\d)(\d\d)$", "$1:$2")
+    has_offset = s.str.contains(r"[+-]\d\d:\d\d$")
+    aware = s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us", time_zone="UTC")
+    naive = s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+    frame = pl.DataFrame({"a": aware.dt.replace_time_zone(None), "n": naive, "o": has_offset})
+    return frame.select(pl.when(pl.col("o")).then(pl.col("a"))
+                        .otherwise(localize_expr(pl.col("n"), tz)).alias(stamps.name)).to_series()
+
+
 def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     """Year-less syslog stamps (``May  9 02:36:02``, optional fraction) -> naive UTC datetimes.
 

@@ -7,9 +7,11 @@ One record per question line::
 
 with or without the ``client @0x...`` handle, the ``(name)`` echo, ``view NAME:``, ``UDP:/TCP:``, category
 and severity prefixes (``queries:``, ``query-errors:``, ``infoblox-responses:``, ``info:``) and a syslog
-wrapper (``<pri>Mon dd hh:mm:ss host [host] named[pid]: ``). The time is the line's own BIND stamp
+wrapper (``<pri>Mon dd hh:mm:ss host [host] named[pid]: ``, or rsyslog's high-precision
+``2024-05-09T02:36:02.123456+02:00 host [host] named[pid]: ``). The time is the line's own BIND stamp
 (``dd-Mon-yyyy hh:mm:ss.mmm`` or ISO 8601) when it has one, read in ``ctx.tz`` (a trailing ``Z`` means
-UTC); otherwise the syslog stamp via :func:`syslog_timestamps`.
+UTC); otherwise the syslog stamp: a classic one via :func:`syslog_timestamps` (year-less), an ISO one via
+:func:`iso_timestamps` (its own year and zone).
 
 Decisions:
 
@@ -52,6 +54,7 @@ from netsift.ingest.base import (
     Parser,
     ParseResult,
     finish_dns_records,
+    iso_timestamps,
     join_across_chunks,
     localize_expr,
     qtype_name_expr,
@@ -67,6 +70,10 @@ _RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "Y
            "NXRRSET", "NOTAUTH", "NOTZONE", "BADVERS", "BADCOOKIE"]
 _KEY = ["k_ip", "k_port", "k_name", "k_type"]
 _CARRY = "bind_carry"
+# rsyslog's high-precision envelope: an ISO 8601 stamp (fraction and zone optional), one or two host names,
+# program[pid] (so that BIND's own ISO stamp, print-time iso8601, is not taken for one)
+_ISO_ENVELOPE = (r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) (?:\S+ ){1,2}"
+                 r"[^\s\[:]+\[\d+\]: ")
 HOLD_BACK = 5000  # rows re-examined with the next chunk and kept as context: twice the join window
 
 
@@ -81,6 +88,22 @@ def _peel_word(msg: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     word, rest = _cut(msg, " ")
     ok = word.str.contains(r"^[a-z][a-z0-9_-]*:$") & rest.is_not_null()
     return pl.when(ok).then(rest).otherwise(msg), ok.fill_null(False)
+
+
+def _iso_envelope(df: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """Lines in rsyslog's high-precision envelope (``2024-05-09T02:36:02.123456+02:00 ns1 named[812]: ...``)
+    as syslog lines whose stamp (``envelope_ts``, zone honoured) carries its year."""
+    stamp = pl.col("body").str.extract(_ISO_ENVELOPE, 1)
+    head, message = _cut(pl.col("body").str.slice(stamp.str.len_chars() + 1), ": ")
+    program = head.str.split(" ").list.last().str.splitn("[", 2).struct.field("field_0")
+    df = df.with_columns(iso_stamp=pl.when(message.is_not_null()).then(stamp), iso_program=program, iso_msg=message)
+    iso = pl.col("iso_stamp").is_not_null()
+    return df.with_columns(
+        is_syslog=pl.col("is_syslog") | iso,
+        program=pl.when(iso).then(pl.col("iso_program")).otherwise(pl.col("program")),
+        msg=pl.when(iso).then(pl.col("iso_msg")).otherwise(pl.col("msg")),
+        envelope_ts=iso_timestamps(df["iso_stamp"], ctx.tz),
+    ).drop("iso_stamp", "iso_program", "iso_msg")
 
 
 def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
@@ -107,7 +130,10 @@ def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
         program=pl.when(is_syslog).then(program),
         syslog_stamp=pl.when(is_syslog).then(body.str.slice(0, 3) + " " + day + " " + time),
         msg=pl.when(is_syslog).then(message).otherwise(body),
+        envelope_ts=pl.lit(None, pl.Datetime("us")),
     )
+    if df["body"].str.contains(_ISO_ENVELOPE).any():
+        df = _iso_envelope(df, ctx)
     df = df.with_columns(is_named=pl.col("is_syslog") & (pl.col("program").str.split("/").list.last() == "named"))
 
     msg, peeled1 = _peel_word(pl.col("msg"))
@@ -122,7 +148,8 @@ def _frame(lines: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     df = df.with_columns(
         inner_ts=pl.when(bind_ts.is_not_null()).then(localize_expr(bind_ts, ctx.tz))
         .when(iso_ts.is_not_null() & iso_utc).then(iso_ts)
-        .otherwise(localize_expr(iso_ts, ctx.tz)),
+        .when(iso_ts.is_not_null()).then(localize_expr(iso_ts, ctx.tz))
+        .otherwise(pl.col("envelope_ts")),
         msg=pl.when(bind_ts.is_not_null() & s2.is_not_null()).then(s2)
         .when(iso_ts.is_not_null() & iso_rest.is_not_null()).then(iso_rest)
         .otherwise(pl.col("msg")),
@@ -451,7 +478,8 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
 
 _STAMP = r"(\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}(\.\d+)?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?) "
 _BIND_LINE = re.compile(rf"^{_STAMP}([a-z][a-z0-9_-]*: )*(client |[a-z])")
-_NAMED_SYSLOG = re.compile(r"^(<\d{1,3}>)?[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2} (\S+ ){0,2}(\S*/)?named\[\d+\]: ")
+_NAMED_SYSLOG = re.compile(r"^(<\d{1,3}>)?([A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}|\d{4}-\d\d-\d\dT\S+) "
+                           r"(\S+ ){0,2}(\S*/)?named\[\d+\]: ")
 _CLIENT_QUERY = re.compile(r"client (@0x[0-9a-f]+ )?\S+#\d+.*: query(: | failed)")
 
 

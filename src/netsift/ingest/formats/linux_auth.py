@@ -35,7 +35,7 @@ from __future__ import annotations
 import polars as pl
 
 from netsift.ingest.auth_messages import TABLE, auth_events
-from netsift.ingest.base import (ParseContext, Parser, ParseResult, empty_rejected, localize_expr, rejected_from,
+from netsift.ingest.base import (ParseContext, Parser, ParseResult, empty_rejected, iso_timestamps, rejected_from,
                                  syslog_timestamps)
 
 # <PRI>? Mmm dd hh:mm:ss[.frac] host program[pid]: message
@@ -50,17 +50,6 @@ _RFC5424 = (r"^<\d{1,3}>1 (?P<stamp>\S+) (?P<host>\S+) (?P<program>\S+) (?P<pid>
 # a plain RFC 3164 line (no <PRI>, no fraction, a program without spaces or colons, then ": "): the fast path
 _PLAIN_3164 = r"^[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [^ ]+ [^ :\[]+(?:\[[^\]]*\])?: "
 _SNIFF_PROGRAMS = ("sshd", "sudo", "su", "login", "sshd-session", "sshd(pam_unix)", "su(pam_unix)")
-
-
-def _iso_stamps(stamps: pl.Series, tz: str) -> pl.Series:
-    """ISO 8601 stamps -> naive UTC; a stamp with an offset or Z is converted, a naive one read in ``tz``."""
-    s = stamps.str.replace(" ", "T").str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d\d)(\d\d)$", "$1:$2")
-    has_offset = s.str.contains(r"[+-]\d\d:\d\d$")
-    aware = s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us", time_zone="UTC")
-    naive = s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
-    frame = pl.DataFrame({"a": aware.dt.replace_time_zone(None), "n": naive, "o": has_offset})
-    return frame.select(pl.when(pl.col("o")).then(pl.col("a"))
-                        .otherwise(localize_expr(pl.col("n"), tz)).alias(stamps.name)).to_series()
 
 
 def envelope(lines: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -92,7 +81,7 @@ def envelope(lines: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, pl.D
         if not hit.height:
             continue
         stamps = (syslog_timestamps(hit["stamp"], ctx) if name == "3164"
-                  else _iso_stamps(hit["stamp"], ctx.tz))
+                  else iso_timestamps(hit["stamp"], ctx.tz))
         parts.append(hit.with_columns(ts=stamps, message=pl.col("message").fill_null(""))
                      .select("line_no", "line", "ts", "host", "program", "message"))
     env = (pl.concat(parts) if parts else

@@ -26,7 +26,10 @@ cut (``ctx.final`` flushes what is held).
 
 Other dnsmasq messages (start-up, ``validation result``, DHCP, ``dnssec-query``...) and blank lines are
 skipped; a line whose syslog stamp or dnsmasq tag does not parse is rejected. Year-less stamps: see
-``base.syslog_timestamps``.
+``base.syslog_timestamps``. dnsmasq logging through syslog adds the host name
+(``May  9 02:36:02 pihole dnsmasq[71314]: ...``), and rsyslog's high-precision file format an ISO 8601
+stamp with its zone (``2024-05-09T02:36:02.123456+02:00 pihole dnsmasq[71314]: ...``, read by
+``base.iso_timestamps``): both are read, mixed freely.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from netsift.ingest.base import (
     ParseResult,
     empty_records,
     finish_dns_records,
+    iso_timestamps,
     join_across_chunks,
     may_hold_upper_case,
     qtype_name_expr,
@@ -90,8 +94,14 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     table of the chunk's distinct first words). Columns are materialised step by step: eager ``with_columns`` does not share
     subexpressions, and ``when/then`` computes both branches."""
     line = pl.col("line")
+    # rsyslog's high-precision stamp ("2024-05-09T02:36:02.123456+02:00 host dnsmasq[1]: ...") is the line's
+    # first word; the classic one ("May  9 02:36:02") its first 15 characters
+    iso = lines["line"].str.slice(4, 1) == "-"
+    classic, first_word = line.str.slice(0, 15), line.str.splitn(" ", 2).struct.field("field_0")
+    stamp = (classic if not iso.any() else first_word if iso.all()
+             else pl.when(line.str.slice(4, 1) == "-").then(first_word).otherwise(classic))
     t = lines.with_columns(
-        stamp=line.str.slice(0, 15),
+        stamp=stamp,
         tagged=line.str.contains(" dnsmasq[", literal=True),
         body=line.str.slice(line.str.find("]: ", literal=True) + 3),
     )
@@ -158,7 +168,15 @@ def _stamped(t: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     ts = pl.Series("ts", dtype=pl.Datetime("us")).extend_constant(None, t.height)
     where = t["is_query"].arg_true()
     if where.len():
-        ts = ts.scatter(where, syslog_timestamps(t["stamp"].gather(where), ctx))
+        stamps = t["stamp"].gather(where)
+        iso = stamps.str.slice(4, 1) == "-"
+        if not iso.any():
+            ts = ts.scatter(where, syslog_timestamps(stamps, ctx))
+        else:  # ISO 8601 stamps carry their year (and often their zone); the others take the syslog year
+            classic = ~iso
+            ts = ts.scatter(where.filter(iso), iso_timestamps(stamps.filter(iso), ctx.tz))
+            if classic.any():
+                ts = ts.scatter(where.filter(classic), syslog_timestamps(stamps.filter(classic), ctx))
     return t.with_columns(ts)
 
 
