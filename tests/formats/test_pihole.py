@@ -172,3 +172,32 @@ def test_iso_and_classic_stamps_mixed_keep_the_syslog_year_for_the_classic_ones(
                                               dt.datetime(2026, 1, 1, 0, 0, 1, 250000),
                                               dt.datetime(2026, 1, 1, 0, 0, 2)]
     assert result.rejected.to_dicts()[0]["source_line"] == 4  # month 13: not a stamp
+
+
+def test_log_queries_proto_joins_by_id():
+    """Pi-hole v6's extra logging (dnsmasq 2.91 log-queries=proto): the protocol, then the id; two queries for
+    the same name interleaved are told apart by their ids."""
+    lines = ["Dec 21 16:31:31 dnsmasq[7]: UDP 436 127.0.0.1/36363 query[PTR] 1.2.168.192.in-addr.arpa from 127.0.0.1",
+             "Dec 21 16:31:31 dnsmasq[7]: TCP 437 192.168.1.188/53000 query[A] ads.example.com from 192.168.1.188",
+             "Dec 21 16:31:31 dnsmasq[7]: UDP 438 192.168.1.9/5300 query[A] ads.example.com from 192.168.1.9",
+             "Dec 21 16:31:31 dnsmasq[7]: UDP 436 127.0.0.1/36363 forwarded 1.2.168.192.in-addr.arpa to 192.168.2.1",
+             "Dec 21 16:31:31 dnsmasq[7]: UDP 438 192.168.1.9/5300 forwarded ads.example.com to 9.9.9.9",
+             "Dec 21 16:31:32 dnsmasq[7]: TCP 437 192.168.1.188/53000 gravity blocked ads.example.com is 0.0.0.0",
+             "Dec 21 16:31:32 dnsmasq[7]: UDP 436 127.0.0.1/36363 reply 192.168.2.1 is router.lan",
+             "Dec 21 16:31:32 dnsmasq[7]: UDP 438 192.168.1.9/5300 reply ads.example.com is 203.0.113.7"]
+    result = pihole.parse(lines_frame(lines), ParseContext(year=2024))
+    check_accounting(result, len(lines))
+    got = {r["client"]: (r["query_name"], r["answers"], r["resolver_action"]) for r in result.records.to_dicts()}
+    assert got == {"127.0.0.1": ("1.2.168.192.in-addr.arpa", ["router.lan"], "forwarded:192.168.2.1"),
+                   "192.168.1.188": ("ads.example.com", ["0.0.0.0"], "blocked:gravity"),
+                   "192.168.1.9": ("ads.example.com", ["203.0.113.7"], "forwarded:9.9.9.9")}
+
+
+def test_a_question_in_an_unknown_layout_is_rejected_not_skipped():
+    lines = ["Dec 21 16:31:31 dnsmasq[7]: DoH 436 127.0.0.1/36363 query[A] example.com from 127.0.0.1",
+             "Dec 21 16:31:31 dnsmasq[7]: started, version 2.91 cachesize 10000"]
+    result = pihole.parse(lines_frame(lines), ParseContext(year=2024))
+    check_accounting(result, 2)
+    assert result.rejected["source_line"].to_list() == [1]
+    assert result.rejected["reason"][0].startswith("query line in a layout not known")
+    assert result.skipped_by["other dnsmasq message"] == 1

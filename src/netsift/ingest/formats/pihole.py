@@ -5,6 +5,7 @@
     May  9 02:36:02 dnsmasq[71314]: reply thunder.dropbox.com is <CNAME>
     May  9 02:36:02 dnsmasq[71314]: reply bolt.v.dropbox.com is 162.125.40.1
     May  9 02:36:02 dnsmasq[71314]: 12 10.0.0.5/51234 query[A] example.com from 10.0.0.5   (log-queries=extra)
+    May  9 02:36:02 dnsmasq[71314]: UDP 12 10.0.0.5/51234 query[A] example.com from 10.0.0.5   (log-queries=proto)
 
 One record per ``query[TYPE]`` line. The lines that follow it for the same name — forwarded, cached,
 cached-stale, reply, gravity blocked, regex/exactly denied or blacklisted, special domain, config,
@@ -15,7 +16,8 @@ for CNAME targets (``reply bolt.v.dropbox.com is 162.125.40.1`` after ``reply th
 belong to the query whose answer chain they continue.
 
 Joining: a follow-up line joins a query less than ``HOLD_BACK`` lines (2,000) before it. With
-``log-queries=extra`` every line carries the query id, so the join is exact. Without it, an answer right
+``log-queries=extra`` every line carries the query id, so the join is exact (``log-queries=proto``, Pi-hole
+v6's extra logging, puts the protocol before it). Without it, an answer right
 after a ``<CNAME>`` answer (or after an answer for the same name) continues that answer's chain, and any
 other follow-up line joins the most recent query for the same name (reverse names are matched by address,
 as dnsmasq prints a PTR answer as ``reply 10.0.0.7 is printer.lan``; answers are addresses, or names for
@@ -106,6 +108,12 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
         body=line.str.slice(line.str.find("]: ", literal=True) + 3),
     )
     t = t.with_columns(tagged=pl.col("tagged") & pl.col("body").is_not_null())
+    body = t["body"]
+    if (body.str.starts_with("UDP ") | body.str.starts_with("TCP ")).any():
+        # log-queries=proto (dnsmasq 2.91, Pi-hole v6's extra logging): "UDP <id> <ip>/<port> ...", the
+        # protocol word first; then read as log-queries=extra
+        proto = pl.col("body").str.contains(r"^(?:UDP|TCP) \d+ \S+/\d+ ")
+        t = t.with_columns(body=pl.when(proto).then(pl.col("body").str.slice(4)).otherwise(pl.col("body")))
     if t["body"].str.contains(r"^\d+ \S+/\d+ ").any():  # log-queries=extra: "<id> <ip>/<port> ..."
         t = t.with_columns(head=pl.col("body").str.splitn(" ", 3)).unnest("head", separator="_")
         extra = pl.col("head_field_0").str.contains(r"^\d+$") & pl.col("head_field_1").str.contains("/", literal=True)
@@ -272,18 +280,24 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     blank = pl.col("line").fill_null("").str.strip_chars() == ""
     untagged = kinds.filter(~pl.col("tagged")).filter(~blank)
     malformed = kinds.filter(pl.col("tagged") & pl.col("query_word").fill_null(False) & ~pl.col("is_query"))
+    tagged, is_follow = pl.col("tagged").fill_null(False), pl.col("is_answer") | pl.col("is_forward")
+    other = tagged & ~pl.col("query_word").fill_null(False) & ~is_follow
+    # a question behind words this parser does not know (a new log-queries layout) is never skipped in silence
+    unknown = kinds.filter(other).filter(pl.col("line").str.contains(r" query\[[A-Za-z0-9]+\] \S+ from "))
     rejected = pl.concat([
         rejected_from(untagged.select("line_no", "line"),
                       "not a dnsmasq log line (expected 'Mon dd HH:MM:SS dnsmasq[pid]: ...')"),
         rejected_from(malformed.select("line_no", "line"),
                       "malformed query line (expected 'query[TYPE] NAME from CLIENT'; truncated?)"),
+        rejected_from(unknown.select("line_no", "line"),
+                      "query line in a layout not known (expected 'query[TYPE] NAME from CLIENT' after the tag, "
+                      "an id or 'UDP'/'TCP' and an id)"),
         rejected_from(bad_ts.select("line_no", "line"), "unparsable syslog timestamp"),
     ])
-    tagged, is_follow = pl.col("tagged").fill_null(False), pl.col("is_answer") | pl.col("is_forward")
     skipped = kinds.select(
         blank=(~tagged & blank).sum(),
         reply_joined=(tagged & is_follow).sum(),
-        other_message=(tagged & ~pl.col("query_word").fill_null(False) & ~is_follow).sum(),
+        other_message=other.sum() - unknown.height,
     ).row(0, named=True)
     return ParseResult(finish_dns_records(records), rejected, skipped_by={
         "blank": skipped["blank"], "reply, forward or cache line of a query": skipped["reply_joined"],
