@@ -230,3 +230,32 @@ def test_sniff_refuses_every_dns_log_sample(shared_data):
         if path.is_file() and path.suffix != ".pcap":
             head = [ln for ln in read_lines(path) if ln.strip()][:50]
             assert csv_columns.sniff(head) < 0.5, path
+
+
+@pytest.mark.parametrize("stamps, tz, expected", [
+    # a spreadsheet in a German locale: dotted dates are day first, minutes without seconds
+    (["30.11.2026 10:00", "01.12.2026 09:05:07"], "UTC",
+     [dt.datetime(2026, 11, 30, 10, 0), dt.datetime(2026, 12, 1, 9, 5, 7)]),
+    # en-US with AM/PM; the 13th decides month first for the whole file
+    (["11/1/2026 12:05:00 AM", "11/13/2026 1:05:00 PM"], "UTC",
+     [dt.datetime(2026, 11, 1, 0, 5), dt.datetime(2026, 11, 13, 13, 5)]),
+    # en-GB: the 30th decides day first, so 01/12 is the 1st of December
+    (["30/11/2026 23:59:59", "01/12/2026 00:00:01"], "UTC",
+     [dt.datetime(2026, 11, 30, 23, 59, 59), dt.datetime(2026, 12, 1, 0, 0, 1)]),
+    # year first with a fraction (a decimal comma too), read in --tz
+    (["2026/11/30 10:00:01.25", "2026/11/30 10:00:01,5"], "Europe/Berlin",
+     [dt.datetime(2026, 11, 30, 9, 0, 1, 250000), dt.datetime(2026, 11, 30, 9, 0, 1, 500000)]),
+])
+def test_locale_timestamps(stamps, tz, expected):
+    lines = ["time;client;query", *(f"{s};10.0.0.{i};host{i}.example.com" for i, s in enumerate(stamps))]
+    result = parse_lines(lines, tz=tz)
+    assert result.rejected.height == 0
+    assert result.records.sort("source_line")["ts"].to_list() == expected
+
+
+@pytest.mark.parametrize("stamp", ["31.02.2026 10:00", "11/30/2026 25:00", "11/30/2026 10:00 XM", "30.11.2026",
+                                   "yesterday 10:00"])
+def test_unreadable_locale_timestamps_are_rejected(stamp):
+    result = parse_lines(["time,query", f"{stamp},host.example.com"])
+    assert result.records.height == 0
+    assert result.rejected["reason"].to_list() == [f"unreadable timestamp '{stamp}'"]

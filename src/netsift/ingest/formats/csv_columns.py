@@ -4,7 +4,10 @@ The header is matched case-, space- and punctuation-insensitively against synony
 ``query_name`` and ``dns.question.name`` all mean the query name); ``--columns ts=When,query_name=Host``
 (``ctx.columns``) names columns the synonyms miss and overrides them. The delimiter (comma, tab,
 semicolon or pipe) is sniffed from the header and the next lines. Timestamps may be epoch seconds /
-milliseconds or ISO 8601; a stamp with a zone is converted to UTC, a naive one is read in ``--tz``.
+milliseconds or ISO 8601; a stamp with a zone is converted to UTC, a naive one is read in ``--tz``; or a
+locale's short form as spreadsheets and SIEM exports write them (``30.11.2026 10:00``, ``11/30/2026
+10:00:01 AM``, ``2026/11/30 10:00:01``; day or month first decided per file as for Windows DNS logs,
+``ingest/local_dates.py``), read in ``--tz``.
 
 Accounting: the header line and blank lines are skipped. A data line is rejected, with the reason, when it
 has the wrong number of fields, broken quoting, an empty name, or an unreadable timestamp. When the header
@@ -36,9 +39,11 @@ from netsift.ingest.base import (
     rcode_name_expr,
     rejected_from,
 )
+from netsift.ingest.local_dates import local_stamps
 
 STATE_KEY = "csv_columns"
 DELIMITERS = (",", "\t", ";", "|")
+_DAY_FIRST_KEY = "csv_day_first"
 
 # canonical column -> header synonyms, most specific first (compared after _plain())
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -271,6 +276,11 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         .when(pl.col("ts").is_null())
         .then(pl.format("unreadable timestamp '{}'", pl.col("ts_text")))
     )
+    unread = parsed["ts"].is_null() & (parsed["ts_text"].fill_null("") != "")
+    if unread.any():  # a spreadsheet's or a locale's form: 30.11.2026 10:00, 11/30/2026 10:00:01 AM ...
+        where = unread.arg_true()
+        parsed = parsed.with_columns(parsed["ts"].scatter(
+            where, local_stamps(parsed["ts_text"].gather(where), ctx, _DAY_FIRST_KEY)))
     parsed = parsed.with_columns(reason.alias("reason"))
     bad = parsed.filter(pl.col("reason").is_not_null()).select(
         pl.col("source_line").alias("line_no"), "reason"

@@ -19,12 +19,12 @@ lines and blank lines. A client's retransmissions are separate records (each was
 the one response. The last ``HOLD_BACK`` tokenised lines of a chunk are kept in ``ctx.state`` and joined
 again with the next chunk (``ctx.final`` flushes them), so a response just past a chunk boundary joins.
 
-Dates come in the server's locale. The rule: ``YYYY-MM-DD``/``YYYY/MM/DD`` and ``YYYYMMDD`` are year first;
-dotted dates (``DD.MM.YYYY``) are day first; for ``/`` and ``-`` dates the order is decided per file from the
-first chunk holding a first field above 12 (day first, ``D/M/YYYY``) or a second field above 12 (month
-first, ``M/D/YYYY``), and remembered in ``ctx.state``; until such a date is seen, month first (en-US, the
-Windows default) is assumed. The time is read as 24 h unless followed by AM/PM. Stamps are naive local
-times, read in ``ctx.tz``.
+Dates come in the server's locale (``ingest/local_dates.py``): ``YYYY-MM-DD``/``YYYY/MM/DD`` and
+``YYYYMMDD`` are year first; dotted dates (``DD.MM.YYYY``) are day first; for ``/`` and ``-`` dates the
+order is decided per file from the first chunk holding a first field above 12 (day first, ``D/M/YYYY``) or a
+second field above 12 (month first, ``M/D/YYYY``), and remembered in ``ctx.state``; until such a date is
+seen, month first (en-US, the Windows default) is assumed. The time is read as 24 h unless followed by
+AM/PM. Stamps are naive local times, read in ``ctx.tz``.
 
 Parsing: well-formed PACKET lines take a fast path (split at ``" PACKET "``, ``[`` and ``]``; each distinct
 date token parsed once; names decoded with one multi-pattern replace); every other line takes the
@@ -37,13 +37,13 @@ import re
 
 import polars as pl
 
+from netsift.ingest import local_dates
 from netsift.ingest.base import (
     join_across_chunks,
     ParseContext,
     Parser,
     ParseResult,
     finish_dns_records,
-    localize_expr,
     qtype_name_expr,
     rcode_name_expr,
     rejected_from,
@@ -68,66 +68,6 @@ def _cut(expr: pl.Expr, sep: str) -> tuple[pl.Expr, pl.Expr]:
 def _tokens(expr: pl.Expr) -> pl.Expr:
     """Space-separated tokens, runs of spaces counting as one separator."""
     return expr.str.split(" ").list.filter(pl.element() != "")
-
-
-def _date_parts(token: pl.Expr) -> dict[str, pl.Expr]:
-    """Three integer fields of a date token and its kind: ymd, dmy (dotted) or ambiguous (/ or -)."""
-    compact = (token.str.len_chars() == 8) & token.cast(pl.Int64, strict=False).is_not_null()
-    parts = token.str.replace_all(".", "/", literal=True).str.replace_all("-", "/", literal=True).str.split_exact("/", 2)
-    p0, p1, p2 = (parts.struct.field(f) for f in ("field_0", "field_1", "field_2"))
-    return {
-        "a": pl.when(compact).then(token.str.slice(0, 4)).otherwise(p0).cast(pl.Int32, strict=False),
-        "b": pl.when(compact).then(token.str.slice(4, 2)).otherwise(p1).cast(pl.Int32, strict=False),
-        "c": pl.when(compact).then(token.str.slice(6, 2)).otherwise(p2).cast(pl.Int32, strict=False),
-        "kind": pl.when(compact | (p0.str.len_chars() == 4)).then(pl.lit("ymd"))
-        .when(token.str.contains(".", literal=True)).then(pl.lit("dmy"))
-        .otherwise(pl.lit("ambiguous")),
-    }
-
-
-def _day_first(tokens: pl.Series, ctx: ParseContext) -> bool:
-    """Day/month order of ``/`` and ``-`` dates for this file, from distinct date tokens (see the module
-    docstring); remembered in ``ctx.state`` once a date decides it."""
-    if _STATE_KEY in ctx.state:
-        return bool(ctx.state[_STATE_KEY])
-    p = _date_parts(pl.col("d0"))
-    amb = (p["kind"] == "ambiguous") & p["c"].is_not_null()
-    ev = pl.DataFrame({"d0": tokens}, schema={"d0": pl.String}).select(
-        day=(amb & (p["a"] > 12) & p["b"].is_between(1, 12)).any(),
-        month=(amb & (p["b"] > 12) & p["a"].is_between(1, 12)).any(),
-    ).row(0)
-    if ev[0] != ev[1]:
-        ctx.state[_STATE_KEY] = bool(ev[0])
-        return bool(ev[0])
-    return False
-
-
-def _timestamps(df: pl.DataFrame, day_first: bool, tz: str) -> pl.Series:
-    """Naive-local stamps from columns d0 (date token), t0 (h:mm:ss) and ampm, read in ``tz``. Dates are
-    parsed once per distinct token."""
-    dates = df.select(pl.col("d0").unique().drop_nulls())
-    p = _date_parts(pl.col("d0"))
-    first_is_day = (p["kind"] == "dmy") | ((p["kind"] == "ambiguous") & pl.lit(day_first))
-    year = pl.when(p["kind"] == "ymd").then(p["a"]).otherwise(p["c"])
-    month = pl.when(p["kind"] == "ymd").then(p["b"]).when(first_is_day).then(p["b"]).otherwise(p["a"])
-    day = pl.when(p["kind"] == "ymd").then(p["c"]).when(first_is_day).then(p["a"]).otherwise(p["b"])
-    text = pl.concat_str([year.cast(pl.String).str.zfill(4), month.cast(pl.String).str.zfill(2),
-                          day.cast(pl.String).str.zfill(2)], separator="-")
-    dates = dates.with_columns(
-        date=pl.when(year > 1900).then(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
-    )
-    hms = pl.col("t0").str.split_exact(":", 2)
-    hour, minute, second = (hms.struct.field(f).cast(pl.Int32, strict=False) for f in ("field_0", "field_1", "field_2"))
-    hour = (
-        pl.when(pl.col("ampm").is_null()).then(hour)
-        .when((pl.col("ampm") == "PM") & (hour < 12)).then(hour + 12)
-        .when((pl.col("ampm") == "AM") & (hour == 12)).then(pl.lit(0))
-        .when(hour <= 12).then(hour)
-    )
-    date = pl.col("d0").replace_strict(dates["d0"], dates["date"], default=None, return_dtype=pl.Date)
-    valid = hour.is_between(0, 23) & minute.is_between(0, 59) & second.is_between(0, 59)
-    ts = pl.when(valid).then(date.cast(pl.Datetime("us")) + pl.duration(hours=hour, minutes=minute, seconds=second))
-    return df.select(localize_expr(ts, tz)).to_series()
 
 
 def _packet_fields(df: pl.DataFrame) -> pl.DataFrame:
@@ -197,8 +137,8 @@ def _fast(lines: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, pl.Data
         df.select(pl.col("d0").unique())["d0"],
         header.select(pl.col("line").str.split(" ").list.get(6, null_on_oob=True))["line"],
     ])
-    day_first = _day_first(tokens, ctx)
-    df = _packet_fields(df.with_columns(ts=_timestamps(df, day_first, ctx.tz)))
+    day_first = local_dates.day_first(tokens, ctx, _STATE_KEY)
+    df = _packet_fields(df.with_columns(ts=local_dates.local_timestamps(df, day_first, ctx.tz)))
     take = (pl.col("packet_ok") & pl.col("ts").is_not_null() & pl.col("extra").is_null()
             & pl.col("thread").str.contains(r"^[0-9A-Fa-f]+$")).fill_null(False)
     df = df.with_columns(take=take)
@@ -217,7 +157,7 @@ def _general(lines: pl.DataFrame, ctx: ParseContext, day_first: bool) -> pl.Data
     ampm = ampm.str.to_uppercase()
     is_ampm = ampm.is_in(["AM", "PM"])
     df = df.with_columns(d0=d0, t0=t0, ampm=pl.when(is_ampm).then(ampm), rest=pl.when(is_ampm).then(r3).otherwise(r2))
-    df = df.with_columns(ts=_timestamps(df, day_first, ctx.tz))
+    df = df.with_columns(ts=local_dates.local_timestamps(df, day_first, ctx.tz))
     thread, r4 = _cut(pl.col("rest"), " ")
     context, pkt = _cut(r4.str.strip_chars_start(" "), " ")
     df = _packet_fields(df.with_columns(thread=thread, context=context, pkt=pkt))
