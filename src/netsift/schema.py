@@ -54,7 +54,8 @@ DNS_QUERIES = Table(
 
 HTTP_REQUESTS = Table(
     "http_requests",
-    "One row per HTTP request seen: a proxy's access log (Squid), Zeek's http.log, or a capture.",
+    "One row per HTTP request seen: a proxy's access log (Squid's native or a common/combined log), a web "
+    "server's access log, Zeek's http.log, or a capture.",
     (
         Column("ts", "timestamp", "When the request was made (Squid: when the reply was logged), UTC.", False),
         Column("client", "text", "The requesting host (the originator): IP address, or a name where the log "
@@ -72,8 +73,9 @@ HTTP_REQUESTS = Table(
                "Zeek's response_body_len, a capture's response body."),
         Column("account", "text", "The user the proxy authenticated (Squid ident/user) or Zeek's username."),
         Column("result", "text", "The proxy's result code (Squid: TCP_MISS, TCP_DENIED, ...), null elsewhere."),
-        Column("log", "text", "Where the row came from: squid, zeek or pcap (a proxy's rows are its clients' "
-               "traffic, counted by `netsift bandwidth`).", False),
+        Column("log", "text", "Where the row came from: squid (Squid's native log), proxy (a common/combined "
+               "log of a proxy), access (a web server's), zeek or pcap (squid and proxy rows are the proxy's "
+               "clients' traffic, counted by `netsift bandwidth`).", False),
         Column("source_file_id", "int", "The ingested_files row this came from.", False),
         Column("source_line", "int", "Line (or packet) number in that file, 1-based.", False),
     ),

@@ -4,8 +4,9 @@ twins return exactly these values) and the HTML report's sections.
 
 Bytes are summed exactly as the logs give them (integers, no scaling): ``connections.bytes_out`` /
 ``bytes_in`` (Zeek conn.log's ``orig_bytes`` / ``resp_bytes``, a capture's payload bytes) and, for a
-proxy's clients, Squid's reply sizes (``http_requests.bytes_in`` of rows with ``log = 'squid'``), each
-proxied request counted as one connection. Rows from Zeek's http.log or a capture's HTTP are not added:
+proxy's clients, the reply sizes a proxy logged (``http_requests.bytes_in`` of rows with ``log`` ``squid``
+or ``proxy``: Squid's native log, a common/combined proxy log), each proxied request counted as one
+connection. Rows from Zeek's http.log or a capture's HTTP are not added:
 their connections are already in ``connections``. Secrets are shown as stored (masked unless the capture
 was ingested with ``--show-secrets``).
 """
@@ -26,7 +27,7 @@ PER_CLIENT = f"""
            count(*) AS connections, min(ts) AS first_seen, max(ts) AS last_seen
     FROM (SELECT ts, client, bytes_out, bytes_in FROM connections
           UNION ALL
-          SELECT ts, client, bytes_out, bytes_in FROM http_requests WHERE log = 'squid') t
+          SELECT ts, client, bytes_out, bytes_in FROM http_requests WHERE log IN ('squid', 'proxy')) t
     WHERE client IS NOT NULL {{where}}
     GROUP BY client
 """
@@ -34,7 +35,7 @@ TIMELINE = """
     SELECT date_trunc('hour', ts) AS t, coalesce(sum(bytes_out), 0) AS bytes_out, coalesce(sum(bytes_in), 0) AS bytes_in
     FROM (SELECT ts, client, bytes_out, bytes_in FROM connections
           UNION ALL
-          SELECT ts, client, bytes_out, bytes_in FROM http_requests WHERE log = 'squid') t
+          SELECT ts, client, bytes_out, bytes_in FROM http_requests WHERE log IN ('squid', 'proxy')) t
     WHERE client IS NOT NULL {where}
     GROUP BY date_trunc('hour', ts)
 """
@@ -52,7 +53,7 @@ def _int_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def available(store) -> bool:
     return has_rows(store, "connections") or bool(
-        has_rows(store, "http_requests") and store.scalar("SELECT count(*) FROM http_requests WHERE log = 'squid'"))
+        has_rows(store, "http_requests") and store.scalar("SELECT count(*) FROM http_requests WHERE log IN ('squid', 'proxy')"))
 
 
 def bandwidth(store, client: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:

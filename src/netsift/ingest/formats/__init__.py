@@ -24,6 +24,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "umbrella_csv",
     "csv_columns",
     "squid",
+    "access_combined",
     "zeek_http_tsv",
     "zeek_http_json",
     "zeek_conn_tsv",
