@@ -17,10 +17,10 @@ TABLE = "logon_events"
 BY = {"source": "client", "account": "account", "host": "host"}  # --by -> column
 
 SUMMARY_SQL = """
-SELECT {col} AS {name}, count(*) AS events,
-       sum(CASE WHEN event = 'success' THEN 1 ELSE 0 END) AS successes,
-       sum(CASE WHEN event = 'failure' THEN 1 ELSE 0 END) AS failures,
-       sum(CASE WHEN unknown_account THEN 1 ELSE 0 END) AS unknown_account,
+SELECT {col} AS {name}, sum(coalesce(repeats, 1)) AS events,
+       sum(CASE WHEN event = 'success' THEN coalesce(repeats, 1) ELSE 0 END) AS successes,
+       sum(CASE WHEN event = 'failure' THEN coalesce(repeats, 1) ELSE 0 END) AS failures,
+       sum(CASE WHEN unknown_account THEN coalesce(repeats, 1) ELSE 0 END) AS unknown_account,
        count(DISTINCT client) AS sources, count(DISTINCT account) AS accounts, count(DISTINCT host) AS hosts,
        min(ts) AS first_seen, max(ts) AS last_seen
 FROM logon_events WHERE {col} IS NOT NULL {where}
@@ -57,8 +57,10 @@ def counts(store: Store) -> dict[str, int]:
     if not present(store):
         return {"events": 0, "successes": 0, "failures": 0, "sources": 0, "accounts": 0, "hosts": 0}
     row = store.dicts("""
-        SELECT count(*) AS events, sum(CASE WHEN event = 'success' THEN 1 ELSE 0 END) AS successes,
-               sum(CASE WHEN event = 'failure' THEN 1 ELSE 0 END) AS failures, count(DISTINCT client) AS sources,
+        SELECT sum(coalesce(repeats, 1)) AS events,
+               sum(CASE WHEN event = 'success' THEN coalesce(repeats, 1) ELSE 0 END) AS successes,
+               sum(CASE WHEN event = 'failure' THEN coalesce(repeats, 1) ELSE 0 END) AS failures,
+               count(DISTINCT client) AS sources,
                count(DISTINCT account) AS accounts, count(DISTINCT host) AS hosts FROM logon_events""")[0]
     return {k: int(v or 0) for k, v in row.items()}
 
@@ -71,7 +73,7 @@ def timeline(store: Store, by: str | None = None, key: str | None = None) -> lis
     if by is not None and key is not None:
         where, params = f"WHERE {column(by)} = ?", [key]
     return store.dicts(f"""
-        SELECT date_trunc('hour', ts) AS hour, event, count(*) AS events FROM logon_events {where}
+        SELECT date_trunc('hour', ts) AS hour, event, sum(coalesce(repeats, 1)) AS events FROM logon_events {where}
         GROUP BY date_trunc('hour', ts), event ORDER BY hour, event""", params)
 
 
@@ -81,4 +83,4 @@ def events(store: Store, by: str, key: str, limit: int = 200) -> list[dict[str, 
         return []
     return store.dicts(f"""
         SELECT ts, client AS source, account, domain, host, service, event, method, logon_type, status, sub_status,
-               detail FROM logon_events WHERE {column(by)} = ? ORDER BY ts DESC LIMIT ?""", [key, limit])
+               detail, repeats FROM logon_events WHERE {column(by)} = ? ORDER BY ts DESC LIMIT ?""", [key, limit])

@@ -155,6 +155,8 @@ LOGON_EVENTS = Table(
         Column("event_id", "int", "Windows event id (4624, 4625, 4771, 18456, ...); null for syslog."),
         Column("port", "int", "Source port, where logged."),
         Column("detail", "text", "The rest worth reading: sudo's command, su's by-user, a failure reason."),
+        Column("repeats", "int", "How many identical events the row stands for, when the log folded them into "
+                                 "one line (rsyslog's `message repeated N times: [ ... ]`: N); null: one."),
         Column("source_file_id", "int", "The ingested_files row this came from.", False),
         Column("source_line", "int", "Line (or EVTX record) number in that file, 1-based.", False),
     ),

@@ -91,9 +91,10 @@ def _logons(r: dict[str, Any]) -> str:
 
 
 LOGONS = Family("logons", "logon_events", """
-    SELECT min(ts) AS ts, event AS kind, count(*) AS count, role, service, host, client AS peer,
+    SELECT min(ts) AS ts, event AS kind, sum(coalesce(repeats, 1)) AS count, role, service, host, client AS peer,
            count(DISTINCT account) AS accounts, min(account) AS first_account, max(account) AS last_account
-    FROM (SELECT ts, event, service, host, client, account, CASE WHEN client = ? THEN 'from' ELSE 'to' END AS role
+    FROM (SELECT ts, event, service, host, client, account, repeats,
+                 CASE WHEN client = ? THEN 'from' ELSE 'to' END AS role
           FROM logon_events WHERE client = ? OR host = ?) l
     GROUP BY date_trunc('hour', ts), event, role, service, host, client""",
                 _logons)

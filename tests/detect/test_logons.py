@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from netsift.config import Settings
-from netsift.detect import (BY_NAME, brute_force, login_after_failures, new_logon_source, off_hours_logon,
+from netsift.detect import (BY_NAME, brute_force, logons, login_after_failures, new_logon_source, off_hours_logon,
                             password_spray, run_detectors, user_enumeration)
 from netsift.ingest.base import finish_records
 from netsift.store import open_store
@@ -83,6 +83,13 @@ SCENARIOS = [
      [("off_hours_logon", "10.0.0.5", "bob", "web1")], ["new_logon_source"]),
     ("an hour early is not off hours", history(days=12) + [ev(12 * 1440 - 60, "10.0.0.5", "bob", "success")], [],
      ["off_hours_logon"]),
+    # rsyslog's "message repeated N times": two lines standing for 2 + 6 failures are a brute force
+    ("folded repeats count as the events they stand for", [ev(0, "203.0.113.9", "root"),
+                                                          ev(0.1, "203.0.113.9", "root", repeats=6)],
+     [("brute_force", "203.0.113.9", "root", "web1")], []),
+    ("folded repeats of unknown names count as attempts, not names",
+     [ev(i, "198.51.100.8", "admin", "invalid_user", unknown=True, repeats=9) for i in range(2)], [],
+     ["user_enumeration"]),
 ]
 
 
@@ -145,3 +152,10 @@ def test_thresholds_are_settings():
         assert brute_force.run(store, Settings(brute_force.SETTINGS, {"min_failures": 3}))
     assert {s.name for s in new_logon_source.SETTINGS} >= {"min_history", "recent_days", "min_score"}
     assert {s.name for s in off_hours_logon.SETTINGS} >= {"min_history", "max_share", "min_score"}
+
+
+def test_one_per_event_repeats_rows_in_place_and_caps_a_fold():
+    frame = pl.DataFrame({"ts": [1, 2, 3], "repeats": [None, 3, 10**9]})
+    out = logons.one_per_event(frame)
+    assert out.columns == ["ts"]
+    assert out["ts"].to_list() == [1, 2, 2, 2] + [3] * logons.MAX_REPEATS

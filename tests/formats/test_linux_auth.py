@@ -175,3 +175,18 @@ def test_shared_sample(shared_data):
     assert ("sshd", "failure", 489) in events and ("su", "privileged", 86) in events
     # the syslogd restart lines (a program name with a space) are another program's, not rejected
     assert result.rejected.height <= 3
+
+
+def test_rsyslog_repeated_messages_stand_for_their_count():
+    """rsyslog's repeated-message reduction (on by default on Debian and Ubuntu) folds identical messages."""
+    lines = [STAMP + "sshd[811]: Failed password for root from 203.0.113.9 port 50112 ssh2",
+             STAMP + "sshd[811]: message repeated 5 times: [ Failed password for root from 203.0.113.9 port 50112 ssh2]",
+             STAMP + "CRON[9]: message repeated 2 times: [ pam_unix(cron:session): session closed for user root]",
+             STAMP + "sshd[811]: message repeated 3 times: [ Failed password for root from 203.0.113.9"]
+    result = linux_auth.parse(lines_frame(lines), ParseContext(year=2026))
+    check_accounting(result, 4)
+    rows = result.records.sort("source_line")
+    assert rows.select("source_line", "event", "account", "repeats").rows() == [
+        (1, "failure", "root", None), (2, "failure", "root", 5)]
+    assert result.skipped_by["other program"] == 1
+    assert result.rejected["source_line"].to_list() == [4]  # the fold cut short: not a readable message

@@ -192,3 +192,21 @@ def test_logins_and_story_in_a_browser(logon_store, tmp_path):
             assert watch.blocked == [] and watch.errors == [] and watch.dialogs == []
     finally:
         server.stop()
+
+
+def test_folded_repeats_count_as_events_in_every_view():
+    """A row standing for N events (rsyslog's 'message repeated N times') counts N in the summaries, the
+    overview's counts, the hourly timeline and the client's story."""
+    rows = [dict(ts=T0, client=ATTACKER, account="root", host="web1", service="sshd", event="failure",
+                 method="password"),
+            dict(ts=T0 + dt.timedelta(seconds=5), client=ATTACKER, account="root", host="web1", service="sshd",
+                 event="failure", method="password", repeats=5)]
+    with open_store(":memory:") as store:
+        store.append("logon_events", finish_records(pl.DataFrame(rows).with_columns(
+            source_line=pl.int_range(1, 3)), "logon_events").with_columns(source_file_id=pl.lit(1, pl.Int64)))
+        row = logins.summary(store)[0]
+        assert (row["events"], row["failures"]) == (6, 6)
+        assert logins.counts(store)["failures"] == 6
+        assert [r["events"] for r in logins.timeline(store)] == [6]
+        story = [e for e in timeline.client_events(store, ATTACKER) if e["family"] == "logons"]
+        assert story[0]["count"] == 6 and "6×" in story[0]["text"]

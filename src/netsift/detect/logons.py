@@ -14,7 +14,9 @@ import polars as pl
 from netsift.store.base import Store
 
 TABLE = "logon_events"
-ATTEMPT_COLUMNS = "ts, client, account, host, service, method, event_id, status, sub_status, unknown_account"
+ATTEMPT_COLUMNS = ("ts, client, account, host, service, method, event_id, status, sub_status, unknown_account, "
+                   "repeats")
+MAX_REPEATS = 1000  # a folded line counts as at most this many events (sshd's own retries per connection are few)
 # failed logons (event failure), excluding privilege failures that are not logons (sudo's own
 # password prompt is a failure of the local user, kept: an account's failures are failures)
 FAILURES_SQL = f"SELECT {ATTEMPT_COLUMNS} FROM {TABLE} WHERE event = 'failure' AND client IS NOT NULL"
@@ -31,14 +33,26 @@ def failures(store: Store) -> pl.DataFrame:
     sorted by client, host, ts."""
     frame = store.frame(FAILURES_SQL + " ORDER BY client, host, ts")
     if not frame.height:
-        return frame
+        return one_per_event(frame)
     pam = pl.col("method") == "pam"
     has_own = (~pam).fill_null(True).any().over("client", "host", "service")
-    return frame.filter(~(pam.fill_null(False) & has_own)).sort("client", "host", "ts")
+    return one_per_event(frame.filter(~(pam.fill_null(False) & has_own)).sort("client", "host", "ts"))
 
 
 def successes(store: Store) -> pl.DataFrame:
-    return store.frame(SUCCESSES_SQL + " ORDER BY client, host, ts")
+    return one_per_event(store.frame(SUCCESSES_SQL + " ORDER BY client, host, ts"))
+
+
+def one_per_event(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows that stand for several events (``repeats``: a log line folding N identical messages) repeated N
+    times (at most ``MAX_REPEATS``), in place, so that every count is of events; without ``repeats``."""
+    if "repeats" not in frame.columns:
+        return frame
+    times = frame["repeats"].fill_null(1).clip(1, MAX_REPEATS)
+    frame = frame.drop("repeats")
+    if not frame.height or times.max() == 1:
+        return frame
+    return frame[pl.int_range(frame.height, eager=True).repeat_by(times).explode()]
 
 
 def account_successes(store: Store) -> pl.DataFrame:

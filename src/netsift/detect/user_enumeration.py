@@ -10,7 +10,7 @@ out which accounts exist before it tries passwords.
 from __future__ import annotations
 
 from netsift.config import Setting, Settings
-from netsift.detect.logons import has_logons, top, where
+from netsift.detect.logons import has_logons, one_per_event, top, where
 from netsift.detect.scoring import MIN_SCORE, log_ramp, plural
 from netsift.findings import Finding
 from netsift.store.base import Store
@@ -22,7 +22,7 @@ SETTINGS = (
 )
 
 SQL = """
-SELECT client, host, account, ts, service FROM logon_events
+SELECT client, host, account, ts, service, repeats FROM logon_events
 WHERE unknown_account AND client IS NOT NULL AND account IS NOT NULL
 ORDER BY client, ts
 """
@@ -38,7 +38,7 @@ def score_enumeration(unknown: int, s: Settings) -> tuple[float, dict[str, float
 def run(store: Store, s: Settings) -> list[Finding]:
     if not has_logons(store):
         return []
-    rows = store.frame(SQL)
+    rows = one_per_event(store.frame(SQL))
     found = []
     for (client,), g in rows.group_by(["client"], maintain_order=True):
         names = g["account"].str.to_lowercase()

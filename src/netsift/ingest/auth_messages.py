@@ -16,7 +16,8 @@ PAM authentication failure, sudo incorrect password / not in sudoers, su FAILED,
 ``disconnect`` (a connection closed before authenticating, ``[preauth]``), ``logoff`` (sshd
 Disconnected from user, a received disconnect after the session), ``privileged`` (a sudo command, a
 successful su). ``unknown_account`` is true when the log says the account does not exist (sshd's invalid
-user). PAM failures get method ``pam`` (sshd logs its own Failed line for the same attempt: the
+user). rsyslog's repeated-message reduction (``message repeated N times: [ MESSAGE]``, on by default on
+Debian and Ubuntu) is read as MESSAGE with ``repeats`` N: the row stands for N events. PAM failures get method ``pam`` (sshd logs its own Failed line for the same attempt: the
 detectors count the larger of the two, never their sum).
 """
 
@@ -124,7 +125,16 @@ def _matching(message: pl.Expr, rule: Rule) -> pl.Expr:
 def auth_events(env: pl.DataFrame) -> ParseResult:
     """Rows of the envelope (``ENVELOPE`` columns, ``ts`` already a datetime) -> logon_events records,
     skipped lines by class, rejected lines. Lines whose ``ts`` is null are rejected here."""
-    env = env.rechunk().with_columns(service=_program(pl.col("program")),
+    # rsyslog's repeated-message reduction (on by default on Debian and Ubuntu) folds N identical messages
+    # into "message repeated N times: [ MESSAGE]": the row stands for N events
+    env = env.rechunk()
+    if env["message"].str.starts_with("message repeated ").any():
+        folded = pl.col("message").str.extract_groups(r"^message repeated (?P<n>\d+) times: \[ ?(?P<m>.*?)\]?\s*$")
+        env = env.with_columns(folded.alias("_folded")).with_columns(
+            repeats=pl.col("_folded").struct.field("n").cast(pl.Int64, strict=False),
+            message=pl.coalesce(pl.col("_folded").struct.field("m"), pl.col("message")),
+        ).drop("_folded")
+    env = env.with_columns(service=_program(pl.col("program")),
                            message=pl.col("message").str.strip_prefix("error: ").str.strip_chars_end())
     no_ts = env.filter(pl.col("ts").is_null())
     env = env.filter(pl.col("ts").is_not_null())
