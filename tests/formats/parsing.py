@@ -3,7 +3,7 @@ parse it whole or in chunks (``ctx.final`` set on the last one, as the driver do
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from netsift.ingest.base import ParseContext, ParseResult, lines_frame
@@ -47,3 +47,10 @@ def dropping(parse: Callable[[object, ParseContext], ParseResult], qtype: str = 
         kept = result.records.filter(result.records["query_type"] != qtype)
         return ParseResult(kept, result.rejected, result.skipped, result.unescaped, result.skipped_by)
     return lossy
+
+
+def sample_heads(shared_data: Path) -> Iterator[tuple[Path, list[str]]]:
+    """(path, its first 50 lines as text) for every text sample of the shared data (captures and EVTX
+    files left out): what a sniffer sees of each."""
+    for path in sorted(p for p in shared_data.rglob("*") if p.is_file() and p.suffix not in (".pcap", ".evtx")):
+        yield path, path.read_bytes()[:65536].decode("utf-8", errors="replace").splitlines()[:50]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from netsift.ingest.base import ParseContext, lines_frame
 from netsift.ingest.formats import access_combined, detect_format
-from tests.formats.parsing import check_accounting, parse_lines
+from tests.formats.parsing import check_accounting, parse_lines, sample_heads
 
 UA = '"-" "Mozilla/5.0 (X11; Linux x86_64)"'
 
@@ -88,6 +88,5 @@ def test_sniffed_and_not_taken_for_squid_native():
 
 
 def test_sniff_refuses_every_other_sample(shared_data):
-    for path in sorted(p for p in shared_data.rglob("*") if p.is_file() and p.suffix not in (".pcap", ".evtx")):
-        lines = path.read_bytes()[:65536].decode("utf-8", errors="replace").splitlines()[:50]
+    for path, lines in sample_heads(shared_data):
         assert access_combined.sniff(lines) == 0.0, path

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from netsift.ingest.base import ParseContext, ParseResult, empty_records, empty_rejected, record_schema, rejected_from
+from netsift.ingest.base import (ParseContext, ParseResult, decode_json_objects, empty_records, empty_rejected,
+                                 record_schema, rejected_from)
 from netsift.ingest.formats.csv_columns import timestamp_expr
 from netsift.ingest.formats.zeek_tsv import ZeekHeader, apply_header_line, epoch_seconds_expr
 from netsift.schema import Table
@@ -178,24 +179,12 @@ def json_parser(log: ZeekLog) -> tuple[Callable[[pl.DataFrame, ParseContext], Pa
     dtype = pl.Struct({**{name: pl.String for name in plain}, **{f"id.{f}": pl.String for f in ids},
                        **{f"id_{f}": pl.String for f in ids}, "id": pl.Struct({f: pl.String for f in ids})})
 
-    def decode(rows: pl.DataFrame) -> tuple[list[pl.DataFrame], list[tuple[int, str]]]:
-        try:
-            return [rows.select("line_no", pl.col("line").str.json_decode(dtype).alias("j")).unnest("j")], []
-        except pl.exceptions.PolarsError as exc:
-            if rows.height == 1:
-                message = str(exc).splitlines()[0].removeprefix("error deserializing JSON: ")
-                return [], [(int(rows["line_no"][0]), f"not a Zeek JSON record: {message}"[:300])]
-        half = rows.height // 2
-        left, left_bad = decode(rows.slice(0, half))
-        right, right_bad = decode(rows.slice(half))
-        return left + right, left_bad + right_bad
-
     def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         rows = lines.select("line_no", pl.col("line").fill_null("").str.strip_chars())
         blank = rows["line"] == ""
         rows = rows.filter(~blank)
         is_object = rows["line"].str.starts_with("{") & rows["line"].str.ends_with("}")
-        frames, failures = decode(rows.filter(is_object))
+        frames, failures = decode_json_objects(rows.filter(is_object), dtype, "a Zeek JSON record")
         rejected = [rejected_from(rows.filter(~is_object).select("line_no").join(lines, on="line_no", how="left"),
                                   "not a complete JSON object (truncated line?)")]
         if failures:

@@ -20,6 +20,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "windows_dns",
     "zeek_tsv",
     "zeek_json",
+    "ecs_json",
     "tcpdump",
     "umbrella_csv",
     "csv_columns",

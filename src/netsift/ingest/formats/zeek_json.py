@@ -5,8 +5,8 @@ One object per line with Zeek's field names: ``ts`` (epoch seconds, or an ISO 86
 ``qtype_name``, ``rcode`` / ``rcode_name`` and ``answers`` (a list). Unset fields are simply absent.
 
 The chunk is decoded with one ``str.json_decode`` against an explicit struct dtype (only the fields used;
-others are ignored). When that fails the chunk is bisected and decoded again, so the vectorised decoder
-still does the work and only the lines that really fail are rejected, with the decoder's message.
+others are ignored), bisected on a failure so that only the lines that really fail are rejected, with the
+decoder's message (``base.decode_json_objects``).
 
 Accounting: blank lines are skipped; a valid object without ``query`` (no question in the packet) is
 skipped; a line that is not a JSON object, has a field of the wrong type, or has no readable ``ts`` is
@@ -21,6 +21,7 @@ from netsift.ingest.base import (
     ParseContext,
     Parser,
     ParseResult,
+    decode_json_objects,
     empty_rejected,
     finish_dns_records,
     qtype_name_expr,
@@ -44,24 +45,6 @@ ZEEK_DNS_DTYPE = pl.Struct(
 )
 
 
-def _decode(rows: pl.DataFrame) -> tuple[list[pl.DataFrame], list[tuple[int, str]]]:
-    """Decode ``rows`` (line_no, line); on failure bisect so that only the failing lines are rejected.
-    Returns decoded frames (line_no + the struct fields) and (line_no, reason) pairs."""
-    try:
-        decoded = rows.select("line_no", pl.col("line").str.json_decode(ZEEK_DNS_DTYPE).alias("j")).unnest(
-            "j"
-        )
-        return [decoded], []
-    except pl.exceptions.PolarsError as exc:
-        if rows.height == 1:
-            message = str(exc).splitlines()[0].removeprefix("error deserializing JSON: ")
-            return [], [(int(rows["line_no"][0]), f"not a Zeek JSON record: {message}"[:300])]
-    half = rows.height // 2
-    left, left_bad = _decode(rows.slice(0, half))
-    right, right_bad = _decode(rows.slice(half))
-    return left + right, left_bad + right_bad
-
-
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     rows = lines.select("line_no", pl.col("line").fill_null("").str.strip_chars())
     blank = rows["line"] == ""
@@ -69,7 +52,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     rows = rows.filter(~blank)
     is_object = rows["line"].str.starts_with("{") & rows["line"].str.ends_with("}")
     not_objects = lines.join(rows.filter(~is_object).select("line_no"), on="line_no", how="semi")
-    frames, failures = _decode(rows.filter(is_object))
+    frames, failures = decode_json_objects(rows.filter(is_object), ZEEK_DNS_DTYPE, "a Zeek JSON record")
     decoded = (
         pl.concat(frames)
         if frames
