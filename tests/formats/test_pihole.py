@@ -149,6 +149,9 @@ def test_accounting_fails_when_a_record_is_dropped(chunk):
     ("2024-05-09T02:36:02Z pihole ", dt.datetime(2024, 5, 9, 2, 36, 2)),
     ("2024-05-09T02:36:02.5-0500 pihole ", dt.datetime(2024, 5, 9, 7, 36, 2, 500000)),
     ("2024-05-09T02:36:02 pihole ", dt.datetime(2024, 5, 9, 2, 36, 2)),  # naive: read in --tz (UTC)
+    # OpenWrt's logread: a ctime stamp (its own year) and the facility, no host
+    ("Wed Dec  3 06:00:01 2026 daemon.info ", dt.datetime(2026, 12, 3, 6, 0, 1)),
+    ("Fri Jan 10 23:59:59 2025 daemon.info ", dt.datetime(2025, 1, 10, 23, 59, 59)),
 ])
 def test_syslog_envelopes(prefix, ts):
     lines = [f"{prefix}dnsmasq[71314]: query[A] thunder.dropbox.com from 192.168.1.5",

@@ -537,6 +537,23 @@ def iso_timestamps(stamps: pl.Series, tz: str) -> pl.Series:
                         .otherwise(localize_expr(pl.col("n"), tz)).alias(stamps.name)).to_series()
 
 
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def is_ctime_stamp(text: pl.Expr) -> pl.Expr:
+    """Whether a text starts with a ctime stamp (``Wed Dec  3 06:00:01 2026``: OpenWrt's ``logread``)."""
+    return text.str.slice(0, 3).is_in(_WEEKDAYS) & (text.str.slice(3, 1) == " ") & (text.str.slice(7, 1) == " ")
+
+
+def ctime_timestamps(stamps: pl.Series, tz: str) -> pl.Series:
+    """ctime stamps (``Wed Dec  3 06:00:01 2026``, the day space-padded; what OpenWrt's ``logread``
+    prints) -> naive UTC, read in ``tz``; one that does not parse comes back null."""
+    text = stamps.str.slice(4).str.replace_all(r"\s+", " ").str.strip_chars()  # the weekday adds nothing
+    return pl.DataFrame({"t": text}).select(localize_expr(
+        pl.col("t").str.strptime(pl.Datetime("us"), "%b %d %H:%M:%S %Y", strict=False), tz)
+        .alias(stamps.name)).to_series()
+
+
 def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     """Year-less syslog stamps (``May  9 02:36:02``, optional fraction) -> naive UTC datetimes.
 

@@ -31,7 +31,8 @@ skipped; a line whose syslog stamp or dnsmasq tag does not parse is rejected. Ye
 ``base.syslog_timestamps``. dnsmasq logging through syslog adds the host name
 (``May  9 02:36:02 pihole dnsmasq[71314]: ...``), and rsyslog's high-precision file format an ISO 8601
 stamp with its zone (``2024-05-09T02:36:02.123456+02:00 pihole dnsmasq[71314]: ...``, read by
-``base.iso_timestamps``): both are read, mixed freely.
+``base.iso_timestamps``), and OpenWrt's ``logread`` a ctime stamp and the facility
+(``Wed Dec  3 06:00:01 2026 daemon.info dnsmasq[1234]: ...``, read in ``--tz``): all are read, mixed freely.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ from netsift.ingest.base import (
     ParseContext,
     Parser,
     ParseResult,
+    ctime_timestamps,
     empty_records,
     finish_dns_records,
+    is_ctime_stamp,
     iso_timestamps,
     join_across_chunks,
     may_hold_upper_case,
@@ -97,11 +100,13 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     subexpressions, and ``when/then`` computes both branches."""
     line = pl.col("line")
     # rsyslog's high-precision stamp ("2024-05-09T02:36:02.123456+02:00 host dnsmasq[1]: ...") is the line's
-    # first word; the classic one ("May  9 02:36:02") its first 15 characters
-    iso = lines["line"].str.slice(4, 1) == "-"
+    # first word, OpenWrt logread's ctime stamp ("Wed Dec  3 06:00:01 2026 daemon.info dnsmasq[1]: ...") its
+    # first 24 characters, the classic one ("May  9 02:36:02") its first 15
     classic, first_word = line.str.slice(0, 15), line.str.splitn(" ", 2).struct.field("field_0")
-    stamp = (classic if not iso.any() else first_word if iso.all()
-             else pl.when(line.str.slice(4, 1) == "-").then(first_word).otherwise(classic))
+    iso, ctime = line.str.slice(4, 1) == "-", is_ctime_stamp(line)
+    kinds = lines.select(iso=iso.any(), ctime=ctime.any()).row(0)
+    stamp = (classic if not any(kinds)
+             else pl.when(iso).then(first_word).when(ctime).then(line.str.slice(0, 24)).otherwise(classic))
     t = lines.with_columns(
         stamp=stamp,
         tagged=line.str.contains(" dnsmasq[", literal=True),
@@ -178,13 +183,16 @@ def _stamped(t: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     if where.len():
         stamps = t["stamp"].gather(where)
         iso = stamps.str.slice(4, 1) == "-"
-        if not iso.any():
+        ctime = pl.select(is_ctime_stamp(pl.lit(stamps))).to_series()
+        if not iso.any() and not ctime.any():
             ts = ts.scatter(where, syslog_timestamps(stamps, ctx))
-        else:  # ISO 8601 stamps carry their year (and often their zone); the others take the syslog year
-            classic = ~iso
-            ts = ts.scatter(where.filter(iso), iso_timestamps(stamps.filter(iso), ctx.tz))
-            if classic.any():
-                ts = ts.scatter(where.filter(classic), syslog_timestamps(stamps.filter(classic), ctx))
+        else:  # ISO 8601 and ctime stamps carry their year; the classic ones take the syslog year
+            classic = ~iso & ~ctime
+            for kind, read in ((iso, lambda s: iso_timestamps(s, ctx.tz)),
+                               (ctime, lambda s: ctime_timestamps(s, ctx.tz)),
+                               (classic, lambda s: syslog_timestamps(s, ctx))):
+                if kind.any():
+                    ts = ts.scatter(where.filter(kind), read(stamps.filter(kind)))
     return t.with_columns(ts)
 
 
