@@ -481,6 +481,16 @@ def decode_json_objects(rows: pl.DataFrame, dtype: pl.Struct, what: str,
     return left + right, left_bad + right_bad
 
 
+def share_sniff(lines: list[str], matches: Callable[[str], object], weight: float = 0.9,
+                least: float = 0.5) -> float:
+    """A sniffer's score from the share of the first ``lines`` that ``matches``: ``weight`` × the share
+    when it is at least ``least``, else 0 (a few lines that happen to match decide nothing)."""
+    if not lines:
+        return 0.0
+    share = sum(1 for line in lines if matches(line)) / len(lines)
+    return weight * share if share >= least else 0.0
+
+
 def lines_frame(lines: list[str], first_line_no: int = 1) -> pl.DataFrame:
     """Build the (line_no, line) frame parsers take; handy in tests."""
     return pl.DataFrame(

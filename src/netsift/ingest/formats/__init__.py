@@ -17,6 +17,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "pihole",
     "pihole_json",
     "bind",
+    "unbound",
     "windows_dns",
     "zeek_tsv",
     "zeek_json",

@@ -27,7 +27,7 @@ import re
 
 import polars as pl
 
-from netsift.ingest.base import ParseContext, Parser, ParseResult, finish_records, rejected_from
+from netsift.ingest.base import ParseContext, Parser, ParseResult, finish_records, rejected_from, share_sniff
 from netsift.schema import HTTP_REQUESTS
 
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
@@ -106,10 +106,7 @@ _SNIFF = re.compile(_LINE)
 
 def sniff(lines: list[str]) -> float:
     """Share of the first lines with the common/combined shape (at least half needed)."""
-    if not lines:
-        return 0.0
-    share = sum(1 for ln in lines if _SNIFF.match(ln.rstrip("\r"))) / len(lines)
-    return 0.85 * share if share >= 0.5 else 0.0
+    return share_sniff(lines, lambda line: _SNIFF.match(line.rstrip("\r")), weight=0.85)
 
 
 PARSER = Parser(

@@ -24,7 +24,7 @@ import re
 
 import polars as pl
 
-from netsift.ingest.base import ParseContext, Parser, ParseResult, finish_records, rejected_from
+from netsift.ingest.base import ParseContext, Parser, ParseResult, finish_records, rejected_from, share_sniff
 from netsift.ingest.formats.zeek_tsv import epoch_seconds_expr
 from netsift.schema import HTTP_REQUESTS
 _LINE = (r"^\s*(?P<time>\d{9,11}\.\d{1,6})\s+(?P<elapsed>-?\d+)\s+(?P<client>\S+)\s+(?P<result>[^/\s]+)/"
@@ -78,10 +78,7 @@ _SNIFF = re.compile(_LINE)
 
 def sniff(lines: list[str]) -> float:
     """Share of the first lines with Squid's native shape (at least half needed)."""
-    if not lines:
-        return 0.0
-    share = sum(1 for ln in lines if _SNIFF.match(ln)) / len(lines)
-    return 0.9 * share if share >= 0.5 else 0.0
+    return share_sniff(lines, _SNIFF.match)
 
 
 PARSER = Parser(
