@@ -22,6 +22,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "zeek_tsv",
     "zeek_json",
     "ecs_json",
+    "route53_json",
     "tcpdump",
     "umbrella_csv",
     "csv_columns",

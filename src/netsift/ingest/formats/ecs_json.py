@@ -17,25 +17,16 @@ Accounting: blank lines are skipped, and so are objects without a question name 
 export); a line that is not a JSON object, holds a field of another type than ECS gives it, or has no
 readable ``@timestamp`` is rejected with the reason. The chunk is decoded with one ``str.json_decode``
 against an explicit struct dtype, bisected on failure so that only the failing lines are rejected
-(``base.decode_json_objects``).
+(``ingest/json_records.py``).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from netsift.ingest.base import (
-    ParseContext,
-    Parser,
-    ParseResult,
-    decode_json_objects,
-    empty_rejected,
-    finish_dns_records,
-    qtype_name_expr,
-    rcode_name_expr,
-    rejected_from,
-)
+from netsift.ingest.base import ParseContext, Parser, ParseResult, qtype_name_expr, rcode_name_expr
 from netsift.ingest.formats.csv_columns import timestamp_expr
+from netsift.ingest.json_records import json_dns_records
 
 _ANSWERS = pl.List(pl.Struct({"data": pl.String}))
 _FIELDS: dict = {
@@ -61,7 +52,6 @@ _FIELDS: dict = {
     "dns.resolved_ip": pl.List(pl.String),
 }
 ECS_DTYPE = pl.Struct({**_FIELDS, "_source": pl.Struct(_FIELDS)})
-_EMPTY = pl.DataFrame(schema={"line_no": pl.Int64, **dict(ECS_DTYPE.to_schema())})
 
 
 def _field(path: str) -> pl.Expr:
@@ -89,16 +79,8 @@ def _answers() -> pl.Expr:
 
 
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
-    rows = lines.select("line_no", pl.col("line").fill_null("").str.strip_chars())
-    blank = rows["line"] == ""
-    rows = rows.filter(~blank)
-    is_object = rows["line"].str.starts_with("{") & rows["line"].str.ends_with("}")
-    not_objects = lines.join(rows.filter(~is_object).select("line_no"), on="line_no", how="semi")
-    frames, failures = decode_json_objects(rows.filter(is_object), ECS_DTYPE, "an ECS DNS event")
-    decoded = pl.concat(frames) if frames else _EMPTY
     qtype, rcode = _field("dns.question.type"), _field("dns.response_code")
-    parsed = decoded.select(
-        pl.col("line_no").alias("source_line"),
+    return json_dns_records(lines, ECS_DTYPE, [
         timestamp_expr(_field("@timestamp"), ctx.tz).alias("ts"),
         pl.coalesce(_field("source.ip"), _field("client.ip"), _field("host.ip").list.first(), _field("host.name"))
         .alias("client"),
@@ -108,21 +90,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         pl.when(rcode.str.contains(r"^[A-Za-z]")).then(rcode.str.to_uppercase()).otherwise(rcode_name_expr(rcode))
         .alias("response_code"),
         _answers().alias("answers"),
-    )
-    questions = parsed.filter(pl.col("query_name").is_not_null() & (pl.col("query_name") != ""))
-    no_ts = questions.filter(pl.col("ts").is_null())
-    questions = questions.filter(pl.col("ts").is_not_null())
-    reasons = [
-        rejected_from(not_objects, "not a complete JSON object (truncated line?)"),
-        rejected_from(no_ts.select(pl.col("source_line").alias("line_no")).join(lines, on="line_no", how="left"),
-                      "missing or unreadable @timestamp"),
-    ]
-    if failures:
-        bad = pl.DataFrame(failures, schema={"line_no": pl.Int64, "reason": pl.String}, orient="row")
-        reasons.append(rejected_from(bad.join(lines, on="line_no", how="left"), pl.col("reason")))
-    rejected = pl.concat(reasons).sort("source_line") if any(r.height for r in reasons) else empty_rejected()
-    return ParseResult(finish_dns_records(questions), rejected, unescaped=True, skipped_by={
-        "blank": int(blank.sum()), "event without a DNS question": parsed.height - questions.height - no_ts.height})
+    ], what="an ECS DNS event", stamp="@timestamp", no_question="event without a DNS question")
 
 
 def sniff(lines: list[str]) -> float:
