@@ -18,6 +18,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "pihole_json",
     "bind",
     "unbound",
+    "coredns",
     "windows_dns",
     "zeek_tsv",
     "zeek_json",
