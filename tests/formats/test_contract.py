@@ -11,8 +11,9 @@ from netsift.ingest.formats import parsers
 def test_every_format_declares_a_kind_matching_its_hooks():
     kinds = {name: p.kind for name, p in parsers().items()}
     assert kinds["pcap"] == "binary" and kinds["pihole_json"] == "document"
-    assert kinds["windows_evtx"] == "binary" and kinds["windows_xml"] == kinds["windows_csv"] == "document"
-    others = ("pcap", "pihole_json", "windows_evtx", "windows_xml", "windows_csv")
+    assert kinds["windows_evtx"] == kinds["pihole_db"] == "binary"
+    assert kinds["windows_xml"] == kinds["windows_csv"] == "document"
+    others = ("pcap", "pihole_json", "pihole_db", "windows_evtx", "windows_xml", "windows_csv")
     assert {k for n, k in kinds.items() if n not in others} == {"lines"}
 
 

@@ -179,6 +179,9 @@ def _encoding_shape(head: bytes) -> TextShape:
     sample = head[skip:skip + 8192]
     if head.startswith(b"ElfFile\x00"):  # the windows_evtx format reads it; as text it is binary
         raise InputError("a Windows event log (EVTX), binary: read with --format windows_evtx (pip install evtx)")
+    if head.startswith(b"SQLite format 3\x00"):  # pihole_db reads Pi-hole's; any other database is not a log
+        raise InputError("an SQLite database without Pi-hole's query tables in its first pages; if it is "
+                         "pihole-FTL.db, read it with --format pihole_db")
     if sample and sample.count(0) > len(sample) // 4:
         # UTF-16 without a BOM has a NUL in every other byte of ASCII text
         odd_nuls = sample[1::2].count(0)
@@ -187,8 +190,8 @@ def _encoding_shape(head: bytes) -> TextShape:
             return TextShape("utf-16-le", 0, "UTF-16 (little endian) text without BOM")
         if even_nuls > len(sample) // 2 * 0.9 and odd_nuls < len(sample) // 20:
             return TextShape("utf-16-be", 0, "UTF-16 (big endian) text without BOM")
-        raise InputError("binary data (many NUL bytes), not a text log; if it is a capture, "
-                         "only pcap and pcapng are supported")
+        raise InputError("binary data (many NUL bytes), not a text log; binary inputs read: pcap and pcapng "
+                         "captures, EVTX event logs, Pi-hole's pihole-FTL.db")
     control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if sample and control > len(sample) // 10:
         raise InputError("binary data (control bytes), not a text log")

@@ -16,6 +16,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "pcap",
     "pihole",
     "pihole_json",
+    "pihole_db",
     "bind",
     "unbound",
     "coredns",
