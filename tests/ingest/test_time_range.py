@@ -120,3 +120,18 @@ def test_year_less_stamps_never_pass_the_file_mtime(store, tmp_path, months, mti
     os.utime(path, (mtime.timestamp(), mtime.timestamp()))
     ingest_paths(store, [str(path)])
     assert [r[0] for r in store.rows("SELECT year(ts) FROM dns_queries ORDER BY source_line")] == years
+
+
+@pytest.mark.parametrize("stamps, mtime, years", [
+    # a first stamp later in the mtime's own month: last year's (a log copied, or touched, a year on)
+    (["Dec 21 10:00:00", "Dec 22 10:00:00"], dt.datetime(2026, 12, 3, 10, tzinfo=dt.UTC), [2025, 2025]),
+    # within a day of the mtime (a zone ahead of UTC, a line written as the file closed): this year
+    (["Dec  3 23:30:00"], dt.datetime(2026, 12, 3, 10, tzinfo=dt.UTC), [2026]),
+    (["Dec  2 10:00:00", "Dec  3 09:00:00"], dt.datetime(2026, 12, 3, 10, tzinfo=dt.UTC), [2026, 2026]),
+])
+def test_the_first_stamp_s_day_decides_the_year_not_only_its_month(store, tmp_path, stamps, mtime, years):
+    path = tmp_path / "p.log"
+    path.write_text("".join(f"{s} dnsmasq[1]: query[A] h{i}.example.com from 10.0.0.1\n" for i, s in enumerate(stamps)))
+    os.utime(path, (mtime.timestamp(), mtime.timestamp()))
+    ingest_paths(store, [str(path)])
+    assert [r[0] for r in store.rows("SELECT year(ts) FROM dns_queries ORDER BY source_line")] == years

@@ -568,7 +568,8 @@ def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     """Year-less syslog stamps (``May  9 02:36:02``, optional fraction) -> naive UTC datetimes.
 
     The first stamp of a file takes ``--year`` if given; otherwise the file's mtime year, or the year
-    before when that would put the stamp after the mtime (a December log written to in January). Each
+    before when that would put the stamp more than a day after the mtime (a December log written to in
+    January; a log of December 21 in a file last modified on December 3). Each
     later stamp whose month goes back by more than a month rolls the year over (New Year), unless that would
     put it more than a day after the file's mtime (lines out of order: it keeps the latest year not after
     it). State is kept in ``ctx.state`` so rollover works across chunks. Stamps that do not parse come back
@@ -584,6 +585,22 @@ def syslog_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     return _syslog_run_timestamps(starts, ctx).gather(run).alias(stamps.name)
 
 
+def _after_mtime(stamp: str, mtime: dt.datetime) -> bool:
+    """Whether a year-less stamp (``Dec 21 10:00:00``), read in the year of the file's modification time,
+    would lie more than a day after it: then it is from the year before. Compared by month, then by the
+    whole stamp (a day's slack for zones and a last line written as the file closed)."""
+    words = stamp.split()
+    month = _MONTHS.get(words[0][:3].lower(), 0) if words else 0
+    if month != mtime.month:
+        return month > mtime.month
+    try:
+        hour, minute, second = (int(part) for part in words[2][:8].split(":"))
+        when = dt.datetime(mtime.year, month, int(words[1]), hour, minute, second)
+    except (IndexError, ValueError):
+        return False
+    return when > mtime.astimezone(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
+
+
 def _syslog_run_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
     s = stamps.str.strip_chars()
     month = s.str.slice(0, 3).str.to_lowercase().replace_strict(_MONTHS, default=None, return_dtype=pl.Int32)
@@ -596,7 +613,7 @@ def _syslog_run_timestamps(stamps: pl.Series, ctx: ParseContext) -> pl.Series:
         if ctx.year is not None:
             year = ctx.year
         elif ctx.mtime is not None:
-            year = ctx.mtime.year - (1 if first_month > ctx.mtime.month else 0)
+            year = ctx.mtime.year - (1 if _after_mtime(str(s.filter(month.is_not_null())[0]), ctx.mtime) else 0)
         else:
             year = dt.datetime.now(dt.UTC).year
         state["syslog_year"] = year
