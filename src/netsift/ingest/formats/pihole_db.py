@@ -12,8 +12,10 @@ from 1). The file is copied to a temporary file (in ``$TMPDIR``) while it is rea
 streams), then read only. Queries Pi-hole still holds in its write-ahead log (``pihole-FTL.db-wal``) are not in the
 main file: copy the database with ``sqlite3 pihole-FTL.db ".backup copy.db"``, or stop pihole-FTL first.
 
-Recognised by SQLite's magic bytes and Pi-hole's table names in the schema; ``--format pihole_db``
-forces it. Rejected: a row without a readable timestamp or domain. A database without a ``queries``
+A later copy of the same database is another file to netsift (SQLite rewrites pages in place, so it does
+not extend the earlier copy): the queries both copies hold would be stored twice; ``netsift forget`` the
+earlier copy first. Recognised by SQLite's magic bytes and Pi-hole's table names in the schema;
+``--format pihole_db`` forces it. Rejected: a row without a readable timestamp or domain. A database without a ``queries``
 table or view is an error for the file.
 """
 
