@@ -12,6 +12,8 @@ import pytest
 
 from netsift.ingest.base import ParseContext
 from netsift.ingest.formats import detect_format, windows_csv, windows_evtx, windows_xml
+from netsift.ingest.run import IngestOptions, ingest_file
+from netsift.store import open_store
 from tests.formats.parsing import read_lines
 
 DATA = Path(__file__).parent.parent / "data" / "auth"
@@ -115,3 +117,38 @@ def test_a_damaged_evtx_says_so():
     pytest.importorskip("evtx")
     with pytest.raises(ValueError, match="EVTX"):
         list(windows_evtx.parse_stream(io.BytesIO(b"ElfFile\x00" + bytes(4088)), ParseContext()))
+
+
+def _sysmon_dns(record: int, name: str, status: str, results: str, when: str = "2026-11-30T10:00:01.1234567Z") -> str:
+    return ('<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+            '<Provider Name="Microsoft-Windows-Sysmon" Guid="{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"/>'
+            f'<EventID>22</EventID><TimeCreated SystemTime="{when}"/><EventRecordID>{record}</EventRecordID>'
+            "<Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>WS-12.corp.example</Computer></System>"
+            '<EventData><Data Name="RuleName">-</Data><Data Name="UtcTime">2026-11-30 10:00:01.120</Data>'
+            f'<Data Name="QueryName">{name}</Data><Data Name="QueryStatus">{status}</Data>'
+            f'<Data Name="QueryResults">{results}</Data>'
+            '<Data Name="Image">C:\\Windows\\System32\\svchost.exe</Data></EventData></Event>')
+
+
+def test_sysmon_dns_events_go_to_dns_queries_beside_the_logons(tmp_path):
+    """Sysmon's DNS query events (22) in an XML export: dns_queries rows (the machine as client, the status
+    as response code, the addresses of QueryResults as answers) stored by the real driver beside the file's
+    logons; an event without a time is rejected, a Sysmon event of another id skipped."""
+    logon = XML[XML.index("<Event "):XML.index("</Event>") + len("</Event>")]
+    events = [_sysmon_dns(1, "www.example.com", "0", "type:  5 edge.example.net;::ffff:93.184.216.34;2001:db8::7;"),
+              _sysmon_dns(2, "nx.example.org", "9003", ""),
+              _sysmon_dns(3, "late.example", "0", "", when="soon"),
+              _sysmon_dns(4, "x", "0", "").replace("<EventID>22<", "<EventID>1<"),
+              logon]
+    path = tmp_path / "sysmon.xml"
+    path.write_text("<Events>" + "".join(events) + "</Events>")
+    with open_store(":memory:") as store:
+        report = ingest_file(store, str(path), IngestOptions())
+        assert (report.format, report.rejected, report.lines) == ("windows_xml", 1, 5)
+        rows = store.rows("SELECT ts, client, query_name, response_code, answers, source_line FROM dns_queries "
+                          "ORDER BY source_line")
+        assert rows == [(dt.datetime(2026, 11, 30, 10, 0, 1, 123456), "WS-12.corp.example", "www.example.com",
+                         "NOERROR", ["93.184.216.34", "2001:db8::7"], 1),
+                        (dt.datetime(2026, 11, 30, 10, 0, 1, 123456), "WS-12.corp.example", "nx.example.org",
+                         "NXDOMAIN", None, 2)]
+        assert store.scalar("SELECT count(*) FROM logon_events") == 1

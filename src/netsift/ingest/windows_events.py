@@ -20,6 +20,10 @@ Event ids read (others are skipped as "other event id"):
 workstation name; ``host`` is the Computer; ``logon_type``, ``status`` and ``sub_status`` (lower-case
 hex) as logged; ``unknown_account`` when SubStatus or Status is 0xc0000064 (no such user) or a Kerberos
 4768/4771 Status is 0x6 (client not found in the Kerberos database).
+
+Sysmon's DNS query events (22, ``Microsoft-Windows-Sysmon/Operational``) go to ``dns_queries`` instead
+(:func:`dns_rows`): the machine's own lookups, with the answers it got; the formats count them as skipped
+units of their own class, their rows stored beside the logons.
 """
 
 from __future__ import annotations
@@ -29,13 +33,20 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from netsift.ingest.base import finish_records
+from netsift.ingest.base import finish_dns_records, finish_records
 
 TABLE = "logon_events"
 EVENT_IDS = (4624, 4625, 4634, 4647, 4648, 4672, 4768, 4769, 4771, 4776, 18456)
+SYSMON_DNS = 22  # Sysmon's DnsQuery event: a query the machine's resolver made, to dns_queries
+READ_IDS = (*EVENT_IDS, SYSMON_DNS)
 DATA_FIELDS = ("TargetUserName", "TargetDomainName", "SubjectUserName", "SubjectDomainName", "IpAddress", "IpPort",
                "WorkstationName", "Workstation", "LogonType", "Status", "SubStatus", "FailureReason",
-               "AuthenticationPackageName", "ServiceName", "TargetServerName", "PrivilegeList")
+               "AuthenticationPackageName", "ServiceName", "TargetServerName", "PrivilegeList",
+               "QueryName", "QueryStatus", "QueryResults", "Image")
+DNS_SKIPPED = "DNS query event (Sysmon 22: stored in dns_queries)"
+# Sysmon's QueryStatus is a Windows DNS error code: those that name a response code
+_QUERY_STATUS = {"0": "NOERROR", "9501": "NOERROR", "9003": "NXDOMAIN", "9002": "SERVFAIL", "9005": "REFUSED",
+                 "9004": "NOTIMP", "9001": "FORMERR"}
 # what an event dict holds: these System fields, the DATA_FIELDS, and "Data" (unnamed values, MSSQL)
 SYSTEM_FIELDS = ("unit", "ts", "EventID", "Computer", "Provider")
 # FailureReason as the event stores it (a message id) -> its text, as the rendered message words it (lower
@@ -119,6 +130,24 @@ def logon_rows(frame: pl.DataFrame, stamps: pl.Expr) -> tuple[pl.DataFrame, int]
         unknown_account=unknown, event_id=e, port=_null_dash(pl.col("IpPort")).cast(pl.Int64, strict=False),
         detail=detail, source_line=pl.col("unit"))
     return finish_records(out, TABLE), other
+
+
+def dns_rows(frame: pl.DataFrame, stamps: pl.Expr) -> pl.DataFrame:
+    """``dns_queries`` records of a ``frame_of`` frame's Sysmon DNS events (22 with a QueryName; ts null when
+    the time does not read): the client is the machine (Computer) whose resolver asked; QueryStatus gives
+    the response code (0 and 9501 NOERROR, 9003 NXDOMAIN, 9002 SERVFAIL, 9005 REFUSED ...); the answers are
+    the addresses in QueryResults (``type:  5 cname.example;::ffff:192.0.2.1;2001:db8::1;``)."""
+    dns = frame.filter((pl.col("EventID").cast(pl.Int64, strict=False) == SYSMON_DNS) & pl.col("QueryName").is_not_null())
+    if not dns.height:
+        return finish_dns_records(pl.DataFrame(schema={"source_line": pl.Int64}))
+    results = pl.col("QueryResults").fill_null("").str.split(";").list.eval(
+        pl.element().str.strip_chars().str.strip_prefix("::ffff:").filter(
+            pl.element().str.contains(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)$")))
+    status = pl.col("QueryStatus").str.strip_chars()
+    return finish_dns_records(dns.select(
+        ts=stamps, client=_null_dash(pl.col("Computer")), query_name=pl.col("QueryName").str.strip_chars(),
+        response_code=status.replace_strict(_QUERY_STATUS, default=None, return_dtype=pl.String),
+        answers=pl.when(results.list.len() > 0).then(results), source_line=pl.col("unit")))
 
 
 def iso_stamps(expr: pl.Expr) -> pl.Expr:

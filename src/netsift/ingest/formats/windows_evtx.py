@@ -3,7 +3,7 @@ package (``pip install evtx``; the pure-Python parsers are about 100× slower).
 
 Rows go to ``logon_events``; the event ids and fields read are those of
 ``ingest/windows_events.py`` (4624, 4625, 4634, 4647, 4648, 4672, 4768, 4769, 4771, 4776 and MSSQL's
-18456). EVTX is not line-based: a record's "line" (``source_line``) is its record number in the file
+18456); Sysmon's DNS query events (22, from its Operational log) go to ``dns_queries``. EVTX is not line-based: a record's "line" (``source_line``) is its record number in the file
 (``event_record_id``). Records are read in batches of 20,000; the time is the event's
 ``TimeCreated/SystemTime`` (UTC). Skipped, counted by class: records of other event ids. Rejected: a
 record the library cannot decode (its reason), a record without a readable time. A truncated file keeps
@@ -23,14 +23,15 @@ import orjson
 import polars as pl
 
 from netsift.ingest.base import ParseContext, Parser, ParseResult, empty_rejected
-from netsift.ingest.windows_events import DATA_FIELDS, EVENT_IDS, TABLE, frame_of, iso_stamps, logon_rows
+from netsift.ingest.windows_events import (DATA_FIELDS, DNS_SKIPPED, READ_IDS, TABLE, dns_rows, frame_of, iso_stamps,
+                                           logon_rows)
 
 MAGIC = b"ElfFile\x00"
 BATCH = 20_000
 SPOOL_BYTES = 64 << 20
 # a record's JSON holds "EventID": 4624 (or, with qualifiers, {..., "#text": 18456}): read the others no further
 _EVENT_ID = re.compile(r'"EventID":\s*(?:\{[^}]*?"#text":\s*)?"?(\d+)')
-_WANTED = frozenset(str(i) for i in EVENT_IDS)
+_WANTED = frozenset(str(i) for i in READ_IDS)
 
 
 def _event(record: dict) -> dict | None:
@@ -62,11 +63,15 @@ def _event(record: dict) -> dict | None:
 def _result(events: list[dict], skipped: int, rejected: list[tuple[int, str, str]]) -> ParseResult:
     frame = frame_of(events)
     records, other = logon_rows(frame, iso_stamps(pl.col("ts")))
-    no_ts = records.filter(pl.col("ts").is_null())
-    bad = [*rejected, *((int(n), "event without a readable time", "") for n in no_ts["source_line"])]
+    dns = dns_rows(frame, iso_stamps(pl.col("ts")))
+    no_ts = pl.concat([records.filter(pl.col("ts").is_null())["source_line"],
+                       dns.filter(pl.col("ts").is_null())["source_line"]])
+    bad = [*rejected, *((int(n), "event without a readable time", "") for n in no_ts)]
     rej = (pl.DataFrame(bad, schema=empty_rejected().schema, orient="row") if bad else empty_rejected())
+    stamped = dns.filter(pl.col("ts").is_not_null())
     return ParseResult(records.filter(pl.col("ts").is_not_null()), rej.sort("source_line"),
-                       skipped_by={"other event id": skipped + other})
+                       skipped_by={"other event id": skipped + other - dns.height, DNS_SKIPPED: stamped.height},
+                       tables={"dns_queries": stamped} if stamped.height else {})
 
 
 def parse_stream(stream: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]:

@@ -7,8 +7,8 @@ Rows go to ``logon_events``, as for ``windows_evtx`` (the same event ids and fie
 ``System/Computer``, ``EventData/Data[@Name]`` (unnamed ``Data`` elements for MSSQL's 18456). Each
 ``<Event>`` element is one unit (its ``source_line`` is its position in the file, 1-based), parsed on its
 own: a malformed event is rejected, its neighbours are read. A document with a DTD (``<!DOCTYPE``) is
-refused whole (entity expansion). Skipped: events of other ids. Rejected: malformed events, events
-without a readable time.
+refused whole (entity expansion). Sysmon's DNS query events (22) go to ``dns_queries``. Skipped: events of
+other ids. Rejected: malformed events, events without a readable time.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 import polars as pl
 
 from netsift.ingest.base import REJECTED_TEXT_CHARS, ParseContext, Parser, ParseResult, empty_rejected
-from netsift.ingest.windows_events import TABLE, frame_of, iso_stamps, logon_rows
+from netsift.ingest.windows_events import DNS_SKIPPED, TABLE, dns_rows, frame_of, iso_stamps, logon_rows
 
 _EVENT = re.compile(r"<Event[\s>].*?</Event>", re.S)
 NS = "http://schemas.microsoft.com/win/2004/08/events/event"
@@ -69,12 +69,17 @@ def parse_document(text: str, ctx: ParseContext) -> ParseResult:
             events.append(_event(unit, match.group(0)))
         except ET.ParseError as exc:
             bad.append((unit, f"malformed event XML: {exc}", match.group(0)[:REJECTED_TEXT_CHARS]))
-    records, other = logon_rows(frame_of(events), iso_stamps(pl.col("ts")))
-    no_ts = records.filter(pl.col("ts").is_null())
-    bad += [(int(n), "event without a readable TimeCreated", "") for n in no_ts["source_line"]]
+    frame = frame_of(events)
+    records, other = logon_rows(frame, iso_stamps(pl.col("ts")))
+    dns = dns_rows(frame, iso_stamps(pl.col("ts")))
+    no_ts = pl.concat([records.filter(pl.col("ts").is_null())["source_line"],
+                       dns.filter(pl.col("ts").is_null())["source_line"]])
+    bad += [(int(n), "event without a readable TimeCreated", "") for n in no_ts]
     rejected = pl.DataFrame(bad, schema=empty_rejected().schema, orient="row") if bad else empty_rejected()
+    stamped = dns.filter(pl.col("ts").is_not_null())
     return ParseResult(records.filter(pl.col("ts").is_not_null()), rejected.sort("source_line"),
-                       skipped_by={"other event id": other})
+                       skipped_by={"other event id": other - dns.height, DNS_SKIPPED: stamped.height},
+                       tables={"dns_queries": stamped} if stamped.height else {})
 
 
 def sniff(lines: list[str]) -> float:
@@ -85,4 +90,4 @@ def sniff(lines: list[str]) -> float:
 
 
 PARSER = Parser("windows_xml", "Windows events exported as XML (wevtutil /f:xml, ToXml(), Save as XML): the "
-                "logon events of windows_evtx", "document", table=TABLE, sniff=sniff, parse_document=parse_document)
+                "logon events and Sysmon DNS queries of windows_evtx", "document", table=TABLE, sniff=sniff, parse_document=parse_document)
