@@ -56,6 +56,7 @@ from netsift.ingest.base import (
     syslog_timestamps,
 )
 
+_MONTH_ABBREVIATIONS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 HOLD_BACK = 2000  # the join window (lines), also the lines held back for the next chunk and kept as context
 
 
@@ -99,16 +100,9 @@ def _tokenise(lines: pl.DataFrame) -> pl.DataFrame:
     table of the chunk's distinct first words). Columns are materialised step by step: eager ``with_columns`` does not share
     subexpressions, and ``when/then`` computes both branches."""
     line = pl.col("line")
-    # rsyslog's high-precision stamp ("2024-05-09T02:36:02.123456+02:00 host dnsmasq[1]: ...") is the line's
-    # first word, OpenWrt logread's ctime stamp ("Wed Dec  3 06:00:01 2026 daemon.info dnsmasq[1]: ...") its
-    # first 24 characters, the classic one ("May  9 02:36:02") its first 15
-    classic, first_word = line.str.slice(0, 15), line.str.splitn(" ", 2).struct.field("field_0")
-    iso, ctime = line.str.slice(4, 1) == "-", is_ctime_stamp(line)
-    kinds = lines.select(iso=iso.any(), ctime=ctime.any()).row(0)
-    stamp = (classic if not any(kinds)
-             else pl.when(iso).then(first_word).when(ctime).then(line.str.slice(0, 24)).otherwise(classic))
+    # the stamp is cut from the line's first 32 characters by _stamped, for the query lines only
     t = lines.with_columns(
-        stamp=stamp,
+        stamp=line.str.slice(0, 32),
         tagged=line.str.contains(" dnsmasq[", literal=True),
         body=line.str.slice(line.str.find("]: ", literal=True) + 3),
     )
@@ -182,15 +176,18 @@ def _stamped(t: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
     where = t["is_query"].arg_true()
     if where.len():
         stamps = t["stamp"].gather(where)
-        iso = stamps.str.slice(4, 1) == "-"
-        ctime = pl.select(is_ctime_stamp(pl.lit(stamps))).to_series()
-        if not iso.any() and not ctime.any():
-            ts = ts.scatter(where, syslog_timestamps(stamps, ctx))
-        else:  # ISO 8601 and ctime stamps carry their year; the classic ones take the syslog year
+        if stamps.str.slice(0, 3).is_in(_MONTH_ABBREVIATIONS).all():  # the classic "May  9 02:36:02"
+            ts = ts.scatter(where, syslog_timestamps(stamps.str.slice(0, 15), ctx))
+        else:
+            # rsyslog's high-precision stamp ("2024-05-09T02:36:02.123456+02:00 host ...") is the line's first
+            # word and OpenWrt logread's ctime stamp ("Wed Dec  3 06:00:01 2026 daemon.info ...") its first 24
+            # characters, each with its year; the classic ones take the syslog year
+            iso = stamps.str.slice(4, 1) == "-"
+            ctime = pl.select(is_ctime_stamp(pl.lit(stamps))).to_series() & ~iso
             classic = ~iso & ~ctime
-            for kind, read in ((iso, lambda s: iso_timestamps(s, ctx.tz)),
-                               (ctime, lambda s: ctime_timestamps(s, ctx.tz)),
-                               (classic, lambda s: syslog_timestamps(s, ctx))):
+            for kind, read in ((iso, lambda s: iso_timestamps(s.str.splitn(" ", 2).struct.field("field_0"), ctx.tz)),
+                               (ctime, lambda s: ctime_timestamps(s.str.slice(0, 24), ctx.tz)),
+                               (classic, lambda s: syslog_timestamps(s.str.slice(0, 15), ctx))):
                 if kind.any():
                     ts = ts.scatter(where.filter(kind), read(stamps.filter(kind)))
     return t.with_columns(ts)
