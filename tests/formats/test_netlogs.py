@@ -128,3 +128,15 @@ def test_real_squid_sample(shared_data):
     assert result.records.height == 100 and result.rejected.height == 0
     assert result.records["bytes_in"].sum() == sum(int(ln.split()[4]) for ln in lines)
     assert set(result.records["client"]) == {ln.split()[2] for ln in lines}
+
+
+@pytest.mark.parametrize("spacing", [" ", "  ", "\t", " \t  ", "         "])
+def test_squid_fields_are_read_whatever_blanks_separate_them(spacing):
+    """Squid right-aligns ``elapsed`` (runs of blanks); a tab-separated copy reads the same."""
+    words = ["1157689320.327", "2864", "10.105.21.199", "TCP_MISS/200", "10182", "GET", "http://www.example.com/",
+             "bob", "DIRECT/175.16.199.61", "text/html"]
+    result = parse_lines(squid.parse, [" " + spacing.join(words) + spacing], ParseContext())
+    check_accounting(result, 1)
+    got = result.records.row(0, named=True)
+    assert (got["client"], got["status"], got["bytes_in"], got["account"], got["server"], got["host"]) == (
+        "10.105.21.199", 200, 10182, "bob", "175.16.199.61", "www.example.com")

@@ -34,6 +34,30 @@ _URL_HOST = r"^(?:(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://)?(?:[^@/]*@)?(?P<host>\
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
 
 
+_NAMES = ("time", "elapsed", "client", "code", "bytes", "method", "url", "user", "hierarchy", "type")
+
+
+def _fields(rows: pl.DataFrame) -> pl.DataFrame:
+    """The fields of each line (``line_no`` and those of ``_LINE``; all null for a line without that shape):
+    the line's words (blank runs are one separator) checked one by one, several times faster than the
+    regular expression over whole lines that says the same."""
+    text = rows["line"].str.strip_chars().str.replace_all("\t", " ", literal=True)
+    while text.str.contains("  ", literal=True).any():  # runs of blanks: a few literal passes beat a regex
+        text = text.str.replace_all("  ", " ", literal=True)
+    words = text.str.splitn(" ", len(_NAMES)).struct.rename_fields(list(_NAMES))
+    t = pl.DataFrame({"line_no": rows["line_no"], "w": words}).unnest("w")
+    code = pl.col("code").str.splitn("/", 2).struct.rename_fields(["result", "status"])
+    hierarchy = pl.col("hierarchy").str.splitn("/", 2).struct.rename_fields(["hier", "peer"])
+    t = t.with_columns(code.alias("c"), hierarchy.alias("h")).unnest("c", "h")
+    valid = (pl.col("time").str.contains(r"^\d{9,11}\.\d{1,6}$") & pl.col("elapsed").str.contains(r"^-?\d+$")
+             & pl.col("status").str.contains(r"^\d{1,3}$") & pl.col("bytes").str.contains(r"^\d+$")
+             & (pl.col("result").str.len_bytes() > 0) & (pl.col("hier").str.len_bytes() > 0)
+             & (pl.col("peer").str.len_bytes() > 0) & pl.col("user").is_not_null()).fill_null(False)
+    names = ("time", "elapsed", "client", "result", "status", "bytes", "method", "url", "user", "hier", "peer")
+    return t.select("line_no", *(pl.when(valid).then(pl.col(c)).alias(c) for c in names),
+                    pl.when(valid).then(pl.col("type").str.splitn(" ", 2).struct.field("field_0")).alias("type"))
+
+
 def _dash_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr == "-").then(None).otherwise(expr)
 
@@ -42,7 +66,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     text = lines["line"].fill_null("")
     blank = text.str.strip_chars() == ""
     rows = lines.filter(~blank)
-    fields = rows.select("line_no", pl.col("line").str.extract_groups(_LINE).alias("f")).unnest("f")
+    fields = _fields(rows)
     ok = fields["time"].is_not_null()
     good = fields.filter(ok)
     url = good.select(pl.col("url").str.extract_groups(_URL_HOST).alias("u")).unnest("u")
