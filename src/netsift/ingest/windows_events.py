@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -148,6 +149,30 @@ def dns_rows(frame: pl.DataFrame, stamps: pl.Expr) -> pl.DataFrame:
         ts=stamps, client=_null_dash(pl.col("Computer")), query_name=pl.col("QueryName").str.strip_chars(),
         response_code=status.replace_strict(_QUERY_STATUS, default=None, return_dtype=pl.String),
         answers=pl.when(results.list.len() > 0).then(results), source_line=pl.col("unit")))
+
+
+@dataclass
+class EventRows:
+    """What a batch of event dicts gives, whatever format carried them (``event_rows``)."""
+
+    logons: pl.DataFrame  # logon_events records with a readable time
+    dns: pl.DataFrame  # dns_queries records (Sysmon 22) with a readable time
+    unstamped: pl.Series  # the units of either whose time does not read (to reject)
+    skipped_by: dict[str, int]  # other event ids; the DNS events (their rows are in ``dns``)
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        return {"dns_queries": self.dns} if self.dns.height else {}
+
+
+def event_rows(frame: pl.DataFrame, stamps: pl.Expr) -> EventRows:
+    """A ``frame_of`` frame's logon and DNS records (``logon_rows``, ``dns_rows``), split by whether their
+    time reads, and the units skipped, counted by class."""
+    logons, other = logon_rows(frame, stamps)
+    dns = dns_rows(frame, stamps)
+    stamped, dns_stamped = pl.col("ts").is_not_null(), dns.filter(pl.col("ts").is_not_null())
+    unstamped = pl.concat([logons.filter(~stamped)["source_line"], dns.filter(~stamped)["source_line"]])
+    return EventRows(logons.filter(stamped), dns_stamped, unstamped,
+                     {"other event id": other - dns.height, DNS_SKIPPED: dns_stamped.height})
 
 
 def iso_stamps(expr: pl.Expr) -> pl.Expr:

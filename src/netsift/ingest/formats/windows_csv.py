@@ -27,7 +27,7 @@ import polars as pl
 
 from netsift.ingest.base import (ParseContext, Parser, ParseResult, empty_rejected, localize_expr,
                                  rejected_from)
-from netsift.ingest.windows_events import DATA_FIELDS, DNS_SKIPPED, TABLE, dns_rows, logon_rows
+from netsift.ingest.windows_events import DATA_FIELDS, TABLE, event_rows
 from netsift.ingest.windows_message import message_fields
 
 _ALIASES = {
@@ -115,19 +115,13 @@ def parse_document(text: str, ctx: ParseContext) -> ParseResult:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(missing))
     no_id = frame.filter(pl.col("EventID").cast(pl.Int64, strict=False).is_null())
     frame = frame.filter(pl.col("EventID").cast(pl.Int64, strict=False).is_not_null())
-    records, other = logon_rows(frame, _stamps(pl.col("ts"), ctx.tz))
-    dns = dns_rows(frame, _stamps(pl.col("ts"), ctx.tz))
-    no_ts = pl.concat([records.filter(pl.col("ts").is_null())["source_line"],
-                       dns.filter(pl.col("ts").is_null())["source_line"]])
+    rows = event_rows(frame, _stamps(pl.col("ts"), ctx.tz))
     rejected = [rejected_from(no_id.select(line_no="unit", line="line"), "no event id"),
-                rejected_from(frame.filter(pl.col("unit").is_in(no_ts.implode())).select(line_no="unit", line="line"),
+                rejected_from(frame.filter(pl.col("unit").is_in(rows.unstamped.implode())).select(line_no="unit",
+                                                                                                   line="line"),
                               "no readable time")]
-    stamped = dns.filter(pl.col("ts").is_not_null())
-    return ParseResult(records.filter(pl.col("ts").is_not_null()),
-                       pl.concat(rejected).sort("source_line") if rejected else empty_rejected(),
-                       skipped_by={"other event id": other - dns.height, DNS_SKIPPED: stamped.height,
-                                   "header": first - 1},
-                       tables={"dns_queries": stamped} if stamped.height else {})
+    return ParseResult(rows.logons, pl.concat(rejected).sort("source_line") if rejected else empty_rejected(),
+                       skipped_by={**rows.skipped_by, "header": first - 1}, tables=rows.tables())
 
 
 def _header(lines: list[str]) -> list[str]:

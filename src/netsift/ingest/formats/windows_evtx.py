@@ -23,8 +23,7 @@ import orjson
 import polars as pl
 
 from netsift.ingest.base import ParseContext, Parser, ParseResult, empty_rejected
-from netsift.ingest.windows_events import (DATA_FIELDS, DNS_SKIPPED, READ_IDS, TABLE, dns_rows, frame_of, iso_stamps,
-                                           logon_rows)
+from netsift.ingest.windows_events import DATA_FIELDS, READ_IDS, TABLE, event_rows, frame_of, iso_stamps
 
 MAGIC = b"ElfFile\x00"
 BATCH = 20_000
@@ -61,17 +60,11 @@ def _event(record: dict) -> dict | None:
 
 
 def _result(events: list[dict], skipped: int, rejected: list[tuple[int, str, str]]) -> ParseResult:
-    frame = frame_of(events)
-    records, other = logon_rows(frame, iso_stamps(pl.col("ts")))
-    dns = dns_rows(frame, iso_stamps(pl.col("ts")))
-    no_ts = pl.concat([records.filter(pl.col("ts").is_null())["source_line"],
-                       dns.filter(pl.col("ts").is_null())["source_line"]])
-    bad = [*rejected, *((int(n), "event without a readable time", "") for n in no_ts)]
+    rows = event_rows(frame_of(events), iso_stamps(pl.col("ts")))
+    bad = [*rejected, *((int(n), "event without a readable time", "") for n in rows.unstamped)]
     rej = (pl.DataFrame(bad, schema=empty_rejected().schema, orient="row") if bad else empty_rejected())
-    stamped = dns.filter(pl.col("ts").is_not_null())
-    return ParseResult(records.filter(pl.col("ts").is_not_null()), rej.sort("source_line"),
-                       skipped_by={"other event id": skipped + other - dns.height, DNS_SKIPPED: stamped.height},
-                       tables={"dns_queries": stamped} if stamped.height else {})
+    skipped_by = {**rows.skipped_by, "other event id": skipped + rows.skipped_by["other event id"]}
+    return ParseResult(rows.logons, rej.sort("source_line"), skipped_by=skipped_by, tables=rows.tables())
 
 
 def parse_stream(stream: IO[bytes], ctx: ParseContext) -> Iterator[ParseResult]:

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 import polars as pl
 
 from netsift.ingest.base import REJECTED_TEXT_CHARS, ParseContext, Parser, ParseResult, empty_rejected
-from netsift.ingest.windows_events import DNS_SKIPPED, TABLE, dns_rows, frame_of, iso_stamps, logon_rows
+from netsift.ingest.windows_events import TABLE, event_rows, frame_of, iso_stamps
 
 _EVENT = re.compile(r"<Event[\s>].*?</Event>", re.S)
 NS = "http://schemas.microsoft.com/win/2004/08/events/event"
@@ -69,17 +69,10 @@ def parse_document(text: str, ctx: ParseContext) -> ParseResult:
             events.append(_event(unit, match.group(0)))
         except ET.ParseError as exc:
             bad.append((unit, f"malformed event XML: {exc}", match.group(0)[:REJECTED_TEXT_CHARS]))
-    frame = frame_of(events)
-    records, other = logon_rows(frame, iso_stamps(pl.col("ts")))
-    dns = dns_rows(frame, iso_stamps(pl.col("ts")))
-    no_ts = pl.concat([records.filter(pl.col("ts").is_null())["source_line"],
-                       dns.filter(pl.col("ts").is_null())["source_line"]])
-    bad += [(int(n), "event without a readable TimeCreated", "") for n in no_ts]
+    rows = event_rows(frame_of(events), iso_stamps(pl.col("ts")))
+    bad += [(int(n), "event without a readable TimeCreated", "") for n in rows.unstamped]
     rejected = pl.DataFrame(bad, schema=empty_rejected().schema, orient="row") if bad else empty_rejected()
-    stamped = dns.filter(pl.col("ts").is_not_null())
-    return ParseResult(records.filter(pl.col("ts").is_not_null()), rejected.sort("source_line"),
-                       skipped_by={"other event id": other - dns.height, DNS_SKIPPED: stamped.height},
-                       tables={"dns_queries": stamped} if stamped.height else {})
+    return ParseResult(rows.logons, rejected.sort("source_line"), skipped_by=rows.skipped_by, tables=rows.tables())
 
 
 def sniff(lines: list[str]) -> float:
