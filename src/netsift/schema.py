@@ -55,7 +55,7 @@ DNS_QUERIES = Table(
 HTTP_REQUESTS = Table(
     "http_requests",
     "One row per HTTP request seen: a proxy's access log (Squid's native or a common/combined log), a web "
-    "server's access log, Zeek's http.log, or a capture.",
+    "server's access log, Zeek's http.log, Suricata's http events, or a capture.",
     (
         Column("ts", "timestamp", "When the request was made (Squid: when the reply was logged), UTC.", False),
         Column("client", "text", "The requesting host (the originator): IP address, or a name where the log "
@@ -74,7 +74,7 @@ HTTP_REQUESTS = Table(
         Column("account", "text", "The user the proxy authenticated (Squid ident/user) or Zeek's username."),
         Column("result", "text", "The proxy's result code (Squid: TCP_MISS, TCP_DENIED, ...), null elsewhere."),
         Column("log", "text", "Where the row came from: squid (Squid's native log), proxy (a common/combined "
-               "log of a proxy), access (a web server's), zeek or pcap (squid and proxy rows are the proxy's "
+               "log of a proxy), access (a web server's), zeek, suricata or pcap (squid and proxy rows are the proxy's "
                "clients' traffic, counted by `netsift bandwidth`).", False),
         Column("source_file_id", "int", "The ingested_files row this came from.", False),
         Column("source_line", "int", "Line (or packet) number in that file, 1-based.", False),
@@ -83,7 +83,7 @@ HTTP_REQUESTS = Table(
 
 CONNECTIONS = Table(
     "connections",
-    "One row per connection (flow): Zeek's conn.log, or the flows of a capture.",
+    "One row per connection (flow): Zeek's conn.log, Suricata's flow events, or the flows of a capture.",
     (
         Column("ts", "timestamp", "First packet of the connection, UTC.", False),
         Column("client", "text", "The originator's address (the side that sent the first packet).", False),
@@ -91,11 +91,11 @@ CONNECTIONS = Table(
         Column("server", "text", "The responder's address.", False),
         Column("server_port", "int", "The responder's port (ICMP: the type, as Zeek logs it)."),
         Column("protocol", "text", "tcp, udp, icmp or the IP protocol number as text."),
-        Column("service", "text", "The application protocol Zeek detected (http, dns, ssl, ...), where known."),
+        Column("service", "text", "The application protocol Zeek or Suricata detected (http, dns, ssl, tls, ...), where known."),
         Column("duration", "float", "Seconds from the first packet to the last."),
         Column("bytes_out", "int", "Payload bytes the originator sent (Zeek orig_bytes; a capture's TCP/UDP "
-               "payload)."),
-        Column("bytes_in", "int", "Payload bytes the responder sent (Zeek resp_bytes)."),
+               "payload; Suricata's bytes_toserver: whole packets, headers included)."),
+        Column("bytes_in", "int", "Payload bytes the responder sent (Zeek resp_bytes; Suricata: whole packets)."),
         Column("packets_out", "int", "Packets the originator sent."),
         Column("packets_in", "int", "Packets the responder sent."),
         Column("state", "text", "Zeek's conn_state (S0, SF, REJ, ...); null for a capture's flows."),

@@ -1,0 +1,257 @@
+"""Suricata's EVE log (``eve.json``; Security Onion, SELKS, pfSense and OPNsense's Suricata packages), one
+JSON event a line. Three of its event types are stored:
+
+- ``dns`` -> ``dns_queries``, one record per question, the request joined to its response::
+
+      {"timestamp": "2026-11-30T10:00:01.123456+0100", "flow_id": 9144, "event_type": "dns",
+       "src_ip": "10.0.0.5", "src_port": 53241, "dest_ip": "10.0.0.1", "dest_port": 53, "proto": "UDP",
+       "dns": {"type": "query", "id": 12345, "rrname": "www.example.com", "rrtype": "A", "tx_id": 0}}
+      {"timestamp": "2026-11-30T10:00:01.140211+0100", "flow_id": 9144, "event_type": "dns", ...,
+       "dns": {"version": 2, "type": "answer", "id": 12345, "rrname": "www.example.com", "rrtype": "A",
+               "rcode": "NOERROR", "answers": [{"rrname": "www.example.com", "rrtype": "A", "rdata": "93.184.216.34"}],
+               "grouped": {"A": ["93.184.216.34"]}}}
+
+  Every logging version is read: version 1 (Suricata 4 and older: an ``answer`` event per answer record),
+  version 2 (Suricata 5 to 7: ``query`` and ``answer``, the answers ``detailed`` or ``grouped``) and
+  version 3 (Suricata 8: ``request`` and ``response``, the question in a ``queries`` array). A response
+  joins the nearest request before it with the same flow (``flow_id``, else the address pair) and DNS id,
+  less than ``HOLD_BACK`` DNS events back; a response with no such request (requests not logged, or logged
+  before the file began) is a record of its own, and the further answer events of one version-1 response
+  join it. The client is the side that is not port 53 (else ``src_ip`` of a request or version-2
+  response, ``dest_ip`` of a version-3 response, which Suricata 8 logs from the responder).
+- ``http`` -> ``http_requests`` (``log`` = ``suricata``): client, server and port, method, ``hostname``
+  (lower case, port dropped), ``url``, user agent, ``status``, and the response body's ``length`` as
+  ``bytes_in``.
+- ``flow`` -> ``connections``: ``flow.start`` as the stamp, both addresses and ports, ``proto`` (lower
+  case), ``app_proto`` as the service (``failed``: none), duration from ``flow.start`` to ``flow.end``, and
+  bytes and packets each way (``bytes_toserver`` / ``bytes_toclient``: whole packets, headers included,
+  where Zeek counts payload). ``state`` stays null (Suricata's flow states are not Zeek's).
+
+Stamps are ISO 8601 with an offset (``+0100``, ``Z``); one without is read in ``--tz``. Alerts, TLS, file,
+anomaly, stats and every other event type are counted as skipped by type, not stored.
+
+Accounting: blank lines are skipped; a DNS response joined to its request (or the further answer events of
+a version-1 response) is skipped as joined; a DNS event without a question name is skipped; a line that is
+not a JSON object, holds a field of another type than EVE gives it, or has no readable ``timestamp`` is
+rejected with the reason, as is a ``flow`` or ``http`` event without both addresses. The chunk is decoded
+with one ``str.json_decode`` against an explicit struct dtype, bisected on failure so that only the failing
+lines are rejected.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from netsift.ingest.base import (ParseContext, Parser, ParseResult, decode_json_objects, empty_records,
+                                 empty_rejected, finish_dns_records, finish_records, iso_timestamps,
+                                 join_across_chunks, qtype_name_expr, rcode_name_expr, rejected_from, share_sniff)
+
+HOLD_BACK = 5_000  # a DNS response joins its request at most this many DNS events back
+
+_QUESTION = pl.Struct({"rrname": pl.String, "rrtype": pl.String})
+_ANSWER = pl.Struct({"rrname": pl.String, "rrtype": pl.String, "rdata": pl.String})
+_GROUPED_TYPES = ("A", "AAAA", "CNAME", "PTR")
+EVE_DTYPE = pl.Struct({
+    "timestamp": pl.String,
+    "flow_id": pl.String,  # a 64-bit number: read as its text
+    "event_type": pl.String,
+    "src_ip": pl.String,
+    "src_port": pl.String,
+    "dest_ip": pl.String,
+    "dest_port": pl.String,
+    "proto": pl.String,
+    "app_proto": pl.String,
+    "dns": pl.Struct({
+        "version": pl.String, "type": pl.String, "id": pl.String, "rrname": pl.String, "rrtype": pl.String,
+        "rcode": pl.String, "rdata": pl.String, "queries": pl.List(_QUESTION), "answers": pl.List(_ANSWER),
+        "grouped": pl.Struct({t: pl.List(pl.String) for t in _GROUPED_TYPES}),
+    }),
+    "http": pl.Struct({
+        "hostname": pl.String, "url": pl.String, "http_user_agent": pl.String, "http_method": pl.String,
+        "status": pl.String, "length": pl.String,
+    }),
+    "flow": pl.Struct({
+        "pkts_toserver": pl.String, "pkts_toclient": pl.String, "bytes_toserver": pl.String,
+        "bytes_toclient": pl.String, "start": pl.String, "end": pl.String,
+    }),
+})
+# event types counted by name among the skipped lines; the rest as "other event"
+_NAMED_EVENTS = ("alert", "anomaly", "drop", "fileinfo", "stats", "tls", "quic", "ssh", "smb", "dhcp", "netflow")
+_REQUEST_TYPES = ["query", "request"]
+_RESPONSE_TYPES = ["answer", "response"]
+_LOOKS_LIKE_EVE = re.compile(r'^\s*\{.*"event_type"\s*:\s*"[a-z0-9_]+".*\}\s*$')
+
+
+def sniff(lines: list[str]) -> float:
+    """EVE events: JSON objects with ``event_type`` and ``timestamp`` (more sure than the generic JSON formats)."""
+    return share_sniff(lines, lambda line: _LOOKS_LIKE_EVE.match(line) and '"timestamp"' in line, weight=0.95)
+
+
+def _int(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+
+
+def _dns_rows(events: pl.DataFrame) -> pl.DataFrame:
+    """The dns events as rows to join: role (request ``q`` / response ``r``), join key, the question, the
+    response's rcode and answers, the client."""
+    dns = pl.col("dns")
+    first_question = dns.struct.field("queries").list.first()
+    version = _int(dns.struct.field("version"))
+    kind = dns.struct.field("type").str.to_lowercase()
+    src_port, dest_port = _int(pl.col("src_port")), _int(pl.col("dest_port"))
+    role = pl.when(kind.is_in(_REQUEST_TYPES)).then(pl.lit("q")).when(kind.is_in(_RESPONSE_TYPES)).then(pl.lit("r"))
+    client = (pl.when((src_port == 53) & (dest_port != 53)).then(pl.col("dest_ip"))
+              .when(dest_port == 53).then(pl.col("src_ip"))
+              .when(kind == "response").then(pl.col("dest_ip"))
+              .otherwise(pl.col("src_ip")))
+    pair = pl.concat_str([pl.min_horizontal("src_ip", "dest_ip"), pl.max_horizontal("src_ip", "dest_ip")],
+                         separator="|", ignore_nulls=True)
+    grouped = dns.struct.field("grouped")
+    answers = pl.coalesce(
+        dns.struct.field("answers").list.eval(pl.element().struct.field("rdata").drop_nulls()),
+        pl.when(grouped.is_not_null()).then(pl.concat_list(
+            [grouped.struct.field(t).fill_null(pl.lit([], pl.List(pl.String))) for t in _GROUPED_TYPES])),
+        pl.when(dns.struct.field("rdata").is_not_null()).then(pl.concat_list(dns.struct.field("rdata"))),
+    )
+    return events.select(
+        "line_no", "ts",
+        role=role,
+        version=version,
+        key=pl.concat_str([pl.coalesce(pl.col("flow_id"), pair).fill_null(""),
+                           dns.struct.field("id").fill_null("")], separator="#"),
+        qname=pl.coalesce(first_question.struct.field("rrname"), dns.struct.field("rrname")),
+        qtype=pl.coalesce(first_question.struct.field("rrtype"), dns.struct.field("rrtype")),
+        rcode=dns.struct.field("rcode"),
+        answers=answers,
+        client=client,
+    )
+
+
+def _transactions(rows: pl.DataFrame) -> pl.DataFrame:
+    """Each DNS row with its transaction: ``gid`` (the position of the row that is the record: a request,
+    or a response with no request) and, on those rows, what the responses joined to it say."""
+    t = rows.with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
+    requests = t.filter(pl.col("role") == "q").select("key", pos_q="pos", pos="pos")
+    responses = t.filter(pl.col("role") == "r").join_asof(
+        requests, on="pos", by="key", strategy="backward", tolerance=HOLD_BACK - 1, check_sortedness=False)
+    # a response with no request continues the response right before it when both have its key (the answer
+    # events of one version-1 response); one row back only, so the chunking never changes a record
+    responses = responses.with_columns(
+        cont=(pl.col("pos_q").is_null() & pl.col("pos_q").shift(1).is_null()
+              & (pl.col("key") == pl.col("key").shift(1)) & (pl.col("pos") - pl.col("pos").shift(1) == 1)).fill_null(False))
+    responses = responses.with_columns(
+        gid=pl.coalesce("pos_q", pl.when(~pl.col("cont")).then(pl.col("pos")).forward_fill()))
+    gids = pl.concat([t.filter(pl.col("role") == "q").select("pos", gid="pos"), responses.select("pos", "gid")])
+    t = t.join(gids, on="pos", how="left")
+    said = t.filter(pl.col("role") == "r").group_by("gid").agg(
+        response_code=pl.col("rcode").drop_nulls().first(),
+        said_answers=pl.col("answers").list.explode(keep_nulls=False, empty_as_null=False).drop_nulls()
+        .unique(maintain_order=True),
+        answered=pl.lit(True),
+    )
+    return t.join(said, on="gid", how="left").with_columns(
+        is_record=(pl.col("gid") == pl.col("pos")) & pl.col("qname").is_not_null() & (pl.col("qname") != ""),
+        no_question=(pl.col("gid") == pl.col("pos")) & (pl.col("qname").is_null() | (pl.col("qname") == "")),
+    ).sort("pos")
+
+
+def _dns(events: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, dict[str, int]]:
+    rows, done = join_across_chunks(_dns_rows(events), ctx, "suricata_dns", HOLD_BACK, _transactions,
+                                    context=HOLD_BACK)
+    records = done.filter(pl.col("is_record")).select(
+        "ts",
+        client=pl.col("client"),
+        query_name=pl.col("qname"),
+        query_type=qtype_name_expr(pl.col("qtype")),
+        response_code=rcode_name_expr(pl.col("response_code")),
+        answers=pl.when(pl.col("said_answers").list.len() > 0).then(pl.col("said_answers")),
+        source_line=pl.col("line_no"),
+    )
+    no_question = int(done["no_question"].sum())
+    return finish_dns_records(records), {
+        "DNS response joined to its request": done.height - records.height - no_question,
+        "DNS event without a question name": no_question}
+
+
+def _connections(flows: pl.DataFrame, tz: str) -> pl.DataFrame:
+    flow = pl.col("flow")
+    start = iso_timestamps(flows.select(flow.struct.field("start")).to_series(), tz)
+    end = iso_timestamps(flows.select(flow.struct.field("end")).to_series(), tz)
+    app = pl.col("app_proto").str.to_lowercase()
+    return finish_records(flows.with_columns(start=start, end=end).select(
+        ts=pl.coalesce("start", "ts"),
+        client="src_ip", client_port=_int(pl.col("src_port")),
+        server="dest_ip", server_port=_int(pl.col("dest_port")),
+        protocol=pl.col("proto").str.to_lowercase(),
+        service=pl.when(app != "failed").then(app),
+        duration=(pl.col("end") - pl.col("start")).dt.total_microseconds() / 1e6,
+        bytes_out=_int(flow.struct.field("bytes_toserver")), bytes_in=_int(flow.struct.field("bytes_toclient")),
+        packets_out=_int(flow.struct.field("pkts_toserver")), packets_in=_int(flow.struct.field("pkts_toclient")),
+        source_line="line_no",
+    ), "connections")
+
+
+def _http_requests(requests: pl.DataFrame) -> pl.DataFrame:
+    http = pl.col("http")
+    host = http.struct.field("hostname").str.to_lowercase()
+    return finish_records(requests.select(
+        "ts", client="src_ip", server="dest_ip", server_port=_int(pl.col("dest_port")),
+        method=http.struct.field("http_method"),
+        host=pl.when(host.str.count_matches(":") == 1).then(host.str.split(":").list.first()).otherwise(host),
+        uri=http.struct.field("url"), user_agent=http.struct.field("http_user_agent"),
+        status=_int(http.struct.field("status")), bytes_in=_int(http.struct.field("length")),
+        log=pl.lit("suricata"), source_line="line_no",
+    ), "http_requests")
+
+
+def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
+    text = pl.col("line").fill_null("").str.strip_chars()
+    rows = lines.select("line_no", line=text)
+    blank = rows["line"] == ""
+    rows = rows.filter(~blank)
+    is_object = rows["line"].str.starts_with("{") & rows["line"].str.ends_with("}")
+    rejected = [rejected_from(lines.join(rows.filter(~is_object).select("line_no"), on="line_no", how="semi"),
+                              "not a complete JSON object (truncated line?)")]
+    frames, failures = decode_json_objects(rows.filter(is_object), EVE_DTYPE, "a Suricata EVE event")
+    if failures:
+        bad = pl.DataFrame(failures, schema={"line_no": pl.Int64, "reason": pl.String}, orient="row")
+        rejected.append(rejected_from(bad.join(lines, on="line_no", how="left"), pl.col("reason")))
+    events = (pl.concat(frames) if frames
+              else pl.DataFrame(schema={"line_no": pl.Int64, **dict(EVE_DTYPE.to_schema())}))
+    events = events.with_columns(ts=iso_timestamps(events["timestamp"], ctx.tz),
+                                 event_type=pl.col("event_type").str.to_lowercase())
+    no_ts = events.filter(pl.col("ts").is_null())
+    rejected.append(rejected_from(no_ts.select("line_no").join(lines, on="line_no", how="left"),
+                                  "missing or unreadable timestamp"))
+    events = events.filter(pl.col("ts").is_not_null())
+    kind = pl.col("event_type")
+    addressed = pl.col("src_ip").is_not_null() & pl.col("dest_ip").is_not_null()
+    unaddressed = events.filter(kind.is_in(["flow", "http"]) & ~addressed)
+    rejected.append(rejected_from(unaddressed.select("line_no").join(lines, on="line_no", how="left"),
+                                  "flow or http event without src_ip and dest_ip"))
+    records, dns_skipped = _dns(events.filter(kind == "dns"), ctx)
+    tables = {"connections": _connections(events.filter((kind == "flow") & addressed), ctx.tz),
+              "http_requests": _http_requests(events.filter((kind == "http") & addressed))}
+    others = events.filter(~kind.is_in(["dns", "flow", "http"])).select(
+        pl.when(kind.is_in(_NAMED_EVENTS)).then(kind + " event").otherwise(pl.lit("other event")).alias("class"))
+    stored = events.filter(kind.is_in(["flow", "http"]) & addressed).group_by("event_type").len()
+    skipped_by = {"blank": int(blank.sum()), **dns_skipped,
+                  **{f"{row['event_type']} event (stored in {'connections' if row['event_type'] == 'flow' else 'http_requests'})":
+                     row["len"] for row in stored.iter_rows(named=True)},
+                  **dict(others["class"].value_counts().iter_rows())}
+    kept = [r for r in rejected if r.height]
+    return ParseResult(records if records.height else empty_records(),
+                       pl.concat(kept).sort("source_line") if kept else empty_rejected(),
+                       unescaped=True, skipped_by=skipped_by, tables={k: v for k, v in tables.items() if v.height})
+
+
+PARSER = Parser(
+    name="suricata_eve",
+    description="Suricata EVE JSON (eve.json): DNS requests joined to responses, HTTP requests and flows",
+    kind="lines",
+    sniff=sniff,
+    parse=parse,
+    syslog_programs=("suricata",),
+)
