@@ -14,12 +14,14 @@ from netsift.ingest.base import ParseResult, decode_json_objects, empty_rejected
 
 
 def json_dns_records(lines: pl.DataFrame, dtype: pl.Struct, columns: list[pl.Expr], *, what: str, stamp: str,
-                     no_question: str, unwrap: Callable[[pl.Expr], pl.Expr] | None = None) -> ParseResult:
+                     no_question: str, unwrap: Callable[[pl.Expr], pl.Expr] | None = None,
+                     derive: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> ParseResult:
     """``lines`` (line_no, line) -> the ParseResult. ``columns``: expressions over the decoded fields giving
     ts, client, query_name, query_type, response_code, answers (and resolver_action); ``what``: how a
     refusal names a good line ("an ECS DNS event"); ``stamp``: the stamp's field name, for its reason;
     ``no_question``: the class the skipped objects without a query name are counted in; ``unwrap``: the
-    object within a line (a CloudWatch export's stamp before it)."""
+    object within a line (a CloudWatch export's stamp before it); ``derive``: columns worked out once on the
+    decoded frame, for ``columns`` to use (AdGuard Home's response, decoded from its DNS message)."""
     text = pl.col("line").fill_null("").str.strip_chars()
     rows = lines.select("line_no", (unwrap(text) if unwrap else text).alias("line"))
     blank = rows["line"] == ""
@@ -28,6 +30,8 @@ def json_dns_records(lines: pl.DataFrame, dtype: pl.Struct, columns: list[pl.Exp
     not_objects = lines.join(rows.filter(~is_object).select("line_no"), on="line_no", how="semi")
     frames, failures = decode_json_objects(rows.filter(is_object), dtype, what)
     decoded = pl.concat(frames) if frames else pl.DataFrame(schema={"line_no": pl.Int64, **dict(dtype.to_schema())})
+    if derive is not None:
+        decoded = derive(decoded)
     parsed = decoded.select(pl.col("line_no").alias("source_line"), *columns)
     questions = parsed.filter(pl.col("query_name").is_not_null() & (pl.col("query_name") != ""))
     no_ts = questions.filter(pl.col("ts").is_null())

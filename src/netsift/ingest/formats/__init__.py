@@ -25,6 +25,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "zeek_json",
     "ecs_json",
     "route53_json",
+    "adguard_querylog",
     "suricata_eve",
     "tcpdump",
     "umbrella_csv",
