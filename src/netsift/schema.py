@@ -127,6 +127,28 @@ CREDENTIALS = Table(
     ),
 )
 
+IDS_ALERTS = Table(
+    "ids_alerts",
+    "One row per alert an intrusion detection system raised (Suricata's EVE alert events): the rule that "
+    "fired and the packet's two ends as the sensor saw them.",
+    (
+        Column("ts", "timestamp", "When the alert was raised, UTC.", False),
+        Column("src", "text", "Source address of the packet (or flow side) that fired the rule."),
+        Column("src_port", "int", "Its port (null for protocols without ports)."),
+        Column("dest", "text", "Destination address."),
+        Column("dest_port", "int", "Its port."),
+        Column("protocol", "text", "tcp, udp, icmp, ... as the sensor names it, lower case."),
+        Column("signature_id", "int", "The rule's id (Suricata/Snort sid)."),
+        Column("signature", "text", "The rule's message (ET MALWARE ..., GPL ATTACK_RESPONSE ...)."),
+        Column("category", "text", "The rule's classification (A Network Trojan was detected, ...)."),
+        Column("severity", "int", "The rule's priority: 1 most severe, 3 or 4 least."),
+        Column("action", "text", "allowed, or blocked (an IPS dropped or rejected it)."),
+        Column("app_proto", "text", "The application protocol of the flow (http, dns, tls, ...), where known."),
+        Column("source_file_id", "int", "The ingested_files row this came from.", False),
+        Column("source_line", "int", "Line number in that file, 1-based.", False),
+    ),
+)
+
 LOGON_EVENTS = Table(
     "logon_events",
     "One row per authentication event (a logon, a failed or refused one, a logoff, a privilege use), whatever "
@@ -297,7 +319,7 @@ ANALYSIS_INPUTS = Table(
 
 TABLES: tuple[Table, ...] = (
     DNS_QUERIES, DOMAIN_NAMES, DOMAIN_STATS, INGESTED_FILES, REJECTED_LINES, VERDICTS, TOP_SITES, FINDINGS,
-    ANALYSIS_INPUTS, HTTP_REQUESTS, CONNECTIONS, CREDENTIALS, LOGON_EVENTS,
+    ANALYSIS_INPUTS, HTTP_REQUESTS, CONNECTIONS, CREDENTIALS, IDS_ALERTS, LOGON_EVENTS,
 )
 
 _EXTRA_TABLES: list[Table] = []

@@ -10,7 +10,8 @@ client, as the acting address, and to it, as the target host, per hour, event an
 first of them), ``findings``
 (findings about the client, or on it as the host), ``connections`` (per hour: connections from the client and
 to it, peers, bytes each way), ``http`` (its HTTP requests per hour) and ``credentials`` (each password it sent
-or received in clear text; never the secret). To add a family: one ``Family`` and ``register(it)``
+or received in clear text; never the secret) and ``alerts`` (IDS alerts from or to it, per hour and
+rule). To add a family: one ``Family`` and ``register(it)``
 next to the code that fills its table. Queries are plain SQL (every store runs them).
 """
 
@@ -158,5 +159,20 @@ CREDENTIALS = Family("credentials", "credentials", """
            CASE WHEN client = ? THEN 'from' ELSE 'to' END AS role
     FROM credentials WHERE client = ? OR server = ?""", _credential)
 
-for _family in (DNS, LOGONS, FINDINGS, CONNECTIONS, HTTP, CREDENTIALS):
+def _alert(r: dict[str, Any]) -> str:
+    peer = r["dest"] if r["role"] == "from" else r["src"]
+    return (f"IDS alert {r['signature'] or 'without a message'!r} (sid {r['signature_id']}, priority "
+            f"{r['severity'] if r['severity'] is not None else '?'}) {r['count']:,}x in the hour, "
+            f"{'to' if r['role'] == 'from' else 'from'} {peer}" + (" (blocked)" if r["blocked"] else ""))
+
+
+ALERTS = Family("alerts", "ids_alerts", """
+    SELECT min(ts) AS ts, 'ids alert' AS kind, count(*) AS count, signature_id, min(signature) AS signature,
+           min(severity) AS severity, role, min(src) AS src, min(dest) AS dest,
+           sum(CASE WHEN action = 'blocked' THEN 1 ELSE 0 END) = count(*) AS blocked
+    FROM (SELECT *, CASE WHEN src = ? THEN 'from' ELSE 'to' END AS role FROM ids_alerts
+          WHERE src = ? OR dest = ?) a
+    GROUP BY date_trunc('hour', ts), signature_id, role""", _alert)
+
+for _family in (DNS, LOGONS, FINDINGS, CONNECTIONS, HTTP, CREDENTIALS, ALERTS):
     register(_family)

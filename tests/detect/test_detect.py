@@ -16,7 +16,7 @@ from tests.detect.conftest import T0, events
 
 EXPECTED = ["dga", "tunnel", "beacon", "nxdomain_storm", "new_domain", "rare_domain", "behaviour_change",
             "brute_force", "password_spray", "user_enumeration", "login_after_failures", "new_logon_source",
-            "off_hours_logon", "cleartext_credential", "bandwidth"]
+            "off_hours_logon", "cleartext_credential", "ids_alert", "bandwidth"]
 
 
 def test_table_lists_every_detector_with_documented_settings():

@@ -125,8 +125,28 @@ def test_http_and_flow_events_fill_their_tables():
     assert (http["client"], http["server"], http["server_port"], http["method"], http["host"], http["uri"],
             http["user_agent"], http["status"], http["bytes_in"], http["log"]) == (
         "10.0.0.5", "198.51.100.9", 8080, "GET", "evil.example", "/payload.exe", "curl/8.0", 200, 73802, "suricata")
+    alert = result.tables["ids_alerts"].row(0, named=True)
+    assert (alert["src"], alert["dest"], alert["signature"], alert["severity"], alert["source_line"]) == (
+        "10.0.0.5", "198.51.100.9", "ET x", 1, 3)
     assert result.skipped_by == {"flow event (stored in connections)": 1, "http event (stored in http_requests)": 1,
-                                 "alert event": 1, "stats event": 1, "other event": 1}
+                                 "alert event (stored in ids_alerts)": 1, "stats event": 1, "other event": 1}
+
+
+def test_alert_events_fill_ids_alerts():
+    lines = [event("alert", 1, flow_id=3, src_ip="10.0.0.5", src_port=51234, dest_ip="192.0.2.9", dest_port=80,
+                   proto="TCP", app_proto="http",
+                   alert={"action": "blocked", "gid": 1, "signature_id": 2018358, "rev": 10, "severity": 2,
+                          "signature": "ET HUNTING GENERIC SUSPICIOUS POST", "category": "Potentially Bad Traffic"},
+                   http={"hostname": "192.0.2.9", "url": "/gate.php", "status": "200"}),
+             event("alert", 2, src_ip="10.0.0.5", dest_ip="192.0.2.9", alert={"severity": 1})]
+    result = parsed(lines)
+    assert result.tables["ids_alerts"].select(
+        "ts", "src", "src_port", "dest", "dest_port", "protocol", "signature_id", "signature", "category", "severity",
+        "action", "app_proto").rows() == [
+        (T0 + dt.timedelta(seconds=1), "10.0.0.5", 51234, "192.0.2.9", 80, "tcp", 2018358,
+         "ET HUNTING GENERIC SUSPICIOUS POST", "Potentially Bad Traffic", 2, "blocked", "http")]
+    assert "http_requests" not in result.tables  # an alert's http object is the alert's context, not a request
+    assert result.skipped_by == {"alert event (stored in ids_alerts)": 1, "alert event without a signature": 1}
 
 
 def test_bad_lines_are_rejected_with_reasons():
@@ -196,7 +216,7 @@ def test_sniff_refuses_every_other_sample(shared_data):
         assert suricata_eve.sniff(lines) == 0.0, path
 
 
-def test_an_eve_file_ingests_into_three_tables(tmp_path):
+def test_an_eve_file_ingests_into_four_tables(tmp_path):
     from netsift.ingest.run import ingest
     from netsift.store import open_store
 
@@ -204,7 +224,9 @@ def test_an_eve_file_ingests_into_three_tables(tmp_path):
     log.write_text("\n".join(_conversation(6) + [
         event("http", 9, src_ip="10.0.0.5", dest_ip="198.51.100.9", dest_port=80, http={"hostname": "a.example"}),
         event("flow", 9, src_ip="10.0.0.5", src_port=1, dest_ip="198.51.100.9", dest_port=80, proto="TCP",
-              flow={"start": "2026-11-30T10:00:00Z", "end": "2026-11-30T10:00:01Z", "bytes_toserver": 10})]) + "\n")
+              flow={"start": "2026-11-30T10:00:00Z", "end": "2026-11-30T10:00:01Z", "bytes_toserver": 10}),
+        event("alert", 9, src_ip="10.0.0.5", dest_ip="198.51.100.9", alert={"signature_id": 1, "signature": "x"})])
+        + "\n")
     db = tmp_path / "s.duckdb"
     with open_store(str(db)) as store:
         summary = ingest(store, [str(log)])
@@ -213,3 +235,4 @@ def test_an_eve_file_ingests_into_three_tables(tmp_path):
     assert con.sql("SELECT count(*), count(answers) FROM dns_queries").fetchall()[0] == (6, 6)
     assert con.sql("SELECT host, server_port, log FROM http_requests").fetchall() == [("a.example", 80, "suricata")]
     assert con.sql("SELECT count(*) FROM connections WHERE bytes_out = 10").fetchall()[0] == (1,)
+    assert con.sql("SELECT signature_id, signature FROM ids_alerts").fetchall() == [(1, "x")]

@@ -11,6 +11,7 @@ scoring function (plain values in, scores and sub-scores out), registered in :da
     rare_domain      asked by one or two clients over days, suspicious name
     behaviour_change activity at hours a client is normally silent, surges of unexplained questions
     cleartext_credential  a password sent in clear text (captures: HTTP, FTP, POP3, IMAP, SMTP, LDAP, ...)
+    ids_alert        an intrusion detection system's rule fired (Suricata alerts), per host and rule
     bandwidth        a client's hour of bytes sent far above its own history (median / MAD)
 
 :func:`run_detectors` runs them, applies the shared modifiers of :mod:`netsift.detect.scoring`
@@ -33,6 +34,7 @@ from netsift.detect import (
     brute_force,
     cleartext_credential,
     dga,
+    ids_alert,
     login_after_failures,
     new_logon_source,
     off_hours_logon,
@@ -157,6 +159,15 @@ DETECTORS: tuple[Detector, ...] = (
         modifiers=(),
         client_scope=False,
         window_hours=1,
+    ),
+    Detector(
+        "ids_alert",
+        "An intrusion detection system's rule firing for a host (Suricata alerts), ranked by its priority.",
+        ids_alert.SETTINGS,
+        ids_alert.run,
+        modifiers=(),
+        client_scope=False,
+        window_hours=24,
     ),
     Detector(
         "bandwidth",

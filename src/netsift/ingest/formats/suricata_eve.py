@@ -22,16 +22,20 @@ JSON event a line. Three of its event types are stored:
 - ``http`` -> ``http_requests`` (``log`` = ``suricata``): client, server and port, method, ``hostname``
   (lower case, port dropped), ``url``, user agent, ``status``, and the response body's ``length`` as
   ``bytes_in``.
+- ``alert`` -> ``ids_alerts``: both ends and ports, the rule's ``signature_id``, ``signature``,
+  ``category`` and ``severity``, the ``action`` (allowed, blocked) and the flow's ``app_proto``; the
+  ``ids_alert`` detector turns them into findings.
 - ``flow`` -> ``connections``: ``flow.start`` as the stamp, both addresses and ports, ``proto`` (lower
   case), ``app_proto`` as the service (``failed``: none), duration from ``flow.start`` to ``flow.end``, and
   bytes and packets each way (``bytes_toserver`` / ``bytes_toclient``: whole packets, headers included,
   where Zeek counts payload). ``state`` stays null (Suricata's flow states are not Zeek's).
 
-Stamps are ISO 8601 with an offset (``+0100``, ``Z``); one without is read in ``--tz``. Alerts, TLS, file,
-anomaly, stats and every other event type are counted as skipped by type, not stored.
+Stamps are ISO 8601 with an offset (``+0100``, ``Z``); one without is read in ``--tz``. TLS, file, anomaly,
+stats and every other event type are counted as skipped by type, not stored.
 
 Accounting: blank lines are skipped; a DNS response joined to its request (or the further answer events of
-a version-1 response) is skipped as joined; a DNS event without a question name is skipped; a line that is
+a version-1 response) is skipped as joined; a DNS event without a question name, and an alert without a
+signature, are skipped; a line that is
 not a JSON object, holds a field of another type than EVE gives it, or has no readable ``timestamp`` is
 rejected with the reason, as is a ``flow`` or ``http`` event without both addresses. The chunk is decoded
 with one ``str.json_decode`` against an explicit struct dtype, bisected on failure so that only the failing
@@ -72,13 +76,17 @@ EVE_DTYPE = pl.Struct({
         "hostname": pl.String, "url": pl.String, "http_user_agent": pl.String, "http_method": pl.String,
         "status": pl.String, "length": pl.String,
     }),
+    "alert": pl.Struct({
+        "action": pl.String, "signature_id": pl.String, "signature": pl.String, "category": pl.String,
+        "severity": pl.String,
+    }),
     "flow": pl.Struct({
         "pkts_toserver": pl.String, "pkts_toclient": pl.String, "bytes_toserver": pl.String,
         "bytes_toclient": pl.String, "start": pl.String, "end": pl.String,
     }),
 })
 # event types counted by name among the skipped lines; the rest as "other event"
-_NAMED_EVENTS = ("alert", "anomaly", "drop", "fileinfo", "stats", "tls", "quic", "ssh", "smb", "dhcp", "netflow")
+_NAMED_EVENTS = ("anomaly", "drop", "fileinfo", "stats", "tls", "quic", "ssh", "smb", "dhcp", "netflow")
 _REQUEST_TYPES = ["query", "request"]
 _RESPONSE_TYPES = ["answer", "response"]
 _LOOKS_LIKE_EVE = re.compile(r'^\s*\{.*"event_type"\s*:\s*"[a-z0-9_]+".*\}\s*$')
@@ -206,6 +214,21 @@ def _http_requests(requests: pl.DataFrame) -> pl.DataFrame:
     ), "http_requests")
 
 
+def _ids_alerts(alerts: pl.DataFrame) -> pl.DataFrame:
+    alert = pl.col("alert")
+    return finish_records(alerts.select(
+        "ts", src="src_ip", src_port=_int(pl.col("src_port")), dest="dest_ip", dest_port=_int(pl.col("dest_port")),
+        protocol=pl.col("proto").str.to_lowercase(), signature_id=_int(alert.struct.field("signature_id")),
+        signature=alert.struct.field("signature"), category=alert.struct.field("category"),
+        severity=_int(alert.struct.field("severity")), action=alert.struct.field("action").str.to_lowercase(),
+        app_proto=pl.col("app_proto").str.to_lowercase(), source_line="line_no",
+    ), "ids_alerts")
+
+
+# event type -> the table its events are stored in (besides dns, the parser's own)
+_STORED = {"flow": "connections", "http": "http_requests", "alert": "ids_alerts"}
+
+
 def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     text = pl.col("line").fill_null("").str.strip_chars()
     rows = lines.select("line_no", line=text)
@@ -232,14 +255,18 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     rejected.append(rejected_from(unaddressed.select("line_no").join(lines, on="line_no", how="left"),
                                   "flow or http event without src_ip and dest_ip"))
     records, dns_skipped = _dns(events.filter(kind == "dns"), ctx)
+    is_alert = (kind == "alert") & pl.col("alert").struct.field("signature").is_not_null()
+    alerts = events.filter(is_alert)
     tables = {"connections": _connections(events.filter((kind == "flow") & addressed), ctx.tz),
-              "http_requests": _http_requests(events.filter((kind == "http") & addressed))}
-    others = events.filter(~kind.is_in(["dns", "flow", "http"])).select(
-        pl.when(kind.is_in(_NAMED_EVENTS)).then(kind + " event").otherwise(pl.lit("other event")).alias("class"))
-    stored = events.filter(kind.is_in(["flow", "http"]) & addressed).group_by("event_type").len()
+              "http_requests": _http_requests(events.filter((kind == "http") & addressed)),
+              "ids_alerts": _ids_alerts(alerts)}
+    stored = pl.concat([events.filter(kind.is_in(["flow", "http"]) & addressed), alerts]).group_by("event_type").len()
+    others = events.filter(~kind.is_in(["dns", "flow", "http"]) & ~is_alert).select(
+        pl.when(kind == "alert").then(pl.lit("alert event without a signature"))
+        .when(kind.is_in(_NAMED_EVENTS)).then(kind + " event").otherwise(pl.lit("other event")).alias("class"))
     skipped_by = {"blank": int(blank.sum()), **dns_skipped,
-                  **{f"{row['event_type']} event (stored in {'connections' if row['event_type'] == 'flow' else 'http_requests'})":
-                     row["len"] for row in stored.iter_rows(named=True)},
+                  **{f"{row['event_type']} event (stored in {_STORED[row['event_type']]})": row["len"]
+                     for row in stored.iter_rows(named=True)},
                   **dict(others["class"].value_counts().iter_rows())}
     kept = [r for r in rejected if r.height]
     return ParseResult(records if records.height else empty_records(),
@@ -249,7 +276,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
 
 PARSER = Parser(
     name="suricata_eve",
-    description="Suricata EVE JSON (eve.json): DNS requests joined to responses, HTTP requests and flows",
+    description="Suricata EVE JSON (eve.json): DNS requests joined to responses, HTTP requests, flows, alerts",
     kind="lines",
     sniff=sniff,
     parse=parse,
