@@ -32,6 +32,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "csv_columns",
     "squid",
     "access_combined",
+    "w3c_extended",
     "zeek_http_tsv",
     "zeek_http_json",
     "zeek_conn_tsv",
