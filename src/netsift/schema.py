@@ -153,7 +153,8 @@ LOGON_EVENTS = Table(
     "logon_events",
     "One row per authentication event (a logon, a failed or refused one, a logoff, a privilege use), whatever "
     "log it came from: Linux auth logs and journald exports, Windows Security events (EVTX, XML, CSV), MSSQL "
-    "failed logins. ``client`` is the acting address (who tried), ``host`` the machine logged into.",
+    "failed logins, Zeek's ssh.log (logons seen on the wire). ``client`` is the acting address (who tried), "
+    "``host`` the machine logged into.",
     (
         Column("ts", "timestamp", "When it happened, UTC.", False),
         Column("client", "text", "Acting address: the source IP (sshd's from, Windows IpAddress, MSSQL CLIENT), "
@@ -162,7 +163,8 @@ LOGON_EVENTS = Table(
         Column("domain", "text", "Account domain (Windows TargetDomainName), where logged."),
         Column("host", "text", "Target machine: the syslog host name, the Windows Computer, where logged."),
         Column("workstation", "text", "Workstation name the logon came from (Windows WorkstationName), where logged."),
-        Column("service", "text", "What logged it: sshd, sudo, su, login, windows, mssql, ...", False),
+        Column("service", "text", "What logged it: sshd, sudo, su, login, windows, mssql, ssh (Zeek's ssh.log), ...",
+               False),
         Column("event", "text", "success, failure, invalid_user (unknown account), logoff, privileged (special "
                                 "privileges, sudo, su), explicit_credentials (4648), max_attempts, disconnect "
                                 "(before authenticating).", False),

@@ -30,7 +30,9 @@ from netsift.ingest.formats.csv_columns import timestamp_expr
 from netsift.ingest.formats.zeek_tsv import ZeekHeader, apply_header_line, epoch_seconds_expr
 from netsift.schema import Table
 
-Kind = str  # "time", "text", "int", "float", "host" (lower-case, port dropped)
+# "time", "text", "int", "float", "host" (lower-case, port dropped), "outcome" (a Zeek bool, T/true -> success,
+# F/false -> failure, unset -> disconnect: ssh.log's auth_success)
+Kind = str
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class ZeekLog:
     signature: tuple[str, ...]  # Zeek fields whose presence in #fields says "this is that log"
     json_keys: tuple[str, ...]  # keys every JSON record of that log carries (unset fields are absent in JSON)
     constants: dict[str, str] = field(default_factory=dict)  # canonical column -> a constant text value
+    # canonical column -> (Zeek field, kind, the outcome it counts for): the field's value only on rows whose
+    # ``event`` is that outcome (ssh.log's auth_attempts: the failures a failed connection stands for)
+    when_event: dict[str, tuple[str, Kind, str]] = field(default_factory=dict)
 
     @property
     def state_key(self) -> str:
@@ -61,6 +66,10 @@ def _convert(raw: pl.Expr, kind: Kind, epoch: Callable[[pl.Expr], pl.Expr]) -> p
         return raw.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)  # "12" and 12.0 both
     if kind == "float":
         return raw.cast(pl.Float64, strict=False)
+    if kind == "outcome":
+        flag = raw.str.to_lowercase()
+        return (pl.when(flag.is_in(["t", "true"])).then(pl.lit("success"))
+                .when(flag.is_in(["f", "false"])).then(pl.lit("failure")).otherwise(pl.lit("disconnect")))
     if kind == "host":
         host = raw.str.to_lowercase()
         bracketed = host.str.extract(r"^\[([^\]]+)\]", 1)  # [::1]:8080
@@ -83,6 +92,11 @@ def _records(log: ZeekLog, frame: pl.DataFrame, epoch: Callable[[pl.Expr], pl.Ex
             exprs.append(_convert(pl.col(zeek), kind, epoch).cast(dtype).alias(name))
         elif name in log.constants:
             exprs.append(pl.lit(log.constants[name], dtype=dtype).alias(name))
+        elif name in log.when_event:
+            zeek, kind, outcome = log.when_event[name]
+            event_field, event_kind = log.columns["event"]
+            exprs.append(pl.when(_convert(pl.col(event_field), event_kind, epoch) == outcome)
+                         .then(_convert(pl.col(zeek), kind, epoch)).cast(dtype).alias(name))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     converted = frame.select(exprs)
@@ -109,7 +123,7 @@ def _tsv_rows(log: ZeekLog, rows: pl.DataFrame, header: ZeekHeader) -> ParseResu
         reason = f"Zeek log without {', '.join(missing)} (#path {header.path or '?'}), not a {log.path}.log"
         return ParseResult(log.empty(), rejected_from(rows, reason))
     idx = {name: i for i, name in enumerate(fields)}
-    wanted = sorted({zeek for zeek, _ in log.columns.values()})
+    wanted = sorted({zeek for zeek, _ in log.columns.values()} | {zeek for zeek, _, _ in log.when_event.values()})
     tok = pl.col("tokens")
 
     def value(name: str) -> pl.Expr:
@@ -174,7 +188,8 @@ _ID_FIELDS = ("orig_h", "orig_p", "resp_h", "resp_p")
 def json_parser(log: ZeekLog) -> tuple[Callable[[pl.DataFrame, ParseContext], ParseResult],
                                         Callable[[list[str]], float]]:
     """(parse, sniff) for the JSON-lines form of ``log``."""
-    plain = sorted({zeek for zeek, _ in log.columns.values() if not zeek.startswith("id.")})
+    plain = sorted({zeek for zeek, _ in log.columns.values() if not zeek.startswith("id.")}
+                   | {zeek for zeek, _, _ in log.when_event.values()})
     ids = [f for f in _ID_FIELDS if f"id.{f}" in {z for z, _ in log.columns.values()}]
     dtype = pl.Struct({**{name: pl.String for name in plain}, **{f"id.{f}": pl.String for f in ids},
                        **{f"id_{f}": pl.String for f in ids}, "id": pl.Struct({f: pl.String for f in ids})})

@@ -37,6 +37,8 @@ FORMAT_MODULES: tuple[str, ...] = (
     "zeek_http_json",
     "zeek_conn_tsv",
     "zeek_conn_json",
+    "zeek_ssh_tsv",
+    "zeek_ssh_json",
     "linux_auth",
     "journald_json",
     "windows_evtx",
