@@ -49,8 +49,8 @@ import re
 import polars as pl
 
 from netsift.ingest.base import (ParseContext, Parser, ParseResult, decode_json_objects, empty_records,
-                                 empty_rejected, finish_dns_records, finish_records, iso_timestamps,
-                                 join_across_chunks, qtype_name_expr, rcode_name_expr, rejected_from, share_sniff)
+                                 empty_rejected, finish_records, iso_timestamps, rejected_from, share_sniff)
+from netsift.ingest.dns_transactions import joined_records
 
 HOLD_BACK = 5_000  # a DNS response joins its request at most this many DNS events back
 
@@ -106,7 +106,6 @@ def _dns_rows(events: pl.DataFrame) -> pl.DataFrame:
     response's rcode and answers, the client."""
     dns = pl.col("dns")
     first_question = dns.struct.field("queries").list.first()
-    version = _int(dns.struct.field("version"))
     kind = dns.struct.field("type").str.to_lowercase()
     src_port, dest_port = _int(pl.col("src_port")), _int(pl.col("dest_port"))
     role = pl.when(kind.is_in(_REQUEST_TYPES)).then(pl.lit("q")).when(kind.is_in(_RESPONSE_TYPES)).then(pl.lit("r"))
@@ -126,7 +125,6 @@ def _dns_rows(events: pl.DataFrame) -> pl.DataFrame:
     return events.select(
         "line_no", "ts",
         role=role,
-        version=version,
         key=pl.concat_str([pl.coalesce(pl.col("flow_id"), pair).fill_null(""),
                            dns.struct.field("id").fill_null("")], separator="#"),
         qname=pl.coalesce(first_question.struct.field("rrname"), dns.struct.field("rrname")),
@@ -134,53 +132,12 @@ def _dns_rows(events: pl.DataFrame) -> pl.DataFrame:
         rcode=dns.struct.field("rcode"),
         answers=answers,
         client=client,
+        action=pl.lit(None, pl.String),
     )
-
-
-def _transactions(rows: pl.DataFrame) -> pl.DataFrame:
-    """Each DNS row with its transaction: ``gid`` (the position of the row that is the record: a request,
-    or a response with no request) and, on those rows, what the responses joined to it say."""
-    t = rows.with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
-    requests = t.filter(pl.col("role") == "q").select("key", pos_q="pos", pos="pos")
-    responses = t.filter(pl.col("role") == "r").join_asof(
-        requests, on="pos", by="key", strategy="backward", tolerance=HOLD_BACK - 1, check_sortedness=False)
-    # a response with no request continues the response right before it when both have its key (the answer
-    # events of one version-1 response); one row back only, so the chunking never changes a record
-    responses = responses.with_columns(
-        cont=(pl.col("pos_q").is_null() & pl.col("pos_q").shift(1).is_null()
-              & (pl.col("key") == pl.col("key").shift(1)) & (pl.col("pos") - pl.col("pos").shift(1) == 1)).fill_null(False))
-    responses = responses.with_columns(
-        gid=pl.coalesce("pos_q", pl.when(~pl.col("cont")).then(pl.col("pos")).forward_fill()))
-    gids = pl.concat([t.filter(pl.col("role") == "q").select("pos", gid="pos"), responses.select("pos", "gid")])
-    t = t.join(gids, on="pos", how="left")
-    said = t.filter(pl.col("role") == "r").group_by("gid").agg(
-        response_code=pl.col("rcode").drop_nulls().first(),
-        said_answers=pl.col("answers").list.explode(keep_nulls=False, empty_as_null=False).drop_nulls()
-        .unique(maintain_order=True),
-        answered=pl.lit(True),
-    )
-    return t.join(said, on="gid", how="left").with_columns(
-        is_record=(pl.col("gid") == pl.col("pos")) & pl.col("qname").is_not_null() & (pl.col("qname") != ""),
-        no_question=(pl.col("gid") == pl.col("pos")) & (pl.col("qname").is_null() | (pl.col("qname") == "")),
-    ).sort("pos")
 
 
 def _dns(events: pl.DataFrame, ctx: ParseContext) -> tuple[pl.DataFrame, dict[str, int]]:
-    rows, done = join_across_chunks(_dns_rows(events), ctx, "suricata_dns", HOLD_BACK, _transactions,
-                                    context=HOLD_BACK)
-    records = done.filter(pl.col("is_record")).select(
-        "ts",
-        client=pl.col("client"),
-        query_name=pl.col("qname"),
-        query_type=qtype_name_expr(pl.col("qtype")),
-        response_code=rcode_name_expr(pl.col("response_code")),
-        answers=pl.when(pl.col("said_answers").list.len() > 0).then(pl.col("said_answers")),
-        source_line=pl.col("line_no"),
-    )
-    no_question = int(done["no_question"].sum())
-    return finish_dns_records(records), {
-        "DNS response joined to its request": done.height - records.height - no_question,
-        "DNS event without a question name": no_question}
+    return joined_records(_dns_rows(events), ctx, "suricata_dns", HOLD_BACK)
 
 
 def _connections(flows: pl.DataFrame, tz: str) -> pl.DataFrame:
