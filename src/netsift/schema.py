@@ -74,7 +74,7 @@ HTTP_REQUESTS = Table(
         Column("account", "text", "The user the proxy authenticated (Squid ident/user) or Zeek's username."),
         Column("result", "text", "The proxy's result code (Squid: TCP_MISS, TCP_DENIED, ...), null elsewhere."),
         Column("log", "text", "Where the row came from: squid (Squid's native log), proxy (a common/combined "
-               "log of a proxy), access (a web server's), zeek, suricata or pcap (squid and proxy rows are the proxy's "
+               "log of a proxy), access (a web server's), zeek, suricata, fortigate (its web filter) or pcap (squid and proxy rows are the proxy's "
                "clients' traffic, counted by `netsift bandwidth`).", False),
         Column("source_file_id", "int", "The ingested_files row this came from.", False),
         Column("source_line", "int", "Line (or packet) number in that file, 1-based.", False),
@@ -98,7 +98,8 @@ CONNECTIONS = Table(
         Column("bytes_in", "int", "Payload bytes the responder sent (Zeek resp_bytes; Suricata: whole packets)."),
         Column("packets_out", "int", "Packets the originator sent."),
         Column("packets_in", "int", "Packets the responder sent."),
-        Column("state", "text", "Zeek's conn_state (S0, SF, REJ, ...); null for a capture's flows."),
+        Column("state", "text", "Zeek's conn_state (S0, SF, REJ, ...), or a firewall's end of session (FortiGate: "
+               "close, timeout, deny, server-rst ...); null for a capture's and Suricata's flows."),
         Column("source_file_id", "int", "The ingested_files row this came from.", False),
         Column("source_line", "int", "Line number (or first packet) in that file, 1-based.", False),
     ),

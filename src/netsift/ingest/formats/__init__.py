@@ -31,6 +31,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "umbrella_csv",
     "csv_columns",
     "squid",
+    "fortigate",
     "access_combined",
     "w3c_extended",
     "zeek_http_tsv",
