@@ -26,6 +26,11 @@ from netsift.watch.syslog import SyslogListener, octet_frames, parse_message
      "named", b"Dec  2 17:50:01 ns1 named[44]: client @0x1 10.0.0.8#5353 (b.example): query: b.example IN A +"),
     (b'<30>1 2026-12-02T17:50:01Z h sshd - ID47 [x@1 a="x\\]y"][y@2 b="1"] \xef\xbb\xbfFailed password',
      "sshd", b"Dec  2 17:50:01 h sshd: Failed password"),
+    # a device that sends its log line without a syslog header (FortiGate): the format is known by the line
+    (b'<189>date=2026-12-02 time=17:50:02 devname="FGT" type="event" subtype="vpn" action="ssl-login-fail"',
+     "fortigate", b'date=2026-12-02 time=17:50:02 devname="FGT" type="event" subtype="vpn" action="ssl-login-fail"'),
+    (b'<189>1 2026-12-02T17:50:02Z fw - - - - date=2026-12-02 time=17:50:02 type="traffic"',
+     "fortigate", b'date=2026-12-02 time=17:50:02 type="traffic"'),
 ])
 def test_messages_become_the_line_their_parser_reads(raw, program, line):
     msg = parse_message(raw)
@@ -83,3 +88,27 @@ def test_listener_udp_and_tcp_into_the_store(tmp_path):
     assert got == [("t.example", "10.0.0.8"), ("udp.example", "10.0.0.1")]
     assert logons == [("failure", "root")]
     assert w.health.extra["syslog_unrouted"] == {"cron": 1}
+
+
+def test_a_firewall_sending_lines_without_a_header_is_stored(tmp_path):
+    db = str(tmp_path / "w.duckdb")
+    with open_store(db) as store:
+        w = Watcher(store, WatchOptions(ingest=IngestOptions(year=2026), detect=False, hold_seconds=0.0))
+        udp = SyslogListener.parse("udp://127.0.0.1:0")
+        udp.start(w)
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for i in range(3):
+                s.sendto(f'<189>date=2026-12-02 time=17:50:0{i} devname="FGT" type="event" subtype="vpn" '
+                         f'action="ssl-login-fail" tunneltype="ssl-web" remip=203.0.113.7 user="admin{i}"'.encode(),
+                         ("127.0.0.1", udp.port))
+            s.close()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and store.scalar("SELECT count(*) FROM logon_events") < 3:
+                w.poll()
+                time.sleep(0.05)
+            w.close()
+            logons = store.rows("SELECT client, account, host, service, event FROM logon_events ORDER BY account")
+        finally:
+            udp.close()
+    assert logons == [("203.0.113.7", f"admin{i}", "FGT", "sslvpn", "failure") for i in range(3)]

@@ -206,6 +206,10 @@ class Parser:
     # picks the parser), and the program name its lines must carry (None: the program as received)
     syslog_programs: tuple[str, ...] = ()
     syslog_tag: str | None = None
+    # a device that sends its own log line with no syslog header (FortiGate's ``date=... time=...``): a
+    # regular expression its lines match, so the listener routes such a message to this parser (named by
+    # its first ``syslog_programs``)
+    syslog_line: str | None = None
 
     def __post_init__(self) -> None:
         record_table(self.table)  # a KeyError names the tables a parser may write

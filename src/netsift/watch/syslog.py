@@ -5,7 +5,9 @@ Messages are RFC 3164 (``<PRI>Mmm dd HH:MM:SS [HOST] TAG[PID]: MSG``) or RFC 542
 and newline framing are both read, per connection. The message's program (TAG / APP-NAME) picks the
 parser: the format registry's parsers declare the programs they read (``Parser.syslog_programs``, e.g.
 Pi-hole's ``dnsmasq``/``pihole-FTL``, BIND's ``named``), so a format added to the registry is routed without
-a change here. Each message becomes the line its parser reads (``Mmm dd HH:MM:SS HOST PROGRAM[PID]: MSG``;
+a change here. A device that sends its own log line with no syslog header after the priority (FortiGate's
+``date=... time=...``, or an RFC 5424 header without an application name) is routed by what the line
+looks like (``Parser.syslog_line``) and stored as sent. Each message becomes the line its parser reads (``Mmm dd HH:MM:SS HOST PROGRAM[PID]: MSG``;
 RFC 5424 stamps are converted to UTC) and goes to that program's source in the watcher (one file record per
 listener and format). Messages of programs no parser declares, and messages that are not syslog, are counted
 by program in the watcher's health (``syslog_unrouted``), not stored. With a spool directory (``netsift
@@ -26,7 +28,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from netsift.errors import UsageError
-from netsift.ingest.formats import parser_for_program
+from netsift.ingest.formats import parser_for_line, parser_for_program
 from netsift.watch.follow import BufferTail
 from netsift.watch.health import Health
 from netsift.watch.spool import SpoolTail, replay
@@ -49,6 +51,7 @@ _RFC3164 = re.compile(
 _RFC5424 = re.compile(
     rb"^<(\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<pid>\S+) (?P<msgid>\S+) "
     rb"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(?P<msg>.*)$", re.S)
+_PRIORITY = re.compile(rb"^<\d{1,3}>(?P<rest>.*)$", re.S)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -63,11 +66,16 @@ def parse_message(data: bytes, now: dt.datetime | None = None) -> Message | None
     data = data.rstrip(b"\r\n\x00")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    headerless = _PRIORITY.match(data)
+    if headerless is not None:
+        own = _own_line(headerless["rest"])
+        if own is not None:
+            return own
     m = _RFC5424.match(data)
     if m:
         app = m["app"].decode("utf-8", "replace")
         if app == "-":
-            return None
+            return _own_line(m["msg"].removeprefix(b"\xef\xbb\xbf"))
         try:
             ts = dt.datetime.fromisoformat(m["ts"].decode().replace("Z", "+00:00"))
             ts = ts.astimezone(dt.UTC) if ts.tzinfo else ts
@@ -85,6 +93,13 @@ def parse_message(data: bytes, now: dt.datetime | None = None) -> Message | None
         ts = now or dt.datetime.now(dt.UTC)
         stamp = f"{_MONTHS[ts.month - 1]} {ts.day:2d} {ts:%H:%M:%S}".encode()
     return Message(m["tag"].decode("utf-8", "replace"), _line(stamp, m["host"], m["tag"], m["pid"], m["msg"]))
+
+
+def _own_line(msg: bytes) -> Message | None:
+    """A device's own log line sent with no syslog header (FortiGate), routed by what the line looks like."""
+    text = msg.decode("utf-8", "replace")
+    parser = parser_for_line(text)
+    return Message(parser.syslog_programs[0], msg.replace(b"\n", b" ")) if parser is not None else None
 
 
 def _line(stamp: bytes, host: bytes | None, program: bytes, pid: bytes | None, msg: bytes) -> bytes:

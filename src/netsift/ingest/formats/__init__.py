@@ -8,6 +8,7 @@ declared kind: ``"lines"``, ``"document"`` or ``"binary"``; see ``ingest/base.py
 from __future__ import annotations
 
 import functools
+import re
 import importlib
 
 from netsift.ingest.base import Parser
@@ -67,6 +68,14 @@ def parser_for_program(program: str) -> Parser | None:
     wanted = program.lower()
     for parser in parsers().values():
         if wanted in (p.lower() for p in parser.syslog_programs):
+            return parser
+    return None
+
+
+def parser_for_line(line: str) -> Parser | None:
+    """The parser whose lines arrive without a syslog header and look like ``line`` (``Parser.syslog_line``)."""
+    for parser in parsers().values():
+        if parser.syslog_line and parser.syslog_programs and re.match(parser.syslog_line, line):
             return parser
     return None
 

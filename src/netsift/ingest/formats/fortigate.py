@@ -24,7 +24,8 @@ Five families are stored, each in its table:
   ``fortigate-admin``, the method from ``ui``: https, ssh ...) and firewall authentication
   (``subtype=user action=authentication``); the firewall (``devname``) is the host logged into.
 
-The stamp is ``eventtime`` (epoch in seconds, milliseconds, microseconds or nanoseconds: exact, UTC), else
+``netsift watch --syslog`` reads the firewall's messages as it sends them (no syslog header after the
+priority, or an RFC 5424 header without an application name). The stamp is ``eventtime`` (epoch in seconds, milliseconds, microseconds or nanoseconds: exact, UTC), else
 ``date`` and ``time`` in the log's ``tz`` offset, else in ``--tz``. Other log types and subtypes (antivirus,
 application control, system events ...) are counted as skipped by type and subtype, not stored.
 
@@ -224,5 +225,6 @@ PARSER = Parser(
     kind="lines",
     sniff=sniff,
     parse=parse,
-    syslog_programs=(),
+    syslog_programs=("fortigate",),
+    syslog_line=r"date=\d{4}-\d\d-\d\d time=\d\d:\d\d:\d\d ",
 )
