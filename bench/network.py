@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Network formats: capture packets/s, Zeek conn.log / http.log and Squid lines/s, with peak RSS, beside
-baselines measured in the same run.
+"""Network formats: capture packets/s, Zeek conn.log / http.log, Squid, Suricata EVE and FortiGate lines/s,
+with peak RSS, beside baselines measured in the same run.
 
-Generates (once, in bench/out/): a Zeek conn.log and http.log (TSV) and a Squid access.log of ``--lines``
-lines, and a capture of about ``--packets`` packets (TCP conversations: HTTP requests with form logins and
+Generates (once, in bench/out/): a Zeek conn.log and http.log (TSV), a Squid access.log, a Suricata eve.json
+(DNS requests and responses, flows, HTTP, TLS, alerts) and a FortiGate log (traffic, DNS filter, web filter)
+of ``--lines`` lines, and a capture of about ``--packets`` packets (TCP conversations: HTTP requests with form logins and
 Basic auth, TLS-like bulk flows, plus DNS over UDP) built with dpkt. Then times, each in a fresh process
 under /usr/bin/time, ``--repeat`` times interleaved (median shown, with the spread):
 
@@ -17,6 +18,7 @@ Not a test: figures depend on the machine; the README quotes them.
 
     python bench/network.py                       # 1 M lines each, ~300 k packets, 3 runs
     python bench/network.py --lines 200000 --packets 50000 --repeat 1
+    python bench/network.py --only suricata_eve,fortigate
 """
 
 from __future__ import annotations
@@ -100,6 +102,83 @@ def write_squid(path: Path, lines: int, rng: random.Random) -> None:
                      f"{rng.randint(1, 10**6)} - HIER_DIRECT/{_ip(rng.randint(1000, 90000))} text/html\n")
 
 
+def write_eve(path: Path, lines: int, rng: random.Random) -> None:
+    """Suricata EVE: DNS requests and their responses (half the events), flows, HTTP requests, alerts, TLS."""
+    with open(path, "w") as fh:
+        t, n, flow = 1_795_132_800.0, 0, 0
+        while n < lines:
+            t += rng.random() * 0.02
+            flow += 1
+            stamp = f"2026-11-20T{int(t) % 86400 // 3600:02d}:{int(t) % 3600 // 60:02d}:{t % 60:09.6f}+0000"
+            client, pick = _ip(rng.randint(1, 400)), rng.random()
+            head = (f'{{"timestamp":"{stamp}","flow_id":{flow},"in_iface":"eth0","src_ip":"{client}",'
+                    f'"src_port":{rng.randint(1024, 65535)},')
+            if pick < 0.25:
+                name, dns_id = f"www{rng.randint(1, 5000)}.example.com", rng.randint(1, 65535)
+                fh.write(head + f'"event_type":"dns","dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","dns":'
+                         f'{{"type":"query","id":{dns_id},"rrname":"{name}","rrtype":"A","tx_id":0}}}}\n')
+                fh.write(head + f'"event_type":"dns","dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","dns":'
+                         f'{{"version":2,"type":"answer","id":{dns_id},"flags":"8180","qr":true,"rd":true,"ra":true,'
+                         f'"rrname":"{name}","rrtype":"A","rcode":"NOERROR","answers":[{{"rrname":"{name}",'
+                         f'"rrtype":"A","ttl":60,"rdata":"{_ip(rng.randint(1000, 90000))}"}}]}}}}\n')
+                n += 2
+                continue
+            if pick < 0.75:
+                fh.write(head + f'"event_type":"flow","dest_ip":"{_ip(rng.randint(1000, 90000))}","dest_port":443,'
+                         f'"proto":"TCP","app_proto":"tls","flow":{{"pkts_toserver":{rng.randint(1, 90)},'
+                         f'"pkts_toclient":{rng.randint(1, 90)},"bytes_toserver":{rng.randint(60, 90000)},'
+                         f'"bytes_toclient":{rng.randint(60, 900000)},"start":"{stamp}","end":"{stamp}","age":0,'
+                         f'"state":"closed","reason":"timeout","alerted":false}},"tcp":{{"tcp_flags":"1b"}}}}\n')
+            elif pick < 0.9:
+                fh.write(head + f'"event_type":"http","dest_ip":"{_ip(rng.randint(1000, 90000))}","dest_port":80,'
+                         f'"proto":"TCP","tx_id":0,"http":{{"hostname":"www{rng.randint(1, 5000)}.example.com",'
+                         f'"url":"/p/{rng.randint(1, 10**6)}","http_user_agent":"Mozilla/5.0","http_method":"GET",'
+                         f'"protocol":"HTTP/1.1","status":200,"length":{rng.randint(0, 90000)}}}}}\n')
+            elif pick < 0.95:
+                fh.write(head + f'"event_type":"tls","dest_ip":"{_ip(rng.randint(1000, 90000))}","dest_port":443,'
+                         f'"proto":"TCP","tls":{{"sni":"www{rng.randint(1, 5000)}.example.com","version":"TLS 1.3"}}}}\n')
+            else:
+                fh.write(head + f'"event_type":"alert","dest_ip":"{_ip(rng.randint(1000, 90000))}","dest_port":80,'
+                         f'"proto":"TCP","alert":{{"action":"allowed","gid":1,"signature_id":{rng.randint(1, 300)},'
+                         f'"rev":1,"signature":"ET POLICY rule {rng.randint(1, 300)}","category":"Policy",'
+                         f'"severity":{rng.randint(1, 3)}}},"app_proto":"http"}}\n')
+            n += 1
+
+
+def write_fortigate(path: Path, lines: int, rng: random.Random) -> None:
+    """FortiGate: traffic logs (nine in ten), DNS filter responses and web filter logs."""
+    with open(path, "w") as fh:
+        t = 1_795_132_800.0
+        for i in range(lines):
+            t += rng.random() * 0.02
+            day, clock = "2026-11-20", f"{int(t) % 86400 // 3600:02d}:{int(t) % 3600 // 60:02d}:{int(t) % 60:02d}"
+            head = (f'date={day} time={clock} devname="FGT60F" devid="FGT60FTK0000" eventtime={int(t * 1e9)} '
+                    f'tz="+0000" ')
+            client, pick = _ip(rng.randint(1, 400)), rng.random()
+            if pick < 0.9:
+                fh.write(head + f'logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" '
+                         f'srcip={client} srcport={rng.randint(1024, 65535)} srcintf="internal" srcintfrole="lan" '
+                         f'dstip={_ip(rng.randint(1000, 90000))} dstport=443 dstintf="wan1" dstintfrole="wan" '
+                         f'sessionid={i} proto=6 action="close" policyid=1 policytype="policy" service="HTTPS" '
+                         f'trandisp="snat" duration={rng.randint(1, 300)} sentbyte={rng.randint(60, 90000)} '
+                         f'rcvdbyte={rng.randint(60, 900000)} sentpkt={rng.randint(1, 90)} '
+                         f'rcvdpkt={rng.randint(1, 90)} appcat="unscanned"\n')
+            elif pick < 0.97:
+                fh.write(head + f'logid="1501054802" type="utm" subtype="dns" eventtype="dns-response" '
+                         f'level="notice" vd="root" policyid=1 sessionid={i} srcip={client} srcport=53000 '
+                         f'dstip=10.0.0.1 dstport=53 proto=17 xid={rng.randint(1, 65535)} '
+                         f'qname="www{rng.randint(1, 5000)}.example.com" qtype="A" qtypeval=1 qclass="IN" '
+                         f'ipaddr="{_ip(rng.randint(1000, 90000))}" msg="Domain is monitored" action="pass" '
+                         f'cat=52 catdesc="Information Technology"\n')
+            else:
+                fh.write(head + f'logid="0317013312" type="utm" subtype="webfilter" eventtype="ftgd_allow" '
+                         f'level="notice" vd="root" policyid=1 sessionid={i} srcip={client} srcport=50000 '
+                         f'dstip={_ip(rng.randint(1000, 90000))} dstport=443 proto=6 service="HTTPS" '
+                         f'hostname="www{rng.randint(1, 5000)}.example.com" action="passthrough" reqtype="direct" '
+                         f'url="https://www.example.com/" sentbyte=512 rcvdbyte=4096 direction="outgoing" '
+                         f'cat=52 catdesc="Information Technology"\n')
+
+
 def _frame(src: bytes, dst: bytes, proto: int, sport: int, dport: int, payload: bytes, seq: int = 0,
            flags: int = 0x18) -> bytes:
     if proto == 6:
@@ -158,23 +237,30 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--packets", type=int, default=300_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", help="comma-separated inputs to time (zeek_conn_tsv, zeek_http_tsv, squid, "
+                    "suricata_eve, fortigate, pcap); default all")
     args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else None
     OUT.mkdir(exist_ok=True)
     rng = random.Random(1)
     inputs = {
         "zeek_conn_tsv": (OUT / f"conn_{args.lines}.log", write_conn, "\\t"),
         "zeek_http_tsv": (OUT / f"http_{args.lines}.log", write_http, "\\t"),
         "squid": (OUT / f"squid_{args.lines}.log", write_squid, ""),
+        "suricata_eve": (OUT / f"eve_{args.lines}.json", write_eve, ""),
+        "fortigate": (OUT / f"fortigate_{args.lines}.log", write_fortigate, ""),
     }
+    inputs = {name: v for name, v in inputs.items() if only is None or name in only}
     for name, (path, write, _) in inputs.items():
         if not path.exists():
             print(f"generating {path.name} ...", file=sys.stderr)
             write(path, args.lines, rng)
     capture = OUT / f"capture_{args.packets}.pcap"
-    if not capture.exists():
+    with_capture = only is None or "pcap" in only
+    if with_capture and not capture.exists():
         print(f"generating {capture.name} ...", file=sys.stderr)
         write_capture(capture, args.packets, rng)
-    packets = int(timed([sys.executable, "-c", DPKT_LOOP, str(capture)])[2].split()[0])
+    packets = int(timed([sys.executable, "-c", DPKT_LOOP, str(capture)])[2].split()[0]) if with_capture else 0
 
     rows = [["input", "units", "MB", "tool", "seconds (runs)", "units/s", "peak RSS"]]
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,8 +273,9 @@ def main() -> None:
                                            ("python split loop", [sys.executable, "-c", SPLIT_LOOP, str(path), sep]),
                                            ("**netsift ingest**", netsift(path))])
                  for name, (path, _, sep) in inputs.items()]
-        cases.append(("pcap", capture, packets, [("dpkt decode loop", [sys.executable, "-c", DPKT_LOOP, str(capture)]),
-                                                 ("**netsift ingest**", netsift(capture))]))
+        if with_capture:
+            cases.append(("pcap", capture, packets, [("dpkt decode loop", [sys.executable, "-c", DPKT_LOOP, str(capture)]),
+                                                     ("**netsift ingest**", netsift(capture))]))
         for name, path, units, tools in cases:
             times: dict[str, list[tuple[float, float]]] = {t: [] for t, _ in tools}
             for _ in range(args.repeat):
