@@ -74,7 +74,8 @@ HTTP_REQUESTS = Table(
         Column("account", "text", "The user the proxy authenticated (Squid ident/user) or Zeek's username."),
         Column("result", "text", "The proxy's result code (Squid: TCP_MISS, TCP_DENIED, ...), null elsewhere."),
         Column("log", "text", "Where the row came from: squid (Squid's native log), proxy (a common/combined "
-               "log of a proxy), access (a web server's), zeek, suricata, fortigate (its web filter) or pcap (squid and proxy rows are the proxy's "
+               "log of a proxy), access (a web server's), zeek, suricata, fortigate (its web filter), paloalto (its URL "
+               "filtering) or pcap (squid and proxy rows are the proxy's "
                "clients' traffic, counted by `netsift bandwidth`).", False),
         Column("source_file_id", "int", "The ingested_files row this came from.", False),
         Column("source_line", "int", "Line (or packet) number in that file, 1-based.", False),
@@ -83,7 +84,8 @@ HTTP_REQUESTS = Table(
 
 CONNECTIONS = Table(
     "connections",
-    "One row per connection (flow): Zeek's conn.log, Suricata's flow events, or the flows of a capture.",
+    "One row per connection (flow): Zeek's conn.log, Suricata's flow events, a firewall's traffic log (FortiGate, "
+    "PAN-OS), or the flows of a capture.",
     (
         Column("ts", "timestamp", "First packet of the connection, UTC.", False),
         Column("client", "text", "The originator's address (the side that sent the first packet).", False),
@@ -99,7 +101,8 @@ CONNECTIONS = Table(
         Column("packets_out", "int", "Packets the originator sent."),
         Column("packets_in", "int", "Packets the responder sent."),
         Column("state", "text", "Zeek's conn_state (S0, SF, REJ, ...), or a firewall's end of session (FortiGate: "
-               "close, timeout, deny, server-rst ...); null for a capture's and Suricata's flows."),
+               "close, timeout, deny, server-rst ...; PAN-OS: the session end reason); null for a capture's and "
+               "Suricata's flows."),
         Column("source_file_id", "int", "The ingested_files row this came from.", False),
         Column("source_line", "int", "Line number (or first packet) in that file, 1-based.", False),
     ),
@@ -130,8 +133,8 @@ CREDENTIALS = Table(
 
 IDS_ALERTS = Table(
     "ids_alerts",
-    "One row per alert an intrusion detection system raised (Suricata's EVE alert events): the rule that "
-    "fired and the packet's two ends as the sensor saw them.",
+    "One row per alert an intrusion detection or prevention system raised (Suricata's EVE alerts, FortiGate's "
+    "IPS logs, PAN-OS threat logs): the rule that fired and the packet's two ends as the sensor saw them.",
     (
         Column("ts", "timestamp", "When the alert was raised, UTC.", False),
         Column("src", "text", "Source address of the packet (or flow side) that fired the rule."),

@@ -11,7 +11,7 @@ scoring function (plain values in, scores and sub-scores out), registered in :da
     rare_domain      asked by one or two clients over days, suspicious name
     behaviour_change activity at hours a client is normally silent, surges of unexplained questions
     cleartext_credential  a password sent in clear text (captures: HTTP, FTP, POP3, IMAP, SMTP, LDAP, ...)
-    ids_alert        an intrusion detection system's rule fired (Suricata alerts), per host and rule
+    ids_alert        an IDS/IPS rule fired (Suricata, FortiGate IPS, PAN-OS threats), per host and rule
     bandwidth        a client's hour of bytes sent far above its own history (median / MAD)
 
 :func:`run_detectors` runs them, applies the shared modifiers of :mod:`netsift.detect.scoring`
@@ -162,7 +162,7 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         "ids_alert",
-        "An intrusion detection system's rule firing for a host (Suricata alerts), ranked by its priority.",
+        "An IDS/IPS rule firing for a host (Suricata, FortiGate IPS, PAN-OS threats), ranked by its priority.",
         ids_alert.SETTINGS,
         ids_alert.run,
         modifiers=(),

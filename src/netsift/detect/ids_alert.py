@@ -1,4 +1,5 @@
-"""ids_alert — a rule of an intrusion detection system fired (Suricata's alerts, ``ids_alerts``).
+"""ids_alert — a rule of an intrusion detection or prevention system fired (``ids_alerts``: Suricata's alerts,
+FortiGate IPS and PAN-OS threat logs).
 
 The sensor already judged the traffic; what netsift adds is grouping and ranking beside its own findings. One
 finding per (host, rule): ``client`` is the local end of the alerts (the source when it is in a private

@@ -33,6 +33,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "csv_columns",
     "squid",
     "fortigate",
+    "paloalto",
     "access_combined",
     "w3c_extended",
     "zeek_http_tsv",
