@@ -31,6 +31,9 @@ from netsift.watch.syslog import SyslogListener, octet_frames, parse_message
      "fortigate", b'date=2026-12-02 time=17:50:02 devname="FGT" type="event" subtype="vpn" action="ssl-login-fail"'),
     (b'<189>1 2026-12-02T17:50:02Z fw - - - - date=2026-12-02 time=17:50:02 type="traffic"',
      "fortigate", b'date=2026-12-02 time=17:50:02 type="traffic"'),
+    # PAN-OS: a stamp and a host, then the fields (no program)
+    (b"<14>Dec  2 17:50:03 fw01 1,2026/12/02 17:50:03,0125,TRAFFIC,end,2561,2026/12/02 17:50:03,10.0.0.5",
+     "paloalto", b"Dec  2 17:50:03 fw01 1,2026/12/02 17:50:03,0125,TRAFFIC,end,2561,2026/12/02 17:50:03,10.0.0.5"),
 ])
 def test_messages_become_the_line_their_parser_reads(raw, program, line):
     msg = parse_message(raw)

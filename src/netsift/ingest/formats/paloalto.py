@@ -15,7 +15,8 @@ Three log types are stored:
   as its category, the severity (critical and high 1, medium 2, low 3, informational 4), and the action
   (drop, reset, block ... as blocked).
 
-Times are the firewall's local time: read in ``--tz``. A field holding a comma is quoted, as in CSV. Other
+Times are the firewall's local time: read in ``--tz``. ``netsift watch --syslog`` routes the firewall's
+messages by their fields (they carry no program name). A field holding a comma is quoted, as in CSV. Other
 log types (SYSTEM, CONFIG, GLOBALPROTECT, USERID, HIPMATCH ...) are counted as skipped by type.
 
 Accounting: blank lines are skipped; a line without the PAN-OS header (``FUTURE_USE,receive time,serial,
@@ -158,4 +159,7 @@ PARSER = Parser(
     table="connections",
     sniff=sniff,
     parse=parse,
+    syslog_programs=("paloalto",),
+    # PAN-OS's messages carry a stamp and host but no program: routed by the fields' header
+    syslog_line=rf"(?:[A-Z][a-z]{{2}} [ \d]\d \d\d:\d\d:\d\d \S+ )?{_HEADER}",
 )
