@@ -236,3 +236,18 @@ def test_an_eve_file_ingests_into_four_tables(tmp_path):
     assert con.sql("SELECT host, server_port, log FROM http_requests").fetchall() == [("a.example", 80, "suricata")]
     assert con.sql("SELECT count(*) FROM connections WHERE bytes_out = 10").fetchall()[0] == (1,)
     assert con.sql("SELECT signature_id, signature FROM ids_alerts").fetchall() == [(1, "x")]
+
+
+def test_a_control_character_decoded_from_an_escape_rejects_the_event():
+    # the http, flow and alert rows go to tables of their own: the parser screens them (JSON's \u001b)
+    lines = [event("http", 1, src_ip="10.0.0.5", dest_ip="198.51.100.9",
+                   http={"hostname": "a.example", "http_user_agent": "\u001b]0;owned\u0007curl"}),
+             event("alert", 2, src_ip="10.0.0.5", dest_ip="198.51.100.9",
+                   alert={"signature_id": 1, "signature": "ET x\u001b[2J"}),
+             event("http", 3, src_ip="10.0.0.5", dest_ip="198.51.100.9", http={"hostname": "b.example"})]
+    result = parsed(lines)
+    assert result.tables["http_requests"]["host"].to_list() == ["b.example"]
+    assert "ids_alerts" not in result.tables
+    assert dict(zip(result.rejected["source_line"], result.rejected["reason"])) == {
+        1: "control character in a field (decoded from a JSON escape)",
+        2: "control character in a field (decoded from a JSON escape)"}

@@ -351,6 +351,35 @@ def _may_hold_control(values: pl.Series) -> bool:
     return arr is not None and bool(np.any(arr < 32) or np.any(arr == 127) or np.any(arr == 0xC2))
 
 
+# in a JSON line: an escape that decodes to a control character (or a raw tab, which the reader lets by);
+# a line without one cannot decode to a control character
+JSON_CONTROL_ESCAPE = r"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\u00[89][0-9a-fA-F]|\\[bfnrt]|\t"
+
+
+def holds_control(frame: pl.DataFrame) -> pl.Series:
+    """Per row of a decoded frame: whether any of its text values (in structs and lists too) holds a control
+    character — what a JSON escape (``\\u001b``) can put in a field the reader never saw raw."""
+    texts: list[pl.Expr] = []
+
+    def collect(expr: pl.Expr, dtype: object) -> None:
+        if dtype == pl.String:
+            texts.append(expr)
+        elif isinstance(dtype, pl.Struct):
+            for f in dtype.fields:
+                collect(expr.struct.field(f.name), f.dtype)
+        elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
+            texts.append(expr.list.join(" "))
+        elif isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+            texts.append(expr.list.eval(pl.element().struct.json_encode()).list.join(" "))
+
+    for name, dtype in frame.schema.items():
+        collect(pl.col(name), dtype)
+    if not texts or not frame.height:
+        return pl.Series("control", [False] * frame.height, dtype=pl.Boolean)
+    return frame.select(pl.any_horizontal(*(t.str.contains(_CONTROL_CHARS).fill_null(False) for t in texts))
+                        .alias("control")).to_series()
+
+
 def may_hold_upper_case(values: pl.Series) -> bool:
     """Cheap test (a pass over the bytes, ~10 ms per million names): False means no value holds an ASCII
     capital letter; True, perhaps."""

@@ -37,7 +37,8 @@ Accounting: blank lines are skipped; a DNS response joined to its request (or th
 a version-1 response) is skipped as joined; a DNS event without a question name, and an alert without a
 signature, are skipped; a line that is
 not a JSON object, holds a field of another type than EVE gives it, or has no readable ``timestamp`` is
-rejected with the reason, as is a ``flow`` or ``http`` event without both addresses. The chunk is decoded
+rejected with the reason, as are a ``flow`` or ``http`` event without both addresses and an event with a
+control character decoded from an escape (``\\u001b``) in any field. The chunk is decoded
 with one ``str.json_decode`` against an explicit struct dtype, bisected on failure so that only the failing
 lines are rejected.
 """
@@ -49,7 +50,8 @@ import re
 import polars as pl
 
 from netsift.ingest.base import (ParseContext, Parser, ParseResult, decode_json_objects, empty_records,
-                                 empty_rejected, finish_records, iso_timestamps, rejected_from, share_sniff)
+                                 empty_rejected, finish_records, holds_control, iso_timestamps, JSON_CONTROL_ESCAPE, rejected_from,
+                                 share_sniff)
 from netsift.ingest.dns_transactions import joined_records
 
 HOLD_BACK = 5_000  # a DNS response joins its request at most this many DNS events back
@@ -200,6 +202,14 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         rejected.append(rejected_from(bad.join(lines, on="line_no", how="left"), pl.col("reason")))
     events = (pl.concat(frames) if frames
               else pl.DataFrame(schema={"line_no": pl.Int64, **dict(EVE_DTYPE.to_schema())}))
+    # the http, flow and alert rows go to tables of their own, which the driver's screening does not see
+    escaped = events.join(rows.filter(pl.col("line").str.contains(JSON_CONTROL_ESCAPE)).select("line_no"),
+                          on="line_no", how="semi")  # the lines that may decode to one: usually none
+    controlled = events["line_no"].is_in(escaped.filter(holds_control(escaped.drop("line_no")))["line_no"].implode())
+    if controlled.any():
+        rejected.append(rejected_from(events.filter(controlled).select("line_no").join(lines, on="line_no", how="left"),
+                                      "control character in a field (decoded from a JSON escape)"))
+        events = events.filter(~controlled)
     events = events.with_columns(ts=iso_timestamps(events["timestamp"], ctx.tz),
                                  event_type=pl.col("event_type").str.to_lowercase())
     no_ts = events.filter(pl.col("ts").is_null())
