@@ -131,3 +131,22 @@ def test_one_host_one_story_has_connections_http_and_credentials(network_store):
     conn = [e for e in server_side if e["family"] == "connections"]
     assert conn and conn[0]["text"].startswith("1 connections from 1 clients")
     assert any(e["family"] == "credentials" and "received from 10.0.0.5" in e["text"] for e in server_side)
+
+
+def test_ids_alerts_are_counted_on_the_overview_and_in_the_report(tmp_path):
+    from tests.detect.test_ids_alert import alert
+    log = tmp_path / "eve.json"
+    log.write_text("\n".join(alert(i, "10.0.0.5", "198.51.100.9", 2018358, f"ET MALWARE {XSS}", 1)
+                             for i in range(3)) + "\n")
+    path = tmp_path / "alerts.duckdb"
+    with open_store(path) as store:
+        pipeline.ingest(store, [str(log)], IngestOptions())
+        pipeline.analyze(store)
+        html = render_report(store)
+    assert 'id="families"' in html and "3 IDS alerts" in html and XSS not in html
+    app = make_app(path)
+    try:
+        overview = Client(app).get("/").text
+    finally:
+        app.state.netsift.close()
+    assert "3 IDS alerts" in overview and 'href="/findings?kind=ids_alert"' in overview

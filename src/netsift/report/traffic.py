@@ -87,7 +87,7 @@ def credentials(store, limit: int | None = None) -> list[dict[str, Any]]:
 def counts(store) -> dict[str, int]:
     """Rows of each network family, for the overview."""
     return {t: int(store.scalar(f"SELECT count(*) FROM {t}") or 0) if store.has_table(t) else 0
-            for t in ("connections", "http_requests", "credentials")}
+            for t in ("connections", "http_requests", "credentials", "ids_alerts")}
 
 
 def bandwidth_data(store, client: str | None = None, limit: int = TOP) -> dict[str, Any]:
