@@ -93,7 +93,8 @@ CONNECTIONS = Table(
         Column("server", "text", "The responder's address.", False),
         Column("server_port", "int", "The responder's port (ICMP: the type, as Zeek logs it)."),
         Column("protocol", "text", "tcp, udp, icmp or the IP protocol number as text."),
-        Column("service", "text", "The application protocol Zeek or Suricata detected (http, dns, ssl, tls, ...), where known."),
+        Column("service", "text", "The application protocol Zeek or Suricata detected (http, dns, ssl, tls, ...), a firewall's "
+               "application, or for Sysmon's connections the process (powershell.exe), where known."),
         Column("duration", "float", "Seconds from the first packet to the last."),
         Column("bytes_out", "int", "Payload bytes the originator sent (Zeek orig_bytes; a capture's TCP/UDP "
                "payload; Suricata's bytes_toserver: whole packets, headers included)."),

@@ -152,3 +152,41 @@ def test_sysmon_dns_events_go_to_dns_queries_beside_the_logons(tmp_path):
                         (dt.datetime(2026, 11, 30, 10, 0, 1, 123456), "WS-12.corp.example", "nx.example.org",
                          "NXDOMAIN", None, 2)]
         assert store.scalar("SELECT count(*) FROM logon_events") == 1
+
+
+def _sysmon_connect(record: int, source: str, dest: str, dest_port: str, initiated: str = "true",
+                    when: str = "2026-11-30T10:00:02.5Z") -> str:
+    return ('<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+            '<Provider Name="Microsoft-Windows-Sysmon" Guid="{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"/>'
+            f'<EventID>3</EventID><TimeCreated SystemTime="{when}"/><EventRecordID>{record}</EventRecordID>'
+            "<Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>WS-12.corp.example</Computer></System>"
+            '<EventData><Data Name="RuleName">-</Data><Data Name="UtcTime">2026-11-30 10:00:02.500</Data>'
+            '<Data Name="Image">C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe</Data>'
+            '<Data Name="User">CORP\\bob</Data><Data Name="Protocol">tcp</Data>'
+            f'<Data Name="Initiated">{initiated}</Data><Data Name="SourceIsIpv6">false</Data>'
+            f'<Data Name="SourceIp">{source}</Data><Data Name="SourceHostname">-</Data>'
+            '<Data Name="SourcePort">49823</Data><Data Name="SourcePortName">-</Data>'
+            f'<Data Name="DestinationIsIpv6">false</Data><Data Name="DestinationIp">{dest}</Data>'
+            f'<Data Name="DestinationHostname">-</Data><Data Name="DestinationPort">{dest_port}</Data>'
+            '<Data Name="DestinationPortName">https</Data></EventData></Event>')
+
+
+def test_sysmon_network_connections_go_to_connections(tmp_path):
+    """Sysmon's network connection events (3): connections rows (source -> destination, the protocol, the
+    process as the service), beside the file's DNS queries; an event without a time is rejected."""
+    events = [_sysmon_connect(1, "10.0.0.12", "203.0.113.50", "443"),
+              _sysmon_connect(2, "198.51.100.7", "10.0.0.12", "3389", initiated="false"),
+              _sysmon_connect(3, "10.0.0.12", "203.0.113.50", "443", when="soon"),
+              _sysmon_dns(4, "www.example.com", "0", "")]
+    path = tmp_path / "sysmon.xml"
+    path.write_text("<Events>" + "".join(events) + "</Events>")
+    with open_store(":memory:") as store:
+        report = ingest_file(store, str(path), IngestOptions())
+        assert (report.format, report.rejected, report.lines) == ("windows_xml", 1, 4)
+        rows = store.rows("SELECT ts, client, client_port, server, server_port, protocol, service, source_line "
+                          "FROM connections ORDER BY source_line")
+        assert rows == [(dt.datetime(2026, 11, 30, 10, 0, 2, 500000), "10.0.0.12", 49823, "203.0.113.50", 443, "tcp",
+                         "powershell.exe", 1),
+                        (dt.datetime(2026, 11, 30, 10, 0, 2, 500000), "198.51.100.7", 49823, "10.0.0.12", 3389,
+                         "tcp", "powershell.exe", 2)]
+        assert store.scalar("SELECT count(*) FROM dns_queries") == 1

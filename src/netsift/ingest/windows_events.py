@@ -22,8 +22,9 @@ hex) as logged; ``unknown_account`` when SubStatus or Status is 0xc0000064 (no s
 4768/4771 Status is 0x6 (client not found in the Kerberos database).
 
 Sysmon's DNS query events (22, ``Microsoft-Windows-Sysmon/Operational``) go to ``dns_queries`` instead
-(:func:`dns_rows`): the machine's own lookups, with the answers it got; the formats count them as skipped
-units of their own class, their rows stored beside the logons.
+(:func:`dns_rows`): the machine's own lookups, with the answers it got; its network connection events (3) go
+to ``connections`` (:func:`connection_rows`: who opened it to whom, the protocol, the process as the
+service). The formats count both as skipped units of their own class, their rows stored beside the logons.
 """
 
 from __future__ import annotations
@@ -39,12 +40,15 @@ from netsift.ingest.base import finish_dns_records, finish_records
 TABLE = "logon_events"
 EVENT_IDS = (4624, 4625, 4634, 4647, 4648, 4672, 4768, 4769, 4771, 4776, 18456)
 SYSMON_DNS = 22  # Sysmon's DnsQuery event: a query the machine's resolver made, to dns_queries
-READ_IDS = (*EVENT_IDS, SYSMON_DNS)
+SYSMON_CONNECT = 3  # Sysmon's NetworkConnect event: a TCP/UDP connection a process made or took, to connections
+READ_IDS = (*EVENT_IDS, SYSMON_DNS, SYSMON_CONNECT)
 DATA_FIELDS = ("TargetUserName", "TargetDomainName", "SubjectUserName", "SubjectDomainName", "IpAddress", "IpPort",
                "WorkstationName", "Workstation", "LogonType", "Status", "SubStatus", "FailureReason",
                "AuthenticationPackageName", "ServiceName", "TargetServerName", "PrivilegeList",
-               "QueryName", "QueryStatus", "QueryResults", "Image")
+               "QueryName", "QueryStatus", "QueryResults", "Image", "SourceIp", "SourcePort", "DestinationIp",
+               "DestinationPort", "Protocol")
 DNS_SKIPPED = "DNS query event (Sysmon 22: stored in dns_queries)"
+CONNECT_SKIPPED = "network connection event (Sysmon 3: stored in connections)"
 # Sysmon's QueryStatus is a Windows DNS error code: those that name a response code
 _QUERY_STATUS = {"0": "NOERROR", "9501": "NOERROR", "9003": "NXDOMAIN", "9002": "SERVFAIL", "9005": "REFUSED",
                  "9004": "NOTIMP", "9001": "FORMERR"}
@@ -151,28 +155,50 @@ def dns_rows(frame: pl.DataFrame, stamps: pl.Expr) -> pl.DataFrame:
         answers=pl.when(results.list.len() > 0).then(results), source_line=pl.col("unit")))
 
 
+def connection_rows(frame: pl.DataFrame, stamps: pl.Expr) -> pl.DataFrame:
+    """``connections`` records of a ``frame_of`` frame's Sysmon network connection events (3 with both
+    addresses; ts null when the time does not read): SourceIp/SourcePort the side that opened it (the
+    machine for an outgoing one, the peer for an incoming one), DestinationIp/DestinationPort the other, the
+    protocol, and the process (Image's file name, lower case) as the service."""
+    events = frame.filter((pl.col("EventID").cast(pl.Int64, strict=False) == SYSMON_CONNECT)
+                          & pl.col("SourceIp").is_not_null() & pl.col("DestinationIp").is_not_null())
+    if not events.height:
+        return finish_records(pl.DataFrame(schema={"source_line": pl.Int64}), "connections")
+    address = [pl.col(c).str.strip_chars().str.strip_prefix("::ffff:") for c in ("SourceIp", "DestinationIp")]
+    return finish_records(events.select(
+        ts=stamps, client=address[0], client_port=pl.col("SourcePort").cast(pl.Int64, strict=False),
+        server=address[1], server_port=pl.col("DestinationPort").cast(pl.Int64, strict=False),
+        protocol=pl.col("Protocol").str.to_lowercase(),
+        service=_null_dash(pl.col("Image")).str.split("\\").list.last().str.to_lowercase(),
+        source_line=pl.col("unit")), "connections")
+
+
 @dataclass
 class EventRows:
     """What a batch of event dicts gives, whatever format carried them (``event_rows``)."""
 
     logons: pl.DataFrame  # logon_events records with a readable time
     dns: pl.DataFrame  # dns_queries records (Sysmon 22) with a readable time
-    unstamped: pl.Series  # the units of either whose time does not read (to reject)
-    skipped_by: dict[str, int]  # other event ids; the DNS events (their rows are in ``dns``)
+    connections: pl.DataFrame  # connections records (Sysmon 3) with a readable time
+    unstamped: pl.Series  # the units of any of them whose time does not read (to reject)
+    skipped_by: dict[str, int]  # other event ids; the DNS and connection events (their rows are stored)
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        return {"dns_queries": self.dns} if self.dns.height else {}
+        return {name: rows for name, rows in (("dns_queries", self.dns), ("connections", self.connections))
+                if rows.height}
 
 
 def event_rows(frame: pl.DataFrame, stamps: pl.Expr) -> EventRows:
     """A ``frame_of`` frame's logon and DNS records (``logon_rows``, ``dns_rows``), split by whether their
     time reads, and the units skipped, counted by class."""
     logons, other = logon_rows(frame, stamps)
-    dns = dns_rows(frame, stamps)
-    stamped, dns_stamped = pl.col("ts").is_not_null(), dns.filter(pl.col("ts").is_not_null())
-    unstamped = pl.concat([logons.filter(~stamped)["source_line"], dns.filter(~stamped)["source_line"]])
-    return EventRows(logons.filter(stamped), dns_stamped, unstamped,
-                     {"other event id": other - dns.height, DNS_SKIPPED: dns_stamped.height})
+    dns, connections = dns_rows(frame, stamps), connection_rows(frame, stamps)
+    stamped = pl.col("ts").is_not_null()
+    unstamped = pl.concat([rows.filter(~stamped)["source_line"] for rows in (logons, dns, connections)])
+    dns_stamped, connections_stamped = dns.filter(stamped), connections.filter(stamped)
+    return EventRows(logons.filter(stamped), dns_stamped, connections_stamped, unstamped,
+                     {"other event id": other - dns.height - connections.height, DNS_SKIPPED: dns_stamped.height,
+                      CONNECT_SKIPPED: connections_stamped.height})
 
 
 def iso_stamps(expr: pl.Expr) -> pl.Expr:

@@ -3,7 +3,8 @@ package (``pip install evtx``; the pure-Python parsers are about 100× slower).
 
 Rows go to ``logon_events``; the event ids and fields read are those of
 ``ingest/windows_events.py`` (4624, 4625, 4634, 4647, 4648, 4672, 4768, 4769, 4771, 4776 and MSSQL's
-18456); Sysmon's DNS query events (22, from its Operational log) go to ``dns_queries``. EVTX is not line-based: a record's "line" (``source_line``) is its record number in the file
+18456); Sysmon's DNS query events (22, from its Operational log) go to ``dns_queries`` and its network
+connection events (3) to ``connections``. EVTX is not line-based: a record's "line" (``source_line``) is its record number in the file
 (``event_record_id``). Records are read in batches of 20,000; the time is the event's
 ``TimeCreated/SystemTime`` (UTC). Skipped, counted by class: records of other event ids. Rejected: a
 record the library cannot decode (its reason), a record without a readable time. A truncated file keeps

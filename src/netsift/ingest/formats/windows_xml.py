@@ -7,7 +7,8 @@ Rows go to ``logon_events``, as for ``windows_evtx`` (the same event ids and fie
 ``System/Computer``, ``EventData/Data[@Name]`` (unnamed ``Data`` elements for MSSQL's 18456). Each
 ``<Event>`` element is one unit (its ``source_line`` is its position in the file, 1-based), parsed on its
 own: a malformed event is rejected, its neighbours are read. A document with a DTD (``<!DOCTYPE``) is
-refused whole (entity expansion). Sysmon's DNS query events (22) go to ``dns_queries``. Skipped: events of
+refused whole (entity expansion). Sysmon's DNS query events (22) go to ``dns_queries``, its
+network connection events (3) to ``connections``. Skipped: events of
 other ids. Rejected: malformed events, events without a readable time.
 """
 
@@ -83,4 +84,4 @@ def sniff(lines: list[str]) -> float:
 
 
 PARSER = Parser("windows_xml", "Windows events exported as XML (wevtutil /f:xml, ToXml(), Save as XML): the "
-                "logon events and Sysmon DNS queries of windows_evtx", "document", table=TABLE, sniff=sniff, parse_document=parse_document)
+                "logon events, Sysmon DNS queries and connections of windows_evtx", "document", table=TABLE, sniff=sniff, parse_document=parse_document)
