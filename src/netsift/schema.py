@@ -85,7 +85,7 @@ HTTP_REQUESTS = Table(
 CONNECTIONS = Table(
     "connections",
     "One row per connection (flow): Zeek's conn.log, Suricata's flow events, a firewall's traffic log (FortiGate, "
-    "PAN-OS), or the flows of a capture.",
+    "PAN-OS, Cisco ASA), Sysmon's network connections, or the flows of a capture.",
     (
         Column("ts", "timestamp", "First packet of the connection, UTC.", False),
         Column("client", "text", "The originator's address (the side that sent the first packet).", False),
@@ -102,7 +102,8 @@ CONNECTIONS = Table(
         Column("packets_out", "int", "Packets the originator sent."),
         Column("packets_in", "int", "Packets the responder sent."),
         Column("state", "text", "Zeek's conn_state (S0, SF, REJ, ...), or a firewall's end of session (FortiGate: "
-               "close, timeout, deny, server-rst ...; PAN-OS: the session end reason); null for a capture's and "
+               "close, timeout, deny, server-rst ...; PAN-OS: the session end reason; Cisco ASA: the teardown reason, deny "
+               "or permit); null for a capture's and "
                "Suricata's flows."),
         Column("source_file_id", "int", "The ingested_files row this came from.", False),
         Column("source_line", "int", "Line number (or first packet) in that file, 1-based.", False),

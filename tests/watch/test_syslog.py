@@ -31,6 +31,10 @@ from netsift.watch.syslog import SyslogListener, octet_frames, parse_message
      "fortigate", b'date=2026-12-02 time=17:50:02 devname="FGT" type="event" subtype="vpn" action="ssl-login-fail"'),
     (b'<189>1 2026-12-02T17:50:02Z fw - - - - date=2026-12-02 time=17:50:02 type="traffic"',
      "fortigate", b'date=2026-12-02 time=17:50:02 type="traffic"'),
+    # Cisco ASA: its own stamp (with a year) and the %ASA tag where a program would be
+    (b"<166>Dec 02 2026 17:50:04: %ASA-6-605004: Login denied from 203.0.113.7/5151 to outside:198.51.100.1/ssh "
+     b'for user "admin"', "cisco_asa", b"Dec 02 2026 17:50:04: %ASA-6-605004: Login denied from 203.0.113.7/5151 to "
+     b'outside:198.51.100.1/ssh for user "admin"'),
     # PAN-OS: a stamp and a host, then the fields (no program)
     (b"<14>Dec  2 17:50:03 fw01 1,2026/12/02 17:50:03,0125,TRAFFIC,end,2561,2026/12/02 17:50:03,10.0.0.5",
      "paloalto", b"Dec  2 17:50:03 fw01 1,2026/12/02 17:50:03,0125,TRAFFIC,end,2561,2026/12/02 17:50:03,10.0.0.5"),

@@ -485,6 +485,12 @@ def empty_rejected() -> pl.DataFrame:
     return pl.DataFrame(schema=REJECTED_SCHEMA)
 
 
+def all_rejected(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Rejected rows gathered from several checks (``rejected_from`` frames), in line order."""
+    kept = [r for r in parts if r.height]
+    return pl.concat(kept).sort("source_line") if kept else empty_rejected()
+
+
 def rejected_from(lines: pl.DataFrame, reason: str | pl.Expr) -> pl.DataFrame:
     """Rejected rows for every line in ``lines`` (columns line_no, line) with the given reason."""
     reason_expr = pl.lit(reason) if isinstance(reason, str) else reason

@@ -34,6 +34,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "squid",
     "fortigate",
     "paloalto",
+    "cisco_asa",
     "access_combined",
     "w3c_extended",
     "zeek_http_tsv",

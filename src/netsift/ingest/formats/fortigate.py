@@ -40,7 +40,7 @@ import re
 
 import polars as pl
 
-from netsift.ingest.base import (ParseContext, Parser, ParseResult, empty_rejected, finish_records, localize_expr,
+from netsift.ingest.base import (ParseContext, ParseResult, Parser, all_rejected, finish_records, localize_expr,
                                  rejected_from, share_sniff)
 from netsift.ingest.dns_transactions import joined_records
 
@@ -228,8 +228,7 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     stored = {f"{_STORED[name]} (stored in {name})": frame.height for name, frame in tables.items()}
     skipped_by = {"blank": int(blank.sum()), **dns_skipped, **stored,
                   **{f"{cls} log": n for cls, n in others["class"].value_counts().iter_rows()}}
-    kept = [r for r in rejected if r.height]
-    return ParseResult(records, pl.concat(kept).sort("source_line") if kept else empty_rejected(),
+    return ParseResult(records, all_rejected(rejected),
                        skipped_by=skipped_by, tables={name: frame for name, frame in tables.items() if frame.height})
 
 

@@ -30,7 +30,7 @@ import re
 
 import polars as pl
 
-from netsift.ingest.base import (ParseContext, Parser, ParseResult, empty_records, empty_rejected, finish_records,
+from netsift.ingest.base import (ParseContext, ParseResult, Parser, all_rejected, empty_records, finish_records,
                                  localize_expr, rejected_from, share_sniff)
 
 _HEADER = r"\d*,\d{4}/\d\d/\d\d \d\d:\d\d:\d\d,[^,]*,[A-Z]+,"
@@ -144,9 +144,8 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     skipped_by = {"blank": int(blank.sum()), "URL log (stored in http_requests)": requests.height,
                   "threat log (stored in ids_alerts)": alerts.height,
                   **{f"{kind} log": n for kind, n in others.iter_rows()}}
-    kept = [r for r in rejected if r.height]
     return ParseResult(records if records.height else empty_records("connections"),
-                       pl.concat(kept).sort("source_line") if kept else empty_rejected(),
+                       all_rejected(rejected),
                        skipped_by=skipped_by,
                        tables={name: frame for name, frame in (("http_requests", requests), ("ids_alerts", alerts))
                                if frame.height})

@@ -49,9 +49,9 @@ import re
 
 import polars as pl
 
-from netsift.ingest.base import (ParseContext, Parser, ParseResult, decode_json_objects, empty_records,
-                                 empty_rejected, finish_records, holds_control, iso_timestamps, JSON_CONTROL_ESCAPE, rejected_from,
-                                 share_sniff)
+from netsift.ingest.base import (JSON_CONTROL_ESCAPE, ParseContext, ParseResult, Parser, all_rejected,
+                                 decode_json_objects, empty_records, finish_records, holds_control, iso_timestamps,
+                                 rejected_from, share_sniff)
 from netsift.ingest.dns_transactions import joined_records
 
 HOLD_BACK = 5_000  # a DNS response joins its request at most this many DNS events back
@@ -235,9 +235,8 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
                   **{f"{row['event_type']} event (stored in {_STORED[row['event_type']]})": row["len"]
                      for row in stored.iter_rows(named=True)},
                   **dict(others["class"].value_counts().iter_rows())}
-    kept = [r for r in rejected if r.height]
     return ParseResult(records if records.height else empty_records(),
-                       pl.concat(kept).sort("source_line") if kept else empty_rejected(),
+                       all_rejected(rejected),
                        unescaped=True, skipped_by=skipped_by, tables={k: v for k, v in tables.items() if v.height})
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from netsift.ingest.base import (ParseContext, Parser, ParseResult, empty_records, empty_rejected, finish_records,
+from netsift.ingest.base import (ParseContext, ParseResult, Parser, all_rejected, empty_records, finish_records,
                                  localize_expr, rejected_from)
 from netsift.schema import HTTP_REQUESTS
 
@@ -149,9 +149,8 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
         records.append(got)
         rejected.append(bad)
     ctx.state[_STATE] = bounds[-1][1]
-    kept = [r for r in rejected if r.height]
     return ParseResult(pl.concat(records) if records else empty_records(HTTP_REQUESTS.name),
-                       pl.concat(kept).sort("source_line") if kept else empty_rejected(),
+                       all_rejected(rejected),
                        skipped_by={"blank": int(blank.sum()), "header": int((directive & ~blank).sum())})
 
 
