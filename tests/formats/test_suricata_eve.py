@@ -251,3 +251,11 @@ def test_a_control_character_decoded_from_an_escape_rejects_the_event():
     assert dict(zip(result.rejected["source_line"], result.rejected["reason"])) == {
         1: "control character in a field (decoded from a JSON escape)",
         2: "control character in a field (decoded from a JSON escape)"}
+
+
+def test_suricata_8_dns_events_are_not_taken_for_a_pihole_export():
+    # version 3 puts the question in a "queries" array, and http events carry a "status": the words of
+    # Pi-hole's API export
+    head = [request(1, 1, "a.example.com", version=3), response(1, 1, "a.example.com", version=3),
+            event("http", 2, src_ip="10.0.0.5", dest_ip="198.51.100.9", http={"hostname": "x", "status": 200})]
+    assert detect_format(b"", head)[0].name == "suricata_eve"

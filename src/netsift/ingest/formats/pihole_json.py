@@ -253,7 +253,9 @@ def sniff(lines: list[str]) -> float:
     head = "\n".join(lines)
     if not head.lstrip().startswith(("{", "[")):
         return 0.0
-    if re.search(r'"queries"\s*:\s*\[', head) and re.search(r'"(?:domain|status)"\s*:', head):
+    # every v6 entry names its "domain" (Suricata 8's DNS events have a "queries" array and its http
+    # events a "status", but never a "domain")
+    if re.search(r'"queries"\s*:\s*\[', head) and re.search(r'"domain"\s*:', head):
         return 0.95
     if re.search(r'"data"\s*:\s*\[\s*\[\s*"?\d{9,10}', head):
         return 0.9
