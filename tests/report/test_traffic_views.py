@@ -43,7 +43,7 @@ def test_bandwidth_and_credentials(any_store):
     assert sum(p["bytes_out"] for p in series) == 10_000_000_005
     creds = traffic.credentials(any_store)
     assert [(c["account"], c["secret"]) for c in creds] == [("root", "h*****")]
-    assert traffic.counts(any_store) == {"connections": 3, "http_requests": 4, "credentials": 1}
+    assert traffic.counts(any_store) == {"connections": 3, "http_requests": 4, "credentials": 1, "ids_alerts": 0}
 
 
 def test_timeline_families(any_store):
