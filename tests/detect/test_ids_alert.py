@@ -104,3 +104,14 @@ def test_the_alerts_are_on_the_hosts_timeline(store):
     assert [(e["count"], e["text"]) for e in events] == [
         (3, "IDS alert 'ET MALWARE Trojan checkin' (sid 2018358, priority 1) 3x in the hour, to 198.51.100.9"),
         (1, "IDS alert 'ET MALWARE Trojan checkin' (sid 2018358, priority 1) 1x in the hour, from 198.51.100.9")]
+
+
+def test_an_inbound_attack_from_one_peer_names_the_attacker_as_client(tmp_path):
+    log = tmp_path / "eve.json"
+    log.write_text("\n".join(alert(i, "203.0.113.66", "10.0.0.80", 2024897, "ET EXPLOIT Log4j", 1) for i in range(2))
+                   + "\n")
+    with open_store(str(tmp_path / "s.duckdb")) as s:
+        ingest(s, [str(log)])
+        [finding] = ids_alert.run(s, S)
+    assert (finding.client, finding.host) == ("203.0.113.66", "10.0.0.80")
+    assert finding.id == ids_alert.finding_id("ids_alert", "10.0.0.80", "sid:2024897")  # keyed by the local end

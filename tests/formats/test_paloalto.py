@@ -111,5 +111,6 @@ def test_a_threat_is_an_ids_alert_finding(tmp_path):
     with open_store(str(tmp_path / "s.duckdb")) as store:
         ingest(store, [str(path)])
         found = ids_alert.run(store, Settings(ids_alert.SETTINGS))
+    # an inbound attack from one peer: the attacker is the client, the local server the host
     assert [(f.client, f.host, f.evidence_count, f.sub_scores["blocked"]) for f in found] == [
-        ("10.0.0.80", "203.0.113.5", 2, 1.0)]
+        ("203.0.113.5", "10.0.0.80", 2, 1.0)]

@@ -2,9 +2,11 @@
 FortiGate IPS and PAN-OS threat logs).
 
 The sensor already judged the traffic; what netsift adds is grouping and ranking beside its own findings. One
-finding per (host, rule): ``client`` is the local end of the alerts (the source when it is in a private
-range, else the destination when that is, else the source: an attack from the internet on a public server is
-about the server's attacker), ``host`` the other end when all the alerts share it. The score starts from the
+finding per (local end, rule): the local end of the alerts is the source when it is in a private range, else
+the destination when that is, else the source. As for every finding, ``client`` is the actor and ``host``
+the target: when the local end sent most of the alerts, it is the client and the one peer (if only one) the
+host; when it received them from one peer, that peer is the client and the local end the host; from many
+peers (a scan), the local end is the client and the peers are named in the reasons. The score starts from the
 rule's severity (``severity_1`` for priority 1 ... ``severity_other`` for 4 and above), rises with how often it
 fired (log scale, 1 to 100) and for an alert the sensor let through, and falls when every one was blocked
 (an IPS dropped it: worth a look, not an incident). The signature text comes from the rule set, never from
@@ -68,6 +70,7 @@ def by_host(pairs: pl.DataFrame) -> pl.DataFrame:
                  pl.col("severity").min(), pl.col("times").sum(), pl.col("first_seen").min(),
                  pl.col("last_seen").max(), pl.col("blocked").sum(), pl.col("app_proto").drop_nulls().first(),
                  peers=pl.col("peer").drop_nulls().n_unique(),
+                 as_source=pl.col("times").filter(pl.col("host") == pl.col("src")).sum(),
                  some_peers=pl.col("peer").drop_nulls().unique().sort().head(PEERS_SHOWN))
             .sort("host", "signature_id"))
 
@@ -93,6 +96,7 @@ def run(store: Store, s: Settings) -> list[Finding]:
                      f" with {r['peers']:,} peers ({', '.join(peers)}{', ...' if r['peers'] > len(peers) else ''})"
                      if peers else "")
         sid = r["signature_id"]
+        outbound = 2 * (r["as_source"] or 0) >= r["times"]
         reasons = [
             f"The IDS rule {r['signature'] or 'without a message'!r} (sid {sid}"
             + (f", {r['category']}" if r["category"] else "")
@@ -105,9 +109,13 @@ def run(store: Store, s: Settings) -> list[Finding]:
         elif r["blocked"]:
             reasons.append(f"The sensor blocked {r['blocked']:,} of them; the others went through.")
         findings.append(Finding(
-            kind="ids_alert", score=score, reasons=reasons, client=r["host"], sub_scores=subs,
+            kind="ids_alert", score=score, reasons=reasons, sub_scores=subs,
             first_seen=r["first_seen"], last_seen=r["last_seen"], evidence_count=r["times"],
-            host=peers[0] if r["peers"] == 1 and peers else None,
+            # client the actor, host the target: the local end when it sent most of them, else the one peer
+            # that attacked it (an inbound attack from many peers stays under the local end)
+            client=r["host"] if outbound or r["peers"] != 1 or not peers else peers[0],
+            host=(peers[0] if r["peers"] == 1 and peers else None) if outbound else
+            (r["host"] if r["peers"] == 1 and peers else None),
             # one finding per (host, rule): the rule's id is part of the finding's identity
             id=finding_id("ids_alert", r["host"], f"sid:{sid}"),
         ))
