@@ -85,7 +85,7 @@ HTTP_REQUESTS = Table(
 CONNECTIONS = Table(
     "connections",
     "One row per connection (flow): Zeek's conn.log, Suricata's flow events, a firewall's traffic log (FortiGate, "
-    "PAN-OS, Cisco ASA), Sysmon's network connections, or the flows of a capture.",
+    "PAN-OS, Cisco ASA, Windows Firewall), Sysmon's network connections, or the flows of a capture.",
     (
         Column("ts", "timestamp", "First packet of the connection, UTC.", False),
         Column("client", "text", "The originator's address (the side that sent the first packet).", False),

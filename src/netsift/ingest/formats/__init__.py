@@ -37,6 +37,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "cisco_asa",
     "access_combined",
     "w3c_extended",
+    "windows_firewall",
     "zeek_http_tsv",
     "zeek_http_json",
     "zeek_conn_tsv",
