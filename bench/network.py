@@ -3,8 +3,9 @@
 with peak RSS, beside baselines measured in the same run.
 
 Generates (once, in bench/out/): a Zeek conn.log and http.log (TSV), a Squid access.log, a Suricata eve.json
-(DNS requests and responses, flows, HTTP, TLS, alerts) and a FortiGate log (traffic, DNS filter, web filter)
-of ``--lines`` lines, and a capture of about ``--packets`` packets (TCP conversations: HTTP requests with form logins and
+(DNS requests and responses, flows, HTTP, TLS, alerts), a FortiGate log (traffic, DNS filter, web filter), a
+PAN-OS log (traffic, URL and threat logs) and a Cisco ASA log (Built/Teardown pairs, denies) of ``--lines``
+lines, and a capture of about ``--packets`` packets (TCP conversations: HTTP requests with form logins and
 Basic auth, TLS-like bulk flows, plus DNS over UDP) built with dpkt. Then times, each in a fresh process
 under /usr/bin/time, ``--repeat`` times interleaved (median shown, with the spread):
 
@@ -179,6 +180,53 @@ def write_fortigate(path: Path, lines: int, rng: random.Random) -> None:
                          f'cat=52 catdesc="Information Technology"\n')
 
 
+def write_paloalto(path: Path, lines: int, rng: random.Random) -> None:
+    """PAN-OS: TRAFFIC end logs (nine in ten) and THREAT url / vulnerability logs, 110 fields each."""
+    with open(path, "w") as fh:
+        t = 1_795_132_800
+        for i in range(lines):
+            t += rng.randint(0, 1)
+            stamp = f"2026/11/20 {t % 86400 // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"
+            row = [""] * 110
+            row[:7] = ["1", stamp, "012501002341", "TRAFFIC", "end", "2561", stamp]
+            row[7], row[8] = _ip(rng.randint(1, 400)), _ip(rng.randint(1000, 90000))
+            row[11], row[14], row[15], row[24], row[25], row[29], row[30] = (
+                "Allow-Out", "ssl", "vsys1", str(rng.randint(1024, 65535)), "443", "tcp", "allow")
+            pick = rng.random()
+            if pick < 0.9:
+                row[31:37] = [str(rng.randint(100, 900000)), str(rng.randint(60, 90000)), str(rng.randint(60, 900000)),
+                              str(rng.randint(2, 180)), stamp, str(rng.randint(0, 300))]
+                row[44], row[45], row[46] = str(rng.randint(1, 90)), str(rng.randint(1, 90)), "tcp-fin"
+            else:
+                row[3], row[4] = "THREAT", "url" if pick < 0.97 else "vulnerability"
+                row[31] = f"www{rng.randint(1, 5000)}.example.com/p/{rng.randint(1, 10**6)}"
+                row[32] = "(9999)" if row[4] == "url" else '"Generic HTTP Exploit, variant (91991)"'
+                row[34], row[46], row[63] = "informational", "Mozilla/5.0", "get"
+            fh.write(",".join(row) + "\n")
+
+
+def write_cisco_asa(path: Path, lines: int, rng: random.Random) -> None:
+    """Cisco ASA: Built and Teardown messages of the same connections, and access-group denies."""
+    with open(path, "w") as fh:
+        t = 1_795_132_800
+        for i in range(lines):
+            t += rng.randint(0, 1)
+            clock = f"{t % 86400 // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"
+            head = f"Nov 20 {clock} fw01 : Nov 20 2026 {clock}: "
+            inside, outside = _ip(rng.randint(1, 400)), _ip(rng.randint(1000, 90000))
+            port, pick = rng.randint(1024, 65535), rng.random()
+            if pick < 0.45:
+                fh.write(head + f"%ASA-6-302013: Built outbound TCP connection {i} for outside:{outside}/443 "
+                         f"({outside}/443) to inside:{inside}/{port} (198.51.100.1/{port})\n")
+            elif pick < 0.9:
+                fh.write(head + f"%ASA-6-302014: Teardown TCP connection {max(i - 1, 0)} for outside:{outside}/443 to "
+                         f"inside:{inside}/{port} duration 0:00:{rng.randint(0, 59):02d} bytes "
+                         f"{rng.randint(100, 900000)} TCP FINs\n")
+            else:
+                fh.write(head + f'%ASA-4-106023: Deny tcp src outside:{outside}/{port} dst inside:{inside}/22 by '
+                         f'access-group "outside_in" [0x0, 0x0]\n')
+
+
 def _frame(src: bytes, dst: bytes, proto: int, sport: int, dport: int, payload: bytes, seq: int = 0,
            flags: int = 0x18) -> bytes:
     if proto == 6:
@@ -238,7 +286,7 @@ def main() -> None:
     ap.add_argument("--packets", type=int, default=300_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", help="comma-separated inputs to time (zeek_conn_tsv, zeek_http_tsv, squid, "
-                    "suricata_eve, fortigate, pcap); default all")
+                    "suricata_eve, fortigate, paloalto, cisco_asa, pcap); default all")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
     OUT.mkdir(exist_ok=True)
@@ -249,6 +297,8 @@ def main() -> None:
         "squid": (OUT / f"squid_{args.lines}.log", write_squid, ""),
         "suricata_eve": (OUT / f"eve_{args.lines}.json", write_eve, ""),
         "fortigate": (OUT / f"fortigate_{args.lines}.log", write_fortigate, ""),
+        "paloalto": (OUT / f"paloalto_{args.lines}.log", write_paloalto, ","),
+        "cisco_asa": (OUT / f"asa_{args.lines}.log", write_cisco_asa, ""),
     }
     inputs = {name: v for name, v in inputs.items() if only is None or name in only}
     for name, (path, write, _) in inputs.items():

@@ -52,20 +52,29 @@ def sniff(lines: list[str]) -> float:
 
 
 def _fields(bodies: pl.Series) -> pl.Series:
-    """Each line's fields: split on commas, or read as CSV when the line quotes a field."""
+    """Each line's fields: split on commas, or read as CSV when the line quotes a field (those lines only
+    go through Python)."""
     quoted = bodies.str.contains('"', literal=True)
-    split = bodies.str.split(",")
     if not quoted.any():
-        return split
-    rows = split.to_list()
-    for i in quoted.arg_true().to_list():
-        rows[i] = next(csv.reader([bodies[i]]))
-    return pl.Series(rows, dtype=pl.List(pl.String))
+        return bodies.str.split(",")
+    index = pl.int_range(bodies.len(), eager=True)
+    plain = pl.DataFrame({"i": index.filter(~quoted), "f": bodies.filter(~quoted).str.split(",")})
+    read = [next(csv.reader([text])) for text in bodies.filter(quoted).to_list()]
+    as_csv = pl.DataFrame({"i": index.filter(quoted), "f": pl.Series(read, dtype=pl.List(pl.String))})
+    return pl.concat([plain, as_csv]).sort("i")["f"]
+
+
+_READ = sorted({*_TRAFFIC.values(), *_THREAT.values()})  # the positions read, taken out of the split line at once
+
+
+def _positions(fields: pl.Expr) -> list[pl.Expr]:
+    """The fields read, by position (``f7`` ...; empty is null): the line's 100-odd fields are dropped then."""
+    values = [fields.list.get(i, null_on_oob=True) for i in _READ]
+    return [pl.when(v == "").then(None).otherwise(v).alias(f"f{i}") for i, v in zip(_READ, values)]
 
 
 def _get(index: int, name: str) -> pl.Expr:
-    value = pl.col("fields").list.get(index, null_on_oob=True)
-    return pl.when(value == "").then(None).otherwise(value).alias(name)
+    return pl.col(f"f{index}").alias(name)
 
 
 def _int(name: str) -> pl.Expr:
@@ -126,8 +135,10 @@ def parse(lines: pl.DataFrame, ctx: ParseContext) -> ParseResult:
     rejected = [rejected_from(rows.filter(pl.col("start").is_null()),
                               "not a PAN-OS log line (expected FUTURE_USE,receive time,serial,TYPE,... fields)")]
     body = shaped.select(pl.col("line").str.slice(pl.col("start")).str.strip_chars_start(" \t>")).to_series()
-    t = shaped.with_columns(fields=_fields(body)).with_columns(
-        type=pl.col("fields").list.get(3, null_on_oob=True), n=pl.col("fields").list.len())
+    fields = pl.DataFrame({"fields": _fields(body)}).select(
+        *_positions(pl.col("fields")), type=pl.col("fields").list.get(3, null_on_oob=True),
+        n=pl.col("fields").list.len())
+    t = pl.concat([shaped.select("line_no", "line"), fields], how="horizontal")
     short = t.filter(pl.col("n") < pl.col("type").replace_strict(_MIN_FIELDS, default=0, return_dtype=pl.Int64))
     rejected.append(rejected_from(short.select("line_no", "line", "type", "n"),
                                   pl.format("a {} log of {} fields, fewer than its format has", pl.col("type"),
