@@ -156,7 +156,8 @@ def formats(as_markdown, output):
     if as_markdown:
         click.echo(formats_markdown())
         return
-    rows = [{"name": p.name, "description": p.description, "table": p.table} for p in parsers().values()]
+    rows = [{"name": p.name, "description": p.description, "table": p.table, "also": ", ".join(p.also_writes)}
+            for p in parsers().values()]
     emit(rows, output, "Formats")
 
 

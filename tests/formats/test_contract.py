@@ -25,3 +25,16 @@ def test_a_hook_of_another_kind_or_a_missing_one_is_refused():
         Parser("x", "x", "document", sniff=lambda lines: 0.0)
     with pytest.raises(ValueError, match="kind must be one of"):
         Parser("x", "x", "stream")  # type: ignore[arg-type]
+
+
+def test_the_other_tables_a_format_writes_are_declared_and_checked():
+    from netsift.ingest.base import ParseResult, empty_records, empty_rejected, screened
+    assert parsers()["fortigate"].also_writes == ("connections", "http_requests", "ids_alerts", "logon_events")
+    assert parsers()["pcap"].also_writes == ("connections", "http_requests", "credentials")
+    with pytest.raises(KeyError, match="not a record table"):
+        Parser("x", "x", "lines", sniff=lambda lines: 0.0, parse=lambda lines, ctx: None,  # type: ignore[arg-type,return-value]
+               also_writes=("domain_names",))
+    result = ParseResult(empty_records(), empty_rejected(), tables={"connections": empty_records("connections")})
+    assert screened(result, also_writes=("connections",)) is not None
+    with pytest.raises(ValueError, match="connections.*not declared"):
+        screened(result, also_writes=())

@@ -195,6 +195,9 @@ class Parser:
     description: str
     kind: ParserKind
     table: str = "dns_queries"
+    # the record tables its results may hold rows for besides ``table`` (``ParseResult.tables``: a capture's
+    # flows, a firewall's logons ...): listed by ``netsift formats``, checked on every result (``screened``)
+    also_writes: tuple[str, ...] = ()
     sniff: Callable[[list[str]], float] | None = None
     parse: Callable[[pl.DataFrame, ParseContext], ParseResult] | None = None
     prepare: Callable[[LineChunk], pl.DataFrame] | None = None
@@ -212,7 +215,8 @@ class Parser:
     syslog_line: str | None = None
 
     def __post_init__(self) -> None:
-        record_table(self.table)  # a KeyError names the tables a parser may write
+        for table in (self.table, *self.also_writes):
+            record_table(table)  # a KeyError names the tables a parser may write
         if self.kind not in _KIND_HOOKS:
             raise ValueError(f"{self.name}: kind must be one of {', '.join(_KIND_HOOKS)}, not {self.kind!r}")
         required, optional = _KIND_HOOKS[self.kind]
@@ -388,7 +392,8 @@ def may_hold_upper_case(values: pl.Series) -> bool:
 
 
 def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
-             lines: Callable[[], pl.DataFrame] | None = None, table: str = "dns_queries") -> ParseResult:
+             lines: Callable[[], pl.DataFrame] | None = None, table: str = "dns_queries",
+             also_writes: tuple[str, ...] | None = None) -> ParseResult:
     """What the driver stores of a parser's result, whatever the format: the lines the reader set aside
     (``ByteChunk.set_aside``; the parser saw them as empty lines) join the rejected lines, and a record
     that no line may store is rejected with its reason: a control character in a text field decoded from
@@ -397,10 +402,14 @@ def screened(result: ParseResult, set_aside: pl.DataFrame | None = None,
     name, trailing dot stripped), a query type that is neither a known mnemonic nor ``TYPEnnn`` (the name
     and type checks for ``dns_queries`` only; the control-character check on every text column of any
     ``table``).
-    ``lines``: gives the chunk's (line_no, line) frame, for the text of such a record's line.
+    ``lines``: gives the chunk's (line_no, line) frame, for the text of such a record's line. ``also_writes``:
+    the other tables the parser declares (``Parser.also_writes``); rows for any other is a ValueError.
 
     Vectorised, and cheap for a clean chunk: a byte test per text column, a length test on the names,
     a set lookup on the types; the exact checks run only on the columns that need them."""
+    if also_writes is not None and set(result.tables) - set(also_writes):
+        raise ValueError(f"rows for {', '.join(sorted(set(result.tables) - set(also_writes)))}, which the "
+                         f"{table} parser has not declared (Parser.also_writes)")
     records, rejected, skipped, skipped_by = result.records, result.rejected, result.skipped, result.skipped_by
     if set_aside is not None and set_aside.height:
         # the parser skipped (or, for some formats, rejected) the emptied lines: they are the reader's

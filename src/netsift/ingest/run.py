@@ -109,7 +109,7 @@ def parse_results(parser: Parser, stream: IO[bytes], shape: TextShape | None, ct
     if parser.kind == "binary":
         assert parser.parse_stream is not None
         for result in parser.parse_stream(stream, ctx):
-            yield screened(result, table=parser.table), result.lines_accounted
+            yield screened(result, table=parser.table, also_writes=parser.also_writes), result.lines_accounted
         return
     assert shape is not None, "a text format needs the text's shape"
     if shape.note:
@@ -121,7 +121,7 @@ def parse_results(parser: Parser, stream: IO[bytes], shape: TextShape | None, ct
         data = stream.read()
         text = data[shape.bom:].decode(shape.encoding, errors="replace")
         result = parser.parse_document(text, ctx)
-        yield screened(result, table=parser.table), result.lines_accounted
+        yield screened(result, table=parser.table, also_writes=parser.also_writes), result.lines_accounted
         return
     # three overlapping stages: the reader thread reads, hashes and cuts whole-line chunks, and cuts them into
     # lines unless the parser takes bytes; a second thread runs the parser's ``prepare`` (the heavy part of
@@ -157,7 +157,7 @@ def _parsed(parser: Parser, staged: Iterable[tuple[ByteChunk, pl.DataFrame | Non
         ctx.final = is_last
         fast = parser.parse_bytes(chunk, ctx) if parser.parse_bytes is not None else None
         parsed = fast if fast is not None else parse(chunk.lines() if prepared is None else prepared, ctx)
-        yield screened(parsed, chunk.set_aside, chunk.lines, parser.table), chunk.line_count
+        yield screened(parsed, chunk.set_aside, chunk.lines, parser.table, parser.also_writes), chunk.line_count
 
 
 @dataclass

@@ -283,7 +283,7 @@ def parse_batch(f: Followed, data: bytes, final: bool) -> list[ParseResult]:
         if fast is None:
             prepared = parser.prepare(chunk) if parser.prepare is not None else None
             fast = parser.parse(chunk.lines() if prepared is None else prepared, f.ctx)
-        out.append(screened(fast, chunk.set_aside, chunk.lines, parser.table))
+        out.append(screened(fast, chunk.set_aside, chunk.lines, parser.table, parser.also_writes))
     return out
 
 

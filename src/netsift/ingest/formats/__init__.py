@@ -124,6 +124,6 @@ def formats_markdown() -> str:
         module = importlib.import_module(f"{__name__}.{module_name}")
         parser: Parser = module.PARSER
         out += [f"## `{parser.name}`", "", f"*{parser.description}* — `src/netsift/ingest/formats/{module_name}.py`, "
-                f"rows in `{parser.table}`",
+                f"rows in `{parser.table}`" + ("".join(f", `{t}`" for t in parser.also_writes)),
                 "", (module.__doc__ or "").strip(), ""]
     return "\n".join(out)

@@ -206,6 +206,7 @@ PARSER = Parser(
     name="cisco_asa",
     description="Cisco ASA / FTD syslog: connection teardowns and denies, logons to the firewall and its VPN",
     kind="lines",
+    also_writes=("logon_events",),
     table="connections",
     sniff=sniff,
     parse=parse,

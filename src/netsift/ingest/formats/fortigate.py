@@ -236,6 +236,7 @@ PARSER = Parser(
     name="fortigate",
     description="FortiGate logs (key=value): DNS filter, traffic, web filter, IPS, VPN and admin logons",
     kind="lines",
+    also_writes=("connections", "http_requests", "ids_alerts", "logon_events"),
     sniff=sniff,
     parse=parse,
     syslog_programs=("fortigate",),

@@ -166,6 +166,7 @@ PARSER = Parser(
     name="paloalto",
     description="Palo Alto Networks PAN-OS logs (CSV syslog): traffic, URL filtering, threats",
     kind="lines",
+    also_writes=("http_requests", "ids_alerts"),
     table="connections",
     sniff=sniff,
     parse=parse,

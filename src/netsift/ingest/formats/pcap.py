@@ -94,6 +94,7 @@ PARSER = Parser(
     name="pcap",
     description="Packet capture (pcap / pcapng): DNS over UDP 53/5353/5355 and TCP 53, answers joined",
     kind="binary",
+    also_writes=("connections", "http_requests", "credentials"),
     sniff_bytes=sniff_bytes,
     parse_stream=parse_stream,
 )

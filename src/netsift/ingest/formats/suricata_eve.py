@@ -244,6 +244,7 @@ PARSER = Parser(
     name="suricata_eve",
     description="Suricata EVE JSON (eve.json): DNS requests joined to responses, HTTP requests, flows, alerts",
     kind="lines",
+    also_writes=("connections", "http_requests", "ids_alerts"),
     sniff=sniff,
     parse=parse,
     syslog_programs=("suricata",),

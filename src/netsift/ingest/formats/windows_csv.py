@@ -140,5 +140,6 @@ def sniff(lines: list[str]) -> float:
 
 
 PARSER = Parser("windows_csv", "Windows events exported as CSV: fields as columns (EventID, TimeCreated, "
-                "TargetUserName, IpAddress, ...) or in the message text (Event Viewer's Save as CSV, Export-Csv)", "document", table=TABLE, sniff=sniff,
+                "TargetUserName, IpAddress, ...) or in the message text (Event Viewer's Save as CSV, Export-Csv)", "document", table=TABLE,
+                also_writes=("dns_queries", "connections"), sniff=sniff,
                 parse_document=parse_document)

@@ -118,5 +118,6 @@ def sniff_bytes(head: bytes) -> float:
 
 
 PARSER = Parser("windows_evtx", "Windows event log (EVTX): Security logons 4624/4625/4634/4647/4648/4672/4768/"
-                "4769/4771/4776, MSSQL 18456", "binary", table=TABLE, sniff_bytes=sniff_bytes,
+                "4769/4771/4776, MSSQL 18456", "binary", table=TABLE,
+                also_writes=("dns_queries", "connections"), sniff_bytes=sniff_bytes,
                 parse_stream=parse_stream)

@@ -84,4 +84,5 @@ def sniff(lines: list[str]) -> float:
 
 
 PARSER = Parser("windows_xml", "Windows events exported as XML (wevtutil /f:xml, ToXml(), Save as XML): the "
-                "logon events, Sysmon DNS queries and connections of windows_evtx", "document", table=TABLE, sniff=sniff, parse_document=parse_document)
+                "logon events, Sysmon DNS queries and connections of windows_evtx", "document", table=TABLE,
+                also_writes=("dns_queries", "connections"), sniff=sniff, parse_document=parse_document)
