@@ -548,6 +548,15 @@ def lines_frame(lines: list[str], first_line_no: int = 1) -> pl.DataFrame:
 
 # --- time --------------------------------------------------------------------------------------------
 
+def host_name(expr: pl.Expr) -> pl.Expr:
+    """A Host header or URL host as stored: lower case, the port dropped (``example.com:8080``,
+    ``[2001:db8::1]:443``); a bare IPv6 address is kept whole."""
+    host = expr.str.to_lowercase()
+    bracketed = host.str.extract(r"^\[([^\]]+)\]", 1)
+    return (pl.when(bracketed.is_not_null()).then(bracketed)
+            .when(host.str.count_matches(":") == 1).then(host.str.split(":").list.first()).otherwise(host))
+
+
 def localize_expr(expr: pl.Expr, tz: str) -> pl.Expr:
     """Read a naive datetime in zone ``tz`` and return naive UTC (the stored convention)."""
     if tz in ("UTC", "utc", "Z"):

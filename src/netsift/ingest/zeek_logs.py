@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from netsift.ingest.base import (ParseContext, ParseResult, decode_json_objects, empty_records, empty_rejected,
-                                 record_schema, rejected_from)
+                                 host_name, record_schema, rejected_from)
 from netsift.ingest.formats.csv_columns import timestamp_expr
 from netsift.ingest.formats.zeek_tsv import ZeekHeader, apply_header_line, epoch_seconds_expr
 from netsift.schema import Table
@@ -71,11 +71,7 @@ def _convert(raw: pl.Expr, kind: Kind, epoch: Callable[[pl.Expr], pl.Expr]) -> p
         return (pl.when(flag.is_in(["t", "true"])).then(pl.lit("success"))
                 .when(flag.is_in(["f", "false"])).then(pl.lit("failure")).otherwise(pl.lit("disconnect")))
     if kind == "host":
-        host = raw.str.to_lowercase()
-        bracketed = host.str.extract(r"^\[([^\]]+)\]", 1)  # [::1]:8080
-        one_colon = host.str.count_matches(":") == 1
-        return (pl.when(bracketed.is_not_null()).then(bracketed)
-                .when(one_colon).then(host.str.split(":").list.first()).otherwise(host))
+        return host_name(raw)
     return raw
 
 

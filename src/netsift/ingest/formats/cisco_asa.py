@@ -69,10 +69,9 @@ def _stamps(t: pl.DataFrame, ctx: ParseContext) -> pl.Series:
     iso = head.str.extract(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)", 1)
     classic = head.str.extract(r"([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d)(?:\.\d+)?:?\s*$", 1)
     envelope = head.str.extract(r"^(?:<\d+>)?([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d)", 1)
-    kinds = t.select(own_year=own_year, iso=iso, classic=pl.coalesce(classic, envelope))
-    with_year = kinds.select(pl.col("own_year").str.replace_all(r" +", " ").str.strptime(
-        pl.Datetime("us"), "%b %d %Y %H:%M:%S", strict=False)).to_series()
-    with_year = pl.select(localize_expr(pl.lit(with_year), ctx.tz)).to_series()
+    read_own = own_year.str.replace_all(r" +", " ").str.strptime(pl.Datetime("us"), "%b %d %Y %H:%M:%S", strict=False)
+    kinds = t.select(with_year=localize_expr(read_own, ctx.tz), iso=iso, classic=pl.coalesce(classic, envelope))
+    with_year = kinds["with_year"]
     iso_read = iso_timestamps(kinds["iso"].fill_null(""), ctx.tz)
     need_syslog = with_year.is_null() & iso_read.is_null() & kinds["classic"].is_not_null()
     out = with_year.fill_null(iso_read)

@@ -40,8 +40,8 @@ import re
 
 import polars as pl
 
-from netsift.ingest.base import (ParseContext, ParseResult, Parser, all_rejected, finish_records, localize_expr,
-                                 rejected_from, share_sniff)
+from netsift.ingest.base import (ParseContext, ParseResult, Parser, all_rejected, finish_records, host_name,
+                                 localize_expr, rejected_from, share_sniff)
 from netsift.ingest.dns_transactions import joined_records
 
 HOLD_BACK = 5_000  # a dns-response joins its dns-query at most this many DNS logs back
@@ -136,11 +136,10 @@ def _connections(t: pl.DataFrame) -> pl.DataFrame:
 
 
 def _http_requests(t: pl.DataFrame) -> pl.DataFrame:
-    host = pl.col("hostname").str.to_lowercase()
     return finish_records(t.select(
         "ts", client="srcip", server="dstip", server_port=_int("dstport"),
         method=pl.col("method").str.to_uppercase(),
-        host=pl.when(host.str.count_matches(":") == 1).then(host.str.split(":").list.first()).otherwise(host),
+        host=host_name(pl.col("hostname")),
         uri="url", user_agent="agent", bytes_out=_int("sentbyte"), bytes_in=_int("rcvdbyte"), account="user",
         result=pl.col("action").str.to_lowercase(), log=pl.lit("fortigate"), source_line="line_no",
     ), "http_requests")

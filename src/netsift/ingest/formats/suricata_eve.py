@@ -50,8 +50,8 @@ import re
 import polars as pl
 
 from netsift.ingest.base import (JSON_CONTROL_ESCAPE, ParseContext, ParseResult, Parser, all_rejected,
-                                 decode_json_objects, empty_records, finish_records, holds_control, iso_timestamps,
-                                 rejected_from, share_sniff)
+                                 decode_json_objects, empty_records, finish_records, holds_control, host_name,
+                                 iso_timestamps, rejected_from, share_sniff)
 from netsift.ingest.dns_transactions import joined_records
 
 HOLD_BACK = 5_000  # a DNS response joins its request at most this many DNS events back
@@ -162,11 +162,10 @@ def _connections(flows: pl.DataFrame, tz: str) -> pl.DataFrame:
 
 def _http_requests(requests: pl.DataFrame) -> pl.DataFrame:
     http = pl.col("http")
-    host = http.struct.field("hostname").str.to_lowercase()
     return finish_records(requests.select(
         "ts", client="src_ip", server="dest_ip", server_port=_int(pl.col("dest_port")),
         method=http.struct.field("http_method"),
-        host=pl.when(host.str.count_matches(":") == 1).then(host.str.split(":").list.first()).otherwise(host),
+        host=host_name(http.struct.field("hostname")),
         uri=http.struct.field("url"), user_agent=http.struct.field("http_user_agent"),
         status=_int(http.struct.field("status")), bytes_in=_int(http.struct.field("length")),
         log=pl.lit("suricata"), source_line="line_no",

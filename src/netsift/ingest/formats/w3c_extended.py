@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from netsift.ingest.base import ParseContext, ParseResult, Parser, finish_records, localize_expr, rejected_from
+from netsift.ingest.base import (ParseContext, ParseResult, Parser, finish_records, host_name, localize_expr,
+                                 rejected_from)
 from netsift.ingest.w3c_logs import first, header_fields, parse_by_header
 from netsift.schema import HTTP_REQUESTS
 
@@ -48,8 +49,7 @@ def _records(t: pl.DataFrame, v: dict[str, pl.Expr], software: str, tz: str) -> 
     ts = localize_expr(stamp.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False), tz)
     scheme = first(v, "cs-uri-scheme").str.to_lowercase()
     url_host = first(v, "cs-uri").str.extract(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?(\[[^\]]+\]|[^:/?#]+)")
-    host = pl.coalesce(first(v, "cs-host", "cs(host)", "x-cs-host"), url_host).str.to_lowercase()
-    host = pl.when(host.str.count_matches(":") == 1).then(host.str.split(":").list.first()).otherwise(host)
+    host = host_name(pl.coalesce(first(v, "cs-host", "cs(host)", "x-cs-host"), url_host))
     port = pl.coalesce(first(v, "r-port", "cs-uri-port", "s-port").cast(pl.Int64, strict=False),
                        scheme.replace_strict(_DEFAULT_PORTS, default=None, return_dtype=pl.Int64))
     path = first(v, "cs-uri-stem", "cs-uri-path")
